@@ -1,0 +1,52 @@
+# Colony — every entry point a person or CI uses. `make demo` and `make test` work on a fresh Debian machine with Swift.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+APT_PACKAGES := libzmq3-dev libopenblas-dev libhdf5-dev pkg-config
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# Debian's libzmq.pc pulls a krb5 -isystem flag that SwiftPM rejects with a warning; see Sources/CZeroMQ/pkgconfig.
+export PKG_CONFIG_PATH := $(CURDIR)/Sources/CZeroMQ/pkgconfig$(if $(PKG_CONFIG_PATH),:$(PKG_CONFIG_PATH))
+SWIFT_BUILD_FLAGS ?=
+RELEASE_BIN = $(shell swift build -c release --show-bin-path)
+REFERENCE_VENV := .venv-ref
+BENCH_VENV := Benchmarks/.venv
+
+.PHONY: help deps build test demo bench bench-learning reference-python clean
+
+help:
+	@echo "make demo   - train an agent (the main job) on an embedded default configuration"
+	@echo "make test   - install native dependencies and run every test"
+	@echo "make build  - release build of every executable"
+	@echo "make bench  - throughput benchmarks against gymnasium, EnvPool, PyTorch and raw libzmq"
+	@echo "make deps   - install libzmq3-dev, libopenblas-dev, libhdf5-dev with apt-get when missing"
+
+# Idempotent and quiet when everything is present.
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+build: deps
+	swift build -c release $(SWIFT_BUILD_FLAGS)
+
+# Python with h5py lets the tests check that users' own tools read Colony's files; the tests skip those checks without it.
+reference-python:
+	@if [ ! -x $(REFERENCE_VENV)/bin/python ] || ! $(REFERENCE_VENV)/bin/python -c "import h5py, numpy" 2>/dev/null; then \
+	  python3 -m venv $(REFERENCE_VENV) && $(REFERENCE_VENV)/bin/pip install -q --disable-pip-version-check h5py numpy \
+	  || echo "warning: could not set up $(REFERENCE_VENV); file-compatibility tests will be skipped"; \
+	fi
+
+test: deps reference-python
+	swift build --build-tests $(SWIFT_BUILD_FLAGS)
+	swift test --skip-build $(SWIFT_BUILD_FLAGS)
+
+demo: build
+	$(RELEASE_BIN)/colony-bench demo
+
+bench: build
+	@bash Benchmarks/run.sh "$(RELEASE_BIN)" "$(BENCH_VENV)"
+
+clean:
+	rm -rf .build .build-* runs

@@ -1,0 +1,51 @@
+// swift-tools-version:6.0
+// Colony: a distributed actor–learner reinforcement-learning system.
+// Layers (see docs/architecture.md): C libraries → numerics → environments → agents → storage/transport → roles → experiments.
+import PackageDescription
+
+let package = Package(
+    name: "Colony",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "ColonyNumerics", targets: ["ColonyNumerics"]),
+        .library(name: "ColonyEnvironments", targets: ["ColonyEnvironments"]),
+        .library(name: "ColonyStorage", targets: ["ColonyStorage"]),
+        .library(name: "ColonyTransport", targets: ["ColonyTransport"]),
+        .library(name: "ColonyAgents", targets: ["ColonyAgents"]),
+        .executable(name: "colony-bench", targets: ["ColonyBench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // Native libraries, each behind one thin target.
+        .systemLibrary(name: "CZeroMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+
+        .target(name: "ColonyNumerics", dependencies: ["CBLAS"]),
+        .target(name: "ColonyEnvironments", dependencies: ["ColonyNumerics"]),
+        .target(name: "ColonyStorage", dependencies: ["CHDF5"]),
+        .target(name: "ColonyTransport", dependencies: ["CZeroMQ"]),
+        .target(name: "ColonyAgents", dependencies: ["ColonyNumerics", "ColonyEnvironments", "ColonyStorage"]),
+
+        .executableTarget(
+            name: "ColonyBench",
+            dependencies: [
+                "ColonyNumerics", "ColonyEnvironments", "ColonyTransport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/ColonyBench"
+        ),
+
+        .testTarget(name: "ColonyNumericsTests", dependencies: ["ColonyNumerics"]),
+        .testTarget(
+            name: "ColonyEnvironmentsTests",
+            dependencies: ["ColonyEnvironments"],
+            resources: [.copy("Recordings")]
+        ),
+        .testTarget(name: "ColonyStorageTests", dependencies: ["ColonyStorage"]),
+        .testTarget(name: "ColonyTransportTests", dependencies: ["ColonyTransport"]),
+        .testTarget(name: "ColonyAgentsTests", dependencies: ["ColonyAgents"]),
+    ]
+)

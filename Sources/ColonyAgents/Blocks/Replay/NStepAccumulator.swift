@@ -1,0 +1,53 @@
+/// Turns a stream of one-step experience from N environments into n-step transitions
+/// (s_t, a_t, Σ_{k<m} γ^k r_{t+k}, s_{t+m}, γ^m or 0), m ≤ n, handing each to `emit`.
+///
+/// At termination the remaining partial windows are flushed with discount 0; at truncation they are
+/// flushed with γ^m so that the learner bootstraps from the final observation.
+public struct NStepAccumulator {
+    public typealias Emit = (_ observation: ArraySlice<Float>, _ action: ArraySlice<Float>, _ reward: Float, _ next: ArraySlice<Float>, _ discount: Float) -> Void
+
+    private struct Pending {
+        var observation: [Float]
+        var action: [Float]
+        var rewards: [Float] = []
+    }
+
+    public let steps: Int
+    public let gamma: Float
+    private var windows: [[Pending]]
+
+    public init(steps: Int, gamma: Float, environments: Int) {
+        precondition(steps >= 1)
+        self.steps = steps
+        self.gamma = gamma
+        windows = Array(repeating: [], count: environments)
+    }
+
+    /// Records that environment `env` took `action` in `observation` and received `reward`, arriving at
+    /// `next` (the final observation if the episode ended). Emits every transition that is now complete.
+    public mutating func record(env: Int, observation: ArraySlice<Float>, action: ArraySlice<Float>, reward: Float, next: ArraySlice<Float>, terminated: Bool, truncated: Bool, emit: Emit) {
+        windows[env].append(Pending(observation: Array(observation), action: Array(action)))
+        for i in windows[env].indices { windows[env][i].rewards.append(reward) }
+        if terminated || truncated {
+            for pending in windows[env] { emitWindow(pending, next: next, terminated: terminated, emit: emit) }
+            windows[env].removeAll(keepingCapacity: true)
+        } else if windows[env].count == steps {
+            emitWindow(windows[env].removeFirst(), next: next, terminated: false, emit: emit)
+        }
+    }
+
+    private func emitWindow(_ pending: Pending, next: ArraySlice<Float>, terminated: Bool, emit: Emit) {
+        var total: Float = 0
+        var discount: Float = 1
+        for r in pending.rewards {
+            total += discount * r
+            discount *= gamma
+        }
+        emit(pending.observation[...], pending.action[...], total, next, terminated ? 0 : discount)
+    }
+
+    /// Drops partial windows (at a reset that does not come from the environment).
+    public mutating func clear() {
+        for i in windows.indices { windows[i].removeAll() }
+    }
+}

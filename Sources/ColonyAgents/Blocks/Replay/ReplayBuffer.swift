@@ -1,0 +1,159 @@
+import ColonyNumerics
+
+/// Options of proportional prioritized replay (Schaul et al., 2016).
+public struct PrioritizedReplayOptions: Sendable, Equatable {
+    /// Priority exponent α: P(i) = p_i^α / Σ p_k^α.
+    public var alpha: Double
+    /// Added to |δ| so that no transition gets zero probability.
+    public var epsilon: Double
+
+    public init(alpha: Double = 0.6, epsilon: Double = 1e-6) {
+        self.alpha = alpha
+        self.epsilon = epsilon
+    }
+}
+
+/// A FIFO replay buffer of fixed-size transitions in flat arrays; uniform or proportional prioritized.
+///
+/// Costs: `add` O(1) uniform, O(log n) prioritized; `sample` O(B) uniform, O(B log n) prioritized;
+/// `updatePriorities` O(B log n). Memory: capacity × (2·obs + action + 2) floats.
+public final class ReplayBuffer: Checkpointable {
+    public let capacity: Int
+    public let observationSize: Int
+    public let actionSize: Int
+    public let prioritized: PrioritizedReplayOptions?
+
+    private var observations: [Float]
+    private var actions: [Float]
+    private var rewards: [Float]
+    private var nextObservations: [Float]
+    private var discounts: [Float]
+    private var sumTree: SumTree?
+    private var minTree: MinTree?
+    private var maxPriority: Double = 1
+    public private(set) var count = 0
+    private var nextSlot = 0
+
+    public init(capacity: Int, observationSize: Int, actionSize: Int, prioritized: PrioritizedReplayOptions? = nil) {
+        precondition(capacity > 0 && observationSize > 0 && actionSize > 0)
+        self.capacity = capacity
+        self.observationSize = observationSize
+        self.actionSize = actionSize
+        self.prioritized = prioritized
+        observations = [Float](repeating: 0, count: capacity * observationSize)
+        nextObservations = [Float](repeating: 0, count: capacity * observationSize)
+        actions = [Float](repeating: 0, count: capacity * actionSize)
+        rewards = [Float](repeating: 0, count: capacity)
+        discounts = [Float](repeating: 0, count: capacity)
+        if prioritized != nil {
+            sumTree = SumTree(capacity: capacity)
+            minTree = MinTree(capacity: capacity)
+        }
+    }
+
+    /// Stores one transition, evicting the oldest when full. New transitions get the largest priority
+    /// seen so far, so each is sampled at least once with high probability.
+    public func add(observation: ArraySlice<Float>, action: ArraySlice<Float>, reward: Float, nextObservation: ArraySlice<Float>, discount: Float) {
+        precondition(observation.count == observationSize && nextObservation.count == observationSize && action.count == actionSize)
+        let slot = nextSlot
+        observations.replaceSubrange(slot * observationSize..<(slot + 1) * observationSize, with: observation)
+        nextObservations.replaceSubrange(slot * observationSize..<(slot + 1) * observationSize, with: nextObservation)
+        actions.replaceSubrange(slot * actionSize..<(slot + 1) * actionSize, with: action)
+        rewards[slot] = reward
+        discounts[slot] = discount
+        if let options = prioritized {
+            let priority = Foundation.pow(maxPriority, options.alpha)
+            sumTree!.update(slot, priority: priority)
+            minTree!.update(slot, value: priority)
+        }
+        nextSlot = (nextSlot + 1) % capacity
+        count = min(count + 1, capacity)
+    }
+
+    /// Samples `batchSize` transitions: uniformly, or proportionally to priority with importance weights
+    /// w_i = (N·P(i))^−β / max_j w_j (stratified: one draw per equal slice of the total mass).
+    public func sample(_ batchSize: Int, rng: inout RandomSource, beta: Double = 0.4) -> TransitionBatch {
+        precondition(count > 0, "cannot sample from an empty replay buffer")
+        var batch = TransitionBatch(count: batchSize, observationSize: observationSize, actionSize: actionSize)
+        if let sumTree, let minTree {
+            let total = sumTree.total
+            let segment = total / Double(batchSize)
+            let maxWeight = Foundation.pow(Double(count) * minTree.minimum / total, -beta)
+            for row in 0..<batchSize {
+                let mass = (Double(row) + rng.nextDouble()) * segment
+                let index = sumTree.find(min(mass, total * (1 - 1e-12)))
+                batch.indices[row] = index
+                let probability = sumTree[index] / total
+                batch.weights[row] = Float(Foundation.pow(Double(count) * probability, -beta) / maxWeight)
+            }
+        } else {
+            for row in 0..<batchSize { batch.indices[row] = rng.nextInt(below: count) }
+        }
+        gather(into: &batch)
+        return batch
+    }
+
+    private func gather(into batch: inout TransitionBatch) {
+        for (row, index) in batch.indices.enumerated() {
+            let o = observationSize, a = actionSize
+            batch.observations.replaceSubrange(row * o..<(row + 1) * o, with: observations[index * o..<(index + 1) * o])
+            batch.nextObservations.replaceSubrange(row * o..<(row + 1) * o, with: nextObservations[index * o..<(index + 1) * o])
+            batch.actions.replaceSubrange(row * a..<(row + 1) * a, with: actions[index * a..<(index + 1) * a])
+            batch.rewards[row] = rewards[index]
+            batch.discounts[row] = discounts[index]
+        }
+    }
+
+    /// Sets priorities p_i = (|δ_i| + ε)^α from new TD errors of sampled transitions.
+    public func updatePriorities(indices: [Int], tdErrors: [Float]) {
+        guard let options = prioritized else { return }
+        for (index, error) in zip(indices, tdErrors) {
+            let raw = Double(abs(error)) + options.epsilon
+            guard raw.isFinite else { continue }
+            maxPriority = max(maxPriority, raw)
+            let priority = Foundation.pow(raw, options.alpha)
+            sumTree!.update(index, priority: priority)
+            minTree!.update(index, value: priority)
+        }
+    }
+
+    public func save(to writer: CheckpointWriter) throws {
+        try writer.write(Array(observations[0..<count * observationSize]), shape: [count, observationSize], "observations")
+        try writer.write(Array(nextObservations[0..<count * observationSize]), shape: [count, observationSize], "next_observations")
+        try writer.write(Array(actions[0..<count * actionSize]), shape: [count, actionSize], "actions")
+        try writer.write(Array(rewards[0..<count]), "rewards")
+        try writer.write(Array(discounts[0..<count]), "discounts")
+        try writer.write([Int64(count), Int64(nextSlot), Int64(capacity)], "cursor")
+        if let sumTree {
+            try writer.write(Array(sumTree.leaves[0..<count]), "priorities")
+            try writer.write([maxPriority], "max_priority")
+        }
+    }
+
+    public func restore(from reader: CheckpointReader) throws {
+        let cursor = try reader.ints("cursor")
+        guard cursor.count == 3, cursor[2] == capacity else {
+            throw CheckpointError.shapeMismatch(entry: reader.path("cursor"), expected: capacity, found: cursor.count == 3 ? cursor[2] : -1)
+        }
+        let stored = cursor[0]
+        observations.replaceSubrange(0..<stored * observationSize, with: try reader.floats("observations", count: stored * observationSize))
+        nextObservations.replaceSubrange(0..<stored * observationSize, with: try reader.floats("next_observations", count: stored * observationSize))
+        actions.replaceSubrange(0..<stored * actionSize, with: try reader.floats("actions", count: stored * actionSize))
+        rewards.replaceSubrange(0..<stored, with: try reader.floats("rewards", count: stored))
+        discounts.replaceSubrange(0..<stored, with: try reader.floats("discounts", count: stored))
+        count = stored
+        nextSlot = cursor[1]
+        if prioritized != nil {
+            let priorities = try reader.doubles("priorities")
+            sumTree = SumTree(capacity: capacity)
+            minTree = MinTree(capacity: capacity)
+            for (index, priority) in priorities.enumerated() {
+                sumTree!.update(index, priority: priority)
+                minTree!.update(index, value: priority)
+            }
+            maxPriority = try reader.doubles("max_priority").first ?? 1
+        }
+    }
+}
+
+import Foundation

@@ -1,0 +1,60 @@
+import ColonyEnvironments
+import ColonyStorage
+
+/// Whole-agent checkpoint files. Layout (h5py: `f.attrs['format']`, `f['agent/...']`):
+/// - attributes on "/": format = "colony-checkpoint", version = 1, agent = id, observation_space, action_space
+/// - `config`: the effective configuration as TOML text
+/// - `agent/...`: whatever the algorithm saves (networks' flat parameters, optimizer moments, target
+///   networks, replay contents, counters, RNG states)
+/// - `extra/...`: the caller's own state (the trainer's frame and episode counters)
+/// Files are written atomically: a kill never leaves a truncated file under the final name.
+public enum AgentCheckpoint {
+    public static let format = "colony-checkpoint"
+    public static let version: Int64 = 1
+
+    public static func save(_ agent: any ParallelAgent, to path: String, extra: ((CheckpointWriter) throws -> Void)? = nil) throws {
+        try HDF5File.writeAtomically(path) { file in
+            try file.setAttribute("format", format)
+            try file.setAttribute("version", version)
+            try file.setAttribute("agent", agent.id)
+            try file.setAttribute("observation_space", agent.observationSpace.description)
+            try file.setAttribute("action_space", agent.actionSpace.description)
+            try file.writeString(agent.configuration.toml(annotated: false), at: "config")
+            try agent.save(to: CheckpointWriter(file: file, prefix: "agent"))
+            if let extra { try extra(CheckpointWriter(file: file, prefix: "extra")) }
+        }
+    }
+
+    /// Checks that `path` is a checkpoint of this agent's kind and spaces, then restores it.
+    public static func load(_ agent: any ParallelAgent, from path: String, extra: ((CheckpointReader) throws -> Void)? = nil) throws {
+        let header = try Header(path: path)
+        guard header.agent == agent.id else { throw CheckpointError.wrongAgent(path: path, expected: agent.id, found: header.agent) }
+        let expected = "\(agent.observationSpace) → \(agent.actionSpace)"
+        let found = "\(header.observationSpace) → \(header.actionSpace)"
+        guard expected == found else { throw CheckpointError.incompatibleSpaces(path: path, expected: expected, found: found) }
+        let file = try HDF5File.open(path)
+        try agent.restore(from: CheckpointReader(file: file, prefix: "agent"))
+        if let extra { try extra(CheckpointReader(file: file, prefix: "extra")) }
+    }
+
+    /// What a checkpoint says about itself, read without building an agent.
+    public struct Header: Sendable {
+        public let agent: String
+        public let observationSpace: String
+        public let actionSpace: String
+        public let configurationTOML: String
+
+        public init(path: String) throws {
+            let file = try HDF5File.open(path)
+            guard (try? file.stringAttribute("format")) == AgentCheckpoint.format else {
+                throw CheckpointError.notAColonyCheckpoint(path: path)
+            }
+            let version = try file.attribute("version", as: Int64.self)
+            guard version == AgentCheckpoint.version else { throw CheckpointError.unsupportedVersion(path: path, version: Int(version)) }
+            agent = try file.stringAttribute("agent")
+            observationSpace = try file.stringAttribute("observation_space")
+            actionSpace = try file.stringAttribute("action_space")
+            configurationTOML = try file.readString(at: "config")
+        }
+    }
+}

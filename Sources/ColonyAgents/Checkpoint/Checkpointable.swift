@@ -1,0 +1,93 @@
+import ColonyStorage
+
+/// Something that saves everything it needs to continue exactly where it left off (Acme's `Saveable`).
+public protocol Checkpointable: AnyObject {
+    func save(to writer: CheckpointWriter) throws
+    func restore(from reader: CheckpointReader) throws
+}
+
+/// Writes named tensors and counters under a group prefix of an HDF5 checkpoint file.
+public struct CheckpointWriter {
+    public let file: HDF5File
+    public let prefix: String
+
+    public init(file: HDF5File, prefix: String = "") {
+        self.file = file
+        self.prefix = prefix
+    }
+
+    public func path(_ name: String) -> String { prefix.isEmpty ? name : prefix + "/" + name }
+
+    /// A writer for a sub-group ("policy", "replay", ...).
+    public func group(_ name: String) -> CheckpointWriter { CheckpointWriter(file: file, prefix: path(name)) }
+
+    public func write(_ values: [Float], shape: [Int]? = nil, _ name: String) throws { try file.write(values, shape: shape, at: path(name)) }
+    public func write(_ values: [Double], _ name: String) throws { try file.write(values, at: path(name)) }
+    public func write(_ values: [Int64], _ name: String) throws { try file.write(values, at: path(name)) }
+    public func write(_ values: [UInt64], _ name: String) throws { try file.write(values, at: path(name)) }
+    public func write(_ values: [UInt8], _ name: String) throws { try file.write(values, at: path(name)) }
+    public func write(_ value: Int, _ name: String) throws { try file.writeScalar(Int64(value), at: path(name)) }
+    public func write(_ value: Double, _ name: String) throws { try file.writeScalar(value, at: path(name)) }
+    public func write(_ value: String, _ name: String) throws { try file.writeString(value, at: path(name)) }
+    public func write(_ values: [Int], _ name: String) throws { try file.write(values.map(Int64.init), at: path(name)) }
+    public func write(_ values: [Bool], _ name: String) throws { try file.write(values.map { UInt8($0 ? 1 : 0) }, at: path(name)) }
+}
+
+/// Reads what a `CheckpointWriter` wrote; a missing or mis-shaped entry is an error naming it.
+public struct CheckpointReader {
+    public let file: HDF5File
+    public let prefix: String
+
+    public init(file: HDF5File, prefix: String = "") {
+        self.file = file
+        self.prefix = prefix
+    }
+
+    public func path(_ name: String) -> String { prefix.isEmpty ? name : prefix + "/" + name }
+    public func group(_ name: String) -> CheckpointReader { CheckpointReader(file: file, prefix: path(name)) }
+    public func contains(_ name: String) -> Bool { file.contains(path(name)) }
+
+    public func floats(_ name: String) throws -> [Float] { try file.read(Float.self, at: path(name)).values }
+    public func doubles(_ name: String) throws -> [Double] { try file.read(Double.self, at: path(name)).values }
+    public func int64s(_ name: String) throws -> [Int64] { try file.read(Int64.self, at: path(name)).values }
+    public func uint64s(_ name: String) throws -> [UInt64] { try file.read(UInt64.self, at: path(name)).values }
+    public func bytes(_ name: String) throws -> [UInt8] { try file.read(UInt8.self, at: path(name)).values }
+    public func ints(_ name: String) throws -> [Int] { try int64s(name).map(Int.init) }
+    public func bools(_ name: String) throws -> [Bool] { try bytes(name).map { $0 != 0 } }
+    public func int(_ name: String) throws -> Int { Int(try file.readScalar(Int64.self, at: path(name))) }
+    public func double(_ name: String) throws -> Double { try file.readScalar(Double.self, at: path(name)) }
+    public func string(_ name: String) throws -> String { try file.readString(at: path(name)) }
+
+    /// Reads floats that must have exactly `count` values (a network of the same shape).
+    public func floats(_ name: String, count: Int) throws -> [Float] {
+        let values = try floats(name)
+        guard values.count == count else {
+            throw CheckpointError.shapeMismatch(entry: path(name), expected: count, found: values.count)
+        }
+        return values
+    }
+}
+
+/// A checkpoint that cannot be loaded into this agent; the message says why and what to do.
+public enum CheckpointError: Error, CustomStringConvertible, Equatable, Sendable {
+    case notAColonyCheckpoint(path: String)
+    case wrongAgent(path: String, expected: String, found: String)
+    case shapeMismatch(entry: String, expected: Int, found: Int)
+    case incompatibleSpaces(path: String, expected: String, found: String)
+    case unsupportedVersion(path: String, version: Int)
+
+    public var description: String {
+        switch self {
+        case .notAColonyCheckpoint(let path):
+            "'\(path)' is not a Colony checkpoint (no format attribute); pass a file from a run's checkpoints/ folder"
+        case .wrongAgent(let path, let expected, let found):
+            "'\(path)' holds a \(found) agent, not \(expected); use --agent \(found) or another checkpoint"
+        case .shapeMismatch(let entry, let expected, let found):
+            "checkpoint entry '\(entry)' has \(found) values where this agent needs \(expected): it was saved with a different network or environment"
+        case .incompatibleSpaces(let path, let expected, let found):
+            "'\(path)' was saved for spaces \(found), but this environment has \(expected)"
+        case .unsupportedVersion(let path, let version):
+            "'\(path)' has checkpoint format version \(version), which this Colony cannot read"
+        }
+    }
+}

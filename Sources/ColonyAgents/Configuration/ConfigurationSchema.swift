@@ -1,0 +1,46 @@
+/// Every key an algorithm understands, with defaults: `Agents.defaultConfiguration(id)`.
+public struct ConfigurationSchema: Sendable {
+    public let agent: String
+    public let keys: [ConfigurationKey]
+
+    public init(agent: String, keys: [ConfigurationKey]) {
+        precondition(Set(keys.map(\.name)).count == keys.count, "duplicate configuration key in \(agent)")
+        self.agent = agent
+        self.keys = keys
+    }
+
+    public func key(_ name: String) -> ConfigurationKey? { keys.first { $0.name == name } }
+
+    /// The defaults, with nothing set explicitly.
+    public var defaults: Configuration { Configuration(schema: self, values: [:]) }
+
+    /// Applies overrides to the defaults; unknown keys, wrong types and out-of-range values are errors.
+    public func resolve(_ overrides: [String: ConfigurationValue]) throws -> Configuration {
+        var values: [String: ConfigurationValue] = [:]
+        for name in overrides.keys.sorted() {
+            guard let key = key(name) else {
+                throw ConfigurationError.unknownKey(key: name, agent: agent, suggestion: closestMatch(to: name, in: keys.map(\.name)))
+            }
+            values[name] = try key.validate(overrides[name]!)
+        }
+        return Configuration(schema: self, values: values)
+    }
+
+    /// Reads `key=value` (as given to `--set`), typed by the key's default.
+    public func parseAssignment(_ text: String) throws -> (key: String, value: ConfigurationValue) {
+        guard let equals = text.firstIndex(of: "="), equals != text.startIndex else {
+            throw ConfigurationError.malformedAssignment(text)
+        }
+        let name = text[..<equals].trimmingCharacters(in: .whitespaces)
+        let rawValue = String(text[text.index(after: equals)...])
+        guard let key = key(name) else {
+            throw ConfigurationError.unknownKey(key: name, agent: agent, suggestion: closestMatch(to: name, in: keys.map(\.name)))
+        }
+        guard let value = ConfigurationValue.parse(rawValue, as: key.kind) else {
+            throw ConfigurationError.unparsable(key: name, text: rawValue, expected: key.kind)
+        }
+        return (name, try key.validate(value))
+    }
+}
+
+import Foundation

@@ -1,0 +1,118 @@
+import Foundation
+
+/// The registry of environments by Gymnasium id, like `gymnasium.make`.
+///
+/// ```swift
+/// let env = try Environments.make("CartPole-v1", seed: 7)   // with its 500-step time limit
+/// ```
+/// The built-in ids are Gymnasium 1.2's registrations of the classic-control and cliff-walking
+/// tasks; `register` adds more. Thread-safe.
+public enum Environments {
+    /// Gymnasium's registrations of the environments this module implements.
+    public static let builtIn: [EnvironmentSpec] = [
+        EnvironmentSpec(id: "CartPole-v1", maxEpisodeSteps: CartPole.defaultMaxEpisodeSteps, rewardThreshold: 475) {
+            CartPole(seed: $0)
+        },
+        EnvironmentSpec(id: "Acrobot-v1", maxEpisodeSteps: Acrobot.defaultMaxEpisodeSteps, rewardThreshold: -100) {
+            Acrobot(seed: $0)
+        },
+        EnvironmentSpec(id: "MountainCar-v0", maxEpisodeSteps: MountainCar.defaultMaxEpisodeSteps, rewardThreshold: -110) {
+            MountainCar(seed: $0)
+        },
+        EnvironmentSpec(
+            id: "MountainCarContinuous-v0", maxEpisodeSteps: MountainCarContinuous.defaultMaxEpisodeSteps,
+            rewardThreshold: 90
+        ) {
+            MountainCarContinuous(seed: $0)
+        },
+        EnvironmentSpec(id: "Pendulum-v1", maxEpisodeSteps: Pendulum.defaultMaxEpisodeSteps) {
+            Pendulum(seed: $0)
+        },
+        EnvironmentSpec(id: "CliffWalking-v1", maxEpisodeSteps: nil) {
+            CliffWalking(seed: $0)
+        },
+        EnvironmentSpec(id: "CliffWalkingSlippery-v1", maxEpisodeSteps: nil) {
+            CliffWalking(seed: $0, isSlippery: true)
+        },
+    ]
+
+    private static let registry = Registry(specs: builtIn)
+
+    /// Builds the environment registered as `id`, seeded with `seed` and with its time limit.
+    /// Throws `EnvironmentError.unknownEnvironment` naming the known ids and the closest one.
+    public static func make(_ id: String, seed: UInt64) throws -> any Environment {
+        guard let spec = registry.spec(id) else {
+            let known = ids
+            throw EnvironmentError.unknownEnvironment(id: id, known: known, closest: closestId(to: id, in: known))
+        }
+        let environment = spec.factory(seed)
+        environment.maxEpisodeSteps = spec.maxEpisodeSteps
+        return environment
+    }
+
+    /// The registration of `id`, if any.
+    public static func spec(_ id: String) -> EnvironmentSpec? { registry.spec(id) }
+
+    /// All registered ids, sorted.
+    public static var ids: [String] { registry.ids }
+
+    /// Adds an id. Throws `EnvironmentError.duplicateRegistration` if it is taken.
+    public static func register(_ spec: EnvironmentSpec) throws {
+        try registry.add(spec)
+    }
+
+    /// The known id with the smallest case-insensitive edit distance to `id`, if any is close
+    /// enough to be a plausible typo (at most half the length of `id`, and at least 3 allowed).
+    static func closestId(to id: String, in known: [String]) -> String? {
+        let target = Array(id.lowercased())
+        var best: (id: String, distance: Int)?
+        for candidate in known {
+            let distance = editDistance(target, Array(candidate.lowercased()))
+            if best == nil || distance < best!.distance { best = (candidate, distance) }
+        }
+        guard let best, best.distance <= max(3, target.count / 2) else { return nil }
+        return best.id
+    }
+
+    /// Levenshtein distance: insertions, deletions and substitutions, O(|a|·|b|).
+    static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var previous = Array(0...b.count)
+        var current = [Int](repeating: 0, count: b.count + 1)
+        for i in 1...a.count {
+            current[0] = i
+            for j in 1...b.count {
+                let substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, substitution)
+            }
+            swap(&previous, &current)
+        }
+        return previous[b.count]
+    }
+
+    /// The mutable table behind the static API, guarded by a lock.
+    private final class Registry: @unchecked Sendable {
+        private let lock = NSLock()
+        private var specs: [String: EnvironmentSpec]
+
+        init(specs: [EnvironmentSpec]) {
+            self.specs = Dictionary(uniqueKeysWithValues: specs.map { ($0.id, $0) })
+        }
+
+        func spec(_ id: String) -> EnvironmentSpec? {
+            lock.withLock { specs[id] }
+        }
+
+        var ids: [String] {
+            lock.withLock { specs.keys.sorted() }
+        }
+
+        func add(_ spec: EnvironmentSpec) throws {
+            try lock.withLock {
+                guard specs[spec.id] == nil else { throw EnvironmentError.duplicateRegistration(id: spec.id) }
+                specs[spec.id] = spec
+            }
+        }
+    }
+}

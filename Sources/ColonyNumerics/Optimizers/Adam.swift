@@ -1,0 +1,60 @@
+/// Adam (Kingma & Ba), computed as torch.optim.Adam does (no weight decay, no amsgrad):
+///
+///     m ← m + (1 − β1)(g − m)            v ← β2·v + (1 − β2)·g²
+///     θ ← θ − (lr / (1 − β1ᵗ)) · m / (√v / √(1 − β2ᵗ) + ε)
+///
+/// ε sits outside the square root and is scaled like PyTorch's, which matters for RL defaults
+/// such as CleanRL's PPO ε = 1e-5.
+public struct Adam: Optimizer {
+    public var beta1: Float
+    public var beta2: Float
+    public var epsilon: Float
+    public private(set) var stepCount = 0
+    private var firstMoment: [Float] = []
+    private var secondMoment: [Float] = []
+
+    public init(beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8) {
+        precondition((0..<1).contains(beta1) && (0..<1).contains(beta2) && epsilon >= 0, "Adam: betas must lie in [0, 1), epsilon ≥ 0")
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+    }
+
+    public mutating func step(parameters: inout [Float], gradients: [Float], learningRate: Float) {
+        precondition(parameters.count == gradients.count, "Adam.step: \(parameters.count) parameters, \(gradients.count) gradients")
+        if firstMoment.isEmpty {
+            firstMoment = Array(repeating: 0, count: parameters.count)
+            secondMoment = firstMoment
+        }
+        precondition(firstMoment.count == parameters.count, "Adam.step: state holds \(firstMoment.count) parameters, got \(parameters.count)")
+        stepCount += 1
+        // The scalar factors in Double, as PyTorch computes them in Python floats.
+        let step = Double(stepCount)
+        let stepSize = Float(Double(learningRate) / (1 - VectorMath.power(Double(beta1), step)))
+        let correction2Root = Float((1 - VectorMath.power(Double(beta2), step)).squareRoot())
+        let (beta1, beta2, epsilon) = (beta1, beta2, epsilon)
+        firstMoment.withUnsafeMutableBufferPointer { m in
+            secondMoment.withUnsafeMutableBufferPointer { v in
+                parameters.withUnsafeMutableBufferPointer { theta in
+                    gradients.withUnsafeBufferPointer { g in
+                        for i in 0..<theta.count {
+                            m[i] += (1 - beta1) * (g[i] - m[i])
+                            v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i]
+                            theta[i] -= stepSize * m[i] / (v[i].squareRoot() / correction2Root + epsilon)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    public var state: OptimizerState {
+        OptimizerState(stepCount: stepCount, buffers: firstMoment.isEmpty ? [:] : ["exp_avg": firstMoment, "exp_avg_sq": secondMoment])
+    }
+
+    public mutating func restore(_ state: OptimizerState) throws {
+        let buffers = try state.validatedBuffers(["exp_avg", "exp_avg_sq"])
+        stepCount = state.stepCount
+        (firstMoment, secondMoment) = (buffers[0], buffers[1])
+    }
+}

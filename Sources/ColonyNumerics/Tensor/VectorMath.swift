@@ -1,0 +1,47 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
+/// In-place kernels over raw buffers, shared by `Tensor` and `MLP` so both compute the very
+/// same activations.
+enum VectorMath {
+    /// tanh by Eigen's rational approximation (`generic_fast_tanh_float`, as TensorFlow's CPU
+    /// kernels use): a 13/6-degree odd/even rational function of the input clamped to [-9, 9].
+    /// Why not libm's `tanhf`: at ~13 ns a call it alone would take most of the batch-256
+    /// training-step budget; this loop vectorises to ~1.5 ns per element with SSE and stays
+    /// within 4e-7 of tanh (tests bound it by 1e-6). Odd symmetry is exact; NaN stays NaN.
+    /// The scalar loop is deliberate: LLVM vectorises it better than hand-written SIMD8 code,
+    /// and without FMA contraction the vector body and scalar tail round identically.
+    static func tanh(_ values: UnsafeMutablePointer<Float>, count: Int) {
+        for index in 0..<count {
+            let input = values[index]
+            let x = input < -9 ? -9 : (input > 9 ? 9 : input)
+            let x2 = x * x
+            var p = x2 * -2.76076847742355e-16 + 2.00018790482477e-13
+            p = x2 * p + -8.60467152213735e-11
+            p = x2 * p + 5.12229709037114e-08
+            p = x2 * p + 1.48572235717979e-05
+            p = x2 * p + 6.37261928875436e-04
+            p = x2 * p + 4.89352455891786e-03
+            p = x * p
+            var q = x2 * 1.19825839466702e-06 + 1.18534705686654e-04
+            q = x2 * q + 2.26843463243900e-03
+            q = x2 * q + 4.89352518554385e-03
+            // The rational function overshoots 1 by a few ulp near ±9; tanh never does.
+            let ratio = p / q
+            let result = ratio < -1 ? -1 : (ratio > 1 ? 1 : ratio)
+            values[index] = input.isNaN ? input : result
+        }
+    }
+
+    static func relu(_ values: UnsafeMutablePointer<Float>, count: Int) {
+        // `< 0` rather than `max(_, 0)`: NaN passes through, as in torch.relu.
+        for index in 0..<count where values[index] < 0 { values[index] = 0 }
+    }
+
+    @inline(__always) static func exp(_ x: Float) -> Float { expf(x) }
+    @inline(__always) static func log(_ x: Float) -> Float { logf(x) }
+    @inline(__always) static func power(_ x: Double, _ y: Double) -> Double { pow(x, y) }
+}

@@ -1,0 +1,353 @@
+import CHDF5
+
+/// An open HDF5 file. Datasets and groups are addressed by slash paths ("network/parameters");
+/// missing intermediate groups are created on write. Every call holds the library-wide lock, so
+/// files may be used from any thread, one call at a time. The file closes in `deinit` or `close()`.
+///
+/// Files written here are plain HDF5 that h5py opens: numeric datasets keep their shape,
+/// strings are fixed-length byte strings, scalars are attributes or shape-[] datasets.
+public final class HDF5File: @unchecked Sendable {  // all access to `handle` is serialised by HDF5Library's lock
+    public enum Mode: Sendable { case readOnly, readWrite }
+
+    public let path: String
+    private var handle: hid_t
+
+    private init(path: String, handle: hid_t) {
+        self.path = path
+        self.handle = handle
+    }
+
+    /// Creates (truncating) a file for writing.
+    public static func create(_ path: String) throws -> HDF5File {
+        try HDF5Library.withLock {
+            let id = H5Fcreate(path, colony_h5f_acc_trunc(), colony_h5p_default(), colony_h5p_default())
+            guard id >= 0 else { throw HDF5Error(function: "H5Fcreate", path: path, detail: "cannot create the file (does the directory exist and is it writable?)") }
+            return HDF5File(path: path, handle: id)
+        }
+    }
+
+    /// Opens an existing file.
+    public static func open(_ path: String, mode: Mode = .readOnly) throws -> HDF5File {
+        try HDF5Library.withLock {
+            guard H5Fis_hdf5(path) > 0 else {
+                throw HDF5Error(function: "H5Fopen", path: path, detail: "no such file, or not an HDF5 file")
+            }
+            let flags = mode == .readOnly ? colony_h5f_acc_rdonly() : colony_h5f_acc_rdwr()
+            let id = H5Fopen(path, flags, colony_h5p_default())
+            guard id >= 0 else { throw HDF5Error(function: "H5Fopen", path: path) }
+            return HDF5File(path: path, handle: id)
+        }
+    }
+
+    deinit { close() }
+
+    /// Flushes and closes the file; later calls throw.
+    public func close() {
+        HDF5Library.withLock {
+            if handle >= 0 {
+                H5Fclose(handle)
+                handle = -1
+            }
+        }
+    }
+
+    private func openHandle(_ function: String, _ object: String) throws -> hid_t {
+        guard handle >= 0 else { throw HDF5Error(function: function, path: "\(path):\(object)", detail: "the file is closed") }
+        return handle
+    }
+
+    // MARK: Existence and listing
+
+    /// Whether a group or dataset exists at `object` (every path component is checked in turn).
+    public func contains(_ object: String) -> Bool {
+        HDF5Library.withLock {
+            guard handle >= 0 else { return false }
+            return linkExists(object)
+        }
+    }
+
+    private func linkExists(_ object: String) -> Bool {
+        var prefix = ""
+        for component in object.split(separator: "/") {
+            prefix += (prefix.isEmpty ? "" : "/") + component
+            if H5Lexists(handle, prefix, colony_h5p_default()) <= 0 { return false }
+        }
+        return true
+    }
+
+    /// Names of the members of a group ("" or "/" for the root), sorted.
+    public func members(of group: String = "/") throws -> [String] {
+        try HDF5Library.withLock {
+            let file = try openHandle("H5Gopen2", group)
+            let name = group.isEmpty ? "/" : group
+            let gid = H5Gopen2(file, name, colony_h5p_default())
+            guard gid >= 0 else { throw HDF5Error(function: "H5Gopen2", path: "\(path):\(name)", detail: "no such group") }
+            defer { H5Gclose(gid) }
+            var info = H5G_info_t()
+            guard H5Gget_info(gid, &info) >= 0 else { throw HDF5Error(function: "H5Gget_info", path: "\(path):\(name)") }
+            var names: [String] = []
+            for index in 0..<info.nlinks {
+                let length = H5Lget_name_by_idx(gid, ".", H5_INDEX_NAME, H5_ITER_INC, index, nil, 0, colony_h5p_default())
+                guard length >= 0 else { continue }
+                var buffer = [CChar](repeating: 0, count: Int(length) + 1)
+                H5Lget_name_by_idx(gid, ".", H5_INDEX_NAME, H5_ITER_INC, index, &buffer, Int(length) + 1, colony_h5p_default())
+                names.append(String(decoding: buffer.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            }
+            return names.sorted()
+        }
+    }
+
+    // MARK: Numeric datasets
+
+    /// Writes `values` with `shape` (default: one dimension) at `object`, replacing any existing dataset.
+    public func write<T: HDF5Element>(_ values: [T], shape: [Int]? = nil, at object: String) throws {
+        let dims = shape ?? [values.count]
+        guard dims.reduce(1, *) == values.count else {
+            throw HDF5Error(function: "write", path: "\(path):\(object)", detail: "shape \(dims) holds \(dims.reduce(1, *)) values, got \(values.count)")
+        }
+        try HDF5Library.withLock {
+            let file = try openHandle("H5Dcreate2", object)
+            try removeIfPresent(object)
+            var hdims = dims.map { hsize_t($0) }
+            let space = H5Screate_simple(Int32(hdims.count), &hdims, nil)
+            guard space >= 0 else { throw HDF5Error(function: "H5Screate_simple", path: "\(path):\(object)") }
+            defer { H5Sclose(space) }
+            let linkProperties = intermediateGroupProperties()
+            defer { H5Pclose(linkProperties) }
+            let dataset = H5Dcreate2(file, object, T.hdf5NativeType, space, linkProperties, colony_h5p_default(), colony_h5p_default())
+            guard dataset >= 0 else { throw HDF5Error(function: "H5Dcreate2", path: "\(path):\(object)") }
+            defer { H5Dclose(dataset) }
+            let status = values.withUnsafeBytes { bytes in
+                H5Dwrite(dataset, T.hdf5NativeType, colony_h5s_all(), colony_h5s_all(), colony_h5p_default(), bytes.baseAddress)
+            }
+            guard status >= 0 else { throw HDF5Error(function: "H5Dwrite", path: "\(path):\(object)") }
+        }
+    }
+
+    /// Writes a single number as a shape-[] dataset.
+    public func writeScalar<T: HDF5Element>(_ value: T, at object: String) throws {
+        try write([value], shape: [], at: object)
+    }
+
+    /// Reads a numeric dataset, converting to `T` (HDF5 converts between numeric types), with its shape.
+    public func read<T: HDF5Element>(_ type: T.Type = T.self, at object: String) throws -> (values: [T], shape: [Int]) {
+        try HDF5Library.withLock {
+            let file = try openHandle("H5Dopen2", object)
+            guard linkExists(object) else { throw HDF5Error(function: "H5Dopen2", path: "\(path):\(object)", detail: "no such dataset") }
+            let dataset = H5Dopen2(file, object, colony_h5p_default())
+            guard dataset >= 0 else { throw HDF5Error(function: "H5Dopen2", path: "\(path):\(object)", detail: "not a dataset") }
+            defer { H5Dclose(dataset) }
+            let shape = try datasetShape(dataset, object)
+            var values = [T](repeating: T.zero, count: shape.reduce(1, *))
+            let status = values.withUnsafeMutableBytes { bytes in
+                H5Dread(dataset, T.hdf5NativeType, colony_h5s_all(), colony_h5s_all(), colony_h5p_default(), bytes.baseAddress)
+            }
+            guard status >= 0 else { throw HDF5Error(function: "H5Dread", path: "\(path):\(object)", detail: "cannot read as \(T.self)") }
+            return (values, shape)
+        }
+    }
+
+    /// Reads a shape-[] or one-element dataset.
+    public func readScalar<T: HDF5Element>(_ type: T.Type = T.self, at object: String) throws -> T {
+        let (values, _) = try read(T.self, at: object)
+        guard values.count == 1 else {
+            throw HDF5Error(function: "readScalar", path: "\(path):\(object)", detail: "expected one value, found \(values.count)")
+        }
+        return values[0]
+    }
+
+    private func datasetShape(_ dataset: hid_t, _ object: String) throws -> [Int] {
+        let space = H5Dget_space(dataset)
+        guard space >= 0 else { throw HDF5Error(function: "H5Dget_space", path: "\(path):\(object)") }
+        defer { H5Sclose(space) }
+        let rank = H5Sget_simple_extent_ndims(space)
+        guard rank >= 0 else { throw HDF5Error(function: "H5Sget_simple_extent_ndims", path: "\(path):\(object)") }
+        var dims = [hsize_t](repeating: 0, count: Int(rank))
+        H5Sget_simple_extent_dims(space, &dims, nil)
+        return dims.map { Int($0) }
+    }
+
+    // MARK: Strings
+
+    /// Writes UTF-8 text as a fixed-length byte-string dataset (h5py reads it as `bytes`).
+    public func writeString(_ text: String, at object: String) throws {
+        let bytes = Array(text.utf8)
+        try HDF5Library.withLock {
+            let file = try openHandle("H5Dcreate2", object)
+            try removeIfPresent(object)
+            let type = try fixedStringType(length: bytes.count)
+            defer { H5Tclose(type) }
+            let space = H5Screate(H5S_SCALAR)
+            defer { H5Sclose(space) }
+            let linkProperties = intermediateGroupProperties()
+            defer { H5Pclose(linkProperties) }
+            let dataset = H5Dcreate2(file, object, type, space, linkProperties, colony_h5p_default(), colony_h5p_default())
+            guard dataset >= 0 else { throw HDF5Error(function: "H5Dcreate2", path: "\(path):\(object)") }
+            defer { H5Dclose(dataset) }
+            let padded = bytes.isEmpty ? [UInt8(0)] : bytes
+            let status = padded.withUnsafeBytes { H5Dwrite(dataset, type, colony_h5s_all(), colony_h5s_all(), colony_h5p_default(), $0.baseAddress) }
+            guard status >= 0 else { throw HDF5Error(function: "H5Dwrite", path: "\(path):\(object)") }
+        }
+    }
+
+    /// Reads a string dataset, fixed-length or variable-length (as h5py writes `str`).
+    public func readString(at object: String) throws -> String {
+        try HDF5Library.withLock {
+            let file = try openHandle("H5Dopen2", object)
+            guard linkExists(object) else { throw HDF5Error(function: "H5Dopen2", path: "\(path):\(object)", detail: "no such dataset") }
+            let dataset = H5Dopen2(file, object, colony_h5p_default())
+            guard dataset >= 0 else { throw HDF5Error(function: "H5Dopen2", path: "\(path):\(object)") }
+            defer { H5Dclose(dataset) }
+            let type = H5Dget_type(dataset)
+            defer { H5Tclose(type) }
+            guard H5Tget_class(type) == H5T_STRING else {
+                throw HDF5Error(function: "readString", path: "\(path):\(object)", detail: "not a string dataset")
+            }
+            if H5Tis_variable_str(type) > 0 {
+                var pointer: UnsafeMutablePointer<CChar>? = nil
+                let memoryType = H5Tcopy(colony_h5t_c_s1())
+                defer { H5Tclose(memoryType) }
+                H5Tset_size(memoryType, colony_h5t_variable())
+                guard H5Dread(dataset, memoryType, colony_h5s_all(), colony_h5s_all(), colony_h5p_default(), &pointer) >= 0, let pointer else {
+                    throw HDF5Error(function: "H5Dread", path: "\(path):\(object)")
+                }
+                defer { free(pointer) }
+                return String(cString: pointer)
+            }
+            let size = H5Tget_size(type)
+            var buffer = [UInt8](repeating: 0, count: size + 1)
+            guard H5Dread(dataset, type, colony_h5s_all(), colony_h5s_all(), colony_h5p_default(), &buffer) >= 0 else {
+                throw HDF5Error(function: "H5Dread", path: "\(path):\(object)")
+            }
+            let end = buffer.firstIndex(of: 0) ?? size
+            return String(decoding: buffer[..<end], as: UTF8.self)
+        }
+    }
+
+    // MARK: Attributes
+
+    /// Sets a string attribute on a group or dataset ("/" for the file).
+    public func setAttribute(_ name: String, _ text: String, on object: String = "/") throws {
+        let bytes = Array(text.utf8)
+        try withAttributeTarget(object) { target in
+            let type = try fixedStringType(length: bytes.count)
+            defer { H5Tclose(type) }
+            let padded = bytes.isEmpty ? [UInt8(0)] : bytes
+            try writeAttribute(name, target: target, type: type, object: object) { attribute in
+                padded.withUnsafeBytes { H5Awrite(attribute, type, $0.baseAddress) }
+            }
+        }
+    }
+
+    /// Sets a numeric attribute on a group or dataset ("/" for the file).
+    public func setAttribute<T: HDF5Element>(_ name: String, _ value: T, on object: String = "/") throws {
+        try withAttributeTarget(object) { target in
+            try writeAttribute(name, target: target, type: T.hdf5NativeType, object: object) { attribute in
+                withUnsafeBytes(of: value) { H5Awrite(attribute, T.hdf5NativeType, $0.baseAddress) }
+            }
+        }
+    }
+
+    /// Reads a string attribute.
+    public func stringAttribute(_ name: String, on object: String = "/") throws -> String {
+        try withAttribute(name, on: object) { attribute in
+            let type = H5Aget_type(attribute)
+            defer { H5Tclose(type) }
+            guard H5Tget_class(type) == H5T_STRING else {
+                throw HDF5Error(function: "stringAttribute", path: "\(path):\(object)@\(name)", detail: "not a string")
+            }
+            if H5Tis_variable_str(type) > 0 {
+                var pointer: UnsafeMutablePointer<CChar>? = nil
+                guard H5Aread(attribute, type, &pointer) >= 0, let pointer else {
+                    throw HDF5Error(function: "H5Aread", path: "\(path):\(object)@\(name)")
+                }
+                defer { free(pointer) }
+                return String(cString: pointer)
+            }
+            let size = H5Tget_size(type)
+            var buffer = [UInt8](repeating: 0, count: size + 1)
+            guard H5Aread(attribute, type, &buffer) >= 0 else { throw HDF5Error(function: "H5Aread", path: "\(path):\(object)@\(name)") }
+            let end = buffer.firstIndex(of: 0) ?? size
+            return String(decoding: buffer[..<end], as: UTF8.self)
+        }
+    }
+
+    /// Reads a numeric attribute, converting to `T`.
+    public func attribute<T: HDF5Element>(_ name: String, as type: T.Type = T.self, on object: String = "/") throws -> T {
+        try withAttribute(name, on: object) { attribute in
+            var value = T.zero
+            let status = withUnsafeMutableBytes(of: &value) { H5Aread(attribute, T.hdf5NativeType, $0.baseAddress) }
+            guard status >= 0 else { throw HDF5Error(function: "H5Aread", path: "\(path):\(object)@\(name)", detail: "cannot read as \(T.self)") }
+            return value
+        }
+    }
+
+    // MARK: Helpers (called with the lock held)
+
+    private func removeIfPresent(_ object: String) throws {
+        if linkExists(object), H5Ldelete(handle, object, colony_h5p_default()) < 0 {
+            throw HDF5Error(function: "H5Ldelete", path: "\(path):\(object)")
+        }
+    }
+
+    private func intermediateGroupProperties() -> hid_t {
+        let properties = H5Pcreate(colony_h5p_link_create())
+        H5Pset_create_intermediate_group(properties, 1)
+        return properties
+    }
+
+    private func fixedStringType(length: Int) throws -> hid_t {
+        let type = H5Tcopy(colony_h5t_c_s1())
+        guard type >= 0, H5Tset_size(type, max(1, length)) >= 0 else { throw HDF5Error(function: "H5Tset_size", path: path) }
+        H5Tset_strpad(type, H5T_STR_NULLPAD)
+        H5Tset_cset(type, H5T_CSET_UTF8)
+        return type
+    }
+
+    /// Opens the object an attribute hangs on, creating the group when it does not exist yet.
+    private func withAttributeTarget(_ object: String, _ body: (hid_t) throws -> Void) throws {
+        try HDF5Library.withLock {
+            let file = try openHandle("H5Oopen", object)
+            let name = object.isEmpty ? "/" : object
+            if name != "/" && !linkExists(name) {
+                let properties = intermediateGroupProperties()
+                defer { H5Pclose(properties) }
+                let group = H5Gcreate2(file, name, properties, colony_h5p_default(), colony_h5p_default())
+                guard group >= 0 else { throw HDF5Error(function: "H5Gcreate2", path: "\(path):\(name)") }
+                H5Gclose(group)
+            }
+            let target = H5Oopen(file, name, colony_h5p_default())
+            guard target >= 0 else { throw HDF5Error(function: "H5Oopen", path: "\(path):\(name)") }
+            defer { H5Oclose(target) }
+            try body(target)
+        }
+    }
+
+    private func writeAttribute(_ name: String, target: hid_t, type: hid_t, object: String, write: (hid_t) -> herr_t) throws {
+        if H5Aexists(target, name) > 0 { H5Adelete(target, name) }
+        let space = H5Screate(H5S_SCALAR)
+        defer { H5Sclose(space) }
+        let attribute = H5Acreate2(target, name, type, space, colony_h5p_default(), colony_h5p_default())
+        guard attribute >= 0 else { throw HDF5Error(function: "H5Acreate2", path: "\(path):\(object)@\(name)") }
+        defer { H5Aclose(attribute) }
+        guard write(attribute) >= 0 else { throw HDF5Error(function: "H5Awrite", path: "\(path):\(object)@\(name)") }
+    }
+
+    private func withAttribute<R>(_ name: String, on object: String, _ body: (hid_t) throws -> R) throws -> R {
+        try HDF5Library.withLock {
+            let file = try openHandle("H5Aopen_by_name", object)
+            let owner = object.isEmpty ? "/" : object
+            guard owner == "/" || linkExists(owner), H5Aexists_by_name(file, owner, name, colony_h5p_default()) > 0 else {
+                throw HDF5Error(function: "H5Aopen_by_name", path: "\(path):\(owner)@\(name)", detail: "no such attribute")
+            }
+            let attribute = H5Aopen_by_name(file, owner, name, colony_h5p_default(), colony_h5p_default())
+            guard attribute >= 0 else { throw HDF5Error(function: "H5Aopen_by_name", path: "\(path):\(owner)@\(name)") }
+            defer { H5Aclose(attribute) }
+            return try body(attribute)
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,186 @@
+import CZeroMQ
+
+/// One libzmq socket. Sockets are NOT thread-safe: each has exactly one owning thread, which
+/// creates, uses and closes it. It is not `Sendable` on purpose, so the compiler keeps it on its thread.
+public final class ZMQSocket {
+    public enum Kind: Int32, Sendable {
+        case pair = 0, pub = 1, sub = 2, req = 3, rep = 4, dealer = 5, router = 6, pull = 7, push = 8
+    }
+
+    public let kind: Kind
+    // Keeps the context alive for as long as the socket exists.
+    private let context: ZMQContext
+    private var handle: UnsafeMutableRawPointer?
+
+    public init(_ context: ZMQContext, _ kind: Kind) throws {
+        guard let socket = zmq_socket(context.handle, kind.rawValue) else { throw ZMQError(function: "zmq_socket") }
+        self.context = context
+        self.kind = kind
+        self.handle = socket
+        // Never let close() block process exit on unsent messages unless asked.
+        try setOption(ZMQ_LINGER, Int32(0))
+    }
+
+    deinit { close() }
+
+    /// Closes the socket; unsent messages are dropped after the linger period.
+    public func close() {
+        if let handle {
+            zmq_close(handle)
+            self.handle = nil
+        }
+    }
+
+    private func live(_ function: String) throws -> UnsafeMutableRawPointer {
+        guard let handle else { throw ZMQError(function: function, detail: "socket is closed") }
+        return handle
+    }
+
+    // MARK: Endpoints
+
+    public func bind(_ endpoint: String) throws {
+        guard zmq_bind(try live("zmq_bind"), endpoint) == 0 else { throw ZMQError(function: "zmq_bind", detail: endpoint) }
+    }
+
+    public func connect(_ endpoint: String) throws {
+        guard zmq_connect(try live("zmq_connect"), endpoint) == 0 else { throw ZMQError(function: "zmq_connect", detail: endpoint) }
+    }
+
+    public func disconnect(_ endpoint: String) throws {
+        guard zmq_disconnect(try live("zmq_disconnect"), endpoint) == 0 else { throw ZMQError(function: "zmq_disconnect", detail: endpoint) }
+    }
+
+    /// The endpoint actually bound (resolves `tcp://127.0.0.1:*` to its port).
+    public var lastEndpoint: String {
+        get throws {
+            var buffer = [CChar](repeating: 0, count: 256)
+            var size = buffer.count
+            guard zmq_getsockopt(try live("zmq_getsockopt"), ZMQ_LAST_ENDPOINT, &buffer, &size) == 0 else {
+                throw ZMQError(function: "zmq_getsockopt", detail: "ZMQ_LAST_ENDPOINT")
+            }
+            return String(decoding: buffer.prefix(max(0, size - 1)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+    }
+
+    // MARK: Options
+
+    public func setOption(_ option: Int32, _ value: Int32) throws {
+        var value = value
+        guard zmq_setsockopt(try live("zmq_setsockopt"), option, &value, MemoryLayout<Int32>.size) == 0 else {
+            throw ZMQError(function: "zmq_setsockopt", detail: "option \(option) = \(value)")
+        }
+    }
+
+    public func setOption(_ option: Int32, _ value: Int64) throws {
+        var value = value
+        guard zmq_setsockopt(try live("zmq_setsockopt"), option, &value, MemoryLayout<Int64>.size) == 0 else {
+            throw ZMQError(function: "zmq_setsockopt", detail: "option \(option) = \(value)")
+        }
+    }
+
+    public func setOption(_ option: Int32, bytes: [UInt8]) throws {
+        guard zmq_setsockopt(try live("zmq_setsockopt"), option, bytes, bytes.count) == 0 else {
+            throw ZMQError(function: "zmq_setsockopt", detail: "option \(option)")
+        }
+    }
+
+    /// Messages queued per peer before PUSH/DEALER block and PUB/ROUTER drop.
+    public func setHighWaterMarks(send: Int32, receive: Int32) throws {
+        try setOption(ZMQ_SNDHWM, send)
+        try setOption(ZMQ_RCVHWM, receive)
+    }
+
+    /// Milliseconds a blocking receive waits before throwing EAGAIN (-1: forever).
+    public func setReceiveTimeout(milliseconds: Int32) throws { try setOption(ZMQ_RCVTIMEO, milliseconds) }
+    /// Milliseconds a blocking send waits before throwing EAGAIN (-1: forever).
+    public func setSendTimeout(milliseconds: Int32) throws { try setOption(ZMQ_SNDTIMEO, milliseconds) }
+    /// Milliseconds unsent messages survive `close()`.
+    public func setLinger(milliseconds: Int32) throws { try setOption(ZMQ_LINGER, milliseconds) }
+    /// Larger messages are refused by libzmq and the peer is disconnected: a bound on what a peer can make us allocate.
+    public func setMaximumMessageSize(bytes: Int64) throws { try setOption(ZMQ_MAXMSGSIZE, bytes) }
+    /// Reconnect backoff for connecting sockets.
+    public func setReconnectInterval(milliseconds: Int32, maximum: Int32) throws {
+        try setOption(ZMQ_RECONNECT_IVL, milliseconds)
+        try setOption(ZMQ_RECONNECT_IVL_MAX, maximum)
+    }
+    /// ZMTP heartbeats: a silent peer connection is closed after `timeout` ms.
+    public func setHeartbeat(interval: Int32, timeout: Int32) throws {
+        try setOption(ZMQ_HEARTBEAT_IVL, interval)
+        try setOption(ZMQ_HEARTBEAT_TIMEOUT, timeout)
+    }
+    /// Queue messages only to completed connections (no silent buffering for a peer that is not there).
+    public func setImmediate(_ on: Bool) throws { try setOption(ZMQ_IMMEDIATE, Int32(on ? 1 : 0)) }
+    /// ROUTER fails with EHOSTUNREACH instead of silently dropping messages to unknown peers.
+    public func setRouterMandatory(_ on: Bool) throws { try setOption(ZMQ_ROUTER_MANDATORY, Int32(on ? 1 : 0)) }
+    public func setRoutingID(_ id: [UInt8]) throws { try setOption(ZMQ_ROUTING_ID, bytes: id) }
+    public func subscribe(_ prefix: [UInt8] = []) throws { try setOption(ZMQ_SUBSCRIBE, bytes: prefix) }
+    /// Keep only the newest message (for "latest version wins" streams).
+    public func setConflate(_ on: Bool) throws { try setOption(ZMQ_CONFLATE, Int32(on ? 1 : 0)) }
+
+    // MARK: Messages
+
+    /// Sends all frames as one multipart message (atomic: all or none are delivered).
+    /// Returns false when `dontWait` is set and the message could not be queued (high-water mark).
+    @discardableResult
+    public func send(_ frames: [[UInt8]], dontWait: Bool = false) throws -> Bool {
+        let socket = try live("zmq_send")
+        precondition(!frames.isEmpty, "a message has at least one frame")
+        for (index, frame) in frames.enumerated() {
+            var flags: Int32 = index < frames.count - 1 ? ZMQ_SNDMORE : 0
+            if dontWait { flags |= ZMQ_DONTWAIT }
+            while true {
+                let rc = frame.withUnsafeBytes { zmq_send(socket, $0.baseAddress, $0.count, flags) }
+                if rc >= 0 { break }
+                let error = ZMQError(function: "zmq_send")
+                if error.code == EINTR { continue }
+                // Only the first frame can fail with EAGAIN; later frames of a started message always queue.
+                if error.isWouldBlock && index == 0 { return false }
+                throw error
+            }
+        }
+        return true
+    }
+
+    /// Receives one multipart message. Returns nil on timeout (receive timeout or `dontWait`).
+    public func receive(dontWait: Bool = false) throws -> [[UInt8]]? {
+        let socket = try live("zmq_msg_recv")
+        let message = UnsafeMutablePointer<zmq_msg_t>.allocate(capacity: 1)
+        defer { message.deallocate() }
+        var frames: [[UInt8]] = []
+        var more = true
+        while more {
+            zmq_msg_init(message)
+            defer { zmq_msg_close(message) }
+            while true {
+                let rc = zmq_msg_recv(message, socket, dontWait && frames.isEmpty ? ZMQ_DONTWAIT : 0)
+                if rc >= 0 { break }
+                let error = ZMQError(function: "zmq_msg_recv")
+                if error.code == EINTR { continue }
+                if error.isWouldBlock && frames.isEmpty { return nil }
+                throw error
+            }
+            let size = zmq_msg_size(message)
+            frames.append(size == 0 ? [] : Array(UnsafeRawBufferPointer(start: zmq_msg_data(message), count: size)))
+            more = zmq_msg_more(message) != 0
+        }
+        return frames
+    }
+
+    /// Waits up to `timeout` ms for the socket to be readable (-1: forever).
+    public func waitReadable(timeout milliseconds: Int) throws -> Bool {
+        var item = zmq_pollitem_t(socket: try live("zmq_poll"), fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)
+        while true {
+            let rc = zmq_poll(&item, 1, milliseconds)
+            if rc >= 0 { return rc > 0 }
+            let error = ZMQError(function: "zmq_poll")
+            if error.code == EINTR { continue }
+            throw error
+        }
+    }
+
+    var rawHandle: UnsafeMutableRawPointer? { handle }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

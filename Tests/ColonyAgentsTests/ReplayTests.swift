@@ -1,0 +1,112 @@
+import XCTest
+import ColonyNumerics
+@testable import ColonyAgents
+
+final class SumTreeTests: XCTestCase {
+    func testRootIsTheSumAndFindFollowsCumulativeMass() {
+        var tree = SumTree(capacity: 5)
+        XCTAssertEqual(tree.total, 0)
+        let priorities: [Double] = [1, 0, 3, 0.5, 2]
+        for (i, p) in priorities.enumerated() { tree.update(i, priority: p) }
+        XCTAssertEqual(tree.total, 6.5, accuracy: 1e-12)
+        XCTAssertEqual(tree.find(0), 0)
+        XCTAssertEqual(tree.find(0.999), 0)
+        XCTAssertEqual(tree.find(1.0), 2, "a zero-priority leaf is never found")
+        XCTAssertEqual(tree.find(3.999), 2)
+        XCTAssertEqual(tree.find(4.0), 3)
+        XCTAssertEqual(tree.find(4.5), 4)
+        XCTAssertEqual(tree.find(6.49), 4)
+        tree.update(2, priority: 0)
+        XCTAssertEqual(tree.total, 3.5, accuracy: 1e-12)
+        XCTAssertEqual(tree.find(1.2), 3)
+    }
+
+    func testSamplingFrequenciesAreProportional() {
+        var tree = SumTree(capacity: 1000)
+        var rng = RandomSource(seed: 3)
+        var priorities: [Double] = []
+        for i in 0..<1000 {
+            let p = Double(rng.nextInt(below: 10))
+            priorities.append(p)
+            tree.update(i, priority: p)
+        }
+        var counts = [Int](repeating: 0, count: 1000)
+        let draws = 200_000
+        for _ in 0..<draws { counts[tree.find(rng.nextDouble() * tree.total)] += 1 }
+        let total = priorities.reduce(0, +)
+        for i in 0..<1000 {
+            let expected = Double(draws) * priorities[i] / total
+            if priorities[i] == 0 { XCTAssertEqual(counts[i], 0) }
+            else { XCTAssertEqual(Double(counts[i]), expected, accuracy: 5 * expected.squareRoot() + 3) }
+        }
+    }
+}
+
+final class ReplayBufferTests: XCTestCase {
+    func testFIFOEvictionAndUniformSampling() {
+        let buffer = ReplayBuffer(capacity: 3, observationSize: 2, actionSize: 1)
+        for k in 0..<5 {
+            let f = Float(k)
+            buffer.add(observation: [f, f], action: [f], reward: f, nextObservation: [f + 1, f + 1], discount: 0.99)
+        }
+        XCTAssertEqual(buffer.count, 3)
+        var rng = RandomSource(seed: 1)
+        let batch = buffer.sample(300, rng: &rng)
+        XCTAssertEqual(Set(batch.rewards), [2, 3, 4], "the two oldest were evicted")
+        for row in 0..<batch.count {
+            XCTAssertEqual(batch.observations[2 * row], batch.rewards[row])
+            XCTAssertEqual(batch.nextObservations[2 * row], batch.rewards[row] + 1)
+            XCTAssertEqual(batch.weights[row], 1)
+        }
+    }
+
+    func testPrioritizedSamplingFollowsPrioritiesAndWeightsCorrectIt() {
+        let buffer = ReplayBuffer(capacity: 4, observationSize: 1, actionSize: 1, prioritized: PrioritizedReplayOptions(alpha: 1, epsilon: 0))
+        for k in 0..<4 { buffer.add(observation: [Float(k)], action: [0], reward: Float(k), nextObservation: [0], discount: 1) }
+        buffer.updatePriorities(indices: [0, 1, 2, 3], tdErrors: [1, 1, 2, 4])
+        var rng = RandomSource(seed: 9)
+        var counts = [Int](repeating: 0, count: 4)
+        var weightOf = [Float](repeating: 0, count: 4)
+        for _ in 0..<2000 {
+            let batch = buffer.sample(8, rng: &rng, beta: 1)
+            for (row, index) in batch.indices.enumerated() {
+                counts[index] += 1
+                weightOf[index] = batch.weights[row]
+                XCTAssertEqual(batch.rewards[row], Float(index))
+            }
+        }
+        let n = Double(counts.reduce(0, +))
+        for (i, p) in [1.0, 1, 2, 4].enumerated() { XCTAssertEqual(Double(counts[i]) / n, p / 8, accuracy: 0.01) }
+        // β = 1: w_i ∝ 1/P(i), normalised by the largest (the rarest transition gets weight 1).
+        XCTAssertEqual(weightOf[0], 1, accuracy: 1e-6)
+        XCTAssertEqual(weightOf[3], 0.25, accuracy: 1e-6)
+        XCTAssertEqual(weightOf[2], 0.5, accuracy: 1e-6)
+    }
+
+    func testNStepAccumulatorDiscountsAndFlushesAtEpisodeEnds() {
+        var accumulator = NStepAccumulator(steps: 3, gamma: 0.5, environments: 1)
+        var emitted: [(obs: Float, reward: Float, next: Float, discount: Float)] = []
+        let emit: NStepAccumulator.Emit = { o, _, r, n, d in emitted.append((o.first!, r, n.first!, d)) }
+        // Episode: states 0→1→2→3→4 (terminates on the step into 4), rewards 1, 2, 4, 8.
+        for (t, reward) in [Float(1), 2, 4, 8].enumerated() {
+            accumulator.record(env: 0, observation: [Float(t)], action: [0], reward: reward, next: [Float(t + 1)], terminated: t == 3, truncated: false, emit: emit)
+        }
+        XCTAssertEqual(emitted.count, 4)
+        XCTAssertEqual(emitted[0].obs, 0); XCTAssertEqual(emitted[0].reward, 1 + 1 + 1); XCTAssertEqual(emitted[0].next, 3); XCTAssertEqual(emitted[0].discount, 0.125)
+        XCTAssertEqual(emitted[1].obs, 1); XCTAssertEqual(emitted[1].reward, 2 + 2 + 2); XCTAssertEqual(emitted[1].next, 4); XCTAssertEqual(emitted[1].discount, 0)
+        XCTAssertEqual(emitted[3].obs, 3); XCTAssertEqual(emitted[3].reward, 8); XCTAssertEqual(emitted[3].discount, 0)
+        // A truncation bootstraps: discount γ^m.
+        emitted.removeAll()
+        accumulator.record(env: 0, observation: [10], action: [0], reward: 1, next: [11], terminated: false, truncated: false, emit: emit)
+        accumulator.record(env: 0, observation: [11], action: [0], reward: 1, next: [12], terminated: false, truncated: true, emit: emit)
+        XCTAssertEqual(emitted.map(\.discount), [0.25, 0.5])
+        XCTAssertEqual(emitted.map(\.reward), [1.5, 1])
+    }
+}
+
+final class ScheduleTests: XCTestCase {
+    func testApeXEpsilons() {
+        XCTAssertEqual(apeXEpsilon(actor: 0, actors: 8), 0.4, accuracy: 1e-12)
+        XCTAssertEqual(apeXEpsilon(actor: 7, actors: 8), pow(0.4, 8), accuracy: 1e-12)
+    }
+}

@@ -1,0 +1,65 @@
+import ColonyNumerics
+import XCTest
+@testable import ColonyEnvironments
+
+final class RegistryTests: XCTestCase {
+    func testBuiltInIdsAreSortedAndMatchGymnasiumRegistrations() throws {
+        XCTAssertEqual(Environments.ids, Environments.ids.sorted())
+        let limits: [String: Int?] = [
+            "CartPole-v1": 500, "Acrobot-v1": 500, "MountainCar-v0": 200,
+            "MountainCarContinuous-v0": 999, "Pendulum-v1": 200,
+            "CliffWalking-v1": nil, "CliffWalkingSlippery-v1": nil,
+        ]
+        for (id, limit) in limits {
+            let env = try Environments.make(id, seed: 1)
+            XCTAssertEqual(env.id, id)
+            XCTAssertEqual(env.maxEpisodeSteps, limit, id)
+            XCTAssertTrue(Environments.ids.contains(id))
+        }
+    }
+
+    func testUnknownIdListsKnownIdsAndTheClosestOne() {
+        XCTAssertThrowsError(try Environments.make("CartPole-v0", seed: 0)) { error in
+            guard case .unknownEnvironment(let id, let known, let closest) = error as? EnvironmentError else {
+                return XCTFail("unexpected error \(error)")
+            }
+            XCTAssertEqual(id, "CartPole-v0")
+            XCTAssertEqual(known, Environments.ids)
+            XCTAssertEqual(closest, "CartPole-v1")
+            let message = String(describing: error)
+            XCTAssertTrue(message.contains("Did you mean \"CartPole-v1\"?"), message)
+            XCTAssertTrue(message.contains("Pendulum-v1"), message)
+        }
+        // Gymnasium 1.x deprecated CliffWalking-v0 in favour of v1; the suggestion says so.
+        XCTAssertThrowsError(try Environments.make("CliffWalking-v0", seed: 0)) { error in
+            guard case .unknownEnvironment(_, _, let closest) = error as? EnvironmentError else {
+                return XCTFail("unexpected error \(error)")
+            }
+            XCTAssertEqual(closest, "CliffWalking-v1")
+        }
+        XCTAssertThrowsError(try Environments.make("completely different", seed: 0)) { error in
+            guard case .unknownEnvironment(_, _, let closest) = error as? EnvironmentError else {
+                return XCTFail("unexpected error \(error)")
+            }
+            XCTAssertNil(closest)
+        }
+    }
+
+    func testEditDistance() {
+        XCTAssertEqual(Environments.editDistance(Array("kitten"), Array("sitting")), 3)
+        XCTAssertEqual(Environments.editDistance(Array(""), Array("abc")), 3)
+        XCTAssertEqual(Environments.editDistance(Array("same"), Array("same")), 0)
+    }
+
+    func testRegisteringMoreIds() throws {
+        let id = "CartPoleLong-test"
+        try Environments.register(EnvironmentSpec(id: id, maxEpisodeSteps: 1_000) { CartPole(seed: $0) })
+        XCTAssertTrue(Environments.ids.contains(id))
+        let env = try Environments.make(id, seed: 3)
+        XCTAssertEqual(env.maxEpisodeSteps, 1_000)
+        XCTAssertEqual(Environments.spec(id)?.maxEpisodeSteps, 1_000)
+        XCTAssertThrowsError(try Environments.register(EnvironmentSpec(id: id, maxEpisodeSteps: nil) { CartPole(seed: $0) })) {
+            XCTAssertEqual($0 as? EnvironmentError, .duplicateRegistration(id: id))
+        }
+    }
+}
