@@ -1,4 +1,6 @@
 /// The algorithms Colony ships, registered in `Agents` at first use.
 enum BuiltInAlgorithms {
-    static let all: [AlgorithmRegistration] = []
+    static var all: [AlgorithmRegistration] {
+        OnPolicyAlgorithms.all + ValueBasedAlgorithms.all + ContinuousControlAlgorithms.all
+    }
 }

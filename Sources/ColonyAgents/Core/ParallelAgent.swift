@@ -28,7 +28,7 @@ public protocol ParallelAgent: AnyObject, Checkpointable {
     var frames: Int { get }
 
     func reset(observations: [Float]) -> [Action]
-    func step(observations: [Float], rewards: [Double], terminated: [Bool], truncated: [Bool], finalObservations: [Int: [Float]]) -> ParallelAgentStep
+    func step(observations: [Float], rewards: [Double], terminated: [Bool], truncated: [Bool], finalObservations: [[Float]?]) -> ParallelAgentStep
 }
 
 extension ParallelAgent {

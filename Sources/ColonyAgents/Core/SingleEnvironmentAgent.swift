@@ -29,7 +29,7 @@ public final class SingleEnvironmentAgent: Agent {
         if let end = pendingEnd, started {
             action = base.step(
                 observations: observation, rewards: [end.reward], terminated: [end.terminated], truncated: [end.truncated],
-                finalObservations: [0: end.observation]
+                finalObservations: [end.observation]
             ).actions[0]
         } else {
             action = base.reset(observations: observation)[0]
@@ -47,7 +47,7 @@ public final class SingleEnvironmentAgent: Agent {
             // The loop resets next; the real transition is handed over then.
             return AgentStep(action: lastAction!, info: AgentInfo())
         }
-        let step = base.step(observations: observation, rewards: [reward], terminated: [false], truncated: [false], finalObservations: [:])
+        let step = base.step(observations: observation, rewards: [reward], terminated: [false], truncated: [false], finalObservations: [nil])
         lastAction = step.actions[0]
         return AgentStep(action: step.actions[0], info: step.info)
     }

@@ -1,0 +1,4 @@
+/// Registrations of this family's algorithms.
+enum ContinuousControlAlgorithms {
+    static let all: [AlgorithmRegistration] = []
+}

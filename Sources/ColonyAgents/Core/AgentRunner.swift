@@ -1,0 +1,60 @@
+import ColonyEnvironments
+import ColonyNumerics
+
+/// Drives agents through environments: the training loop of the trainer and workers in its
+/// simplest form, and deterministic evaluation. Tests and benchmarks use it directly.
+public enum AgentRunner {
+    /// Trains `agent` for at least `frames` environment frames on `environments` (which must have
+    /// `agent.environmentCount` copies), calling `onEpisode` for each finished episode and `onStep`
+    /// with each step's info. Returns the finished episodes.
+    @discardableResult
+    public static func train(
+        _ agent: any ParallelAgent, on environments: VectorEnvironment, frames: Int, seed: UInt64,
+        onStep: ((AgentInfo) -> Void)? = nil, onEpisode: ((EpisodeRecord) -> Void)? = nil
+    ) throws -> [EpisodeRecord] {
+        precondition(environments.count == agent.environmentCount, "the agent acts on \(agent.environmentCount) environments, got \(environments.count)")
+        agent.mode = .train
+        environments.reset(seed: seed)
+        var actions = agent.reset(observations: environments.observations)
+        var episodes: [EpisodeRecord] = []
+        var taken = 0
+        while taken < frames {
+            try environments.step(actions)
+            taken += environments.count
+            let step = agent.step(
+                observations: environments.observations, rewards: environments.rewards, terminated: environments.terminated,
+                truncated: environments.truncated, finalObservations: environments.finalObservations)
+            actions = step.actions
+            if let onStep, !step.info.isEmpty { onStep(step.info) }
+            for episode in environments.completedEpisodes {
+                episodes.append(episode)
+                onEpisode?(episode)
+            }
+        }
+        return episodes
+    }
+
+    /// Returns of `episodes` evaluation episodes (eval mode: the evaluation policy, no updates),
+    /// on fresh environments seeded from `seed`. Restores the agent's previous mode afterwards.
+    public static func evaluate(_ agent: any ParallelAgent, environment id: String, episodes: Int, seed: UInt64) throws -> [Double] {
+        let previous = agent.mode
+        agent.mode = .eval
+        defer { agent.mode = previous }
+        let count = agent.environmentCount
+        let environments = try VectorEnvironment(id: id, count: count, seed: seed)
+        environments.reset(seed: seed)
+        var actions = agent.reset(observations: environments.observations)
+        // Each copy contributes its first ⌈episodes / N⌉ episodes, so short episodes are not over-represented.
+        let perEnvironment = (episodes + count - 1) / count
+        var returnsByEnvironment = [[Double]](repeating: [], count: count)
+        while returnsByEnvironment.contains(where: { $0.count < perEnvironment }) {
+            try environments.step(actions)
+            actions = agent.step(
+                observations: environments.observations, rewards: environments.rewards, terminated: environments.terminated,
+                truncated: environments.truncated, finalObservations: environments.finalObservations).actions
+            for episode in environments.completedEpisodes { returnsByEnvironment[episode.environmentIndex].append(episode.episodeReturn) }
+        }
+        let returns = Array(returnsByEnvironment.flatMap { $0.prefix(perEnvironment) }.prefix(episodes))
+        return returns
+    }
+}
