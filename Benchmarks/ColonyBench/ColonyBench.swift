@@ -1,0 +1,52 @@
+import ArgumentParser
+import ColonyEnvironments
+import ColonyNumerics
+import Foundation
+
+/// `make bench`: Colony's throughput and, measured in the same run, the references it is compared with.
+@main
+struct ColonyBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "colony-bench",
+        abstract: "Throughput benchmarks of Colony against gymnasium, EnvPool, PyTorch and raw libzmq, in one run.",
+        discussion: """
+        Every figure is measured in this run; ratios divide Colony's figure by the reference's.
+        References come from Python packages (gymnasium, envpool, torch) in --reference-python's environment;
+        a missing package is reported as a note instead of a number.
+
+        Examples:
+          colony-bench all --reference-python Benchmarks/.venv/bin/python
+          colony-bench foundation --seconds 1
+        """,
+        subcommands: [All.self, Foundation.self],
+        defaultSubcommand: All.self
+    )
+}
+
+struct BenchOptions: ParsableArguments {
+    @Option(help: "Python interpreter with the reference packages (empty: skip the references).")
+    var referencePython: String = ""
+
+    @Option(help: "Seconds to measure each case.")
+    var seconds: Double = 2
+}
+
+extension ColonyBench {
+    struct All: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Every benchmark.")
+        @OptionGroup var options: BenchOptions
+
+        func run() throws {
+            try FoundationBenchmarks(options: options).run()
+        }
+    }
+
+    struct Foundation: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Environments and networks (the foundation issue).")
+        @OptionGroup var options: BenchOptions
+
+        func run() throws {
+            try FoundationBenchmarks(options: options).run()
+        }
+    }
+}
