@@ -54,7 +54,7 @@ final class EnvironmentTests: XCTestCase {
         for id in Environments.ids {
             let first = try rollout(id, seed: 42, steps: 300)
             XCTAssertEqual(first, try rollout(id, seed: 42, steps: 300), id)
-            if id != "CliffWalking-v1" {  // its reset is deterministic and its dynamics too
+            if !id.hasPrefix("CliffWalking-") {  // its reset is deterministic and its dynamics too
                 XCTAssertNotEqual(first, try rollout(id, seed: 43, steps: 300), id)
             }
         }

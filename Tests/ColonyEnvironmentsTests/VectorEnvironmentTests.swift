@@ -114,3 +114,36 @@ final class VectorEnvironmentTests: XCTestCase {
         XCTAssertThrowsError(try pendulum.step([.continuous([0]), .discrete(0)]))
     }
 }
+
+final class VectorEnvironmentSnapshotTests: XCTestCase {
+    func testRestoringASnapshotContinuesExactly() throws {
+        for id in ["CartPole-v1", "Pendulum-v1", "Acrobot-v1"] {
+            let original = try VectorEnvironment(id: id, count: 3, seed: 5)
+            var rng = RandomSource(seed: 1)
+            func actions(_ env: VectorEnvironment) -> [Action] { (0..<env.count).map { _ in env.actionSpace.sample(rng: &rng) } }
+            for _ in 0..<137 { try original.step(actions(original)) }
+            let snapshot = original.snapshot()
+            let rngAtSnapshot = rng
+            var continued: [[Float]] = []
+            var episodes: [EpisodeRecord] = []
+            for _ in 0..<400 {
+                try original.step(actions(original))
+                continued.append(original.observations)
+                episodes += original.completedEpisodes
+            }
+            let restored = try VectorEnvironment(id: id, count: 3, seed: 99)
+            restored.restore(snapshot)
+            XCTAssertEqual(restored.snapshot(), snapshot)
+            rng = rngAtSnapshot
+            var replayed: [[Float]] = []
+            var replayedEpisodes: [EpisodeRecord] = []
+            for _ in 0..<400 {
+                try restored.step(actions(restored))
+                replayed.append(restored.observations)
+                replayedEpisodes += restored.completedEpisodes
+            }
+            XCTAssertEqual(replayed, continued, id)
+            XCTAssertEqual(replayedEpisodes, episodes, id)
+        }
+    }
+}

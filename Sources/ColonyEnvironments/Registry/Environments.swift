@@ -31,6 +31,11 @@ public enum Environments {
         EnvironmentSpec(id: "CliffWalking-v1", maxEpisodeSteps: nil) {
             CliffWalking(seed: $0)
         },
+        // Gymnasium 1.x renamed v0 to v1 when it added the (default-off) slippery option; the dynamics
+        // are the same, so the older id keeps working for code and papers that use it.
+        EnvironmentSpec(id: "CliffWalking-v0", maxEpisodeSteps: nil) {
+            CliffWalking(seed: $0)
+        },
         EnvironmentSpec(id: "CliffWalkingSlippery-v1", maxEpisodeSteps: nil) {
             CliffWalking(seed: $0, isSlippery: true)
         },

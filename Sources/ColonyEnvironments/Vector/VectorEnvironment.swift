@@ -155,6 +155,52 @@ public final class VectorEnvironment {
         try stepAll { .continuous(continuousScratch[$0]) }
     }
 
+    /// Everything needed to continue this vector exactly: each copy's state, step count and random
+    /// stream, the current observations and the running episode statistics. Taken between steps.
+    public struct Snapshot: Sendable, Equatable {
+        public var states: [[Double]]
+        public var elapsedSteps: [Int]
+        public var randomStates: [[UInt64]]
+        public var observations: [Float]
+        public var episodeReturns: [Double]
+        public var episodeLengths: [Int]
+
+        public init(states: [[Double]], elapsedSteps: [Int], randomStates: [[UInt64]], observations: [Float], episodeReturns: [Double], episodeLengths: [Int]) {
+            self.states = states
+            self.elapsedSteps = elapsedSteps
+            self.randomStates = randomStates
+            self.observations = observations
+            self.episodeReturns = episodeReturns
+            self.episodeLengths = episodeLengths
+        }
+    }
+
+    public func snapshot() -> Snapshot {
+        Snapshot(
+            states: environments.map(\.state), elapsedSteps: environments.map(\.elapsedSteps),
+            randomStates: environments.map(\.randomSource.state), observations: buffers.observations,
+            episodeReturns: buffers.episodeReturns, episodeLengths: buffers.episodeLengths)
+    }
+
+    /// Continues from `snapshot` (taken from a vector of the same id and size).
+    public func restore(_ snapshot: Snapshot) {
+        precondition(snapshot.states.count == count && snapshot.observations.count == count * observationCount, "snapshot of another vector shape")
+        for (i, environment) in environments.enumerated() {
+            environment.state = snapshot.states[i]
+            environment.elapsedSteps = snapshot.elapsedSteps[i]
+            environment.randomSource = RandomSource(state: snapshot.randomStates[i])
+        }
+        var fresh = Buffers()
+        fresh.observations = snapshot.observations
+        fresh.rewards = [Double](repeating: 0, count: count)
+        fresh.terminated = [Bool](repeating: false, count: count)
+        fresh.truncated = [Bool](repeating: false, count: count)
+        fresh.finalObservations = [[Float]?](repeating: nil, count: count)
+        fresh.episodeReturns = snapshot.episodeReturns
+        fresh.episodeLengths = snapshot.episodeLengths
+        buffers = fresh
+    }
+
     /// The shape check every built-in environment applies: the right kind and size, in range if
     /// discrete, finite if continuous (box values beyond the bounds are the environment's to clip).
     private func accepts(_ action: Action) -> Bool {
