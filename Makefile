@@ -33,8 +33,8 @@ build: deps
 
 # Python with h5py lets the tests check that users' own tools read Colony's files; the tests skip those checks without it.
 reference-python:
-	@if [ ! -x $(REFERENCE_VENV)/bin/python ] || ! $(REFERENCE_VENV)/bin/python -c "import h5py, numpy" 2>/dev/null; then \
-	  python3 -m venv $(REFERENCE_VENV) && $(REFERENCE_VENV)/bin/pip install -q --disable-pip-version-check h5py numpy \
+	@if [ ! -x $(REFERENCE_VENV)/bin/python ] || ! $(REFERENCE_VENV)/bin/python -c "import h5py, numpy, tensorboard" 2>/dev/null; then \
+	  python3 -m venv $(REFERENCE_VENV) && $(REFERENCE_VENV)/bin/pip install -q --disable-pip-version-check h5py numpy tensorboard \
 	  || echo "warning: could not set up $(REFERENCE_VENV); file-compatibility tests will be skipped"; \
 	fi
 

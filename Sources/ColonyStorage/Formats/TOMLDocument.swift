@@ -17,12 +17,20 @@ public enum TOMLValue: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// A malformed TOML file: the line and what is wrong there.
-public struct TOMLError: Error, CustomStringConvertible, Sendable, Equatable {
+/// A malformed or unreadable file (TOML, CSV): the file, the line and what is wrong there.
+public typealias TOMLError = FileFormatError
+
+public struct FileFormatError: Error, CustomStringConvertible, Sendable, Equatable {
     public let source: String
     public let line: Int
     public let message: String
-    public var description: String { "\(source):\(line): \(message)" }
+    public init(source: String, line: Int, message: String) {
+        self.source = source
+        self.line = line
+        self.message = message
+    }
+
+    public var description: String { line > 0 ? "\(source):\(line): \(message)" : "\(source): \(message)" }
 }
 
 /// The subset of TOML 1.0 that configuration files need: `[table]` and `[a.b]` headers, bare, quoted and
