@@ -17,6 +17,8 @@ let package = Package(
         .library(name: "ColonyStorage", targets: ["ColonyStorage"]),
         .library(name: "ColonyTransport", targets: ["ColonyTransport"]),
         .library(name: "ColonyAgents", targets: ["ColonyAgents"]),
+        .library(name: "ColonyExperiments", targets: ["ColonyExperiments"]),
+        .executable(name: "colony", targets: ["ColonyCommand"]),
         .executable(name: "colony-bench", targets: ["ColonyBench"]),
     ],
     dependencies: [
@@ -33,6 +35,12 @@ let package = Package(
         .target(name: "ColonyStorage", dependencies: ["CHDF5"], swiftSettings: optimized),
         .target(name: "ColonyTransport", dependencies: ["CZeroMQ"], swiftSettings: optimized),
         .target(name: "ColonyAgents", dependencies: ["ColonyNumerics", "ColonyEnvironments", "ColonyStorage"], swiftSettings: optimized),
+        .target(name: "ColonyExperiments", dependencies: ["ColonyAgents"], swiftSettings: optimized),
+        .executableTarget(
+            name: "ColonyCommand",
+            dependencies: ["ColonyExperiments", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: optimized
+        ),
 
         .executableTarget(
             name: "ColonyBench",
@@ -52,5 +60,6 @@ let package = Package(
         .testTarget(name: "ColonyStorageTests", dependencies: ["ColonyStorage"]),
         .testTarget(name: "ColonyTransportTests", dependencies: ["ColonyTransport"]),
         .testTarget(name: "ColonyAgentsTests", dependencies: ["ColonyAgents"]),
+        .testTarget(name: "ColonyExperimentsTests", dependencies: ["ColonyExperiments"]),
     ]
 )

@@ -55,6 +55,14 @@ public final class ReturnsCSV {
         return row
     }
 
+    /// Forgets rows after `frame` (when resuming from a checkpoint older than the file).
+    public func truncate(afterFrame frame: Int) throws {
+        let kept = rows.filter { $0.frame <= frame }
+        guard kept.count != rows.count else { return }
+        rows = kept
+        try AtomicFile.write(rows.map { $0.line + "\n" }.joined(), to: path)
+    }
+
     /// The episodes of the current incomplete window (saved in checkpoints so a resumed run keeps them).
     public var pendingReturns: [Double] {
         get { window }

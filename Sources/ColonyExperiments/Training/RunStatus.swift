@@ -1,0 +1,39 @@
+import ColonyStorage
+import Foundation
+
+/// What a run says about itself in `status.json`, so grids and Slurm jobs can be followed without
+/// reading logs (and after a job has left the queue).
+public struct RunStatus: Codable, Sendable, Equatable {
+    public enum State: String, Codable, Sendable { case running, done, failed, requeued }
+
+    public var state: State
+    public var frames: Int
+    public var totalFrames: Int
+    public var episodes: Int
+    public var lastMeanReturn: Double?
+    public var testMeanReturn: Double?
+    public var message: String?
+    public var updated: Double
+
+    public init(state: State, frames: Int, totalFrames: Int, episodes: Int, lastMeanReturn: Double? = nil, testMeanReturn: Double? = nil, message: String? = nil) {
+        self.state = state
+        self.frames = frames
+        self.totalFrames = totalFrames
+        self.episodes = episodes
+        self.lastMeanReturn = lastMeanReturn
+        self.testMeanReturn = testMeanReturn
+        self.message = message
+        updated = Date().timeIntervalSince1970
+    }
+
+    public func write(to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(Array(try encoder.encode(self)) + [10], to: path)
+    }
+
+    public static func read(_ path: String) -> RunStatus? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        return try? JSONDecoder().decode(RunStatus.self, from: data)
+    }
+}
