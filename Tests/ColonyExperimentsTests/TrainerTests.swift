@@ -1,0 +1,137 @@
+import ColonyAgents
+import ColonyStorage
+import Foundation
+import XCTest
+@testable import ColonyExperiments
+
+final class TrainerTests: XCTestCase {
+    private var runs: String!
+
+    override func setUpWithError() throws {
+        UniformRandomAgent.register()
+        StopSignal.reset()
+        runs = NSTemporaryDirectory() + "colony-runs-\(UUID().uuidString)"
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(atPath: runs)
+    }
+
+    private func options(frames: Int, checkpointEvery: Int = 1_000, set: [String] = [], fresh: Bool = false) throws -> TrainingOptions {
+        let configuration = try ConfigurationSources(assignments: set).resolve(agent: "test_uniform")
+        return TrainingOptions(environment: "CartPole-v1", seed: 4, frames: frames, configuration: configuration, runsDirectory: runs,
+                               checkpointInterval: checkpointEvery, keepCheckpoints: 2, testEpisodes: 10, fresh: fresh)
+    }
+
+    private func train(_ options: TrainingOptions) throws -> TrainingResult {
+        try Trainer(options: options, progress: ProgressReporter(style: .quiet, label: ""), log: { _ in }).run()
+    }
+
+    func testARunLeavesEveryFileStandardToolsRead() throws {
+        let options = try options(frames: 6_000, set: ["learning_rate=0.5"])
+        let result = try train(options)
+        let directory = options.directory
+        XCTAssertEqual(directory.path, "\(runs!)/test_uniform/CartPole-v1/seed-4")
+        XCTAssertEqual(result.frames, 6_000)
+
+        // returns100.csv: a row per 100 episodes, frame,mean,std,max,min.
+        let rows = try ReturnsCSV.read(directory.returns100)
+        XCTAssertEqual(rows.count, result.episodes / 100)
+        XCTAssertGreaterThanOrEqual(rows.count, 2, "random CartPole episodes last ~22 frames")
+        for row in rows { XCTAssertTrue(row.min <= row.mean && row.mean <= row.max && row.std >= 0) }
+        XCTAssertEqual(try String(contentsOfFile: directory.returns100, encoding: .utf8).split(separator: "\n").first?.split(separator: ",").count, 5)
+
+        // Effective configuration: every key, set or default.
+        let config = try String(contentsOfFile: directory.configuration, encoding: .utf8)
+        XCTAssertTrue(config.contains("learning_rate = 0.5") && config.contains("# set:"), config)
+        XCTAssertTrue(config.contains("num_envs = 2") && config.contains("# default:"), config)
+        _ = try TOMLDocument(parsing: config)
+
+        // Checkpoints: latest plus the last two numbered ones.
+        XCTAssertTrue(FileManager.default.fileExists(atPath: directory.latestCheckpoint))
+        XCTAssertEqual(directory.numberedCheckpoints().map { ($0 as NSString).lastPathComponent }, ["frame-0000005000.h5", "frame-0000006000.h5"])
+
+        // Test episodes and status.
+        XCTAssertEqual(try ReturnsCSV.read(directory.returnsTest).count, 1)
+        XCTAssertEqual(result.testReturns.count, 10)
+        XCTAssertEqual(RunStatus.read(directory.status)?.state, .done)
+        let events = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasPrefix("events.out.tfevents.") }
+        XCTAssertEqual(events.count, 1)
+    }
+
+    func testRerunningResumesFromTheLatestCheckpointAndMatchesAnUninterruptedRun() throws {
+        let uninterrupted = try train(try options(frames: 8_000))
+        let straight = try String(contentsOfFile: try options(frames: 8_000).directory.returns100, encoding: .utf8)
+        try FileManager.default.removeItem(atPath: runs)
+
+        let first = try train(try options(frames: 3_000))
+        XCTAssertNil(first.resumedFrom)
+        let second = try train(try options(frames: 8_000))
+        XCTAssertEqual(second.resumedFrom, 3_000)
+        XCTAssertEqual(second.episodes, uninterrupted.episodes)
+        let resumed = try String(contentsOfFile: try options(frames: 8_000).directory.returns100, encoding: .utf8)
+        XCTAssertEqual(resumed, straight, "a resumed run writes the same returns100.csv as an uninterrupted one")
+    }
+
+    func testResumingWithAnotherConfigurationIsRefusedAndFreshStartsOver() throws {
+        _ = try train(try options(frames: 2_000))
+        XCTAssertThrowsError(try train(try options(frames: 4_000, set: ["learning_rate=0.2"]))) { error in
+            XCTAssertTrue("\(error)".contains("different configuration"), "\(error)")
+            XCTAssertTrue("\(error)".contains("--fresh"), "\(error)")
+        }
+        let fresh = try train(try options(frames: 2_000, set: ["learning_rate=0.2"], fresh: true))
+        XCTAssertNil(fresh.resumedFrom)
+    }
+
+    func testStopSignalCheckpointsAndTheNextRunResumes() throws {
+        let options = try options(frames: 100_000, checkpointEvery: 50_000)
+        StopSignal.install()
+        let thread = Thread {
+            Thread.sleep(forTimeInterval: 0.3)
+            kill(getpid(), SIGTERM)
+        }
+        thread.start()
+        let stopped = try train(options)
+        XCTAssertEqual(stopped.stoppedBySignal, SIGTERM)
+        XCTAssertLessThan(stopped.frames, 100_000)
+        XCTAssertEqual(RunStatus.read(options.directory.status)?.state, .running)
+        StopSignal.reset()
+        let header = try AgentCheckpoint.Header(path: options.directory.latestCheckpoint)
+        XCTAssertEqual(header.agent, "test_uniform")
+        let again = try train(try self.options(frames: stopped.frames + 1_000, checkpointEvery: 50_000))
+        XCTAssertEqual(again.resumedFrom, stopped.frames)
+    }
+}
+
+final class ConfigurationSourcesTests: XCTestCase {
+    override func setUp() { UniformRandomAgent.register() }
+
+    private func file(_ text: String) throws -> String {
+        let path = NSTemporaryDirectory() + "colony-\(UUID().uuidString).toml"
+        try AtomicFile.write(text, to: path)
+        return path
+    }
+
+    func testFileThenSetOverrideDefaults() throws {
+        let path = try file("agent = \"test_uniform\"\nlearning_rate = 0.25\nnum_envs = 3\n")
+        let sources = try ConfigurationSources(filePath: path, assignments: ["num_envs=5"])
+        let configuration = try sources.resolve(agent: "test_uniform")
+        XCTAssertEqual(configuration.double("learning_rate"), 0.25)
+        XCTAssertEqual(configuration.int("num_envs"), 5)
+        XCTAssertEqual(sources.runValue("agent"), .string("test_uniform"))
+    }
+
+    func testBadFilesAndAssignmentsAreOneLineErrors() throws {
+        XCTAssertThrowsError(try ConfigurationSources(filePath: try file("learning_rate = \n")).resolve(agent: "test_uniform")) {
+            XCTAssertTrue("\($0)".contains(":1:"), "\($0)")
+        }
+        XCTAssertThrowsError(try ConfigurationSources(filePath: try file("learning_rte = 0.1\n")).resolve(agent: "test_uniform")) {
+            XCTAssertTrue("\($0)".contains("did you mean 'learning_rate'"), "\($0)")
+        }
+        XCTAssertThrowsError(try ConfigurationSources(filePath: try file("num_envs = \"two\"\n")).resolve(agent: "test_uniform")) {
+            XCTAssertTrue("\($0)".contains("takes an int"), "\($0)")
+        }
+        XCTAssertThrowsError(try ConfigurationSources(assignments: ["num_envs"]).resolve(agent: "test_uniform"))
+        XCTAssertThrowsError(try ConfigurationSources(filePath: "/nonexistent.toml"))
+    }
+}
