@@ -42,11 +42,16 @@ test: deps reference-python
 	swift build --build-tests $(SWIFT_BUILD_FLAGS)
 	swift test --skip-build $(SWIFT_BUILD_FLAGS)
 
+# The main job on an embedded default: PPO on CartPole-v1 in one process (the local cluster replaces it later).
 demo: build
-	$(RELEASE_BIN)/colony-bench demo
+	$(RELEASE_BIN)/colony train --agent ppo --env CartPole-v1 --frames 100000 --runs-dir runs/demo --fresh
 
 bench: build
 	@bash Benchmarks/run.sh "$(RELEASE_BIN)" "$(BENCH_VENV)"
+
+# Every learning threshold of the agents over 5 seeds: success rate, frames and wall-clock (tens of minutes).
+bench-learning: build
+	$(RELEASE_BIN)/colony-bench learning --seeds 5
 
 clean:
 	rm -rf .build .build-* runs

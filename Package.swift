@@ -45,7 +45,7 @@ let package = Package(
         .executableTarget(
             name: "ColonyBench",
             dependencies: [
-                "ColonyNumerics", "ColonyEnvironments", "ColonyTransport",
+                "ColonyNumerics", "ColonyEnvironments", "ColonyTransport", "ColonyAgents",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/ColonyBench"

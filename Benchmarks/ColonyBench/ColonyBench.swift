@@ -18,7 +18,7 @@ struct ColonyBench: ParsableCommand {
           colony-bench all --reference-python Benchmarks/.venv/bin/python
           colony-bench foundation --seconds 1
         """,
-        subcommands: [All.self, Foundation.self],
+        subcommands: [All.self, Foundation.self, Learning.self],
         defaultSubcommand: All.self
     )
 }
@@ -38,6 +38,20 @@ extension ColonyBench {
 
         func run() throws {
             try FoundationBenchmarks(options: options).run()
+        }
+    }
+
+    struct Learning: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Learning thresholds of every agent over several seeds (make bench-learning).")
+
+        @Option(help: "Seeds per case (1...N).")
+        var seeds: Int = 5
+
+        @Option(help: "Only cases of this agent or environment.")
+        var only: String?
+
+        func run() throws {
+            try LearningBenchmarks(seeds: seeds, filter: only).run()
         }
     }
 

@@ -12,26 +12,8 @@ public enum AgentRunner {
         _ agent: any ParallelAgent, on environments: VectorEnvironment, frames: Int, seed: UInt64,
         onStep: ((AgentInfo) -> Void)? = nil, onEpisode: ((EpisodeRecord) -> Void)? = nil
     ) throws -> [EpisodeRecord] {
-        precondition(environments.count == agent.environmentCount, "the agent acts on \(agent.environmentCount) environments, got \(environments.count)")
-        agent.mode = .train
-        environments.reset(seed: seed)
-        var actions = agent.reset(observations: environments.observations)
-        var episodes: [EpisodeRecord] = []
-        var taken = 0
-        while taken < frames {
-            try environments.step(actions)
-            taken += environments.count
-            let step = agent.step(
-                observations: environments.observations, rewards: environments.rewards, terminated: environments.terminated,
-                truncated: environments.truncated, finalObservations: environments.finalObservations)
-            actions = step.actions
-            if let onStep, !step.info.isEmpty { onStep(step.info) }
-            for episode in environments.completedEpisodes {
-                episodes.append(episode)
-                onEpisode?(episode)
-            }
-        }
-        return episodes
+        let loop = TrainingLoop(agent: agent, environments: environments, seed: seed)
+        return try loop.advance(frames: frames, onStep: onStep, onEpisode: onEpisode)
     }
 
     /// Returns of `episodes` evaluation episodes (eval mode: the evaluation policy, no updates),
@@ -56,5 +38,45 @@ public enum AgentRunner {
         }
         let returns = Array(returnsByEnvironment.flatMap { $0.prefix(perEnvironment) }.prefix(episodes))
         return returns
+    }
+}
+
+/// A training loop that can be advanced in pieces (train, evaluate, train on) without restarting
+/// episodes: it keeps the environments and the actions chosen for the next step.
+public final class TrainingLoop {
+    public let agent: any ParallelAgent
+    public let environments: VectorEnvironment
+    public private(set) var frames = 0
+    private var actions: [Action]
+
+    public init(agent: any ParallelAgent, environments: VectorEnvironment, seed: UInt64) {
+        precondition(environments.count == agent.environmentCount, "the agent acts on \(agent.environmentCount) environments, got \(environments.count)")
+        self.agent = agent
+        self.environments = environments
+        agent.mode = .train
+        environments.reset(seed: seed)
+        actions = agent.reset(observations: environments.observations)
+    }
+
+    /// Steps until at least `frames` more frames were taken; returns the episodes that finished.
+    @discardableResult
+    public func advance(frames count: Int, onStep: ((AgentInfo) -> Void)? = nil, onEpisode: ((EpisodeRecord) -> Void)? = nil) throws -> [EpisodeRecord] {
+        agent.mode = .train
+        var episodes: [EpisodeRecord] = []
+        let target = frames + count
+        while frames < target {
+            try environments.step(actions)
+            frames += environments.count
+            let step = agent.step(
+                observations: environments.observations, rewards: environments.rewards, terminated: environments.terminated,
+                truncated: environments.truncated, finalObservations: environments.finalObservations)
+            actions = step.actions
+            if let onStep, !step.info.isEmpty { onStep(step.info) }
+            for episode in environments.completedEpisodes {
+                episodes.append(episode)
+                onEpisode?(episode)
+            }
+        }
+        return episodes
     }
 }

@@ -1,0 +1,98 @@
+import ColonyAgents
+import ColonyEnvironments
+import Foundation
+
+/// `make bench-learning`: every learning threshold of the agents issue over several seeds. A seed
+/// succeeds when a deterministic evaluation reaches the threshold within the frame budget; the
+/// table reports the success rate, the median frames to threshold and the wall-clock.
+struct LearningBenchmarks {
+    struct Case {
+        let agent: String
+        let environment: String
+        let threshold: Double
+        let budget: Int
+        let evaluationEpisodes: Int
+        var overrides: [String: ConfigurationValue] = [:]
+        /// Stable-Baselines3 wall-clock for the same frames on this machine (rl-baselines3-zoo hyperparameters), seconds.
+        var stableBaselinesSeconds: Double? = nil
+    }
+
+    static let cases: [Case] = [
+        Case(agent: "ppo", environment: "CartPole-v1", threshold: 475, budget: 100_000, evaluationEpisodes: 20, stableBaselinesSeconds: 64),
+        Case(agent: "dqn", environment: "CartPole-v1", threshold: 475, budget: 50_000, evaluationEpisodes: 20, stableBaselinesSeconds: 152),
+        Case(agent: "a2c", environment: "CartPole-v1", threshold: 475, budget: 500_000, evaluationEpisodes: 20),
+        Case(agent: "impala", environment: "CartPole-v1", threshold: 475, budget: 500_000, evaluationEpisodes: 20),
+        Case(agent: "dqn", environment: "Acrobot-v1", threshold: -100, budget: 200_000, evaluationEpisodes: 20),
+        Case(agent: "ppo", environment: "Acrobot-v1", threshold: -100, budget: 200_000, evaluationEpisodes: 20),
+        Case(agent: "sac", environment: "Pendulum-v1", threshold: -200, budget: 20_000, evaluationEpisodes: 10),
+        Case(agent: "td3", environment: "Pendulum-v1", threshold: -200, budget: 20_000, evaluationEpisodes: 10),
+        Case(agent: "ddpg", environment: "Pendulum-v1", threshold: -200, budget: 30_000, evaluationEpisodes: 10),
+        Case(agent: "q_learning", environment: "CliffWalking-v0", threshold: -13, budget: 50_000, evaluationEpisodes: 1),
+    ]
+
+    let seeds: Int
+    let filter: String?
+
+    struct SeedResult {
+        var framesToThreshold: Int?
+        var secondsToThreshold: Double?
+        var secondsForBudget: Double
+        var finalScore: Double
+    }
+
+    func run() throws {
+        print("\n## Learning: deterministic evaluation reaches the threshold within the frame budget (seeds 1...\(seeds))\n")
+        print("| agent | environment | threshold | budget | success | median frames to threshold | median wall-clock to threshold | wall-clock for the budget | SB3 (zoo) for the budget | speed-up |")
+        print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        for testCase in Self.cases where filter.map({ testCase.agent == $0 || testCase.environment == $0 }) ?? true {
+            guard Agents.list().contains(testCase.agent) else {
+                print("| \(testCase.agent) | \(testCase.environment) | | | not registered | | | | | |")
+                continue
+            }
+            var results: [SeedResult] = []
+            for seed in 1...seeds { results.append(try runSeed(testCase, seed: UInt64(seed))) }
+            let successes = results.filter { $0.framesToThreshold != nil }
+            let frames = median(successes.compactMap { $0.framesToThreshold.map(Double.init) })
+            let seconds = median(successes.compactMap(\.secondsToThreshold))
+            let budgetSeconds = median(results.map(\.secondsForBudget))!
+            let sb3 = testCase.stableBaselinesSeconds.map { String(format: "%.0f s", $0) } ?? "—"
+            let speedUp = testCase.stableBaselinesSeconds.map { String(format: "%.1f×", $0 / budgetSeconds) } ?? "—"
+            print("| \(testCase.agent) | \(testCase.environment) | \(Int(testCase.threshold)) | \(testCase.budget) | \(successes.count)/\(seeds)\(successes.count * 5 >= seeds * 4 ? " ✓" : " ✗") | "
+                + "\(frames.map { String(Int($0)) } ?? "—") | \(seconds.map { String(format: "%.1f s", $0) } ?? "—") | \(String(format: "%.1f s", budgetSeconds)) | \(sb3) | \(speedUp) |")
+            for (index, result) in results.enumerated() {
+                FileHandle.standardError.write(Data("  \(testCase.agent) \(testCase.environment) seed \(index + 1): reached at \(result.framesToThreshold.map(String.init) ?? "never"), final score \(String(format: "%.1f", result.finalScore))\n".utf8))
+            }
+        }
+    }
+
+    /// Trains for the whole budget, evaluating every budget/20 frames (evaluation time is not counted).
+    private func runSeed(_ testCase: Case, seed: UInt64) throws -> SeedResult {
+        let probe = try Environments.make(testCase.environment, seed: 0)
+        let configuration = try Agents.schema(testCase.agent).resolve(testCase.overrides)
+        let count = configuration.int("num_envs")
+        let agent = try Agents.makeParallel(configuration, observationSpace: probe.observationSpace, actionSpace: probe.actionSpace, environments: count, seed: seed)
+        let loop = TrainingLoop(agent: agent, environments: try VectorEnvironment(id: testCase.environment, count: count, seed: seed), seed: seed)
+        let interval = max(1_000, testCase.budget / 20)
+        var trainingSeconds = 0.0
+        var result = SeedResult(secondsForBudget: 0, finalScore: -.infinity)
+        while loop.frames < testCase.budget {
+            let start = DispatchTime.now().uptimeNanoseconds
+            try loop.advance(frames: min(interval, testCase.budget - loop.frames))
+            trainingSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            let returns = try AgentRunner.evaluate(agent, environment: testCase.environment, episodes: testCase.evaluationEpisodes, seed: 10_000 + seed)
+            result.finalScore = returns.reduce(0, +) / Double(returns.count)
+            if result.framesToThreshold == nil && result.finalScore >= testCase.threshold {
+                result.framesToThreshold = loop.frames
+                result.secondsToThreshold = trainingSeconds
+            }
+        }
+        result.secondsForBudget = trainingSeconds
+        return result
+    }
+
+    private func median(_ values: [Double]) -> Double? {
+        guard !values.isEmpty else { return nil }
+        let sorted = values.sorted()
+        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    }
+}
