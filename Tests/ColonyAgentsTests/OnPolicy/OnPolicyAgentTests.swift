@@ -111,6 +111,24 @@ final class OnPolicyAgentTests: XCTestCase {
         }
     }
 
+    /// A train-mode step that follows eval-mode acting (no reset in between) counts its frames and
+    /// starts a rollout from its observations instead of recording a transition it never acted for.
+    func testTrainStepWithoutAnOpenStepStartsTheRollout() throws {
+        for id in Self.algorithms {
+            let (agent, vector) = try OnPolicyTesting.makeAgent(id, environment: "CartPole-v1", environments: 2, seed: 4, overrides: Self.small[id]!)
+            agent.mode = .eval
+            let actions = agent.reset(observations: vector.observations)
+            agent.mode = .train
+            let first = try OnPolicyTesting.drive(agent, on: vector, from: actions, steps: 1)
+            XCTAssertEqual(agent.frames, 2, id)
+            XCTAssertEqual(agent.rollout.stepCount, 0, id)
+            XCTAssertTrue(agent.rollout.isStepOpen, id)
+            _ = try OnPolicyTesting.drive(agent, on: vector, from: first.actions, steps: 1)
+            XCTAssertEqual(agent.frames, 4, id)
+            XCTAssertEqual(agent.rollout.stepCount, 1, id)
+        }
+    }
+
     /// Spaces no network can use are refused with one line that names the algorithm.
     func testUnsupportedSpacesThrowOneClearLine() {
         let spaces: [(observation: Space, action: Space)] = [

@@ -43,6 +43,11 @@ public final class Rollout: Checkpointable {
         batch.truncationObservations.removeAll(keepingCapacity: true)
     }
 
+    /// Counts a vector step taken in train mode that no open step records (the agent had not acted on its observations).
+    public func countUnrecordedStep() {
+        frames += batch.environments
+    }
+
     /// Opens step `stepCount`: the encoded observations acted on, the encoded actions and log μ(a|x).
     public func beginStep(observations: [Float], actions: [Float], logProbs: [Float]) {
         precondition(!isFull, "Rollout: the update must consume a full rollout before the next step")

@@ -42,8 +42,11 @@ extension RolloutAgent {
         observations: [Float], rewards: [Double], terminated: [Bool], truncated: [Bool], finalObservations: [[Float]?]
     ) -> ParallelAgentStep {
         guard mode == .train else { return ParallelAgentStep(actions: evaluationActions(observations)) }
-        // Switched to training without a reset: these observations start the rollout.
-        guard rollout.isStepOpen else { return ParallelAgentStep(actions: reset(observations: observations)) }
+        // Switched to training without a reset: the frames count, these observations start the rollout.
+        guard rollout.isStepOpen else {
+            rollout.countUnrecordedStep()
+            return ParallelAgentStep(actions: reset(observations: observations))
+        }
         let next = encoder.encode(observations, rows: environmentCount, updateStatistics: true)
         rollout.completeStep(
             rewards: rewards, terminated: terminated, truncated: truncated, finalObservations: finalObservations,
