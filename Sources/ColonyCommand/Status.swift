@@ -36,7 +36,7 @@ struct Status: ParsableCommand {
             let status = try CoordinatorRequest.status(coordinator: coordinator, timeout: .seconds(timeout))
             if json {
                 let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
                 print(String(decoding: try encoder.encode(status), as: UTF8.self))
             } else {
                 print(StatusTable.render(status))

@@ -240,7 +240,7 @@ final class CoordinatorTests: XCTestCase {
 
     func testBindingATakenAddressFailsClearly() throws {
         let cluster = try Cluster(.tcp)
-        let second = Coordinator(configuration: .init(endpoint: cluster.endpoint, logger: .silent()))
+        let second = Coordinator(configuration: .init(endpoint: cluster.endpoint, bindRetry: .zero, logger: .silent()))
         XCTAssertThrowsError(try second.start()) { error in
             XCTAssertTrue("\(error)".contains("coordinator cannot bind \(cluster.endpoint)"), "\(error)")
         }

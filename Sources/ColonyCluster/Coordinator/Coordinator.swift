@@ -35,12 +35,17 @@ public final class Coordinator: Sendable {
         public var maximumMessageBytes: Int
         /// Members dropped for silence that status keeps showing.
         public var droppedMembersKept: Int
+        /// How long to keep trying a bind whose address is in use: libzmq closes sockets in the
+        /// background, so a coordinator restarted in the same process may find its predecessor's
+        /// endpoint still bound for a moment.
+        public var bindRetry: Duration
         public var logger: ClusterLogger
 
         public init(endpoint: String, heartbeatInterval: Duration = .seconds(1), missedHeartbeats: Int = 3,
-                    maximumMessageBytes: Int = 1 << 20, droppedMembersKept: Int = 16,
+                    maximumMessageBytes: Int = 1 << 20, droppedMembersKept: Int = 16, bindRetry: Duration = .seconds(1),
                     logger: ClusterLogger = ClusterLogger(label: "coordinator")) {
             self.endpoint = endpoint
+            self.bindRetry = bindRetry
             self.heartbeatInterval = heartbeatInterval
             self.missedHeartbeats = missedHeartbeats
             self.maximumMessageBytes = maximumMessageBytes
@@ -179,7 +184,15 @@ public final class Coordinator: Sendable {
             // Replies to a member that has gone fail with EHOSTUNREACH instead of vanishing silently.
             try socket.setRouterMandatory(true)
             try socket.setMaximumMessageSize(bytes: Int64(configuration.maximumMessageBytes))
-            try socket.bind(configuration.endpoint)
+            let bindDeadline = ContinuousClock.now + configuration.bindRetry
+            while true {
+                do {
+                    try socket.bind(configuration.endpoint)
+                    break
+                } catch let error as ZMQError where error.code == EADDRINUSE && ContinuousClock.now < bindDeadline {
+                    Thread.sleep(forTimeInterval: 0.01)
+                }
+            }
             let bound = try socket.lastEndpoint
             started(.success(bound))
             log.info("listening on \(bound) (heartbeat \(configuration.heartbeatInterval.seconds) s, dropping members silent for \(configuration.missedHeartbeats) intervals)")

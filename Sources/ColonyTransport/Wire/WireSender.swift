@@ -37,7 +37,7 @@ extension WireMessage {
     /// JSON; payload types keep them out (encoding one is a programming error).
     public static func jsonTensor<Payload: Encodable>(_ payload: Payload) -> WireTensor {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         do {
             return WireTensor(Array(try encoder.encode(payload)), shape: nil)
         } catch {

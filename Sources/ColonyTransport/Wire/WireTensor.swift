@@ -28,7 +28,7 @@ public struct WireTensor: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Allocates a tensor and lets `fill` write its elements in place (one allocation, no extra copy):
-    /// the way to pack an unroll straight from a rollout buffer.
+    /// the way to pack an unroll straight from a rollout buffer. `fill` must write every element.
     public init<Scalar: WireScalar>(of scalar: Scalar.Type, shape: [Int], fill: (UnsafeMutableBufferPointer<Scalar>) throws -> Void) rethrows {
         guard let bytes = Self.byteCount(dtype: Scalar.wireDType, shape: shape) else { preconditionFailure("shape \(shape) overflows") }
         let buffer = try FrameBuffer(count: bytes) { raw in

@@ -21,11 +21,12 @@ public final class FrameBuffer: @unchecked Sendable {  // immutable after init; 
     public let count: Int
 
     /// Allocates `count` bytes (64-byte aligned) and lets `initializer` fill them, once.
-    /// Bytes the initializer does not write are zero.
-    public init(count: Int, initializingWith initializer: (UnsafeMutableRawBufferPointer) throws -> Void) rethrows {
+    /// The initializer must write every byte (like `Array(unsafeUninitializedCapacity:)`, nothing is
+    /// zeroed first: a large unroll is written once, not twice); use `zeroed: true` otherwise.
+    public init(count: Int, zeroed: Bool = false, initializingWith initializer: (UnsafeMutableRawBufferPointer) throws -> Void) rethrows {
         precondition(count >= 0, "a frame cannot have a negative length")
         let memory = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1), alignment: 64)
-        memory.initializeMemory(as: UInt8.self, repeating: 0, count: count)
+        if zeroed { memory.initializeMemory(as: UInt8.self, repeating: 0, count: count) }
         do {
             try initializer(UnsafeMutableRawBufferPointer(start: memory, count: count))
         } catch {
