@@ -143,6 +143,16 @@ final class CoordinatorTests: XCTestCase {
             XCTAssertTrue(cluster.logs.contains("learner asks to end the run: run done"), "\(transport)")
             XCTAssertNil(try workers[0].waitForLearner(timeout: .seconds(1)), "no waiting once the run is over")
 
+            // A member may stop its client from the shutdown callback itself (on the client's thread).
+            let holder = Shared<CoordinatorClient?>(nil)
+            let selfStopping = cluster.client(.worker, "self-stopping", onShutdown: { _ in holder.get()?.stop() }, start: false)
+            holder.set(selfStopping)
+            selfStopping.start()
+            XCTAssertTrue(eventually { selfStopping.isRegistered }, "\(transport)")
+            cluster.coordinator.broadcastShutdown(reason: "again")
+            XCTAssertTrue(eventually { selfStopping.shutdownReason == "again" && !selfStopping.isRegistered }, "\(transport)")
+            selfStopping.stop()
+
             // The coordinator's owner can order it too.
             let late = cluster.client(.worker, "late")
             XCTAssertTrue(eventually { late.isRegistered })

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import XCTest
 @testable import ColonyTransport
 
@@ -104,16 +105,27 @@ final class WireSocketTests: XCTestCase {
         XCTAssertEqual(next.type, .heartbeat)
     }
 
-    func testOwningThreadJoins() {
+    func testOwningThreadJoinsAndKnowsItself() {
         let counter = DropCounter()
+        let box = ThreadBox()
         let thread = OwningThread(name: "test") {
             Thread.sleep(forTimeInterval: 0.05)
             counter.record(.oversize, sender: nil)
+            if let me = box.thread.withLock({ $0 }), me.isCurrent, !me.join(timeout: .seconds(1)) {
+                counter.record(.schema, sender: nil)  // knew itself, and did not wait for itself
+            }
         }
+        box.thread.withLock { $0 = thread }
+        XCTAssertFalse(thread.isCurrent)
         thread.start()
         thread.start()
         XCTAssertTrue(thread.join(timeout: .seconds(5)))
         XCTAssertTrue(thread.join(timeout: .milliseconds(1)))
-        XCTAssertEqual(counter.total, 1)
+        XCTAssertEqual(counter.count(reason: .oversize), 1, "started once")
+        XCTAssertEqual(counter.count(reason: .schema), 1)
     }
+}
+
+private final class ThreadBox: Sendable {
+    let thread = Mutex<OwningThread?>(nil)
 }

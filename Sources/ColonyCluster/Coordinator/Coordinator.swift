@@ -130,7 +130,8 @@ public final class Coordinator: Sendable {
     }
 
     /// Stops the loop and closes the socket (members keep running and will re-register with the
-    /// next coordinator at this address). Idempotent; returns once the thread has finished.
+    /// next coordinator at this address). Idempotent; returns once the thread has finished (at
+    /// once when called from the thread itself, which then finishes after the caller returns).
     public func stop() {
         state.withLock { $0.stopRequested = true }
         loop.withLock { $0 }?.join()

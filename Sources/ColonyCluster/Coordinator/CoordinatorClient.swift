@@ -93,7 +93,8 @@ public final class CoordinatorClient: Sendable {
 
     /// Stops heartbeats and closes the socket; with `unregister` the coordinator forgets the member at
     /// once, without it the member is dropped after `missedHeartbeats` silent intervals (as if it had
-    /// died). Idempotent; returns once the thread has finished.
+    /// died). Idempotent; returns once the thread has finished (at once when called from the
+    /// thread itself, e.g. in a callback, which then finishes after the callback returns).
     public func stop(unregister: Bool = true) {
         state.withLock {
             $0.stopRequested = true

@@ -186,55 +186,35 @@ extension WireTensor {
     /// holds a non-finite number is searched element by element.
     func firstNonFiniteIndex() -> Int? {
         switch dtype {
-        case .f32: return Self.firstNonFinite32(buffer.rawBytes)
-        case .f64: return Self.firstNonFinite64(buffer.rawBytes)
+        case .f32: return Self.firstAllOnesExponent(buffer.rawBytes, lanes: SIMD16<UInt32>.self, mask: 0x7F80_0000)
+        case .f64: return Self.firstAllOnesExponent(buffer.rawBytes, lanes: SIMD8<UInt64>.self, mask: 0x7FF0_0000_0000_0000)
         default: return nil
         }
     }
 
-    // Two concrete copies rather than one generic function: the generic one was not specialised
-    // and ran scalar code through witness tables.
-    private static func firstNonFinite32(_ raw: UnsafeRawBufferPointer) -> Int? {
-        typealias Lanes = SIMD16<UInt32>
-        let mask: UInt32 = 0x7F80_0000
-        let count = raw.count / 4
+    /// Always inlined, so each call site above is specialised to its lane type (as a plain generic
+    /// function it ran scalar code through witness tables).
+    @inline(__always)
+    private static func firstAllOnesExponent<Lanes: SIMD>(_ raw: UnsafeRawBufferPointer, lanes: Lanes.Type, mask: Lanes.Scalar) -> Int?
+    where Lanes.Scalar: FixedWidthInteger & UnsignedInteger {
+        let scalarSize = MemoryLayout<Lanes.Scalar>.size
+        let vectorSize = MemoryLayout<Lanes>.size
+        let count = raw.count / scalarSize
         guard count > 0, let base = raw.baseAddress else { return nil }
         let vectorMask = Lanes(repeating: mask)
+        let step = 4 &* Lanes.scalarCount
         var index = 0
-        while index &+ 64 <= count {
-            let offset = index &* 4
+        while index &+ step <= count {
+            let offset = index &* scalarSize
             let a = base.loadUnaligned(fromByteOffset: offset, as: Lanes.self) & vectorMask
-            let b = base.loadUnaligned(fromByteOffset: offset &+ 64, as: Lanes.self) & vectorMask
-            let c = base.loadUnaligned(fromByteOffset: offset &+ 128, as: Lanes.self) & vectorMask
-            let d = base.loadUnaligned(fromByteOffset: offset &+ 192, as: Lanes.self) & vectorMask
+            let b = base.loadUnaligned(fromByteOffset: offset &+ vectorSize, as: Lanes.self) & vectorMask
+            let c = base.loadUnaligned(fromByteOffset: offset &+ 2 &* vectorSize, as: Lanes.self) & vectorMask
+            let d = base.loadUnaligned(fromByteOffset: offset &+ 3 &* vectorSize, as: Lanes.self) & vectorMask
             if any((a .== vectorMask) .| (b .== vectorMask) .| (c .== vectorMask) .| (d .== vectorMask)) { break }
-            index &+= 64
+            index &+= step
         }
         while index < count {
-            if base.loadUnaligned(fromByteOffset: index &* 4, as: UInt32.self) & mask == mask { return index }
-            index &+= 1
-        }
-        return nil
-    }
-
-    private static func firstNonFinite64(_ raw: UnsafeRawBufferPointer) -> Int? {
-        typealias Lanes = SIMD8<UInt64>
-        let mask: UInt64 = 0x7FF0_0000_0000_0000
-        let count = raw.count / 8
-        guard count > 0, let base = raw.baseAddress else { return nil }
-        let vectorMask = Lanes(repeating: mask)
-        var index = 0
-        while index &+ 32 <= count {
-            let offset = index &* 8
-            let a = base.loadUnaligned(fromByteOffset: offset, as: Lanes.self) & vectorMask
-            let b = base.loadUnaligned(fromByteOffset: offset &+ 64, as: Lanes.self) & vectorMask
-            let c = base.loadUnaligned(fromByteOffset: offset &+ 128, as: Lanes.self) & vectorMask
-            let d = base.loadUnaligned(fromByteOffset: offset &+ 192, as: Lanes.self) & vectorMask
-            if any((a .== vectorMask) .| (b .== vectorMask) .| (c .== vectorMask) .| (d .== vectorMask)) { break }
-            index &+= 32
-        }
-        while index < count {
-            if base.loadUnaligned(fromByteOffset: index &* 8, as: UInt64.self) & mask == mask { return index }
+            if base.loadUnaligned(fromByteOffset: index &* scalarSize, as: Lanes.Scalar.self) & mask == mask { return index }
             index &+= 1
         }
         return nil

@@ -32,8 +32,9 @@ public final class OwningThread: Sendable {
             defer { started = true }
             return !started
         }) else { return }
-        let (body, finished) = (self.body, self.finished)
+        let (body, finished, token) = (self.body, self.finished, self.token)
         let thread = Thread {
+            Thread.current.threadDictionary[Self.tokenKey] = token
             body()
             finished.signal()
         }
@@ -41,10 +42,21 @@ public final class OwningThread: Sendable {
         thread.start()
     }
 
-    /// Waits until the body has returned (nil timeout: forever); false if `timeout` passed first.
-    /// `start()` must have been called. Joining again after a successful join returns at once.
+    /// True on this thread itself (for instance inside a callback the body runs).
+    public var isCurrent: Bool {
+        (Thread.current.threadDictionary[Self.tokenKey] as? UInt) == token
+    }
+
+    private static let tokenKey = "colony.OwningThread"
+    private var token: UInt { UInt(bitPattern: ObjectIdentifier(self)) }
+
+    /// Waits until the body has returned (nil timeout: forever); false if `timeout` passed first,
+    /// and false at once when called on this thread itself (it cannot wait for itself; the body
+    /// returns after the caller does). `start()` must have been called. Joining again after a
+    /// successful join returns at once.
     @discardableResult
     public func join(timeout: Duration? = nil) -> Bool {
+        if isCurrent { return false }
         if let timeout {
             let (seconds, attoseconds) = timeout.components
             let nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)

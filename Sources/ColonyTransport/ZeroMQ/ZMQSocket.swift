@@ -196,9 +196,13 @@ public final class ZMQSocket {
                     }
                     let rc = zmq_msg_send(message, socket, flags)
                     if rc >= 0 { break }  // libzmq owns (and will release) the message now
+                    let error = ZMQError(function: "zmq_msg_send")  // errno before anything else runs
                     zmq_msg_close(message)  // not sent: runs the free function
+                    if error.code == EINTR { continue }
+                    if error.isWouldBlock && index == 0 { return false }
+                    throw error
                 }
-                let error = ZMQError(function: "zmq_msg_send")
+                let error = ZMQError(function: "zmq_send")
                 if error.code == EINTR { continue }
                 // Only the first frame can fail with EAGAIN; later frames of a started message always queue.
                 if error.isWouldBlock && index == 0 { return false }
