@@ -18,8 +18,10 @@ let package = Package(
         .library(name: "ColonyTransport", targets: ["ColonyTransport"]),
         .library(name: "ColonyAgents", targets: ["ColonyAgents"]),
         .library(name: "ColonyExperiments", targets: ["ColonyExperiments"]),
+        .library(name: "ColonyCluster", targets: ["ColonyCluster"]),
         .executable(name: "colony", targets: ["ColonyCommand"]),
         .executable(name: "colony-bench", targets: ["ColonyBench"]),
+        .executable(name: "colony-coordinator", targets: ["ColonyCoordinatorCommand"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -36,9 +38,15 @@ let package = Package(
         .target(name: "ColonyTransport", dependencies: ["CZeroMQ"], swiftSettings: optimized),
         .target(name: "ColonyAgents", dependencies: ["ColonyNumerics", "ColonyEnvironments", "ColonyStorage"], swiftSettings: optimized),
         .target(name: "ColonyExperiments", dependencies: ["ColonyAgents"], swiftSettings: optimized),
+        .target(name: "ColonyCluster", dependencies: ["ColonyTransport", "ColonyExperiments"], swiftSettings: optimized),
         .executableTarget(
             name: "ColonyCommand",
-            dependencies: ["ColonyExperiments", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["ColonyExperiments", "ColonyCluster", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: optimized
+        ),
+        .executableTarget(
+            name: "ColonyCoordinatorCommand",
+            dependencies: ["ColonyCluster", "ColonyExperiments", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: optimized
         ),
 
@@ -61,5 +69,6 @@ let package = Package(
         .testTarget(name: "ColonyTransportTests", dependencies: ["ColonyTransport"]),
         .testTarget(name: "ColonyAgentsTests", dependencies: ["ColonyAgents"]),
         .testTarget(name: "ColonyExperimentsTests", dependencies: ["ColonyExperiments"]),
+        .testTarget(name: "ColonyClusterTests", dependencies: ["ColonyCluster", "ColonyTransport"]),
     ]
 )

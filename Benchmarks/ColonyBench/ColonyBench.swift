@@ -17,8 +17,9 @@ struct ColonyBench: ParsableCommand {
         Examples:
           colony-bench all --reference-python Benchmarks/.venv/bin/python
           colony-bench foundation --seconds 1
+          colony-bench transport --seconds 2
         """,
-        subcommands: [All.self, Foundation.self, Learning.self],
+        subcommands: [All.self, Foundation.self, Transport.self, Learning.self],
         defaultSubcommand: All.self
     )
 }
@@ -38,6 +39,7 @@ extension ColonyBench {
 
         func run() throws {
             try FoundationBenchmarks(options: options).run()
+            try TransportBenchmarks(options: options).run()
         }
     }
 
@@ -61,6 +63,17 @@ extension ColonyBench {
 
         func run() throws {
             try FoundationBenchmarks(options: options).run()
+        }
+    }
+
+    struct Transport: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Wire path vs raw libzmq over tcp://127.0.0.1 at 16 KiB and 256 KiB messages (the transport issue)."
+        )
+        @OptionGroup var options: BenchOptions
+
+        func run() throws {
+            try TransportBenchmarks(options: options).run()
         }
     }
 }

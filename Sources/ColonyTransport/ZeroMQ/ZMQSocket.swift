@@ -166,6 +166,85 @@ public final class ZMQSocket {
         return frames
     }
 
+    /// Sends frame buffers as one multipart message without copying large frames: libzmq gets a
+    /// reference (`zmq_msg_init_data`) and releases it once the bytes are on the wire (or the message
+    /// is dropped). Frames up to `copyThreshold` bytes are copied, which is cheaper than the reference.
+    /// Returns false when `dontWait` is set and the message could not be queued (high-water mark).
+    @discardableResult
+    public func send(_ frames: [FrameBuffer], dontWait: Bool = false, copyThreshold: Int = 1024) throws -> Bool {
+        let socket = try live("zmq_msg_send")
+        precondition(!frames.isEmpty, "a message has at least one frame")
+        let message = UnsafeMutablePointer<zmq_msg_t>.allocate(capacity: 1)
+        defer { message.deallocate() }
+        for (index, frame) in frames.enumerated() {
+            var flags: Int32 = index < frames.count - 1 ? ZMQ_SNDMORE : 0
+            if dontWait { flags |= ZMQ_DONTWAIT }
+            while true {
+                if frame.count <= copyThreshold || frame.count == 0 {
+                    let rc = frame.withUnsafeBytes { zmq_send(socket, $0.baseAddress, $0.count, flags) }
+                    if rc >= 0 { break }
+                } else {
+                    // The hint carries a +1 reference to the buffer; libzmq's free function drops it,
+                    // on whichever thread finishes with the message (Swift reference counting is atomic).
+                    let hint = Unmanaged.passRetained(frame).toOpaque()
+                    let data = UnsafeMutableRawPointer(mutating: frame.baseAddress!)
+                    guard zmq_msg_init_data(message, data, frame.count, { _, hint in
+                        Unmanaged<FrameBuffer>.fromOpaque(hint!).release()
+                    }, hint) == 0 else {
+                        Unmanaged<FrameBuffer>.fromOpaque(hint).release()
+                        throw ZMQError(function: "zmq_msg_init_data")
+                    }
+                    let rc = zmq_msg_send(message, socket, flags)
+                    if rc >= 0 { break }  // libzmq owns (and will release) the message now
+                    let error = ZMQError(function: "zmq_msg_send")  // errno before anything else runs
+                    zmq_msg_close(message)  // not sent: runs the free function
+                    if error.code == EINTR { continue }
+                    if error.isWouldBlock && index == 0 { return false }
+                    throw error
+                }
+                let error = ZMQError(function: "zmq_send")
+                if error.code == EINTR { continue }
+                // Only the first frame can fail with EAGAIN; later frames of a started message always queue.
+                if error.isWouldBlock && index == 0 { return false }
+                throw error
+            }
+        }
+        return true
+    }
+
+    /// Receives one multipart message into frame buffers that keep libzmq's messages (no copy).
+    /// At most `maximumFrames` frames are kept; the rest of a longer message is read and discarded,
+    /// and `totalFrames` says how many there were. Returns nil on timeout (receive timeout or `dontWait`).
+    public func receiveBuffers(dontWait: Bool = false, maximumFrames: Int = .max) throws -> ReceivedMessage? {
+        let socket = try live("zmq_msg_recv")
+        var frames: [FrameBuffer] = []
+        var total = 0
+        var more = true
+        while more {
+            let message = UnsafeMutablePointer<zmq_msg_t>.allocate(capacity: 1)
+            zmq_msg_init(message)
+            while true {
+                let rc = zmq_msg_recv(message, socket, dontWait && total == 0 ? ZMQ_DONTWAIT : 0)
+                if rc >= 0 { break }
+                let error = ZMQError(function: "zmq_msg_recv")
+                if error.code == EINTR { continue }
+                zmq_msg_close(message)
+                message.deallocate()
+                if error.isWouldBlock && total == 0 { return nil }
+                throw error
+            }
+            more = zmq_msg_more(message) != 0
+            total += 1
+            if frames.count < maximumFrames {
+                frames.append(FrameBuffer(takingMessage: message))
+            } else {
+                zmq_msg_close(message)
+                message.deallocate()
+            }
+        }
+        return ReceivedMessage(frames: frames, totalFrames: total)
+    }
+
     /// Waits up to `timeout` ms for the socket to be readable (-1: forever).
     public func waitReadable(timeout milliseconds: Int) throws -> Bool {
         var item = zmq_pollitem_t(socket: try live("zmq_poll"), fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)
