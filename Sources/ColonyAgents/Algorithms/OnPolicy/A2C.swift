@@ -31,20 +31,50 @@ public final class A2C: RolloutAgent {
     public let rollout: Rollout
     public let encoder: ObservationEncoder
 
-    private let gamma: Float
-    private let gaeLambda: Float
-    private let normalizeAdvantage: Bool
-    private let entropyCoefficient: Float
-    private let valueCoefficient: Float
+    private let loss: A2CLoss
 
     public init(configuration: Configuration, context: AgentContext) throws {
         self.configuration = configuration
         actionSpace = context.actionSpace
-        let (alpha, epsilon) = (configuration.float("rms_prop_alpha"), configuration.float("rms_prop_eps"))
         let components = try OnPolicyComponents(
             agent: id, configuration: configuration, context: context, steps: configuration.int("n_steps"), updatesPerRollout: 1,
-            makeOptimizer: { RMSProp(alpha: alpha, epsilon: epsilon) })
+            makeOptimizer: A2C.optimizerFactory(configuration))
         (networks, rollout, encoder) = (components.networks, components.rollout, components.encoder)
+        loss = A2CLoss(configuration: configuration)
+    }
+
+    /// RMSProp as SB3's A2C uses it.
+    static func optimizerFactory(_ configuration: Configuration) -> () -> any Optimizer {
+        let (alpha, epsilon) = (configuration.float("rms_prop_alpha"), configuration.float("rms_prop_eps"))
+        return { RMSProp(alpha: alpha, epsilon: epsilon) }
+    }
+
+    public func update() -> AgentInfo {
+        var info = loss.accumulateGradients(networks, batch: rollout.batch)
+        info["losses/grad_norm"] = Double(networks.step())
+        return info
+    }
+
+    public func save(to writer: CheckpointWriter) throws {
+        try saveRolloutAgent(to: writer)
+    }
+
+    public func restore(from reader: CheckpointReader) throws {
+        try restoreRolloutAgent(from: reader)
+    }
+}
+
+/// A2C's loss on one rollout, L = −mean(Â·log π(a|s)) + vf_coef·mean((V − R)²) − ent_coef·mean(H),
+/// with its gradient accumulated into the networks (no optimizer step): A2C steps right after it,
+/// an A3C worker sends the gradient to its learner instead.
+public struct A2CLoss: Sendable {
+    public let gamma: Float
+    public let gaeLambda: Float
+    public let normalizeAdvantage: Bool
+    public let entropyCoefficient: Float
+    public let valueCoefficient: Float
+
+    public init(configuration: Configuration) {
         gamma = configuration.float("gamma")
         gaeLambda = configuration.float("gae_lambda")
         normalizeAdvantage = configuration.bool("normalize_advantage")
@@ -52,8 +82,7 @@ public final class A2C: RolloutAgent {
         valueCoefficient = configuration.float("vf_coef")
     }
 
-    public func update() -> AgentInfo {
-        let batch = rollout.batch
+    public func accumulateGradients(_ networks: ActorCritic, batch: TrajectoryBatch) -> AgentInfo {
         let scale = 1 / Float(batch.count)
         let learningRate = networks.learningRate
 
@@ -67,25 +96,16 @@ public final class A2C: RolloutAgent {
         let logProbs = distribution.logProb(actions: batch.actions)
         let entropy = OnPolicyStatistics.mean(distribution.entropy())
 
-        // One step on L = −mean(Â·log π) + vf_coef·mean((V − R)²) − ent_coef·mean(H).
+        // Gradient of L = −mean(Â·log π) + vf_coef·mean((V − R)²) − ent_coef·mean(H).
         let valueLoss = ActorCritic.squaredErrorLoss(values: values, targets: returns, coefficient: valueCoefficient)
         networks.backward(
             distribution, actions: batch.actions, logProbWeights: advantages.map { -$0 * scale },
             entropyWeight: -entropyCoefficient * scale, valueGradient: valueLoss.gradient)
-        let gradientNorm = networks.step()
 
         var info = AgentInfo.actorCritic(
             policyLoss: -OnPolicyStatistics.mean(zip(advantages, logProbs).map { $0 * $1 }), valueLoss: valueLoss.loss,
-            entropy: entropy, learningRate: learningRate, gradientNorm: gradientNorm)
+            entropy: entropy, learningRate: learningRate, gradientNorm: 0)
         info["losses/explained_variance"] = Double(OnPolicyStatistics.explainedVariance(values: values, returns: returns))
         return info
-    }
-
-    public func save(to writer: CheckpointWriter) throws {
-        try saveRolloutAgent(to: writer)
-    }
-
-    public func restore(from reader: CheckpointReader) throws {
-        try restoreRolloutAgent(from: reader)
     }
 }
