@@ -22,6 +22,8 @@ let package = Package(
         .executable(name: "colony", targets: ["ColonyCommand"]),
         .executable(name: "colony-bench", targets: ["ColonyBench"]),
         .executable(name: "colony-coordinator", targets: ["ColonyCoordinatorCommand"]),
+        .executable(name: "colony-learner", targets: ["ColonyLearnerCommand"]),
+        .executable(name: "colony-worker", targets: ["ColonyWorkerCommand"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -46,6 +48,16 @@ let package = Package(
         ),
         .executableTarget(
             name: "ColonyCoordinatorCommand",
+            dependencies: ["ColonyCluster", "ColonyExperiments", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: optimized
+        ),
+        .executableTarget(
+            name: "ColonyLearnerCommand",
+            dependencies: ["ColonyCluster", "ColonyExperiments", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: optimized
+        ),
+        .executableTarget(
+            name: "ColonyWorkerCommand",
             dependencies: ["ColonyCluster", "ColonyExperiments", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: optimized
         ),

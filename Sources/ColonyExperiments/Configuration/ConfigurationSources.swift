@@ -63,7 +63,7 @@ public struct ConfigurationSources: Sendable {
         return try schema.resolve(overrides)
     }
 
-    static func convert(_ value: TOMLValue, to kind: ConfigurationValue.Kind) -> ConfigurationValue? {
+    public static func convert(_ value: TOMLValue, to kind: ConfigurationValue.Kind) -> ConfigurationValue? {
         switch (value, kind) {
         case (.int(let v), .int): return .int(v)
         case (.int(let v), .double): return .double(Double(v))

@@ -100,4 +100,8 @@ public enum DropReason: String, CaseIterable, Sendable, Codable {
     case nonFinite = "non-finite"
     case schema = "schema"
     case badControlPayload = "bad control payload"
+    /// Data computed with parameters older than the receiver's maximum policy lag.
+    case stale = "stale"
+    /// A valid message of a type this socket's protocol does not use here.
+    case unexpectedType = "unexpected type"
 }

@@ -1,0 +1,122 @@
+import ColonyAgents
+import ColonyExperiments
+import ColonyStorage
+import Foundation
+
+/// A cluster run as a TOML file (`cluster/impala-cartpole.toml`): what to train, the shape of the
+/// cluster, and the algorithm's overrides.
+///
+/// ```toml
+/// algorithm = "impala"        # or "a3c"
+/// env = "CartPole-v1"
+/// frames = 1_000_000
+/// seed = 1
+/// runs_dir = "runs/cluster"
+///
+/// [cluster]
+/// coordinator = "tcp://127.0.0.1:5555"
+/// host = "127.0.0.1"          # the address learners and replay servers advertise
+/// workers = 2                 # started by `colony cluster up`
+/// envs_per_worker = 8
+/// credits = 2                 # unrolls each worker may have in flight
+/// batch_unrolls = 2           # IMPALA: unrolls per learner update
+/// max_policy_lag = 50         # older trajectories or gradients are dropped (counted)
+/// checkpoint_every = 100_000
+///
+/// [agent]                     # keys of `colony config impala` (a3c: of a2c)
+/// learning_rate = 1e-3
+/// ```
+public struct ClusterSettings: Sendable {
+    public var algorithm: String
+    public var environment: String
+    public var frames: Int
+    public var seed: UInt64
+    public var runsDirectory: String
+    public var coordinator: String
+    public var host: String
+    public var workers: Int
+    public var environmentsPerWorker: Int
+    public var credits: Int
+    public var batchUnrolls: Int
+    public var maxPolicyLag: Int
+    public var checkpointInterval: Int
+    public var configuration: Configuration
+
+    public static let algorithms = ["impala", "a3c"]
+    static let clusterKeys: Set<String> = [
+        "coordinator", "host", "workers", "envs_per_worker", "credits", "batch_unrolls", "max_policy_lag", "checkpoint_every",
+    ]
+
+    /// The registry id whose configuration the algorithm uses (A3C's loss is A2C's).
+    public static func agentID(for algorithm: String) -> String { algorithm == "a3c" ? "a2c" : algorithm }
+
+    public init(path: String) throws {
+        try self.init(document: try TOMLDocument(contentsOfFile: path), source: path)
+    }
+
+    public init(document: TOMLDocument, source: String) throws {
+        func fail(_ message: String) -> ConfigurationError { .invalid("\(source): \(message)") }
+        func string(_ key: String, _ fallback: String? = nil) throws -> String {
+            switch document[key] {
+            case .string(let value)?: return value
+            case nil: if let fallback { return fallback }; throw fail("missing '\(key)'")
+            case let other?: throw fail("'\(key)' must be a string, not \(other)")
+            }
+        }
+        func int(_ key: String, _ fallback: Int, range: ClosedRange<Int>) throws -> Int {
+            switch document[key] {
+            case .int(let value)? where range.contains(value): return value
+            case nil: return fallback
+            case let other?: throw fail("'\(key)' must be an integer in \(range.lowerBound)...\(range.upperBound), not \(other)")
+            }
+        }
+        for (key, _) in document.table("") where !["algorithm", "env", "frames", "seed", "runs_dir"].contains(key) {
+            throw fail("unknown key '\(key)' (top-level keys: algorithm, env, frames, seed, runs_dir; tables: [cluster], [agent])")
+        }
+        for table in document.tableNames where table != "cluster" && table != "agent" {
+            throw fail("unknown table [\(table)]; a cluster file has [cluster] and [agent]")
+        }
+        for (key, _) in document.table("cluster") where !Self.clusterKeys.contains(key) {
+            let hint = closestMatch(to: key, in: Array(Self.clusterKeys)).map { "; did you mean '\($0)'?" } ?? ""
+            throw fail("unknown key '\(key)' in [cluster]\(hint)")
+        }
+        algorithm = try string("algorithm")
+        guard Self.algorithms.contains(algorithm) else {
+            throw fail("algorithm '\(algorithm)' does not run as a cluster; use one of \(Self.algorithms.joined(separator: ", "))")
+        }
+        environment = try string("env")
+        frames = try int("frames", 1_000_000, range: 1...Int.max)
+        seed = UInt64(try int("seed", 1, range: 0...Int.max))
+        runsDirectory = try string("runs_dir", "runs")
+        coordinator = try string("cluster.coordinator", "tcp://127.0.0.1:5555")
+        host = try string("cluster.host", "127.0.0.1")
+        workers = try int("cluster.workers", 2, range: 0...1024)
+        environmentsPerWorker = try int("cluster.envs_per_worker", 8, range: 1...4096)
+        credits = try int("cluster.credits", 2, range: 1...64)
+        batchUnrolls = try int("cluster.batch_unrolls", 2, range: 1...1024)
+        maxPolicyLag = try int("cluster.max_policy_lag", 50, range: 0...1_000_000)
+        checkpointInterval = try int("cluster.checkpoint_every", 100_000, range: 1...Int.max)
+
+        let agent = Self.agentID(for: algorithm)
+        let schema = try Agents.schema(agent)
+        var overrides: [String: ConfigurationValue] = [:]
+        for (key, value) in document.table("agent") {
+            guard let spec = schema.key(key) else {
+                throw ConfigurationError.unknownKey(key: key, agent: agent, suggestion: closestMatch(to: key, in: schema.keys.map(\.name)))
+            }
+            guard let converted = ConfigurationSources.convert(value, to: spec.kind) else {
+                throw fail("[agent] '\(key)' takes \(spec.kind.withArticle), not \(value)")
+            }
+            overrides[key] = converted
+        }
+        // Each worker acts on envs_per_worker environments; the learner's schedules count all frames.
+        if schema.key("num_envs") != nil { overrides["num_envs"] = .int(environmentsPerWorker) }
+        if schema.key("total_frames") != nil && overrides["total_frames"] == nil { overrides["total_frames"] = .int(frames) }
+        configuration = try schema.resolve(overrides)
+    }
+
+    /// The learner's run directory: `runs_dir/<algorithm>/<env>/seed-<s>`.
+    public var runDirectory: RunDirectory {
+        RunDirectory(runsDirectory: runsDirectory, agent: algorithm, environment: environment, seed: seed)
+    }
+}

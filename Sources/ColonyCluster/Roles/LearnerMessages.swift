@@ -1,0 +1,137 @@
+import ColonyAgents
+import ColonyTransport
+
+/// The data messages between workers and the learner (docs/wire.md), their schemas and codecs.
+///
+/// - `trajectory` (worker → learner, header parameter version = the version that acted):
+///   observations f32 [(T+1)·N, obs], actions f32 [T·N, act], rewards f32 [T·N], terminated u8 [T·N],
+///   truncated u8 [T·N], behaviour_log_probs f32 [T·N], truncation_indices i32 [K],
+///   truncation_observations f32 [K, obs], steps i32 [2] = (T, N)
+/// - `gradient` (A3C worker → learner): gradients f32 [P], frames i32 [1]
+/// - `episodes` (worker → learner): returns f64 [E], lengths i32 [E]
+/// - `parameters` (learner → workers, PUB): parameters f32 [P], header version = the parameter version
+/// - `credit` (both ways): i32 [1]; from a worker a request to be topped up, from the learner a grant
+enum LearnerMessages {
+    static let trajectorySchema = MessageSchema(tensors: [
+        .init("observations", .f32, ["R", "obs"]),
+        .init("actions", .f32, ["S", "act"]),
+        .init("rewards", .f32, ["S"]),
+        .init("terminated", .u8, ["S"]),
+        .init("truncated", .u8, ["S"]),
+        .init("behaviour_log_probs", .f32, ["S"]),
+        .init("truncation_indices", .i32, ["K"]),
+        .init("truncation_observations", .f32, ["K", "obs"]),
+        .init("steps", .i32, [2]),
+    ], bounds: ["obs": 1...100_000, "act": 1...10_000, "S": 1...10_000_000]) { message, sizes in
+        guard let steps = try? message.tensors[8].int32s(), steps.count == 2, steps[0] >= 1, steps[1] >= 1 else {
+            return "steps must hold two positive numbers (T, N)"
+        }
+        let (t, n) = (Int(steps[0]), Int(steps[1]))
+        guard t.multipliedReportingOverflow(by: n).partialValue == sizes["S"], (t + 1) * n == sizes["R"] else {
+            return "steps (T \(t), N \(n)) do not match \(sizes["S"] ?? 0) steps and \(sizes["R"] ?? 0) observations"
+        }
+        guard let indices = try? message.tensors[6].int32s(), indices.allSatisfy({ $0 >= 0 && Int($0) < t * n }) else {
+            return "truncation indices outside the trajectory"
+        }
+        return nil
+    }
+
+    static let gradientSchema = MessageSchema(tensors: [
+        .init("gradients", .f32, ["P"]), .init("frames", .i32, [1]),
+    ], bounds: ["P": 1...100_000_000])
+
+    static let episodesSchema = MessageSchema(tensors: [
+        .init("returns", .f64, ["E"]), .init("lengths", .i32, ["E"]),
+    ], bounds: ["E": 0...100_000])
+
+    static let parametersSchema = MessageSchema(tensors: [.init("parameters", .f32, ["P"])], bounds: ["P": 1...100_000_000])
+
+    /// What the learner's data socket accepts.
+    static var learnerLimits: WireLimits {
+        var limits = WireLimits(maximumMessageBytes: 256 << 20, acceptedTypes: [.trajectory, .gradient, .episodes, .credit])
+        limits.schemas[.trajectory] = trajectorySchema
+        limits.schemas[.gradient] = gradientSchema
+        limits.schemas[.episodes] = episodesSchema
+        return limits
+    }
+
+    /// What a worker accepts from the learner (credits on the data socket, parameters on the subscription).
+    static var workerLimits: WireLimits {
+        var limits = WireLimits(maximumMessageBytes: 512 << 20, acceptedTypes: [.credit, .parameters])
+        limits.schemas[.parameters] = parametersSchema
+        return limits
+    }
+
+    static func trajectoryTensors(_ batch: TrajectoryBatch) -> [WireTensor] {
+        let steps = batch.count
+        return [
+            WireTensor(batch.observations, shape: [steps + batch.environments, batch.observationSize]),
+            WireTensor(batch.actions, shape: [steps, batch.actionSize]),
+            WireTensor(batch.rewards),
+            WireTensor(batch.terminated.map { UInt8($0 ? 1 : 0) }),
+            WireTensor(batch.truncated.map { UInt8($0 ? 1 : 0) }),
+            WireTensor(batch.behaviourLogProbs),
+            WireTensor(batch.truncationIndices.map(Int32.init)),
+            WireTensor(batch.truncationObservations, shape: [batch.truncationIndices.count, batch.observationSize]),
+            WireTensor([Int32(batch.steps), Int32(batch.environments)]),
+        ]
+    }
+
+    /// A trajectory from a message the schema already accepted.
+    static func trajectory(_ message: WireMessage) throws -> TrajectoryBatch {
+        let tensors = message.tensors
+        let steps = try tensors[8].int32s()
+        var batch = TrajectoryBatch(
+            steps: Int(steps[0]), environments: Int(steps[1]), observationSize: tensors[0].shape[1], actionSize: tensors[1].shape[1])
+        batch.observations = try tensors[0].floats()
+        batch.actions = try tensors[1].floats()
+        batch.rewards = try tensors[2].floats()
+        batch.terminated = try tensors[3].uint8s().map { $0 != 0 }
+        batch.truncated = try tensors[4].uint8s().map { $0 != 0 }
+        batch.behaviourLogProbs = try tensors[5].floats()
+        batch.truncationIndices = try tensors[6].int32s().map(Int.init)
+        batch.truncationObservations = try tensors[7].floats()
+        try batch.validate()
+        return batch
+    }
+}
+
+extension TrajectoryBatch {
+    /// Unrolls of the same length side by side: N = ΣN_i, entry t·N + offset_i + n.
+    static func concatenating(_ batches: [TrajectoryBatch]) -> TrajectoryBatch {
+        precondition(!batches.isEmpty)
+        if batches.count == 1 { return batches[0] }
+        let first = batches[0]
+        let (steps, obs, act) = (first.steps, first.observationSize, first.actionSize)
+        precondition(batches.allSatisfy { $0.steps == steps && $0.observationSize == obs && $0.actionSize == act })
+        let total = batches.reduce(0) { $0 + $1.environments }
+        var result = TrajectoryBatch(steps: steps, environments: total, observationSize: obs, actionSize: act)
+        var offset = 0
+        var truncations: [(index: Int, observation: ArraySlice<Float>)] = []
+        for batch in batches {
+            let n = batch.environments
+            for t in 0...steps {
+                for e in 0..<n {
+                    let source = (t * n + e) * obs, target = (t * total + offset + e) * obs
+                    result.observations.replaceSubrange(target..<(target + obs), with: batch.observations[source..<(source + obs)])
+                    guard t < steps else { continue }
+                    let (from, to) = (t * n + e, t * total + offset + e)
+                    result.actions.replaceSubrange((to * act)..<((to + 1) * act), with: batch.actions[(from * act)..<((from + 1) * act)])
+                    result.rewards[to] = batch.rewards[from]
+                    result.terminated[to] = batch.terminated[from]
+                    result.truncated[to] = batch.truncated[from]
+                    result.behaviourLogProbs[to] = batch.behaviourLogProbs[from]
+                }
+            }
+            for (k, index) in batch.truncationIndices.enumerated() {
+                let (t, e) = (index / n, index % n)
+                truncations.append((t * total + offset + e, batch.truncationObservations[(k * obs)..<((k + 1) * obs)]))
+            }
+            offset += n
+        }
+        truncations.sort { $0.index < $1.index }
+        result.truncationIndices = truncations.map(\.index)
+        result.truncationObservations = truncations.flatMap(\.observation)
+        return result
+    }
+}

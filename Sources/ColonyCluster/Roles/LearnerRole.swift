@@ -1,0 +1,346 @@
+import ColonyAgents
+import ColonyEnvironments
+import ColonyExperiments
+import ColonyStorage
+import ColonyTransport
+import Foundation
+import Synchronization
+
+/// The learner process (`colony-learner`): takes trajectories (IMPALA) or gradients (A3C) from any
+/// number of workers, updates, publishes version-stamped parameters, and owns the run directory
+/// exactly as `colony train` writes it.
+///
+/// Sockets (docs/wire.md): a ROUTER for worker data with credit-based flow control (each worker may
+/// have `credits` messages in flight; a credit comes back when one is consumed, so a slow learner
+/// slows the workers instead of queueing without bound) and a PUB for parameters ("latest wins").
+/// Both are owned by the thread that calls `run()`.
+///
+/// The loop: receive → (IMPALA) batch `batch_unrolls` unrolls → V-trace update, or (A3C) apply each
+/// gradient as it arrives → publish parameters → log episodes → checkpoint every N frames → at the
+/// frame budget, checkpoint, ask the coordinator to shut the run down, return.
+public final class LearnerRole: Sendable {
+    public struct Result: Sendable {
+        public var frames: Int
+        public var updates: Int
+        public var episodes: Int
+        public var resumedFrom: Int?
+        public var stopReason: String
+    }
+
+    public let settings: ClusterSettings
+    private let logger: ClusterLogger
+    private let stopRequested = Atomic<Bool>(false)
+    private let stats = Mutex(MemberStats(waitingOn: .nothingToDo))
+    private let boundEndpoints = Mutex<[String: String]>([:])
+
+    public init(settings: ClusterSettings, logger: ClusterLogger = ClusterLogger(label: "learner")) {
+        self.settings = settings
+        self.logger = logger
+    }
+
+    /// Asks `run()` to checkpoint and return (from any thread).
+    public func stop() { stopRequested.store(true, ordering: .relaxed) }
+
+    /// The data and parameter endpoints once bound.
+    public var endpoints: [String: String] { boundEndpoints.withLock { $0 } }
+
+    /// Runs the learner on the calling thread until the frame budget, a stop, or a shutdown order.
+    public func run() throws -> Result {
+        let directory = settings.runDirectory
+        try directory.create()
+        let probe = try Environments.make(settings.environment, seed: 0)
+        let context = AgentContext(
+            observationSpace: probe.observationSpace, actionSpace: probe.actionSpace,
+            environmentCount: settings.environmentsPerWorker, seed: settings.seed)
+        let core = try LearnerCore(settings: settings, context: context)
+        let returns100 = ReturnsCSV(path: directory.returns100)
+        var counters = LearnerCounters()
+        var resumedFrom: Int?
+        if FileManager.default.fileExists(atPath: directory.latestCheckpoint) {
+            try LearnerCheckpoint.load(core: core, counters: &counters, returns100: returns100, settings: settings, from: directory.latestCheckpoint)
+            resumedFrom = counters.frames
+            logger.info("resuming from \(directory.latestCheckpoint) at frame \(counters.frames), parameter version \(counters.version)")
+        }
+        try AtomicFile.write(
+            "# effective configuration of the \(settings.algorithm) learner on \(settings.environment), seed \(settings.seed), \(settings.frames) frames\n"
+                + settings.configuration.toml(annotated: true), to: directory.configuration)
+        let board = try TensorBoardWriter(directory: directory.path)
+        board.text("config", "```\n" + settings.configuration.toml(annotated: true) + "```", step: counters.frames)
+
+        let zmq = ZMQContext()
+        let data = try ZMQSocket(zmq, .router)
+        try data.setRouterMandatory(false)
+        try data.setHighWaterMarks(send: 1000, receive: 1000)
+        try data.setMaximumMessageSize(bytes: Int64(LearnerMessages.learnerLimits.maximumMessageBytes))
+        try data.bind("tcp://\(settings.host):*")
+        let parameters = try ZMQSocket(zmq, .pub)
+        try parameters.setHighWaterMarks(send: 4, receive: 4)
+        try parameters.bind("tcp://\(settings.host):*")
+        let endpoints = ["data": try data.lastEndpoint, "parameters": try parameters.lastEndpoint]
+        boundEndpoints.withLock { $0 = endpoints }
+
+        let shutdownOrdered = Atomic<Bool>(false)
+        let client = CoordinatorClient(configuration: .init(
+            coordinator: settings.coordinator,
+            member: .thisProcess(role: .learner, name: "learner-\(settings.algorithm)", endpoints: endpoints),
+            stats: { [self] in self.stats.withLock { $0 } },
+            onShutdown: { _ in shutdownOrdered.store(true, ordering: .relaxed) },
+            logger: ClusterLogger(label: "learner", level: logger.level, sink: logger.sink)), context: zmq)
+        client.start()
+        defer { client.stop() }
+        logger.info("\(settings.algorithm) learner on \(settings.environment): data \(endpoints["data"]!), parameters \(endpoints["parameters"]!)")
+
+        var sender = WireSender()
+        func publish() throws {
+            let message = sender.message(.parameters, parameterVersion: UInt64(counters.version), tensors: [WireTensor(core.parameters)])
+            try parameters.send(message, dontWait: true)
+        }
+        try publish()
+
+        let drops = DropCounter()
+        let limits = LearnerMessages.learnerLimits
+        var outstanding: [[UInt8]: Int] = [:]  // credits granted and not yet used, per worker identity
+        var pending: [TrajectoryBatch] = []
+        var recentReturns: [Double] = []
+        var lags: [Double] = []
+        var metrics = LearnerMetrics()
+        var window = (frames: counters.frames, updates: counters.updates, time: Date().timeIntervalSince1970)
+        var lastPublish = Date().timeIntervalSince1970
+        var nextCheckpoint = (counters.frames / settings.checkpointInterval + 1) * settings.checkpointInterval
+        var stopReason = ""
+
+        func grant(_ identity: FrameBuffer, _ count: Int) throws {
+            guard count > 0 else { return }
+            outstanding[identity.bytes, default: 0] += count
+            try data.send(sender.message(.credit, tensors: [WireTensor([Int32(count)])]), routingID: identity, dontWait: true)
+        }
+
+        while true {
+            if stopRequested.load(ordering: .relaxed) { stopReason = "stopped"; break }
+            if let signal = StopSignal.requested { stopReason = "signal \(signal)"; break }
+            if shutdownOrdered.load(ordering: .relaxed) { stopReason = "the coordinator ordered shutdown"; break }
+            if counters.frames >= settings.frames { stopReason = "frame budget of \(settings.frames) reached"; break }
+
+            if try data.waitReadable(timeout: 50) {
+                // Drain what is queued, then update: a batch of messages per wake-up.
+                for _ in 0..<256 {
+                    guard let receipt = try data.receiveWire(limits: limits, routed: true, dontWait: true, drops: drops) else { break }
+                    guard case .message(let message, let routing) = receipt, let identity = routing else {
+                        if case .dropped(let error, let sender, _) = receipt {
+                            logger.warning("dropped a message from \(sender.map(formatID) ?? "an unknown sender"): \(error)")
+                        }
+                        continue
+                    }
+                    let key = identity.bytes
+                    switch message.type {
+                    case .credit:
+                        // A (re)connecting worker: top it up to the window.
+                        try grant(identity, settings.credits - min(settings.credits, outstanding[key] ?? 0))
+                    case .episodes:
+                        let returns = try message.tensors[0].doubles(), lengths = try message.tensors[1].int32s()
+                        for (episodeReturn, length) in zip(returns, lengths) {
+                            counters.episodes += 1
+                            board.scalar("charts/episodic_return", episodeReturn, step: counters.frames)
+                            board.scalar("charts/episodic_length", Double(length), step: counters.frames)
+                            recentReturns.append(episodeReturn)
+                            if let row = try returns100.record(episodeReturn: episodeReturn, frame: counters.frames) {
+                                for (name, value) in [("mean", row.mean), ("std", row.std), ("max", row.max), ("min", row.min)] {
+                                    board.scalar("summary/returns100/\(name)", value, step: counters.frames)
+                                }
+                            }
+                        }
+                        if recentReturns.count > 100 { recentReturns.removeFirst(recentReturns.count - 100) }
+                    case .trajectory, .gradient:
+                        outstanding[key] = max(0, (outstanding[key] ?? 1) - 1)
+                        try grant(identity, 1)
+                        let lag = counters.version - Int(message.parameterVersion)
+                        guard lag >= 0, lag <= settings.maxPolicyLag else {
+                            drops.record(.stale, sender: message.senderID)
+                            logger.debug("dropped \(message.type) of version \(message.parameterVersion) (learner at \(counters.version), max lag \(settings.maxPolicyLag))")
+                            continue
+                        }
+                        lags.append(Double(lag))
+                        if message.type == .trajectory {
+                            let batch: TrajectoryBatch
+                            do { batch = try LearnerMessages.trajectory(message) } catch {
+                                drops.record(.schema, sender: message.senderID)
+                                logger.warning("dropped a trajectory from \(formatID(message.senderID)): \(error)")
+                                continue
+                            }
+                            counters.frames += batch.count
+                            pending.append(batch)
+                            if pending.count >= settings.batchUnrolls {
+                                let grouped = Dictionary(grouping: pending) { $0.steps }
+                                pending.removeAll()
+                                for group in grouped.values {
+                                    metrics.add(try core.learn(TrajectoryBatch.concatenating(group)))
+                                    counters.version += 1
+                                    counters.updates += 1
+                                }
+                                try publish()
+                                lastPublish = Date().timeIntervalSince1970
+                            }
+                        } else {
+                            let gradient = try message.tensors[0].floats()
+                            guard gradient.count == core.parameterCount else {
+                                drops.record(.schema, sender: message.senderID)
+                                continue
+                            }
+                            counters.frames += Int(try message.tensors[1].int32s()[0])
+                            metrics.add(core.apply(gradient))
+                            counters.version += 1
+                            counters.updates += 1
+                            try publish()
+                            lastPublish = Date().timeIntervalSince1970
+                        }
+                    default:
+                        drops.record(.unexpectedType, sender: message.senderID)
+                    }
+                }
+            }
+
+            let now = Date().timeIntervalSince1970
+            if now - lastPublish > 1 {  // late joiners get parameters even while no update happens
+                try publish()
+                lastPublish = now
+            }
+            if now - window.time >= 1 {
+                let seconds = now - window.time
+                let framesPerSecond = Double(counters.frames - window.frames) / seconds
+                let updatesPerSecond = Double(counters.updates - window.updates) / seconds
+                window = (counters.frames, counters.updates, now)
+                let lag = lags.isEmpty ? nil : lags.reduce(0, +) / Double(lags.count)
+                lags.removeAll(keepingCapacity: true)
+                let mean = recentReturns.isEmpty ? nil : recentReturns.reduce(0, +) / Double(recentReturns.count)
+                stats.withLock {
+                    $0 = MemberStats(
+                        framesPerSecond: framesPerSecond, updatesPerSecond: updatesPerSecond, policyLag: lag, meanReturn: mean,
+                        waitingOn: framesPerSecond == 0 ? .nothingToDo : nil,
+                        extra: ["frames": Double(counters.frames), "version": Double(counters.version), "dropped": Double(drops.total)])
+                }
+                board.scalar("charts/SPS", framesPerSecond, step: counters.frames)
+                board.scalar("charts/updates_per_second", updatesPerSecond, step: counters.frames)
+                if let lag { board.scalar("charts/policy_lag", lag, step: counters.frames) }
+                metrics.write(to: board, step: counters.frames)
+            }
+            if counters.frames >= nextCheckpoint {
+                try LearnerCheckpoint.save(core: core, counters: counters, returns100: returns100, settings: settings, to: directory)
+                try board.flush()
+                nextCheckpoint += settings.checkpointInterval
+            }
+        }
+
+        try LearnerCheckpoint.save(core: core, counters: counters, returns100: returns100, settings: settings, to: directory)
+        metrics.write(to: board, step: counters.frames)
+        try board.flush()
+        let done = counters.frames >= settings.frames
+        try RunStatus(
+            state: done ? .done : .running, frames: counters.frames, totalFrames: settings.frames, episodes: counters.episodes,
+            lastMeanReturn: returns100.rows.last?.mean, message: stopReason
+        ).write(to: directory.status)
+        if done {
+            client.requestShutdown(reason: stopReason)
+            Thread.sleep(forTimeInterval: 0.5)  // let the request leave before the client closes
+        }
+        if drops.total > 0 { logger.info("dropped messages: \(drops.snapshot())") }
+        logger.info("learner stopped: \(stopReason) at frame \(counters.frames) after \(counters.updates) updates")
+        return Result(frames: counters.frames, updates: counters.updates, episodes: counters.episodes, resumedFrom: resumedFrom, stopReason: stopReason)
+    }
+}
+
+/// The learner's counters, saved with its networks.
+struct LearnerCounters {
+    var frames = 0
+    var updates = 0
+    var episodes = 0
+    var version = 0
+}
+
+/// What the learner learns with: IMPALA's V-trace learner or A3C's shared actor-critic.
+final class LearnerCore {
+    let networks: ActorCritic
+    private let impala: IMPALALearner?
+
+    init(settings: ClusterSettings, context: AgentContext) throws {
+        if settings.algorithm == "impala" {
+            let learner = try IMPALALearner(configuration: settings.configuration, context: context)
+            impala = learner
+            networks = learner.networks
+        } else {
+            impala = nil
+            networks = try RemoteRolloutAgent(configuration: settings.configuration, context: context).networks
+        }
+    }
+
+    var parameters: [Float] { networks.flatParameters }
+    var parameterCount: Int { networks.parameterCount }
+
+    func learn(_ batch: TrajectoryBatch) throws -> AgentInfo {
+        guard let impala else { throw AgentError("this learner takes gradients, not trajectories") }
+        return try impala.learn(batch)
+    }
+
+    /// A3C: one optimizer step with a worker's gradient.
+    func apply(_ gradient: [Float]) -> AgentInfo {
+        networks.setGradients(gradient)
+        let norm = networks.step()
+        return AgentInfo(["losses/grad_norm": Double(norm), "charts/learning_rate": Double(networks.learningRate)])
+    }
+}
+
+/// Averages update scalars between TensorBoard writes.
+struct LearnerMetrics {
+    private var sums: [String: Double] = [:]
+    private var counts: [String: Int] = [:]
+
+    mutating func add(_ info: AgentInfo) {
+        for (key, value) in info.scalars where value.isFinite {
+            sums[key, default: 0] += value
+            counts[key, default: 0] += 1
+        }
+    }
+
+    mutating func write(to board: TensorBoardWriter, step: Int) {
+        for (key, sum) in sums { board.scalar(key, sum / Double(counts[key]!), step: step) }
+        sums.removeAll(keepingCapacity: true)
+        counts.removeAll(keepingCapacity: true)
+    }
+}
+
+/// The learner's checkpoint: `checkpoints/latest.h5` (+ numbered), the networks with their
+/// optimizer state, the counters and the current 100-episode window.
+enum LearnerCheckpoint {
+    static func save(core: LearnerCore, counters: LearnerCounters, returns100: ReturnsCSV, settings: ClusterSettings, to directory: RunDirectory) throws {
+        let numbered = directory.numberedCheckpoint(frame: counters.frames)
+        try HDF5File.writeAtomically(numbered) { file in
+            try file.setAttribute("format", "colony-learner-checkpoint")
+            try file.setAttribute("version", Int64(1))
+            try file.setAttribute("algorithm", settings.algorithm)
+            try file.writeString(settings.configuration.toml(annotated: false), at: "config")
+            let writer = CheckpointWriter(file: file)
+            try core.networks.save(to: writer.group("networks"))
+            try writer.write([counters.frames, counters.updates, counters.episodes, counters.version], "counters")
+            try writer.write(returns100.pendingReturns, "returns100_window")
+        }
+        try AtomicFile.replace(directory.latestCheckpoint) { try FileManager.default.copyItem(atPath: numbered, toPath: $0) }
+        for old in directory.numberedCheckpoints().dropLast(3) { try? FileManager.default.removeItem(atPath: old) }
+    }
+
+    static func load(core: LearnerCore, counters: inout LearnerCounters, returns100: ReturnsCSV, settings: ClusterSettings, from path: String) throws {
+        let file = try HDF5File.open(path)
+        guard (try? file.stringAttribute("format")) == "colony-learner-checkpoint" else {
+            throw CheckpointError.notAColonyCheckpoint(path: path)
+        }
+        let algorithm = try file.stringAttribute("algorithm")
+        guard algorithm == settings.algorithm else {
+            throw CheckpointError.wrongAgent(path: path, expected: settings.algorithm, found: algorithm)
+        }
+        let reader = CheckpointReader(file: file)
+        try core.networks.restore(from: reader.group("networks"))
+        let values = try reader.ints("counters")
+        guard values.count == 4 else { throw CheckpointError.shapeMismatch(entry: "counters", expected: 4, found: values.count) }
+        counters = LearnerCounters(frames: values[0], updates: values[1], episodes: values[2], version: values[3])
+        returns100.pendingReturns = try reader.doubles("returns100_window")
+        try returns100.truncate(afterFrame: counters.frames)
+    }
+}

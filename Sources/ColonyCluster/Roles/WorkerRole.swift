@@ -1,0 +1,245 @@
+import ColonyAgents
+import ColonyEnvironments
+import ColonyExperiments
+import ColonyNumerics
+import ColonyTransport
+import Foundation
+import Synchronization
+
+/// A rollout worker (`colony-worker`): steps N environments with batched inference on its copy of
+/// the newest parameters, sends unrolls of T steps (IMPALA) or their A2C gradients (A3C) to the
+/// learner, and reports finished episodes.
+///
+/// It finds the learner through the coordinator, so it can start at any moment; when the learner
+/// goes silent (killed, restarted elsewhere) it asks the coordinator again and reconnects, keeping
+/// its environments. Every start has a fresh run id (`WireSender.processRunID`) stamped on what it
+/// sends, with the parameter version it acted with, so the learner can measure policy lag and tell
+/// a restarted worker from an old one. All sockets belong to the thread that calls `run()`.
+public final class WorkerRole: Sendable {
+    public let settings: ClusterSettings
+    public let index: Int
+    private let logger: ClusterLogger
+    private let stopRequested = Atomic<Bool>(false)
+    private let stats = Mutex(MemberStats(waitingOn: .learnerUnreachable))
+
+    /// How long without a credit or parameters before the learner counts as gone.
+    public let learnerTimeout: Double
+
+    public init(settings: ClusterSettings, index: Int, learnerTimeout: Double = 5, logger: ClusterLogger = ClusterLogger(label: "worker")) {
+        self.settings = settings
+        self.index = index
+        self.learnerTimeout = learnerTimeout
+        self.logger = logger
+    }
+
+    public func stop() { stopRequested.store(true, ordering: .relaxed) }
+
+    /// Runs until the coordinator orders shutdown or `stop()`; returns the frames it generated.
+    @discardableResult
+    public func run() throws -> Int {
+        let environments = try VectorEnvironment(
+            id: settings.environment, count: settings.environmentsPerWorker, seed: settings.seed &+ 7919 &* UInt64(index + 1) &+ UInt64.random(in: 0...1_000_000))
+        let context = AgentContext(
+            observationSpace: environments.observationSpace, actionSpace: environments.actionSpace,
+            environmentCount: environments.count, seed: UInt64.random(in: 0...UInt64.max))
+        let agent = try RemoteRolloutAgent(configuration: settings.configuration, context: context)
+        let a2c = settings.algorithm == "a3c" ? A2CLoss(configuration: settings.configuration) : nil
+
+        let zmq = ZMQContext()
+        let shutdownOrdered = Atomic<Bool>(false)
+        let name = "worker-\(index)-\(ProcessInfo.processInfo.processIdentifier)"
+        let client = CoordinatorClient(configuration: .init(
+            coordinator: settings.coordinator, member: .thisProcess(role: .worker, name: name),
+            stats: { [self] in self.stats.withLock { $0 } },
+            onShutdown: { _ in shutdownOrdered.store(true, ordering: .relaxed) },
+            logger: ClusterLogger(label: name, level: logger.level, sink: logger.sink)), context: zmq)
+        client.start()
+        defer { client.stop() }
+
+        var sender = WireSender()
+        var frames = 0
+        var window = (frames: 0, time: Date().timeIntervalSince1970)
+        var recentReturns: [Double] = []
+        func stopping() -> Bool {
+            stopRequested.load(ordering: .relaxed) || shutdownOrdered.load(ordering: .relaxed) || StopSignal.requested != nil
+        }
+        func setWaiting(_ waiting: WaitingOn?) {
+            stats.withLock { $0.waitingOn = waiting }
+        }
+
+        // One connection to one learner; a lost learner ends it and the outer loop finds the next.
+        connections: while !stopping() {
+            setWaiting(.learnerUnreachable)
+            guard let learner = try client.waitForLearner(timeout: .seconds(3))?.learner,
+                  let dataEndpoint = learner.endpoints["data"], let parametersEndpoint = learner.endpoints["parameters"] else { continue }
+            let link = try LearnerLink(context: zmq, data: dataEndpoint, parameters: parametersEndpoint, sender: &sender)
+            logger.info("\(name) attached to learner \(learner.name) at \(dataEndpoint)")
+            defer { link.close() }
+
+            setWaiting(.noParameters)
+            var waited = Date().timeIntervalSince1970
+            while link.version == nil {
+                if stopping() { break connections }
+                try link.poll(timeout: 100)
+                if Date().timeIntervalSince1970 - waited > learnerTimeout {
+                    logger.warning("\(name): no parameters from \(parametersEndpoint) in \(learnerTimeout) s; asking the coordinator again")
+                    continue connections
+                }
+            }
+            guard link.parameters!.count == agent.networks.parameterCount else {
+                logger.error("\(name): the learner publishes \(link.parameters!.count) parameters, this worker's networks have \(agent.networks.parameterCount): different configuration? retrying")
+                Thread.sleep(forTimeInterval: 1)
+                continue connections
+            }
+            agent.networks.setParameters(link.parameters!)
+            var actingVersion = link.version!
+            setWaiting(nil)
+
+            // Ship each full rollout; a lost learner is noticed here and ends the connection.
+            var lost = false
+            agent.ship = { batch, networks in
+                var tensors: [WireTensor]
+                var type = MessageType.trajectory
+                var info = AgentInfo()
+                if let a2c {
+                    info = a2c.accumulateGradients(networks, batch: batch)
+                    tensors = [WireTensor(networks.flatGradients), WireTensor([Int32(batch.count)])]
+                    networks.discardGradients()
+                    type = .gradient
+                } else {
+                    tensors = LearnerMessages.trajectoryTensors(batch)
+                }
+                do {
+                    waited = Date().timeIntervalSince1970
+                    while link.credits == 0 {
+                        setWaiting(.backpressure)
+                        if stopping() { return info }
+                        try link.poll(timeout: 50)
+                        if Date().timeIntervalSince1970 - waited > self.learnerTimeout { lost = true; return info }
+                        if link.credits == 0 && Int(Date().timeIntervalSince1970 - waited) % 2 == 1 { try link.requestCredits(&sender) }
+                    }
+                    setWaiting(nil)
+                    try link.send(sender.message(type, parameterVersion: UInt64(actingVersion), tensors: tensors))
+                } catch {
+                    lost = true
+                }
+                return info
+            }
+
+            environments.reset(seed: nil)
+            var actions = agent.reset(observations: environments.observations)
+            var episodeReturns: [Double] = []
+            var episodeLengths: [Int32] = []
+            while !stopping() && !lost {
+                try environments.step(actions)
+                frames += environments.count
+                for episode in environments.completedEpisodes {
+                    episodeReturns.append(episode.episodeReturn)
+                    episodeLengths.append(Int32(episode.length))
+                }
+                let step = agent.step(
+                    observations: environments.observations, rewards: environments.rewards, terminated: environments.terminated,
+                    truncated: environments.truncated, finalObservations: environments.finalObservations)
+                actions = step.actions
+
+                // After each shipped rollout: report episodes, take the newest parameters.
+                if agent.rollout.stepCount == 0 {
+                    if !episodeReturns.isEmpty {
+                        try link.send(sender.message(.episodes, tensors: [WireTensor(episodeReturns), WireTensor(episodeLengths)]))
+                        recentReturns += episodeReturns
+                        if recentReturns.count > 100 { recentReturns.removeFirst(recentReturns.count - 100) }
+                        episodeReturns.removeAll()
+                        episodeLengths.removeAll()
+                    }
+                    try link.poll(timeout: 0)
+                    if let version = link.version, version != actingVersion, let parameters = link.parameters,
+                       parameters.count == agent.networks.parameterCount {
+                        agent.networks.setParameters(parameters)
+                        actingVersion = version
+                    }
+                    let now = Date().timeIntervalSince1970
+                    if now - window.time >= 1 {
+                        let rate = Double(frames - window.frames) / (now - window.time)
+                        window = (frames, now)
+                        let mean = recentReturns.isEmpty ? nil : recentReturns.reduce(0, +) / Double(recentReturns.count)
+                        stats.withLock {
+                            $0.framesPerSecond = rate
+                            $0.meanReturn = mean
+                            $0.policyLag = Double(link.newestSeenVersion - actingVersion)
+                            $0.extra = ["frames": Double(frames), "version": Double(actingVersion), "dropped": Double(link.drops.total)]
+                        }
+                    }
+                }
+            }
+            if lost { logger.warning("\(name): the learner at \(dataEndpoint) stopped answering; finding it again") }
+        }
+        logger.info("\(name) stopped after \(frames) frames")
+        return frames
+    }
+}
+
+/// A worker's two sockets to one learner: a DEALER for data and credits, a SUB for parameters.
+/// Owned by the worker's thread; `close()` ends both.
+final class LearnerLink {
+    private let data: ZMQSocket
+    private let subscription: ZMQSocket
+    let drops = DropCounter()
+    private(set) var credits = 0
+    private(set) var version: Int?
+    private(set) var parameters: [Float]?
+    private(set) var newestSeenVersion = 0
+    private let limits = LearnerMessages.workerLimits
+
+    init(context: ZMQContext, data endpoint: String, parameters parametersEndpoint: String, sender: inout WireSender) throws {
+        data = try ZMQSocket(context, .dealer)
+        try data.setHighWaterMarks(send: 64, receive: 64)
+        try data.setReconnectInterval(milliseconds: 100, maximum: 1000)
+        try data.connect(endpoint)
+        subscription = try ZMQSocket(context, .sub)
+        try subscription.setHighWaterMarks(send: 4, receive: 4)
+        try subscription.setMaximumMessageSize(bytes: Int64(limits.maximumMessageBytes))
+        try subscription.subscribe()
+        try subscription.connect(parametersEndpoint)
+        try requestCredits(&sender)
+    }
+
+    func requestCredits(_ sender: inout WireSender) throws {
+        try data.send(sender.message(.credit, tensors: [WireTensor([Int32(1)])]), dontWait: true)
+    }
+
+    func send(_ message: WireMessage) throws {
+        if message.type == .trajectory || message.type == .gradient { credits -= 1 }
+        try data.send(message)
+    }
+
+    /// Takes credits and the newest parameters that arrived within `timeout` ms.
+    func poll(timeout: Int) throws {
+        var poller = ZMQPoller()
+        poller.add(data)
+        poller.add(subscription)
+        _ = try poller.poll(timeout: timeout)
+        while let receipt = try data.receiveWire(limits: limits, dontWait: true, drops: drops) {
+            if case .message(let message, _) = receipt, message.type == .credit {
+                credits += Int(try message.tensors[0].int32s()[0])
+            }
+        }
+        // Parameters: latest version wins; older ones queued behind it are skipped.
+        while let receipt = try subscription.receiveWire(limits: limits, dontWait: true, drops: drops) {
+            guard case .message(let message, _) = receipt, message.type == .parameters else { continue }
+            let received = Int(message.parameterVersion)
+            newestSeenVersion = max(newestSeenVersion, received)
+            if version == nil || received >= version! || message.runID != lastRunID {
+                parameters = try message.tensors[0].floats()
+                version = received
+                lastRunID = message.runID
+            }
+        }
+    }
+
+    private var lastRunID: UInt64 = 0
+
+    func close() {
+        data.close()
+        subscription.close()
+    }
+}

@@ -1,0 +1,51 @@
+import ArgumentParser
+import ColonyCluster
+import ColonyExperiments
+import Foundation
+
+/// `colony-learner`: a thin main over `LearnerRole`.
+@main
+struct ColonyLearner: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "colony-learner",
+        abstract: "The learner of a Colony cluster: IMPALA (V-trace on batches of unrolls) or A3C (gradients applied as they arrive).",
+        discussion: """
+        Registers with the coordinator, takes data from any number of colony-worker processes, publishes
+        version-stamped parameters, and writes the run directory as `colony train` does (returns100.csv,
+        TensorBoard, checkpoints). At the frame budget it checkpoints and tells every member to exit.
+        Started again with the same run directory it resumes from checkpoints/latest.h5.
+
+        Example:
+          colony-learner --coordinator tcp://127.0.0.1:5555 --config cluster/impala-cartpole.toml
+        """
+    )
+
+    @Option(help: "The coordinator's address.")
+    var coordinator: String?
+
+    @Option(help: "Cluster configuration (TOML; see cluster/*.toml).")
+    var config: String
+
+    @Option(help: "Address to bind and advertise (default: the file's cluster.host).")
+    var host: String?
+
+    @Option(help: "How much to log: error, warning, info or debug.")
+    var logLevel: LogLevel = .info
+
+    func run() throws {
+        StopSignal.install()
+        do {
+            var settings = try ClusterSettings(path: config)
+            if let coordinator { settings.coordinator = coordinator }
+            if let host { settings.host = host }
+            let learner = LearnerRole(settings: settings, logger: ClusterLogger(label: "learner", level: logLevel))
+            let result = try learner.run()
+            print("learner: \(result.stopReason); \(result.frames) frames, \(result.updates) updates, \(result.episodes) episodes")
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+}
+
+extension LogLevel: ExpressibleByArgument {}

@@ -1,0 +1,56 @@
+import ArgumentParser
+import ColonyCluster
+import ColonyExperiments
+import Foundation
+
+/// `colony-worker`: a thin main over `WorkerRole`.
+@main
+struct ColonyWorker: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "colony-worker",
+        abstract: "A rollout worker: steps environments with the newest parameters and sends unrolls (IMPALA) or gradients (A3C).",
+        discussion: """
+        Asks the coordinator where the learner is, so it can be started at any moment and attaches to the
+        running learner; killing it never stops the run. It keeps working through a learner restart by
+        asking again and reconnecting.
+
+        Example:
+          colony-worker --coordinator tcp://127.0.0.1:5555 --config cluster/impala-cartpole.toml --envs 8
+        """
+    )
+
+    @Option(help: "The coordinator's address (default: the file's cluster.coordinator).")
+    var coordinator: String?
+
+    @Option(help: "Cluster configuration (TOML; see cluster/*.toml): algorithm, environment and agent settings.")
+    var config: String
+
+    @Option(help: "Environments stepped together with batched inference (default: the file's cluster.envs_per_worker).")
+    var envs: Int?
+
+    @Option(help: "This worker's index (seeds its environments differently from the others').")
+    var index: Int = 0
+
+    @Option(help: "How much to log: error, warning, info or debug.")
+    var logLevel: LogLevel = .info
+
+    func validate() throws {
+        if let envs, envs < 1 { throw ValidationError("--envs must be at least 1") }
+    }
+
+    func run() throws {
+        StopSignal.install()
+        do {
+            var settings = try ClusterSettings(path: config)
+            if let coordinator { settings.coordinator = coordinator }
+            if let envs { settings.environmentsPerWorker = envs }
+            let worker = WorkerRole(settings: settings, index: index, logger: ClusterLogger(label: "worker-\(index)", level: logLevel))
+            try worker.run()
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+}
+
+extension LogLevel: ExpressibleByArgument {}
