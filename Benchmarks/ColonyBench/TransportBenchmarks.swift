@@ -25,7 +25,7 @@ struct TransportBenchmarks {
 
     /// Each case is measured in this many interleaved rounds (raw, wire, credits, raw, ...) and the best
     /// round counts: on a shared machine, the least disturbed round is the closest to what the code can do.
-    private static let rounds = 3
+    private static let rounds = 5
 
     func run() throws {
         var rows: [(name: String, size: Int, colony: Rate, raw: Rate)] = []

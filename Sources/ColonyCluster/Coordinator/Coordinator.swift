@@ -369,7 +369,7 @@ public struct ClusterError: Error, CustomStringConvertible, Sendable, Equatable 
 
 extension Duration {
     /// As a number of seconds.
-    public var seconds: Double {
+    var seconds: Double {
         let (seconds, attoseconds) = components
         return Double(seconds) + Double(attoseconds) * 1e-18
     }
