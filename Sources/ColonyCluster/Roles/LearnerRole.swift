@@ -123,7 +123,7 @@ public final class LearnerRole: Sendable {
 
             if try data.waitReadable(timeout: 50) {
                 // Drain what is queued, then update: a batch of messages per wake-up.
-                for _ in 0..<256 {
+                for _ in 0..<256 where counters.frames < settings.frames {
                     guard let receipt = try data.receiveWire(limits: limits, routed: true, dontWait: true, drops: drops) else { break }
                     guard case .message(let message, let routing) = receipt, let identity = routing else {
                         if case .dropped(let error, let sender, _) = receipt {

@@ -1,0 +1,109 @@
+import ColonyExperiments
+import Foundation
+import Synchronization
+
+/// `colony cluster up FILE`: a coordinator, a learner and N workers as separate processes on this
+/// machine. Their output is forwarded line by line with a prefix (`[learner] ...`). Nothing is
+/// restarted silently: a worker that dies is reported and the run goes on; a learner that fails
+/// stops everything. At the end (the learner's frame budget) or on Ctrl-C/SIGTERM every process is
+/// stopped with SIGTERM (the learner checkpoints), then SIGKILL after a grace period.
+public final class LocalClusterLauncher {
+    public let settingsPath: String
+    public let settings: ClusterSettings
+    public let binaryDirectory: String
+    private let output: @Sendable (String) -> Void
+    private var processes: [(name: String, process: Process)] = []
+
+    public init(settingsPath: String, settings: ClusterSettings, binaryDirectory: String, output: @escaping @Sendable (String) -> Void) {
+        self.settingsPath = settingsPath
+        self.settings = settings
+        self.binaryDirectory = binaryDirectory
+        self.output = output
+    }
+
+    /// Starts a process with prefixed, forwarded output.
+    @discardableResult
+    public func launch(_ name: String, executable: String, arguments: [String]) throws -> Process {
+        let path = binaryDirectory + "/" + executable
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw TrainingError("cannot find \(path); build with `make build` (or `swift build -c release`) first")
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        let forward = output
+        let prefix = "[\(name)] "
+        let buffer = Mutex<[UInt8]>([])
+        pipe.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            let lines: [String] = buffer.withLock { pending in
+                if data.isEmpty {  // end of file: flush what is left
+                    defer { pending.removeAll() }
+                    return pending.isEmpty ? [] : [String(decoding: pending, as: UTF8.self)]
+                }
+                pending += data
+                var complete: [String] = []
+                while let newline = pending.firstIndex(of: 10) {
+                    complete.append(String(decoding: pending[..<newline], as: UTF8.self))
+                    pending.removeSubrange(...newline)
+                }
+                return complete
+            }
+            for line in lines { forward(prefix + line) }
+            if data.isEmpty { handle.readabilityHandler = nil }
+        }
+        try process.run()
+        processes.append((name, process))
+        return process
+    }
+
+    /// Runs the whole cluster until the learner finishes or a stop signal; returns the learner's exit status.
+    public func run() throws -> Int32 {
+        let coordinator = settings.coordinator
+        let bind = coordinator.replacingOccurrences(of: "tcp://127.0.0.1:", with: "tcp://127.0.0.1:")
+        output("starting \(settings.algorithm) on \(settings.environment): coordinator \(coordinator), learner, \(settings.workers) workers × \(settings.environmentsPerWorker) environments")
+        try launch("coordinator", executable: "colony-coordinator", arguments: ["--bind", bind])
+        let learner = try launch("learner", executable: "colony-learner", arguments: ["--coordinator", coordinator, "--config", settingsPath])
+        for index in 0..<settings.workers {
+            try launch("worker-\(index)", executable: "colony-worker", arguments: ["--coordinator", coordinator, "--config", settingsPath, "--index", String(index)])
+        }
+        var reported = Set<String>()
+        var learnerStatus: Int32?
+        while learnerStatus == nil {
+            Thread.sleep(forTimeInterval: 0.1)
+            if let signal = StopSignal.requested {
+                output("signal \(signal): stopping every process (the learner writes a checkpoint)")
+                break
+            }
+            for (name, process) in processes where !process.isRunning && !reported.contains(name) {
+                reported.insert(name)
+                if name == "learner" {
+                    learnerStatus = process.terminationStatus
+                } else if process.terminationStatus != 0 {
+                    output("\(name) exited with status \(process.terminationStatus) (not restarted)")
+                }
+            }
+        }
+        if learnerStatus == nil { terminate(learner) }
+        // Workers and the coordinator leave on the shutdown order; give them a moment, then insist.
+        let deadline = Date().addingTimeInterval(5)
+        while processes.contains(where: { $0.process.isRunning }) && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        for (_, process) in processes where process.isRunning { terminate(process) }
+        for (_, process) in processes { process.waitUntilExit() }
+        let status = learner.terminationStatus
+        output(status == 0 ? "cluster finished" : "the learner exited with status \(status)")
+        return status
+    }
+
+    /// SIGTERM, then SIGKILL after 10 s.
+    private func terminate(_ process: Process) {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGTERM)
+        let deadline = Date().addingTimeInterval(10)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+}
