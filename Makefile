@@ -38,13 +38,18 @@ reference-python:
 	  || echo "warning: could not set up $(REFERENCE_VENV); file-compatibility tests will be skipped"; \
 	fi
 
-test: deps reference-python
-	swift build --build-tests $(SWIFT_BUILD_FLAGS)
-	swift test --skip-build $(SWIFT_BUILD_FLAGS)
+# Tests run optimised: the learning tests train real agents (seconds in release, minutes in debug).
+TEST_FLAGS := -c release -Xswiftc -enable-testing $(SWIFT_BUILD_FLAGS)
 
-# The main job on an embedded default: PPO on CartPole-v1 in one process (the local cluster replaces it later).
+test: deps reference-python
+	swift build --build-tests $(TEST_FLAGS)
+	swift test --skip-build $(TEST_FLAGS)
+
+# The main job on an embedded default: IMPALA on CartPole-v1 as a local cluster (coordinator, learner,
+# 2 workers as separate processes). `colony train --agent ppo --env CartPole-v1` is the one-process form.
 demo: build
-	$(RELEASE_BIN)/colony train --agent ppo --env CartPole-v1 --frames 100000 --runs-dir runs/demo --fresh
+	rm -rf runs/cluster/impala/CartPole-v1
+	$(RELEASE_BIN)/colony cluster up cluster/impala-cartpole.toml
 
 bench: build
 	@bash Benchmarks/run.sh "$(RELEASE_BIN)" "$(BENCH_VENV)"

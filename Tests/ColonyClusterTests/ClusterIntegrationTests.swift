@@ -1,0 +1,180 @@
+import ColonyCluster
+import ColonyStorage
+import ColonyTransport
+import Foundation
+import XCTest
+
+/// The real executables as separate processes on loopback: learning across processes, workers that
+/// come and go, and a learner killed and restarted.
+final class ClusterIntegrationTests: XCTestCase {
+    private var directory: String!
+    private var processes: [Process] = []
+
+    override func setUpWithError() throws {
+        directory = NSTemporaryDirectory() + "colony-cluster-\(UUID().uuidString)"
+        try AtomicFile.createDirectories(directory)
+    }
+
+    override func tearDownWithError() throws {
+        for process in processes where process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        for process in processes { process.waitUntilExit() }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    private func executable(_ name: String) throws -> String {
+        var url = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = url.appendingPathComponent(name).path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            url.deleteLastPathComponent()
+        }
+        throw XCTSkip("\(name) is not built next to the tests")
+    }
+
+    private func freeEndpoint() throws -> String {
+        let probe = try ZMQSocket(ZMQContext(), .router)
+        defer { probe.close() }
+        try probe.bind("tcp://127.0.0.1:*")
+        return try probe.lastEndpoint
+    }
+
+    /// A cluster file for this test: its own coordinator port and run directory.
+    private func configuration(_ algorithm: String, frames: Int, workers: Int, environmentsPerWorker: Int = 8, checkpointEvery: Int = 100_000) throws -> (path: String, coordinator: String) {
+        let coordinator = try freeEndpoint()
+        let agent = algorithm == "impala" ? "unroll_length = 20" : "n_steps = 5"
+        let text = """
+        algorithm = "\(algorithm)"
+        env = "CartPole-v1"
+        frames = \(frames)
+        seed = 3
+        runs_dir = "\(directory!)/runs"
+
+        [cluster]
+        coordinator = "\(coordinator)"
+        host = "127.0.0.1"
+        workers = \(workers)
+        envs_per_worker = \(environmentsPerWorker)
+        credits = 2
+        batch_unrolls = 2
+        max_policy_lag = 50
+        checkpoint_every = \(checkpointEvery)
+
+        [agent]
+        \(agent)
+        """
+        let path = directory + "/\(algorithm).toml"
+        try AtomicFile.write(text, to: path)
+        return (path, coordinator)
+    }
+
+    @discardableResult
+    private func start(_ name: String, _ arguments: [String], log: String) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try executable(name))
+        process.arguments = arguments
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        processes.append(process)
+        return process
+    }
+
+    private func rows(_ algorithm: String) -> [ReturnsCSV.Row] {
+        (try? ReturnsCSV.read("\(directory!)/runs/\(algorithm)/CartPole-v1/seed-3/returns100.csv")) ?? []
+    }
+
+    private func status(_ coordinator: String) -> ClusterStatus? {
+        try? CoordinatorRequest.status(coordinator: coordinator, timeout: .seconds(1))
+    }
+
+    private func learnerFrames(_ coordinator: String) -> Double? {
+        // The newest learner: a killed one stays listed until its heartbeats are missed.
+        status(coordinator)?.members.filter { $0.role == .learner }.min { $0.registeredSecondsAgo < $1.registeredSecondsAgo }?.stats.extra["frames"]
+    }
+
+    /// `colony cluster up` end to end: IMPALA with 2 workers reaches a mean return ≥ 475 over 100
+    /// episodes on CartPole-v1 within 1M frames.
+    func testIMPALAClusterLearnsCartPole() throws {
+        try learnsCartPole("impala")
+    }
+
+    /// A3C with 2 workers (gradients computed by the workers, applied by the learner as they arrive).
+    func testA3CClusterLearnsCartPole() throws {
+        try learnsCartPole("a3c")
+    }
+
+    private func learnsCartPole(_ algorithm: String) throws {
+        let (path, _) = try configuration(algorithm, frames: 1_000_000, workers: 2)
+        let log = directory + "/\(algorithm)-cluster.log"
+        let cluster = try start("colony", ["cluster", "up", path], log: log)
+        let deadline = Date().addingTimeInterval(400)
+        while cluster.isRunning && Date() < deadline {
+            if rows(algorithm).contains(where: { $0.mean >= 475 }) { break }
+            Thread.sleep(forTimeInterval: 0.5)
+        }
+        let reached = rows(algorithm).first { $0.mean >= 475 }
+        kill(cluster.processIdentifier, SIGINT)
+        cluster.waitUntilExit()
+        let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        XCTAssertNotNil(reached, "\(algorithm): no 100-episode mean ≥ 475; rows: \(rows(algorithm).map { Int($0.mean) })\n\(output.suffix(3000))")
+        if let reached { XCTAssertLessThanOrEqual(reached.frame, 1_000_000) }
+        XCTAssertTrue(output.contains("[worker-0]") && output.contains("[worker-1]") && output.contains("[learner]"), String(output.prefix(2000)))
+    }
+
+    /// Workers attach at any moment and may die; the learner may be killed and started again.
+    func testWorkersComeAndGoAndTheLearnerRestartsFromItsCheckpoint() throws {
+        // One environment per worker keeps each worker, not the learner or the 2 cores, the bottleneck,
+        // so that a second worker visibly adds frames.
+        let (path, coordinator) = try configuration("impala", frames: 50_000_000, workers: 0, environmentsPerWorker: 1, checkpointEvery: 20_000)
+        try start("colony-coordinator", ["--bind", coordinator], log: directory + "/coordinator.log")
+        var learner = try start("colony-learner", ["--config", path], log: directory + "/learner.log")
+        let first = try start("colony-worker", ["--config", path, "--index", "0"], log: directory + "/worker-0.log")
+
+        // One worker: frames flow.
+        XCTAssertTrue(eventually(timeout: 60) { (learnerFrames(coordinator) ?? 0) > 20_000 }, "no frames with one worker")
+        func rate(over seconds: Double) -> Double {
+            let start = learnerFrames(coordinator) ?? 0
+            Thread.sleep(forTimeInterval: seconds)
+            return ((learnerFrames(coordinator) ?? 0) - start) / seconds
+        }
+        let oneWorker = rate(over: 4)
+
+        // A second worker attaches mid-run: the coordinator lists it and frames/s rises.
+        let second = try start("colony-worker", ["--config", path, "--index", "1"], log: directory + "/worker-1.log")
+        XCTAssertTrue(eventually(timeout: 30) { status(coordinator)?.members.filter { $0.role == .worker }.count == 2 }, "second worker not listed")
+        Thread.sleep(forTimeInterval: 1)
+        let twoWorkers = rate(over: 4)
+        XCTAssertGreaterThan(twoWorkers, oneWorker, "frames/s did not rise with a second worker (\(oneWorker) → \(twoWorkers))")
+
+        // SIGKILL one worker: the coordinator drops it, the run goes on.
+        kill(first.processIdentifier, SIGKILL)
+        XCTAssertTrue(eventually(timeout: 15) { status(coordinator)?.members.filter { $0.role == .worker }.count == 1 }, "killed worker not dropped")
+        XCTAssertTrue(status(coordinator)?.droppedMembers.contains { $0.pid == Int(first.processIdentifier) } ?? false)
+        XCTAssertGreaterThan(rate(over: 2), 0, "the run stopped with one worker killed")
+
+        // SIGKILL the learner, start it again: it resumes from its checkpoint and the worker reconnects.
+        XCTAssertTrue(eventually(timeout: 60) {
+            FileManager.default.fileExists(atPath: "\(directory!)/runs/impala/CartPole-v1/seed-3/checkpoints/latest.h5")
+        })
+        let levelBefore = rows("impala").suffix(3).map(\.mean).reduce(0, +) / Double(max(1, min(3, rows("impala").count)))
+        kill(learner.processIdentifier, SIGKILL)
+        learner.waitUntilExit()
+        learner = try start("colony-learner", ["--config", path], log: directory + "/learner-2.log")
+        XCTAssertTrue(eventually(timeout: 60) {
+            let log = (try? String(contentsOfFile: directory + "/learner-2.log", encoding: .utf8)) ?? ""
+            return log.contains("resuming from")
+        }, "restarted learner did not resume")
+        XCTAssertTrue(eventually(timeout: 30) { (learnerFrames(coordinator) ?? 0) > 0 }, "restarted learner started from frame 0")
+        let resumedAt = learnerFrames(coordinator) ?? 0
+        XCTAssertTrue(eventually(timeout: 60) { (learnerFrames(coordinator) ?? 0) > resumedAt + 20_000 }, "worker did not reconnect to the restarted learner")
+        let rowsAfter = rows("impala").count
+        XCTAssertTrue(eventually(timeout: 120) { rows("impala").count >= rowsAfter + 2 }, "no new episodes after the restart")
+        let levelAfter = rows("impala").last!.mean
+        XCTAssertGreaterThanOrEqual(levelAfter, 0.5 * levelBefore, "returns fell from \(levelBefore) to \(levelAfter) after the restart")
+        XCTAssertTrue(second.isRunning, "the surviving worker died")
+        kill(learner.processIdentifier, SIGTERM)
+        learner.waitUntilExit()
+    }
+}
