@@ -1,0 +1,16 @@
+import ColonyNumerics
+
+/// A random source's four state words in a checkpoint, read back with a check.
+enum RandomSourceCheckpoint {
+    static func write(_ rng: RandomSource, _ name: String, to writer: CheckpointWriter) throws {
+        try writer.write(rng.state, name)
+    }
+
+    static func read(_ name: String, from reader: CheckpointReader) throws -> RandomSource {
+        let state = try reader.uint64s(name)
+        guard state.count == 4, state.contains(where: { $0 != 0 }) else {
+            throw CheckpointError.shapeMismatch(entry: reader.path(name), expected: 4, found: state.count)
+        }
+        return RandomSource(state: state)
+    }
+}

@@ -1,0 +1,7 @@
+import XCTest
+
+final class ContinuousControlDDPGTests: XCTestCase {
+    func testSolvesPendulum() throws {
+        try ContinuousControlFixtures.assertSolvesPendulum("ddpg", frames: 15_000, seed: 1)
+    }
+}
