@@ -65,7 +65,7 @@ let package = Package(
         .executableTarget(
             name: "ColonyBench",
             dependencies: [
-                "ColonyNumerics", "ColonyEnvironments", "ColonyTransport", "ColonyAgents",
+                "ColonyNumerics", "ColonyEnvironments", "ColonyTransport", "ColonyAgents", "ColonyStorage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/ColonyBench"

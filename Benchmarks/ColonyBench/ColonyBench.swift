@@ -19,7 +19,7 @@ struct ColonyBench: ParsableCommand {
           colony-bench foundation --seconds 1
           colony-bench transport --seconds 2
         """,
-        subcommands: [All.self, Foundation.self, Transport.self, Learning.self],
+        subcommands: [All.self, Foundation.self, Transport.self, ClusterRuns.self, Learning.self],
         defaultSubcommand: All.self
     )
 }
@@ -40,6 +40,23 @@ extension ColonyBench {
         func run() throws {
             try FoundationBenchmarks(options: options).run()
             try TransportBenchmarks(options: options).run()
+            try ClusterBenchmarks(frames: 1_000_000, soakSeconds: 0).run()
+        }
+    }
+
+    struct ClusterRuns: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "cluster",
+            abstract: "IMPALA cluster throughput with 1 and 2 workers vs one process, parameter latency, and an optional soak run.")
+
+        @Option(help: "Frames per throughput run.")
+        var frames: Int = 1_000_000
+
+        @Option(help: "Seconds of the soak run sampling resident memory (0: skip).")
+        var soakSeconds: Int = 0
+
+        func run() throws {
+            try ClusterBenchmarks(frames: frames, soakSeconds: soakSeconds).run()
         }
     }
 

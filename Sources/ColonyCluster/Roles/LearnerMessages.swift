@@ -44,7 +44,10 @@ enum LearnerMessages {
         .init("returns", .f64, ["E"]), .init("lengths", .i32, ["E"]),
     ], bounds: ["E": 0...100_000])
 
-    static let parametersSchema = MessageSchema(tensors: [.init("parameters", .f32, ["P"])], bounds: ["P": 1...100_000_000])
+    /// An optional second tensor, published_at f64 [1] (seconds since 1970), lets workers measure
+    /// how long parameters take to reach acting.
+    static let parametersSchema = MessageSchema(
+        tensors: [.init("parameters", .f32, ["P"])], extraTensorsAllowed: 1, bounds: ["P": 1...100_000_000])
 
     /// What the learner's data socket accepts.
     static var learnerLimits: WireLimits {

@@ -92,7 +92,9 @@ public final class LearnerRole: Sendable {
 
         var sender = WireSender()
         func publish() throws {
-            let message = sender.message(.parameters, parameterVersion: UInt64(counters.version), tensors: [WireTensor(core.parameters)])
+            let message = sender.message(
+                .parameters, parameterVersion: UInt64(counters.version),
+                tensors: [WireTensor(core.parameters), WireTensor([Date().timeIntervalSince1970])])
             try parameters.send(message, dontWait: true)
         }
         try publish()

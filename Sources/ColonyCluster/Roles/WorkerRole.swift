@@ -60,6 +60,7 @@ public final class WorkerRole: Sendable {
         var frames = 0
         var window = (frames: 0, time: Date().timeIntervalSince1970)
         var recentReturns: [Double] = []
+        var latencies: [Double] = []
         func stopping() -> Bool {
             stopRequested.load(ordering: .relaxed) || shutdownOrdered.load(ordering: .relaxed) || StopSignal.requested != nil
         }
@@ -156,6 +157,9 @@ public final class WorkerRole: Sendable {
                        parameters.count == agent.networks.parameterCount {
                         agent.networks.setParameters(parameters)
                         actingVersion = version
+                        // From the learner publishing this version to this worker acting with it.
+                        if let published = link.publishedAt { latencies.append(Date().timeIntervalSince1970 - published) }
+                        if latencies.count > 1000 { latencies.removeFirst(latencies.count - 1000) }
                     }
                     let now = Date().timeIntervalSince1970
                     if now - window.time >= 1 {
@@ -167,6 +171,11 @@ public final class WorkerRole: Sendable {
                             $0.meanReturn = mean
                             $0.policyLag = Double(link.newestSeenVersion - actingVersion)
                             $0.extra = ["frames": Double(frames), "version": Double(actingVersion), "dropped": Double(link.drops.total)]
+                            if !latencies.isEmpty {
+                                let sorted = latencies.sorted()
+                                $0.extra["parameter_latency_p50_ms"] = 1000 * sorted[sorted.count / 2]
+                                $0.extra["parameter_latency_p99_ms"] = 1000 * sorted[min(sorted.count - 1, sorted.count * 99 / 100)]
+                            }
                         }
                     }
                 }
@@ -188,6 +197,8 @@ final class LearnerLink {
     private(set) var version: Int?
     private(set) var parameters: [Float]?
     private(set) var newestSeenVersion = 0
+    /// When the learner published the parameters in `parameters` (when it said).
+    private(set) var publishedAt: Double?
     private let limits = LearnerMessages.workerLimits
 
     init(context: ZMQContext, data endpoint: String, parameters parametersEndpoint: String, sender: inout WireSender) throws {
@@ -230,6 +241,7 @@ final class LearnerLink {
             newestSeenVersion = max(newestSeenVersion, received)
             if version == nil || received >= version! || message.runID != lastRunID {
                 parameters = try message.tensors[0].floats()
+                publishedAt = message.tensors.count > 1 ? try message.tensors[1].doubles().first : nil
                 version = received
                 lastRunID = message.runID
             }

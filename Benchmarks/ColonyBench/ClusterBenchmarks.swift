@@ -1,0 +1,156 @@
+import ColonyAgents
+import ColonyEnvironments
+import ColonyStorage
+import Foundation
+
+/// The cluster issue's figures: frames per second consumed by the IMPALA learner with 1 and 2 workers
+/// against single-process `impala`, time to solve CartPole-v1, parameter propagation latency (p50/p99),
+/// and a soak run sampling every process's resident memory each second.
+struct ClusterBenchmarks {
+    let frames: Int
+    let soakSeconds: Int
+
+    private let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
+    private let scratch = NSTemporaryDirectory() + "colony-cluster-bench-\(getpid())"
+
+    struct ClusterRun {
+        var framesPerSecond: Double
+        var secondsToSolve: Double?
+        var latencyP50: Double?
+        var latencyP99: Double?
+        var memory: [String: [Double]] = [:]
+    }
+
+    func run() throws {
+        try AtomicFile.createDirectories(scratch)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let single = try singleProcess()
+        let one = try cluster(workers: 1, frames: frames, seconds: nil)
+        let two = try cluster(workers: 2, frames: frames, seconds: nil)
+        print("\n## Cluster: IMPALA on CartPole-v1 (environment frames consumed by the learner per second)\n")
+        print("| setup | frames/s | time to a 100-episode mean ≥ 475 | parameter latency p50 | p99 |")
+        print("| --- | ---: | ---: | ---: | ---: |")
+        print("| single process `impala` (8 envs) | \(format(single.framesPerSecond)) | \(single.secondsToSolve.map { String(format: "%.1f s", $0) } ?? "not in budget") | — | — |")
+        for (name, run) in [("cluster, 1 worker × 8 envs", one), ("cluster, 2 workers × 8 envs", two)] {
+            print("| \(name) | \(format(run.framesPerSecond)) | \(run.secondsToSolve.map { String(format: "%.1f s", $0) } ?? "not in budget") | "
+                + "\(run.latencyP50.map { String(format: "%.1f ms", $0) } ?? "—") | \(run.latencyP99.map { String(format: "%.1f ms", $0) } ?? "—") |")
+        }
+        print("- reference: Ray RLlib 2.60 IMPALA (2 env runners × 8 envs) consumed about 3.1e3 frames/s here and had not solved CartPole after 150 s; goal ≥ 10× and solved in < 30 s")
+        if soakSeconds > 0 {
+            let soak = try cluster(workers: 2, frames: Int.max / 4, seconds: Double(soakSeconds))
+            print("\n## Soak: \(soakSeconds) s cluster run, resident memory sampled every second (MiB)\n")
+            print("| process | after warm-up (10%) | at the end | max | growth after warm-up |")
+            print("| --- | ---: | ---: | ---: | ---: |")
+            for (name, samples) in soak.memory.sorted(by: { $0.key < $1.key }) where samples.count > 10 {
+                let warm = samples[samples.count / 10]
+                let end = samples.last!
+                print(String(format: "| %@ | %.1f | %.1f | %.1f | %+.1f%% |", name, warm, end, samples.max()!, 100 * (end - warm) / warm))
+            }
+        }
+    }
+
+    private func singleProcess() throws -> (framesPerSecond: Double, secondsToSolve: Double?) {
+        let probe = try Environments.make("CartPole-v1", seed: 0)
+        let configuration = try Agents.schema("impala").resolve(["total_frames": .int(frames)])
+        let agent = try Agents.makeParallel(configuration, observationSpace: probe.observationSpace, actionSpace: probe.actionSpace, environments: 8, seed: 1)
+        let loop = TrainingLoop(agent: agent, environments: try VectorEnvironment(id: "CartPole-v1", count: 8, seed: 1), seed: 1)
+        let start = Date()
+        var window: [Double] = []
+        var solved: Double?
+        try loop.advance(frames: frames, onEpisode: { episode in
+            window.append(episode.episodeReturn)
+            if window.count == 100 {
+                if solved == nil && window.reduce(0, +) / 100 >= 475 { solved = Date().timeIntervalSince(start) }
+                window.removeAll()
+            }
+        })
+        return (Double(loop.frames) / Date().timeIntervalSince(start), solved)
+    }
+
+    /// Runs coordinator, learner and workers; returns the learner's consumption rate and the rest.
+    private func cluster(workers: Int, frames: Int, seconds: Double?) throws -> ClusterRun {
+        let port = 20_000 + Int(getpid() % 10_000) + workers * 7 + (seconds == nil ? 0 : 3)
+        let coordinator = "tcp://127.0.0.1:\(port)"
+        let runs = scratch + "/runs-\(workers)-\(seconds == nil ? "speed" : "soak")"
+        let config = scratch + "/cluster-\(workers).toml"
+        try AtomicFile.write("""
+        algorithm = "impala"
+        env = "CartPole-v1"
+        frames = \(min(frames, Int(Int32.max)))
+        seed = 1
+        runs_dir = "\(runs)"
+        [cluster]
+        coordinator = "\(coordinator)"
+        workers = \(workers)
+        envs_per_worker = 8
+        checkpoint_every = \(max(100_000, min(frames, Int(Int32.max)) / 4))
+        """, to: config)
+        var processes: [(String, Process)] = []
+        func start(_ name: String, _ executable: String, _ arguments: [String]) throws {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: binaries + "/" + executable)
+            process.arguments = arguments
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            processes.append((name, process))
+        }
+        try start("coordinator", "colony-coordinator", ["--bind", coordinator])
+        try start("learner", "colony-learner", ["--config", config])
+        for index in 0..<workers { try start("worker-\(index)", "colony-worker", ["--config", config, "--index", String(index)]) }
+        defer {
+            for (_, process) in processes where process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            for (_, process) in processes { process.waitUntilExit() }
+        }
+        var result = ClusterRun(framesPerSecond: 0)
+        let returnsPath = runs + "/impala/CartPole-v1/seed-1/returns100.csv"
+        let learner = processes[1].1
+        let start = Date()
+        var firstFrameAt: Date?
+        while learner.isRunning {
+            Thread.sleep(forTimeInterval: 1)
+            for (name, process) in processes where process.isRunning {
+                if let rss = residentMiB(process.processIdentifier) { result.memory[name, default: []].append(rss) }
+            }
+            if firstFrameAt == nil, FileManager.default.fileExists(atPath: returnsPath) { firstFrameAt = Date() }
+            if result.secondsToSolve == nil, let rows = try? ReturnsCSV.read(returnsPath), rows.contains(where: { $0.mean >= 475 }) {
+                result.secondsToSolve = Date().timeIntervalSince(start)
+            }
+            if let seconds, Date().timeIntervalSince(start) >= seconds { break }
+            if let status = try? statusFigures(coordinator) {
+                result.latencyP50 = status.p50 ?? result.latencyP50
+                result.latencyP99 = status.p99 ?? result.latencyP99
+            }
+        }
+        let elapsed = Date().timeIntervalSince(start)
+        let consumed = (try? HDF5File.open(runs + "/impala/CartPole-v1/seed-1/checkpoints/latest.h5").read(Int64.self, at: "counters").values.first).map { Double($0) }
+        if seconds != nil { kill(learner.processIdentifier, SIGTERM); learner.waitUntilExit() }
+        result.framesPerSecond = (consumed ?? Double(frames)) / elapsed
+        return result
+    }
+
+    private func statusFigures(_ coordinator: String) throws -> (p50: Double?, p99: Double?) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binaries + "/colony")
+        process.arguments = ["status", "--coordinator", coordinator, "--json", "--timeout", "0.5"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let members = object["members"] as? [[String: Any]] else { return (nil, nil) }
+        let workers = members.compactMap { $0["stats"] as? [String: Any] }
+        let p50 = workers.compactMap { $0["parameter_latency_p50_ms"] as? Double }.max()
+        let p99 = workers.compactMap { $0["parameter_latency_p99_ms"] as? Double }.max()
+        return (p50, p99)
+    }
+
+    private func residentMiB(_ pid: Int32) -> Double? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+              let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "") else { return nil }
+        return kilobytes / 1024
+    }
+}
