@@ -50,4 +50,49 @@ public struct NStepAccumulator {
     public mutating func clear() {
         for i in windows.indices { windows[i].removeAll() }
     }
+
+    /// Writes the windows in flight, so a restored accumulator emits exactly what this one would:
+    /// per environment its window count (`window_counts`), then per window, oldest first, its reward
+    /// count (`reward_counts`) and, concatenated, observations, actions and rewards.
+    public func save(to writer: CheckpointWriter) throws {
+        let pending = windows.flatMap { $0 }
+        try writer.write([steps, windows.count], "shape")
+        try writer.write(windows.map(\.count), "window_counts")
+        try writer.write(pending.map(\.rewards.count), "reward_counts")
+        try writer.write(pending.flatMap(\.observation), "observations")
+        try writer.write(pending.flatMap(\.action), "actions")
+        try writer.write(pending.flatMap(\.rewards), "rewards")
+    }
+
+    /// Restores what `save` wrote; throws when it was saved for another n or number of environments.
+    /// (A struct cannot adopt the class-bound `Checkpointable`; this is the same pair of methods.)
+    public mutating func restore(from reader: CheckpointReader) throws {
+        let shape = try reader.ints("shape")
+        guard shape == [steps, windows.count] else {
+            throw CheckpointError.shapeMismatch(entry: reader.path("shape"), expected: steps, found: shape.first ?? -1)
+        }
+        let windowCounts = try reader.ints("window_counts")
+        let rewardCounts = try reader.ints("reward_counts")
+        let rewards = try reader.floats("rewards", count: rewardCounts.reduce(0, +))
+        let observations = try reader.floats("observations")
+        let actions = try reader.floats("actions")
+        let total = rewardCounts.count
+        guard windowCounts.count == windows.count, windowCounts.reduce(0, +) == total, total == 0 || (observations.count % total == 0 && actions.count % total == 0) else {
+            throw CheckpointError.shapeMismatch(entry: reader.path("window_counts"), expected: windows.count, found: windowCounts.count)
+        }
+        let observationSize = total == 0 ? 0 : observations.count / total
+        let actionSize = total == 0 ? 0 : actions.count / total
+        var next = 0, rewardOffset = 0
+        for env in windows.indices {
+            windows[env].removeAll()
+            for _ in 0..<windowCounts[env] {
+                windows[env].append(Pending(
+                    observation: Array(observations[(next * observationSize)..<((next + 1) * observationSize)]),
+                    action: Array(actions[(next * actionSize)..<((next + 1) * actionSize)]),
+                    rewards: Array(rewards[rewardOffset..<(rewardOffset + rewardCounts[next])])))
+                rewardOffset += rewardCounts[next]
+                next += 1
+            }
+        }
+    }
 }
