@@ -18,12 +18,20 @@ public enum AgentRunner {
 
     /// Returns of `episodes` evaluation episodes (eval mode: the evaluation policy, no updates),
     /// on fresh environments seeded from `seed`. Restores the agent's previous mode afterwards.
+    /// The episode length at which evaluation truncates environments that have no time limit.
+    public static let evaluationStepLimit = 1_000
+
     public static func evaluate(_ agent: any ParallelAgent, environment id: String, episodes: Int, seed: UInt64) throws -> [Double] {
         let previous = agent.mode
         agent.mode = .eval
         defer { agent.mode = previous }
         let count = agent.environmentCount
         let environments = try VectorEnvironment(id: id, count: count, seed: seed)
+        // Environments without a time limit (CliffWalking) get one here: a greedy policy that walks in
+        // circles must end its episode, not hang the evaluation.
+        for environment in environments.environments where environment.maxEpisodeSteps == nil {
+            environment.maxEpisodeSteps = evaluationStepLimit
+        }
         environments.reset(seed: seed)
         var actions = agent.reset(observations: environments.observations)
         // Each copy contributes its first ⌈episodes / N⌉ episodes, so short episodes are not over-represented.

@@ -19,7 +19,12 @@ public enum Activation: String, Sendable, CaseIterable, Codable {
         switch self {
         case .identity: gradient.update(from: upstream, count: count)
         case .tanh: for index in 0..<count { gradient[index] = upstream[index] * (1 - output[index] * output[index]) }
-        case .relu: for index in 0..<count { gradient[index] = output[index] > 0 ? upstream[index] : 0 }
+        case .relu:
+            // Multiply by the 0/1 mask instead of branching, so the loop vectorises.
+            for index in 0..<count {
+                let mask: Float = output[index] > 0 ? 1 : 0
+                gradient[index] = upstream[index] * mask
+            }
         }
     }
 }

@@ -37,10 +37,31 @@ public struct Adam: Optimizer {
             secondMoment.withUnsafeMutableBufferPointer { v in
                 parameters.withUnsafeMutableBufferPointer { theta in
                     gradients.withUnsafeBufferPointer { g in
-                        for i in 0..<theta.count {
+                        // Eight lanes at a time (sqrt and divide vectorise); the same per-element
+                        // arithmetic as the scalar tail, so results do not depend on the split.
+                        let lanes = theta.count & ~7
+                        let (b1, b2) = (SIMD8<Float>(repeating: beta1), SIMD8<Float>(repeating: beta2))
+                        let (one, size) = (SIMD8<Float>(repeating: 1), SIMD8<Float>(repeating: stepSize))
+                        let (root, eps) = (SIMD8<Float>(repeating: correction2Root), SIMD8<Float>(repeating: epsilon))
+                        var i = 0
+                        while i < lanes {
+                            let gi = UnsafeRawPointer(g.baseAddress! + i).loadUnaligned(as: SIMD8<Float>.self)
+                            var mi = UnsafeRawPointer(m.baseAddress! + i).loadUnaligned(as: SIMD8<Float>.self)
+                            var vi = UnsafeRawPointer(v.baseAddress! + i).loadUnaligned(as: SIMD8<Float>.self)
+                            let ti = UnsafeRawPointer(theta.baseAddress! + i).loadUnaligned(as: SIMD8<Float>.self)
+                            mi += (one - b1) * (gi - mi)
+                            vi = b2 * vi + (one - b2) * gi * gi
+                            let updated = ti - size * mi / (vi.squareRoot() / root + eps)
+                            UnsafeMutableRawPointer(m.baseAddress! + i).storeBytes(of: mi, as: SIMD8<Float>.self)
+                            UnsafeMutableRawPointer(v.baseAddress! + i).storeBytes(of: vi, as: SIMD8<Float>.self)
+                            UnsafeMutableRawPointer(theta.baseAddress! + i).storeBytes(of: updated, as: SIMD8<Float>.self)
+                            i += 8
+                        }
+                        while i < theta.count {
                             m[i] += (1 - beta1) * (g[i] - m[i])
                             v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i]
                             theta[i] -= stepSize * m[i] / (v[i].squareRoot() / correction2Root + epsilon)
+                            i += 1
                         }
                     }
                 }
