@@ -107,6 +107,7 @@ struct ClusterBenchmarks {
         let learner = processes[1].1
         let start = Date()
         var firstFrameAt: Date?
+        var firstFrames: (frames: Double, at: Date)?
         while learner.isRunning {
             Thread.sleep(forTimeInterval: 1)
             for (name, process) in processes where process.isRunning {
@@ -120,16 +121,22 @@ struct ClusterBenchmarks {
             if let status = try? statusFigures(coordinator) {
                 result.latencyP50 = status.p50 ?? result.latencyP50
                 result.latencyP99 = status.p99 ?? result.latencyP99
+                // Rate from the first second frames flow (start-up and discovery are not throughput).
+                if firstFrames == nil, let learnerFrames = status.frames, learnerFrames > 0 { firstFrames = (learnerFrames, Date()) }
             }
         }
-        let elapsed = Date().timeIntervalSince(start)
-        let consumed = (try? HDF5File.open(runs + "/impala/CartPole-v1/seed-1/checkpoints/latest.h5").read(Int64.self, at: "counters").values.first).map { Double($0) }
         if seconds != nil { kill(learner.processIdentifier, SIGTERM); learner.waitUntilExit() }
-        result.framesPerSecond = (consumed ?? Double(frames)) / elapsed
+        let consumed = (try? HDF5File.open(runs + "/impala/CartPole-v1/seed-1/checkpoints/latest.h5").read(Int64.self, at: "counters").values.first).map { Double($0) }
+        let end = Date()
+        if let firstFrames, let consumed, end.timeIntervalSince(firstFrames.at) > 0.5 {
+            result.framesPerSecond = (consumed - firstFrames.frames) / end.timeIntervalSince(firstFrames.at)
+        } else {
+            result.framesPerSecond = (consumed ?? Double(frames)) / end.timeIntervalSince(start)
+        }
         return result
     }
 
-    private func statusFigures(_ coordinator: String) throws -> (p50: Double?, p99: Double?) {
+    private func statusFigures(_ coordinator: String) throws -> (p50: Double?, p99: Double?, frames: Double?) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binaries + "/colony")
         process.arguments = ["status", "--coordinator", coordinator, "--json", "--timeout", "0.5"]
@@ -140,11 +147,12 @@ struct ClusterBenchmarks {
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let members = object["members"] as? [[String: Any]] else { return (nil, nil) }
+              let members = object["members"] as? [[String: Any]] else { return (nil, nil, nil) }
         let workers = members.compactMap { $0["stats"] as? [String: Any] }
         let p50 = workers.compactMap { $0["parameter_latency_p50_ms"] as? Double }.max()
         let p99 = workers.compactMap { $0["parameter_latency_p99_ms"] as? Double }.max()
-        return (p50, p99)
+        let learnerFrames = members.first { ($0["role"] as? String) == "learner" }.flatMap { ($0["stats"] as? [String: Any])?["frames"] as? Double }
+        return (p50, p99, learnerFrames)
     }
 
     private func residentMiB(_ pid: Int32) -> Double? {
