@@ -84,21 +84,22 @@ final class TrainerTests: XCTestCase {
     }
 
     func testStopSignalCheckpointsAndTheNextRunResumes() throws {
-        let options = try options(frames: 100_000, checkpointEvery: 50_000)
+        // Far more frames than the signal lets it run (a random agent steps millions of frames a second).
+        let options = try options(frames: 500_000_000, checkpointEvery: 100_000_000)
         StopSignal.install()
         let thread = Thread {
-            Thread.sleep(forTimeInterval: 0.3)
+            Thread.sleep(forTimeInterval: 0.2)
             kill(getpid(), SIGTERM)
         }
         thread.start()
         let stopped = try train(options)
         XCTAssertEqual(stopped.stoppedBySignal, SIGTERM)
-        XCTAssertLessThan(stopped.frames, 100_000)
+        XCTAssertLessThan(stopped.frames, 500_000_000)
         XCTAssertEqual(RunStatus.read(options.directory.status)?.state, .running)
         StopSignal.reset()
         let header = try AgentCheckpoint.Header(path: options.directory.latestCheckpoint)
         XCTAssertEqual(header.agent, "test_uniform")
-        let again = try train(try self.options(frames: stopped.frames + 1_000, checkpointEvery: 50_000))
+        let again = try train(try self.options(frames: stopped.frames + 1_000, checkpointEvery: 100_000_000))
         XCTAssertEqual(again.resumedFrom, stopped.frames)
     }
 }
