@@ -61,5 +61,7 @@ let package = Package(
         .testTarget(name: "ColonyTransportTests", dependencies: ["ColonyTransport"]),
         .testTarget(name: "ColonyAgentsTests", dependencies: ["ColonyAgents"]),
         .testTarget(name: "ColonyExperimentsTests", dependencies: ["ColonyExperiments"]),
+        // Runs the `colony` binary against a real Slurm cluster on this host (slurm/local-cluster.sh).
+        .testTarget(name: "ColonySlurmTests", dependencies: ["ColonyExperiments"]),
     ]
 )
