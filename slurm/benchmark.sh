@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A 12-cell grid on the local 3-node Slurm cluster against the same 12 cells one after another
-# (`colony experiment run --parallel 1`, and `--parallel 2` for the two cores' ceiling), and each
+# (`colony experiment run --parallel 1`; also --parallel 2, the cores, and 6, the cluster's slots), and each
 # cell's overhead from submission to its first training frame.
 #
 #   slurm/benchmark.sh [COLONY_BINARY]          (default: the release build, `swift build -c release`)
@@ -55,10 +55,12 @@ EOF
 # 3. The same cells one after another, then two at a time, on this machine without Slurm.
 start=$(now); "$COLONY" experiment run "${GRID[@]}" --name sequential --parallel 1 >/dev/null; sequential_wall=$(python3 -c "print('%.2f' % ($(now) - $start))")
 start=$(now); "$COLONY" experiment run "${GRID[@]}" --name parallel2 --parallel 2 >/dev/null; parallel_wall=$(python3 -c "print('%.2f' % ($(now) - $start))")
+# As many processes at once as the cluster runs: what is left between it and Slurm is Slurm's own cost.
+start=$(now); "$COLONY" experiment run "${GRID[@]}" --name parallel6 --parallel 6 >/dev/null; parallel6_wall=$(python3 -c "print('%.2f' % ($(now) - $start))")
 
-python3 - "$slurm_wall" "$sequential_wall" "$parallel_wall" <<'EOF'
+python3 - "$slurm_wall" "$sequential_wall" "$parallel_wall" "$parallel6_wall" <<'EOF'
 import json, glob, statistics, sys
-slurm, sequential, parallel = map(float, sys.argv[1:4])
+slurm, sequential, parallel, parallel6 = map(float, sys.argv[1:5])
 def starts(grid):
     submitted = {}
     for array in json.load(open(grid + "/slurm/jobs.json"))["arrays"]:
@@ -83,6 +85,7 @@ print("\n12-cell grid:")
 print("  Slurm, 3 nodes x 2 CPUs (6 tasks on the host's cores): %.1f s" % slurm)
 print("  colony experiment run --parallel 1:                     %.1f s   (Slurm speed-up %.2fx)" % (sequential, sequential / slurm))
 print("  colony experiment run --parallel 2:                     %.1f s   (Slurm vs it %.2fx)" % (parallel, parallel / slurm))
+print("  colony experiment run --parallel 6 (no Slurm):          %.1f s   (Slurm vs it %.2fx)" % (parallel6, parallel6 / slurm))
 print("  per cell under Slurm: first frame -> end " + describe(training))
 print("  cells' first frames spread over %.1f s after submission (6 slots, 12 cells)" % (max(f - s for s, _, f, _ in grid)))
 EOF

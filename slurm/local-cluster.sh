@@ -28,8 +28,8 @@ export SLURM_CONF="$CONF"
 say() { echo "local-cluster: $*"; }
 die() { echo "local-cluster: error: $*" >&2; exit 1; }
 
-# A daemon recorded in a pid file is ours and alive.
-alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# A daemon recorded in a pid file is ours and alive (/proc, not kill -0: that needs root for root's daemons).
+alive() { [ -s "$1" ] && [ -d "/proc/$(cat "$1")" ]; }
 
 install_packages() {
     local missing=()

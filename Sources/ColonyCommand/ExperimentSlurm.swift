@@ -282,6 +282,7 @@ struct RunCell: ParsableCommand {
     var checkpointEvery: Int = 0
 
     func run() throws {
+        StopSignal.install()  // first: a signal that came before the handlers would end the process without a checkpoint
         try reportingErrors {
             let experiment = try SlurmExperiment(directory: directory)
             let outcome = try SlurmCellRun(experiment: experiment, index: index, maxRequeues: maxRequeues, checkpointEvery: checkpointEvery).run()

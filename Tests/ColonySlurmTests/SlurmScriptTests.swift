@@ -92,6 +92,14 @@ final class SlurmScriptTests: XCTestCase {
         XCTAssertNoThrow(try options.validate())
         options.sbatchArguments = ["account=lab"]
         XCTAssertThrowsError(try options.validate()) { XCTAssertTrue("\($0)".contains("--sbatch-arg=--account=lab")) }
+        for argument in ["--job-name=x", "-Jx", "--array=0-3", "-a", "-a0-3"] {
+            options.sbatchArguments = [argument]
+            XCTAssertThrowsError(try options.validate(), argument)
+        }
+        options.sbatchArguments = ["--account=lab", "--exclusive", "-A", "lab"]
+        XCTAssertThrowsError(try options.validate(), "a value must be attached: -A lab is two arguments")
+        options.sbatchArguments = ["--account=lab", "--exclusive", "-Alab"]
+        XCTAssertNoThrow(try options.validate())
         options.sbatchArguments = []
         options.throttle = 0
         XCTAssertThrowsError(try options.validate())

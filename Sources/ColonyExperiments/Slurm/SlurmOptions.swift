@@ -82,6 +82,10 @@ public struct SlurmOptions: Codable, Sendable, Equatable {
             guard argument.hasPrefix("-"), !argument.contains("\n") else {
                 throw SlurmError("--sbatch-arg '\(argument)' is not an sbatch option: pass options such as --sbatch-arg=--account=lab")
             }
+            let name = String(argument.split(separator: "=", maxSplits: 1)[0])
+            if ["--job-name", "--array"].contains(name) || argument.hasPrefix("-J") || argument.hasPrefix("-a") {
+                throw SlurmError("--sbatch-arg \(argument): Colony sets the job name and the array itself (status finds the tasks by them); use --name and --throttle")
+            }
         }
     }
 
