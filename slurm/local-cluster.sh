@@ -45,6 +45,19 @@ install_packages() {
     apt-get install -y -qq slurm-wlm munge >/dev/null
 }
 
+# Starts a daemon holding nothing of its caller's open: a caller that reads our output to its end, or
+# watches a descriptor to learn that we exited (Foundation's Process does both), would otherwise wait
+# for as long as the daemon lives.
+detached() {
+    (
+        for fd in /proc/$BASHPID/fd/*; do
+            fd=${fd##*/}
+            if [ "$fd" -gt 2 ]; then eval "exec $fd>&-"; fi
+        done
+        exec "$@"
+    ) </dev/null >/dev/null 2>&1
+}
+
 munge_works() { munge -n 2>/dev/null | unmunge >/dev/null 2>&1; }
 
 start_munge() {
@@ -59,7 +72,7 @@ start_munge() {
     chown munge:munge /run/munge /var/log/munge /var/lib/munge
     chmod 0755 /run/munge
     # munged refuses to run as root; its own user owns the key and the socket directory.
-    runuser -u munge -- munged --pid-file=/run/munge/munged.pid
+    detached runuser -u munge -- munged --pid-file=/run/munge/munged.pid
     echo "$(cat /run/munge/munged.pid)" > "$DIR/munged.pid"  # ours: `down` stops it
     for _ in $(seq 50); do munge_works && return; sleep 0.1; done
     die "munged did not start (see /var/log/munge/munged.log)"
@@ -136,11 +149,11 @@ up() {
     start_munge
     write_config
     # A controller that died leaves its pid file; a stale one is harmless, a live foreign one is not ours to start over.
-    alive "$DIR/slurmctld.pid" || slurmctld -f "$CONF"
+    alive "$DIR/slurmctld.pid" || detached slurmctld -f "$CONF"
     for _ in $(seq 100); do answers && break; sleep 0.2; done
     answers || die "slurmctld did not answer; see $DIR/log/slurmctld.log"
     for node in "${NODES[@]}"; do
-        alive "$DIR/slurmd.$node.pid" || slurmd -f "$CONF" -N "$node"
+        alive "$DIR/slurmd.$node.pid" || detached slurmd -f "$CONF" -N "$node"
     done
     wait_for_nodes
     # Nodes that were down when the controller last stopped come back on registration (ReturnToService=2);

@@ -10,7 +10,8 @@ import Synchronization
 /// - Resumes from `checkpoints/latest.h5` when a previous start left one.
 /// - SIGUSR1 (Slurm's pre-timeout signal, `--signal=B:USR1@S`, or `scancel --signal=USR1 --batch`):
 ///   write a checkpoint, mark the cell `requeued`, requeue this array task alone
-///   (`scontrol requeue <array job>_<task>`) and exit; the next start resumes. After `maxRequeues`
+///   (`scontrol requeue <array job>_<task>`; a job that is not an array task: `scontrol requeue <job>`)
+///   and exit; the next start resumes. Outside Slurm it only stops. After `maxRequeues`
 ///   restarts (`SLURM_RESTART_COUNT`) the cell fails instead of requeueing again.
 /// - SIGTERM (scancel, the time limit, preemption) or SIGINT: write a checkpoint, mark the cell
 ///   `failed` with the reason, exit; `colony experiment resubmit` resumes it later. When Slurm itself
@@ -57,6 +58,8 @@ public struct SlurmCellRun {
         guard let job = environment["SLURM_ARRAY_JOB_ID"], let task = environment["SLURM_ARRAY_TASK_ID"].flatMap({ Int($0) }) else { return nil }
         return (job, task)
     }
+    /// What `scontrol requeue` takes for this start: its array task alone, or the job when it is not an array's.
+    var requeueTarget: String? { arrayTask.map { "\($0.jobID)_\($0.taskID)" } ?? environment["SLURM_JOB_ID"] }
 
     public func run() throws -> Outcome {
         let cell = try experiment.cell(index)
@@ -96,7 +99,7 @@ public struct SlurmCellRun {
             return .done
         }
         let resume = "checkpoint at frame \(result.frames) of \(experiment.grid.frames)"
-        if signal == SIGUSR1, let task = arrayTask {
+        if signal == SIGUSR1, let target = requeueTarget {
             if restartCount >= maxRequeues {
                 let message = "stopped by SIGUSR1 after \(restartCount) requeues (--max-requeues \(maxRequeues)); \(resume): `colony experiment resubmit` continues it"
                 return fail(message, runDirectory, journal)
@@ -105,9 +108,9 @@ public struct SlurmCellRun {
             try markStatus(runDirectory, .requeued, message: message)
             journal.update { $0.outcome = .requeued; $0.message = message }
             do {
-                try experiment.client.requeue(arrayJobID: task.jobID, taskID: task.taskID)
+                try experiment.client.requeue(job: target)
             } catch {
-                return fail("could not requeue \(task.jobID)_\(task.taskID): \(error); \(resume): `colony experiment resubmit` continues it", runDirectory, journal)
+                return fail("could not requeue \(target): \(error); \(resume): `colony experiment resubmit` continues it", runDirectory, journal)
             }
             log("cell \(index): \(message)")
             return .requeued

@@ -71,9 +71,10 @@ public struct SlurmClient: Sendable {
         return Self.configValue("MaxArraySize", in: output).flatMap { Int($0) }
     }
 
-    /// Puts one array task back into the queue (it restarts from the beginning of its script).
-    public func requeue(arrayJobID: String, taskID: Int) throws {
-        _ = try run("scontrol", ["requeue", "\(arrayJobID)_\(taskID)"])
+    /// Puts a job back into the queue; it restarts from the beginning of its script. `job` is an
+    /// array task ("<array job>_<task>": that task alone, never the whole array) or a plain job id.
+    public func requeue(job: String) throws {
+        _ = try run("scontrol", ["requeue", job])
     }
 
     /// Cancels whole jobs (every task of each array); jobs that already ended are not an error.
