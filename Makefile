@@ -11,7 +11,7 @@ RELEASE_BIN = $(shell swift build -c release --show-bin-path)
 REFERENCE_VENV := .venv-ref
 BENCH_VENV := Benchmarks/.venv
 
-.PHONY: help deps build test demo bench bench-learning reference-python clean
+.PHONY: help deps build test demo bench bench-learning reference-python slurm-up slurm-down clean
 
 help:
 	@echo "make demo   - train an agent (the main job) on an embedded default configuration"
@@ -19,6 +19,7 @@ help:
 	@echo "make build  - release build of every executable"
 	@echo "make bench  - throughput benchmarks against gymnasium, EnvPool, PyTorch and raw libzmq"
 	@echo "make deps   - install libzmq3-dev, libopenblas-dev, libhdf5-dev with apt-get when missing"
+	@echo "make slurm-up / slurm-down - a real 3-node Slurm cluster on this host (slurm/local-cluster.sh; root)"
 
 # Idempotent and quiet when everything is present.
 deps:
@@ -41,9 +42,23 @@ reference-python:
 # Tests run optimised: the learning tests train real agents (seconds in release, minutes in debug).
 TEST_FLAGS := -c release -Xswiftc -enable-testing $(SWIFT_BUILD_FLAGS)
 
+# A real three-node Slurm cluster on this host (installs slurm-wlm and munge when missing; needs root).
+# Its files live in $COLONY_SLURM_DIR (default /tmp/colony-slurm); clients need the SLURM_CONF it prints.
+slurm-up:
+	@bash slurm/local-cluster.sh up
+
+slurm-down:
+	@bash slurm/local-cluster.sh down
+
+# The Slurm tests submit to the local cluster: it is up before the tests and stopped after, unless it was
+# already up (then it stays). Where it cannot start (not root), those tests skip and say why.
 test: deps reference-python
 	swift build --build-tests $(TEST_FLAGS)
-	swift test --skip-build $(TEST_FLAGS)
+	@was_up=$$(bash slurm/local-cluster.sh is-up && echo yes); \
+	bash slurm/local-cluster.sh up || echo "warning: no local Slurm cluster; the Slurm tests will try once more, then skip"; \
+	swift test --skip-build $(TEST_FLAGS); status=$$?; \
+	[ "$$was_up" = yes ] || bash slurm/local-cluster.sh down; \
+	exit $$status
 
 # The main job on an embedded default: IMPALA on CartPole-v1 as a local cluster (coordinator, learner,
 # 2 workers as separate processes). `colony train --agent ppo --env CartPole-v1` is the one-process form.

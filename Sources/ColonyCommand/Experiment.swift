@@ -5,47 +5,60 @@ import Foundation
 
 struct Experiment: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Agent × environment × seed grids.",
-        subcommands: [RunGrid.self]
+        abstract: "Agent × environment × seed grids, on this machine or as Slurm job arrays.",
+        subcommands: [RunGrid.self, SubmitGrid.self, GridStatus.self, ResubmitGrid.self, CancelGrid.self, RunCell.self]
     )
 }
 
-/// Options that define a grid, shared by `experiment run` (and later `experiment submit`).
+/// Options that define a grid, shared by `experiment run` and `experiment submit`: flags, a TOML grid
+/// file (`--grid`, which may also give per-cell overrides), or both, the flags winning.
 struct GridOptions: ParsableArguments {
+    @Option(name: .customLong("grid"), help: ArgumentHelp("A TOML grid file: agents, envs, seeds, frames, [overrides.*] per agent, agent/env or cell (see docs/slurm.md).", valueName: "file"))
+    var gridFile: String?
+
     @Option(help: "Comma-separated algorithm ids.")
-    var agents: String
+    var agents: String?
 
     @Option(help: "Comma-separated environment ids.")
-    var envs: String
+    var envs: String?
 
-    @Option(help: "Number of seeds per cell (seeds 1...N).")
-    var seeds: Int = 1
+    @Option(help: "Number of seeds per cell (seeds 1...N; default 1).")
+    var seeds: Int?
 
-    @Option(help: "Frames per run.")
-    var frames: Int = 100_000
+    @Option(help: "Frames per run (default 100000).")
+    var frames: Int?
 
-    @Option(help: "Grid name; its runs go to <runs-dir>/<name>/ (default: agents-envs).")
+    @Option(help: "Grid name; its runs go to <runs-dir>/<name>/ (default: agents_envs).")
     var name: String?
 
     @Option(help: "Root of the run directories.")
     var runsDir: String = "runs"
 
-    @Option(help: "Evaluation episodes after each run.")
-    var testEpisodes: Int = 100
+    @Option(help: "Evaluation episodes after each run (default 100).")
+    var testEpisodes: Int?
 
     func validate() throws {
-        if seeds < 1 { throw ValidationError("--seeds must be at least 1") }
-        if frames < 1 { throw ValidationError("--frames must be positive") }
+        if let seeds, seeds < 1 { throw ValidationError("--seeds must be at least 1") }
+        if let frames, frames < 1 { throw ValidationError("--frames must be positive") }
+        if let testEpisodes, testEpisodes < 0 { throw ValidationError("--test-episodes cannot be negative") }
+        if gridFile == nil && (agents == nil || envs == nil) { throw ValidationError("give --agents and --envs, or a grid file with --grid") }
     }
 
+    /// The grid file, when one was given.
+    func file() throws -> GridFile? { try gridFile.map { try GridFile(path: $0) } }
+
     func grid() throws -> ExperimentGrid {
-        let agentList = agents.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        let environmentList = envs.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let file = try file()
+        func list(_ text: String?) -> [String]? {
+            text.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+        }
+        let agentList = list(agents) ?? file?.agents ?? []
+        let environmentList = list(envs) ?? file?.environments ?? []
         guard !agentList.isEmpty, !environmentList.isEmpty else { throw ValidationError("--agents and --envs need at least one id each") }
-        let gridName = name ?? (agentList.joined(separator: "-") + "_" + environmentList.joined(separator: "-"))
-        return ExperimentGrid(
-            name: gridName, agents: agentList, environments: environmentList, seeds: (1...seeds).map(UInt64.init), frames: frames,
-            runsRoot: runsDir, testEpisodes: testEpisodes)
+        let gridName = name ?? file?.name ?? (agentList.joined(separator: "-") + "_" + environmentList.joined(separator: "-"))
+        return try ExperimentGrid.make(
+            name: gridName, agents: agentList, environments: environmentList, seeds: seeds.map { (1...$0).map(UInt64.init) } ?? file?.seeds ?? [1],
+            frames: frames ?? file?.frames ?? 100_000, runsRoot: runsDir, overrides: file?.overrides ?? [:], testEpisodes: testEpisodes ?? file?.testEpisodes ?? 100)
     }
 }
 

@@ -1,0 +1,217 @@
+import ColonyExperiments
+import ColonyStorage
+import Foundation
+import XCTest
+
+/// What needs no cluster: array plans, scripts, options, grid files, the index mapping and how a cell's
+/// state follows from the queue and its files.
+final class SlurmScriptTests: XCTestCase {
+    func testArraySpecificationCompressesRuns() {
+        XCTAssertEqual(SlurmArray(offset: 0, taskIDs: Array(0...7)).specification(throttle: nil), "0-7")
+        XCTAssertEqual(SlurmArray(offset: 0, taskIDs: Array(0...7)).specification(throttle: 3), "0-7%3")
+        XCTAssertEqual(SlurmArray(offset: 0, taskIDs: [9, 1, 2, 3, 7, 10]).specification(throttle: nil), "1-3,7,9-10")
+        XCTAssertEqual(SlurmArray(offset: 0, taskIDs: [5]).specification(throttle: 2), "5%2")
+    }
+
+    func testGridsLargerThanMaxArraySizeBecomeSeveralArrays() {
+        let arrays = SlurmArray.covering(Array(0..<12), maxArraySize: 5)
+        XCTAssertEqual(arrays.map(\.offset), [0, 5, 10])
+        XCTAssertEqual(arrays.map { $0.specification(throttle: nil) }, ["0-4", "0-4", "0-1"])
+        XCTAssertEqual(arrays.flatMap(\.cells), Array(0..<12))
+        // A sparse resubmission keeps every task id below MaxArraySize.
+        let sparse = SlurmArray.covering([2500, 3, 1001, 3], maxArraySize: 1001)
+        XCTAssertEqual(sparse.map(\.offset), [0, 1001, 2002])
+        XCTAssertEqual(sparse.map(\.taskIDs), [[3], [0], [498]])
+        XCTAssertTrue(sparse.allSatisfy { $0.taskIDs.allSatisfy { $0 < 1001 } })
+    }
+
+    func testBuiltInTemplateIsTheOneInTheRepository() throws {
+        let file = try String(contentsOfFile: LocalCluster.repositoryRoot + "/slurm/array.sbatch.template", encoding: .utf8)
+        XCTAssertEqual(SlurmArrayScript.defaultTemplate, file, "slurm/array.sbatch.template and SlurmArrayScript.defaultTemplate must stay identical")
+    }
+
+    func testScriptHasEveryDirectiveAndExecsTheCell() throws {
+        var options = SlurmOptions()
+        options.partition = "cpu"
+        options.time = "1:30:00"
+        options.cpusPerTask = 2
+        options.memory = "4G"
+        options.throttle = 3
+        options.sbatchArguments = ["--account=lab", "--exclusive"]
+        options.signalLead = 300
+        options.maxRequeues = 7
+        options.checkpointEvery = 50_000
+        let context = SlurmArrayScript.Context(
+            gridName: "g", experimentDirectory: "/data/runs/g", workingDirectory: "/home/me", executable: "/opt/colony/bin/colony")
+        let script = try SlurmArrayScript().render(array: SlurmArray(offset: 1001, taskIDs: [0, 1, 2, 5]), options: options, context: context)
+        let directives = script.split(separator: "\n").filter { $0.hasPrefix("#SBATCH ") }.map { String($0.dropFirst(8)) }
+        XCTAssertEqual(directives, [
+            "--job-name=colony-g", "--array=0-2,5%3", "--output=/data/runs/g/slurm/logs/%A_%a.out", "--error=/data/runs/g/slurm/logs/%A_%a.err",
+            "--open-mode=append", "--signal=B:USR1@300", "--requeue", "--chdir=/home/me", "--ntasks=1", "--cpus-per-task=2",
+            "--partition=cpu", "--time=1:30:00", "--mem=4G", "--account=lab", "--exclusive",
+        ])
+        XCTAssertTrue(script.hasPrefix("#!/bin/bash\n"))
+        XCTAssertTrue(script.contains("index=$(( SLURM_ARRAY_TASK_ID + 1001 ))"))
+        XCTAssertTrue(script.contains("\nexec /opt/colony/bin/colony experiment cell /data/runs/g \"$index\" --max-requeues 7 --checkpoint-every 50000\n"))
+        XCTAssertFalse(script.contains("{{"), "every placeholder is filled")
+        // Directives must come before the first command, or sbatch ignores them.
+        let firstCommand = script.split(separator: "\n").firstIndex { !$0.hasPrefix("#") && !$0.isEmpty }!
+        let lastDirective = script.split(separator: "\n").lastIndex { $0.hasPrefix("#SBATCH") }!
+        XCTAssertLessThan(lastDirective, firstCommand)
+    }
+
+    func testPathsWithSpacesAreQuoted() throws {
+        let context = SlurmArrayScript.Context(gridName: "g", experimentDirectory: "/data/my runs/g", workingDirectory: "/home/me", executable: "/opt/it's/colony")
+        let script = try SlurmArrayScript().render(array: SlurmArray(offset: 0, taskIDs: [0]), options: SlurmOptions(), context: context)
+        XCTAssertTrue(script.contains("#SBATCH --output=\"/data/my runs/g/slurm/logs/%A_%a.out\""))
+        XCTAssertTrue(script.contains("exec '/opt/it'\\''s/colony' experiment cell '/data/my runs/g' \"$index\""))
+    }
+
+    func testTemplateWithoutPlaceholdersIsRefused() {
+        XCTAssertThrowsError(try SlurmArrayScript(template: "#!/bin/bash\necho hi\n"))
+    }
+
+    func testTimeLimits() {
+        XCTAssertEqual(SlurmOptions.seconds(ofTimeLimit: "30"), 1800)
+        XCTAssertEqual(SlurmOptions.seconds(ofTimeLimit: "10:30"), 630)
+        XCTAssertEqual(SlurmOptions.seconds(ofTimeLimit: "2:00:00"), 7200)
+        XCTAssertEqual(SlurmOptions.seconds(ofTimeLimit: "1-12"), 129_600)
+        XCTAssertEqual(SlurmOptions.seconds(ofTimeLimit: "1-0:30"), 88_200)
+        XCTAssertEqual(SlurmOptions.seconds(ofTimeLimit: "2-00:00:10"), 172_810)
+        XCTAssertEqual(SlurmOptions.seconds(ofTimeLimit: "UNLIMITED"), 0)
+        XCTAssertNil(SlurmOptions.seconds(ofTimeLimit: "an hour"))
+        XCTAssertNil(SlurmOptions.seconds(ofTimeLimit: "1:2:3:4"))
+    }
+
+    func testOptionsValidation() {
+        var options = SlurmOptions()
+        XCTAssertNoThrow(try options.validate())
+        options.time = "2"  // two minutes, pre-timeout signal 120 s before the end: at the start
+        XCTAssertThrowsError(try options.validate()) { XCTAssertTrue("\($0)".contains("--signal-lead")) }
+        options.time = "10"
+        XCTAssertNoThrow(try options.validate())
+        options.sbatchArguments = ["account=lab"]
+        XCTAssertThrowsError(try options.validate()) { XCTAssertTrue("\($0)".contains("--sbatch-arg=--account=lab")) }
+        for argument in ["--job-name=x", "-Jx", "--array=0-3", "-a", "-a0-3"] {
+            options.sbatchArguments = [argument]
+            XCTAssertThrowsError(try options.validate(), argument)
+        }
+        options.sbatchArguments = ["--account=lab", "--exclusive", "-A", "lab"]
+        XCTAssertThrowsError(try options.validate(), "a value must be attached: -A lab is two arguments")
+        options.sbatchArguments = ["--account=lab", "--exclusive", "-Alab"]
+        XCTAssertNoThrow(try options.validate())
+        options.sbatchArguments = []
+        options.throttle = 0
+        XCTAssertThrowsError(try options.validate())
+    }
+
+    func testIndexMappingIsAgentsThenEnvironmentsThenSeedsAndTheManifestDecodesAnyIndex() throws {
+        let root = try temporaryDirectory()
+        let grid = ExperimentGrid(name: "map", agents: ["a", "b"], environments: ["E1", "E2", "E3"], seeds: [1, 2], frames: 10, runsRoot: root)
+        for (index, cell) in grid.cells.enumerated() {
+            let agent = index / (3 * 2), environment = index / 2 % 3, seed = index % 2
+            XCTAssertEqual(cell.index, index)
+            XCTAssertEqual(cell.agent, ["a", "b"][agent])
+            XCTAssertEqual(cell.environment, ["E1", "E2", "E3"][environment])
+            XCTAssertEqual(cell.seed, [1, 2][seed])
+        }
+        try grid.writeManifest()
+        // Wherever the directory is read from, every index decodes to the same cell and its run directory.
+        let moved = root + "/elsewhere"
+        try FileManager.default.moveItem(atPath: root + "/map", toPath: moved)
+        let experiment = try SlurmExperiment(directory: moved)
+        XCTAssertEqual(try experiment.cell(7).agent, "b")
+        XCTAssertEqual(try experiment.cell(7).environment, "E1")
+        XCTAssertEqual(try experiment.cell(7).seed, 2)
+        XCTAssertEqual(try experiment.cell(7).runDirectory, moved + "/b/E1/seed-2")
+        XCTAssertThrowsError(try experiment.cell(12))
+    }
+
+    func testGridFileWithPerCellOverridesAndSlurmTable() throws {
+        let root = try temporaryDirectory()
+        let path = root + "/grid.toml"
+        try """
+        name = "classic"
+        agents = ["random", "other"]
+        envs = ["CartPole-v1", "Acrobot-v1"]
+        seeds = [1, 7]
+        frames = 5000
+        test_episodes = 3
+
+        [overrides.random]
+        num_envs = 2
+        [overrides."random/Acrobot-v1"]
+        num_envs = 3
+        [overrides."random/Acrobot-v1/7"]
+        num_envs = 4
+
+        [slurm]
+        partition = "cpu"
+        time = "1:00:00"
+        throttle = 4
+        sbatch_args = ["--account=lab"]
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        let file = try GridFile(path: path)
+        let grid = try ExperimentGrid.make(
+            name: file.name!, agents: file.agents!, environments: file.environments!, seeds: file.seeds!, frames: file.frames!,
+            runsRoot: root, overrides: file.overrides, testEpisodes: file.testEpisodes!)
+        XCTAssertEqual(grid.cells.count, 8)
+        XCTAssertEqual(grid.cells[0].overrides, ["num_envs=2"])                                          // random CartPole 1
+        XCTAssertEqual(grid.cells[2].overrides, ["num_envs=2", "num_envs=3"])                            // random Acrobot 1
+        XCTAssertEqual(grid.cells[3].overrides, ["num_envs=2", "num_envs=3", "num_envs=4"])              // random Acrobot 7
+        XCTAssertEqual(grid.cells[4].overrides, [])                                                      // other
+        XCTAssertEqual(try ConfigurationSources(assignments: grid.cells[3].overrides).resolve(agent: "random").int("num_envs"), 4)
+        var options = SlurmOptions()
+        try options.apply(table: file.slurm, source: path)
+        XCTAssertEqual(options.partition, "cpu")
+        XCTAssertEqual(options.time, "1:00:00")
+        XCTAssertEqual(options.throttle, 4)
+        XCTAssertEqual(options.sbatchArguments, ["--account=lab"])
+
+        XCTAssertThrowsError(try ExperimentGrid.make(name: "x", agents: ["random"], environments: ["CartPole-v1"], seeds: [1], frames: 1,
+                                                     runsRoot: root, overrides: ["random/Acrobot-v1": ["num_envs=2"]], testEpisodes: 0))
+        try "agents = [\"random\"]\nenvs = [\"CartPole-v1\"]\n[slurm]\nthrotle = 4\n".write(toFile: path, atomically: true, encoding: .utf8)
+        var unknown = SlurmOptions()
+        XCTAssertThrowsError(try unknown.apply(table: try GridFile(path: path).slurm, source: path)) { XCTAssertTrue("\($0)".contains("throttle")) }
+    }
+
+    /// The five states, from the queue while Slurm lists a task and from status.json after it has left.
+    func testCellStateFromQueueAndStatusFiles() {
+        func status(_ state: RunStatus.State, _ frames: Int = 50) -> RunStatus { RunStatus(state: state, frames: frames, totalFrames: 100, episodes: 1) }
+        func queue(_ state: String, _ reason: String = "None") -> SlurmQueueEntry { SlurmQueueEntry(arrayJobID: "7", taskID: 1, state: state, reason: reason, jobName: "colony-g") }
+        func state(_ file: RunStatus?, _ entry: SlurmQueueEntry?, known: Bool = true, submitted: Bool = true, cancelled: Bool = false) -> CellState {
+            SlurmExperiment.state(status: file, totalFrames: 100, queue: entry, queueKnown: known, submitted: submitted, cancelled: cancelled).0
+        }
+        // In the queue.
+        XCTAssertEqual(state(nil, queue("PENDING", "Resources")), .pending)
+        XCTAssertEqual(state(status(.failed), queue("PENDING")), .pending, "resubmitted after a failure")
+        XCTAssertEqual(state(status(.requeued), queue("PENDING", "BeginTime")), .requeued)
+        XCTAssertEqual(state(status(.requeued), queue("COMPLETING")), .requeued)
+        XCTAssertEqual(state(nil, queue("RUNNING")), .running)
+        XCTAssertEqual(state(status(.running), queue("RUNNING")), .running)
+        XCTAssertEqual(state(status(.done, 100), queue("COMPLETING")), .done)
+        XCTAssertEqual(state(status(.done, 100), queue("COMPLETED")), .done)
+        XCTAssertEqual(state(status(.running), queue("TIMEOUT")), .failed)
+        XCTAssertEqual(state(nil, queue("FAILED")), .failed)
+        // Gone from the queue (purged after MinJobAge; no accounting needed): the files decide.
+        XCTAssertEqual(state(status(.done, 100), nil), .done)
+        XCTAssertEqual(state(status(.failed), nil), .failed)
+        XCTAssertEqual(state(status(.running), nil), .failed, "ended without saying so: killed")
+        XCTAssertEqual(state(status(.requeued), nil), .failed, "requeued, then cancelled while pending")
+        XCTAssertEqual(state(nil, nil), .failed, "ended before training began")
+        XCTAssertEqual(state(nil, nil, cancelled: true), .failed)
+        XCTAssertEqual(state(nil, nil, submitted: false), .unsubmitted)
+        // Slurm unreachable: the files alone.
+        XCTAssertEqual(state(status(.running), nil, known: false), .running)
+        XCTAssertEqual(state(status(.requeued), nil, known: false), .requeued)
+        XCTAssertEqual(state(nil, nil, known: false), .pending)
+        XCTAssertEqual(state(status(.done, 100), nil, known: false), .done)
+    }
+
+    private func temporaryDirectory() throws -> String {
+        let path = NSTemporaryDirectory() + "colony-slurm-unit-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
+        return path
+    }
+}
