@@ -7,13 +7,13 @@ import XCTest
 /// a whole grid, a cell that is signalled mid-run, cancelling and resubmitting, and the dry run.
 final class LocalClusterTests: XCTestCase {
     /// Agents of the test grid, each a real registered agent (the cells run in separate `colony` processes).
-    /// The random baseline keeps the grid cheap in debug builds; set COLONY_SLURM_TEST_AGENTS=dqn,ppo (and
-    /// COLONY_SLURM_TEST_FRAMES) to run learning agents instead. With one agent the grid has 4 seeds, so it
-    /// is always 8 cells.
-    static let defaultAgents = ["random"]
-    static let environments = ["CartPole-v1", "Acrobot-v1"]
-    /// 50000 frames: 100 random Acrobot episodes (500 steps each), so every run writes a returns100.csv row.
-    static let defaultFrames = 50_000
+    /// Two learning agents × two environments × two seeds; COLONY_SLURM_TEST_AGENTS (e.g. `random`) and
+    /// COLONY_SLURM_TEST_FRAMES change it. With one agent the grid has 4 seeds, so it is always 8 cells.
+    static let defaultAgents = ["dqn", "ppo"]
+    static let environments = ["CartPole-v1", "MountainCar-v0"]
+    /// 24000 frames: at least 100 MountainCar episodes (200 steps each, 8 or 1 environments), so every run
+    /// writes a returns100.csv row; CartPole's early episodes are far shorter.
+    static let defaultFrames = 24_000
 
     static var agents: [String] {
         ProcessInfo.processInfo.environment["COLONY_SLURM_TEST_AGENTS"]?.split(separator: ",").map(String.init) ?? defaultAgents
