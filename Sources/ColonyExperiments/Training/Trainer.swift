@@ -72,14 +72,14 @@ public final class Trainer {
     public func run() throws -> TrainingResult {
         let started = Date().timeIntervalSince1970
         let directory = options.directory
-        if options.fresh { try directory.clear() }
-        try directory.create()
-
+        // Build everything that can refuse the request (spaces, configuration) before touching the disk.
         let environmentCount = options.configuration.int("num_envs")
         let environments = try VectorEnvironment(id: options.environment, count: environmentCount, seed: options.seed)
         let agent = try Agents.makeParallel(
             options.configuration, observationSpace: environments.observationSpace, actionSpace: environments.actionSpace,
             environments: environmentCount, seed: options.seed)
+        if options.fresh { try directory.clear() }
+        try directory.create()
         let returns100 = ReturnsCSV(path: directory.returns100)
 
         var state = LoopState(frames: 0, episodes: 0, actions: agent.reset(observations: environments.observations))
