@@ -105,7 +105,7 @@ public final class LearnerRole: Sendable {
         var pending: [TrajectoryBatch] = []
         var recentReturns: [Double] = []
         var lags: [Double] = []
-        var metrics = LearnerMetrics()
+        var metrics = MetricAccumulator()
         var window = (frames: counters.frames, updates: counters.updates, time: Date().timeIntervalSince1970)
         var lastPublish = Date().timeIntervalSince1970
         var nextCheckpoint = (counters.frames / settings.checkpointInterval + 1) * settings.checkpointInterval
@@ -287,25 +287,6 @@ final class LearnerCore {
         networks.setGradients(gradient)
         let norm = networks.step()
         return AgentInfo(["losses/grad_norm": Double(norm), "charts/learning_rate": Double(networks.learningRate)])
-    }
-}
-
-/// Averages update scalars between TensorBoard writes.
-struct LearnerMetrics {
-    private var sums: [String: Double] = [:]
-    private var counts: [String: Int] = [:]
-
-    mutating func add(_ info: AgentInfo) {
-        for (key, value) in info.scalars where value.isFinite {
-            sums[key, default: 0] += value
-            counts[key, default: 0] += 1
-        }
-    }
-
-    mutating func write(to board: TensorBoardWriter, step: Int) {
-        for (key, sum) in sums { board.scalar(key, sum / Double(counts[key]!), step: step) }
-        sums.removeAll(keepingCapacity: true)
-        counts.removeAll(keepingCapacity: true)
     }
 }
 
