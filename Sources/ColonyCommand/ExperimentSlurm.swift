@@ -54,8 +54,10 @@ struct SlurmFlags: ParsableArguments {
         if let checkpointEvery { options.checkpointEvery = checkpointEvery }
     }
 
-    func scriptTemplate() throws -> SlurmArrayScript {
-        guard let template else { return try SlurmArrayScript() }
+    func scriptTemplate(_ options: SlurmOptions) throws -> SlurmArrayScript {
+        guard let template else {
+            return try SlurmArrayScript(template: options.distributed == nil ? SlurmArrayScript.defaultTemplate : SlurmArrayScript.distributedTemplate)
+        }
         guard let text = try? String(contentsOfFile: template, encoding: .utf8) else { throw SlurmError("cannot read the template \(template)") }
         return try SlurmArrayScript(template: text)
     }
@@ -83,20 +85,47 @@ struct SubmitGrid: ParsableCommand {
     @OptionGroup var grid: GridOptions
     @OptionGroup var slurm: SlurmFlags
 
+    @Flag(help: "Run each cell as one multi-node cluster job: coordinator and learner on the first node, workers on the others (impala, a3c).")
+    var distributed = false
+
+    @Option(help: "Nodes per distributed cell (default 2).")
+    var nodes: Int?
+
+    @Option(help: "Workers on each worker node of a distributed cell (default 1).")
+    var workersPerNode: Int?
+
+    @Option(help: "Environments each worker of a distributed cell steps (default 8).")
+    var envsPerWorker: Int?
+
     @Flag(help: "Print the batch script(s) and submit nothing.")
     var dryRun = false
+
+    func validate() throws {
+        if !distributed && (nodes != nil || workersPerNode != nil || envsPerWorker != nil) {
+            throw ValidationError("--nodes, --workers-per-node and --envs-per-worker describe distributed cells: add --distributed")
+        }
+        if let envsPerWorker, envsPerWorker < 1 { throw ValidationError("--envs-per-worker must be at least 1") }
+    }
 
     func run() throws {
         try reportingErrors {
             let experimentGrid = try grid.grid()
-            try experimentGrid.validateCells()
+            // A distributed cell's settings are a cluster file, checked by the learner as it starts.
+            if !distributed { try experimentGrid.validateCells() }
             var options = SlurmOptions()
             if let file = try grid.file() { try options.apply(table: file.slurm, source: file.path) }
             slurm.apply(to: &options)
+            if distributed {
+                let others = Set(experimentGrid.cells.map(\.agent)).subtracting(SlurmExperiment.distributedAgents).sorted()
+                guard others.isEmpty else {
+                    throw SlurmError("--distributed runs \(SlurmExperiment.distributedAgents.joined(separator: " and ")) as clusters; \(others.joined(separator: ", ")) cannot run distributed (submit them without --distributed)")
+                }
+                options.distributed = DistributedLayout(nodes: nodes ?? 2, workersPerNode: workersPerNode ?? 1, environmentsPerWorker: envsPerWorker ?? 8)
+            }
             try options.validate()
             let client = SlurmClient()
             let experiment = try SlurmExperiment(grid: experimentGrid, client: client)
-            let template = try slurm.scriptTemplate()
+            let template = try slurm.scriptTemplate(options)
             let record = try experiment.record()
             let workingDirectory = FileManager.default.currentDirectoryPath
             if dryRun {
@@ -218,7 +247,7 @@ struct ResubmitGrid: ParsableCommand {
             try options.validate()
             let batch = record.nextBatch
             let plans = experiment.plan(
-                cells: cells, options: options, template: try slurm.scriptTemplate(), executable: currentExecutable(),
+                cells: cells, options: options, template: try slurm.scriptTemplate(options), executable: currentExecutable(),
                 workingDirectory: FileManager.default.currentDirectoryPath, maxArraySize: slurm.arraySize(experiment.client), batch: batch)
             if dryRun {
                 print("would resubmit cells \(cells.map(String.init).joined(separator: ", "))")

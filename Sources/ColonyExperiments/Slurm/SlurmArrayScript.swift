@@ -61,7 +61,61 @@ exec {{COLONY}} experiment cell {{EXPERIMENT}} "$index"{{CELL_OPTIONS}}
 
 """#
 
-    public static let placeholders = ["{{GRID}}", "{{DIRECTIVES}}", "{{OFFSET}}", "{{COLONY}}", "{{EXPERIMENT}}", "{{CELL_OPTIONS}}"]
+    /// The script of a distributed grid (`--distributed`): task T is one multi-node job that runs cell
+    /// T + {{OFFSET}} as a cluster: coordinator and learner on the allocation's first node, workers on the
+    /// others. `slurm/cluster.sbatch` is the same launch as a plain script for one cluster file.
+    public static let distributedTemplate = #"""
+#!/bin/bash
+# Colony grid {{GRID}}: one multi-node job per grid cell, written by `colony experiment submit --distributed`.
+# Task T runs cell T + {{OFFSET}} of {{EXPERIMENT}}/manifest.json as a cluster, from the cluster file
+# {{EXPERIMENT}}/slurm/cluster/<cell>.toml: coordinator and learner on the first node of the allocation,
+# {{WORKERS_PER_NODE}} worker(s) on each other node (on the first too when the job has one node).
+{{DIRECTIVES}}
+
+export OPENBLAS_NUM_THREADS="${SLURM_CPUS_PER_TASK:-1}" OMP_NUM_THREADS="${SLURM_CPUS_PER_TASK:-1}"
+index=$(( SLURM_ARRAY_TASK_ID + {{OFFSET}} ))
+config={{EXPERIMENT}}/slurm/cluster/$index.toml
+colony={{COLONY}}
+bin=$(dirname "$colony")
+workers_per_node={{WORKERS_PER_NODE}}
+
+mapfile -t nodes < <(scontrol show hostnames "$SLURM_JOB_NODELIST")
+head=${nodes[0]}
+# The head node's address as the other nodes reach it: its NodeAddr (else NodeHostName, else its name), as an IPv4 address.
+addr=$(scontrol show node "$head" | tr ' ' '\n' | sed -n 's/^NodeAddr=//p' | head -n1)
+getent ahostsv4 "$addr" >/dev/null 2>&1 || addr=$(scontrol show node "$head" | tr ' ' '\n' | sed -n 's/^NodeHostName=//p' | head -n1)
+getent ahostsv4 "$addr" >/dev/null 2>&1 || addr=$head
+addr=$(getent ahostsv4 "$addr" | awk '{ print $1; exit }')
+# A port of its own per job: two cells whose heads share a node never collide (the learner's ports are ephemeral).
+port=$(( 20000 + SLURM_JOB_ID % 20000 ))
+coordinator="tcp://$addr:$port"
+if (( ${#nodes[@]} > 1 )); then worker_nodes=("${nodes[@]:1}"); else worker_nodes=("$head"); fi
+worker_list=$(IFS=,; echo "${worker_nodes[*]}")
+echo "colony: cell $index as task ${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}: coordinator $coordinator and learner on $head, $workers_per_node worker(s) on each of $worker_list, $(date -Iseconds)"
+
+pids=()
+stop() { kill "${pids[@]}" 2>/dev/null; wait; exit 143; }
+trap stop TERM INT
+srun --overlap --nodes=1 --ntasks=1 -w "$head" "$bin/colony-coordinator" --bind "tcp://*:$port" &
+pids+=($!)
+srun --overlap --nodes=1 --ntasks=1 -w "$head" "$bin/colony-learner" --config "$config" --coordinator "$coordinator" --host "$addr" &
+learner=$!
+pids+=($learner)
+srun --overlap --nodes=${#worker_nodes[@]} --ntasks=$(( ${#worker_nodes[@]} * workers_per_node )) --ntasks-per-node="$workers_per_node" -w "$worker_list" \
+    bash -c 'exec "$0" --config "$1" --coordinator "$2" --index "$SLURM_PROCID"' "$bin/colony-worker" "$config" "$coordinator" &
+pids+=($!)
+# The learner stops at the frame budget and has the coordinator shut the workers down; then stop what is left.
+wait "$learner"
+status=$?
+for _ in $(seq 20); do kill -0 "${pids[2]}" 2>/dev/null || break; sleep 1; done
+kill "${pids[@]}" 2>/dev/null
+wait
+echo "colony: cell $index: learner exited with $status, $(date -Iseconds)"
+exit $status
+
+"""#
+
+    public static let placeholders = ["{{GRID}}", "{{DIRECTIVES}}", "{{OFFSET}}", "{{COLONY}}", "{{EXPERIMENT}}", "{{CELL_OPTIONS}}", "{{WORKERS_PER_NODE}}"]
 
     public var template: String
 
@@ -102,12 +156,24 @@ exec {{COLONY}} experiment cell {{EXPERIMENT}} "$index"{{CELL_OPTIONS}}
             "--output=\(directiveValue(context.logDirectory + "/%A_%a.out"))",
             "--error=\(directiveValue(context.logDirectory + "/%A_%a.err"))",
             "--open-mode=append",
-            "--signal=B:USR1@\(options.signalLead)",
-            "--requeue",
-            "--chdir=\(directiveValue(context.workingDirectory))",
-            "--ntasks=1",
-            "--cpus-per-task=\(options.cpusPerTask)",
         ]
+        if let layout = options.distributed {
+            // No pre-timeout requeue: a cluster cell is many processes; a later submission resumes from its checkpoint.
+            lines += [
+                "--chdir=\(directiveValue(context.workingDirectory))",
+                "--nodes=\(layout.nodes)",
+                "--ntasks-per-node=\(layout.workersPerNode)",
+                "--cpus-per-task=\(options.cpusPerTask)",
+            ]
+        } else {
+            lines += [
+                "--signal=B:USR1@\(options.signalLead)",
+                "--requeue",
+                "--chdir=\(directiveValue(context.workingDirectory))",
+                "--ntasks=1",
+                "--cpus-per-task=\(options.cpusPerTask)",
+            ]
+        }
         if let partition = options.partition { lines.append("--partition=\(partition)") }
         if let time = options.time { lines.append("--time=\(time)") }
         if let memory = options.memory { lines.append("--mem=\(memory)") }
@@ -126,6 +192,7 @@ exec {{COLONY}} experiment cell {{EXPERIMENT}} "$index"{{CELL_OPTIONS}}
             "{{COLONY}}": Self.shellQuoted(context.executable),
             "{{EXPERIMENT}}": Self.shellQuoted(context.experimentDirectory),
             "{{CELL_OPTIONS}}": cellOptions,
+            "{{WORKERS_PER_NODE}}": String(options.distributed?.workersPerNode ?? 1),
         ]
         var text = template
         for placeholder in Self.placeholders { text = text.replacingOccurrences(of: placeholder, with: values[placeholder]!) }

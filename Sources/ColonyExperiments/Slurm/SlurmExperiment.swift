@@ -91,6 +91,14 @@ public struct SlurmExperiment: Sendable {
             try grid.writeManifest()
         }
         var record = try record()
+        if let layout = options.distributed {
+            try AtomicFile.createDirectories(slurmDirectory + "/cluster")
+            for plan in plans {
+                for index in plan.array.cells {
+                    try AtomicFile.write(clusterFile(for: try cell(index), layout: layout, checkpointEvery: options.checkpointEvery), to: clusterFilePath(index))
+                }
+            }
+        }
         var submitted: [SubmittedArray] = []
         for plan in plans {
             let path = directory + "/" + plan.scriptPath
@@ -110,6 +118,47 @@ public struct SlurmExperiment: Sendable {
     /// submission of them would run two jobs in one run directory.
     public func activeCells(in report: GridReport) -> [Int] {
         report.cells.filter { $0.queueState.map(SlurmQueueEntry.activeStates.contains) ?? false }.map(\.index)
+    }
+
+    // MARK: Distributed cells
+
+    /// Algorithms a distributed cell can run (`colony-learner` and `colony-worker`).
+    public static let distributedAgents = ["impala", "a3c"]
+
+    /// The cluster file of a distributed cell (`slurm/cluster/<index>.toml`).
+    public func clusterFilePath(_ index: Int) -> String { slurmDirectory + "/cluster/\(index).toml" }
+
+    /// A distributed cell as a cluster file (see `ClusterSettings`): its runs_dir is the experiment directory, so the
+    /// learner's run directory (runs_dir/<algorithm>/<env>/seed-<s>) is the cell's. The coordinator and host
+    /// come from the job's allocation (`--coordinator`, `--host`), so the file's are placeholders.
+    public func clusterFile(for cell: GridCell, layout: DistributedLayout, checkpointEvery: Int) -> String {
+        func quoted(_ text: String) -> String { "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+        var lines = [
+            "# cell \(cell.index) of grid \(grid.name), written by `colony experiment submit --distributed`",
+            "algorithm = \(quoted(cell.agent))",
+            "env = \(quoted(cell.environment))",
+            "frames = \(grid.frames)",
+            "seed = \(cell.seed)",
+            "runs_dir = \(quoted(directory))",
+            "",
+            "[cluster]",
+            "coordinator = \"tcp://127.0.0.1:5555\"  # the job passes --coordinator",
+            "host = \"127.0.0.1\"                   # the job passes --host",
+            "workers = \(layout.workers)",
+            "envs_per_worker = \(layout.environmentsPerWorker)",
+        ]
+        if checkpointEvery > 0 { lines.append("checkpoint_every = \(checkpointEvery)") }
+        if !cell.overrides.isEmpty {
+            lines += ["", "[agent]"]
+            for assignment in cell.overrides {
+                let parts = assignment.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                guard parts.count == 2 else { continue }
+                let value = parts[1]
+                let plain = Int(value) != nil || Double(value) != nil || ["true", "false"].contains(value) || value.hasPrefix("\"") || value.hasPrefix("[")
+                lines.append("\(parts[0]) = \(plain ? value : quoted(value))")
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
     }
 
     // MARK: Following

@@ -21,6 +21,8 @@ public struct SlurmOptions: Codable, Sendable, Equatable {
     public var maxRequeues: Int = 20
     /// Frames between a cell's checkpoints (0: the trainer's default, a tenth of the run and at least 10000).
     public var checkpointEvery: Int = 0
+    /// Each cell is one multi-node cluster job (coordinator, learner, workers) instead of one process; nil: single-process cells.
+    public var distributed: DistributedLayout?
 
     public init() {}
 
@@ -68,6 +70,10 @@ public struct SlurmOptions: Codable, Sendable, Equatable {
         if !(0...65535).contains(signalLead) { throw SlurmError("--signal-lead must be between 0 and 65535 seconds (Slurm's limit)") }
         if maxRequeues < 0 { throw SlurmError("--max-requeues cannot be negative") }
         if checkpointEvery < 0 { throw SlurmError("--checkpoint-every cannot be negative") }
+        if let distributed {
+            if distributed.nodes < 1 { throw SlurmError("--nodes must be at least 1") }
+            if distributed.workersPerNode < 1 { throw SlurmError("--workers-per-node must be at least 1") }
+        }
         if let partition, partition.isEmpty || partition.contains(where: \.isWhitespace) { throw SlurmError("--partition '\(partition)' is not a partition name") }
         if let memory, memory.isEmpty || memory.contains(where: \.isWhitespace) { throw SlurmError("--mem '\(memory)' is not a memory size such as 4G") }
         if let time {
@@ -114,4 +120,23 @@ public struct SlurmOptions: Codable, Sendable, Equatable {
         default: return nil
         }
     }
+}
+
+/// The shape of a distributed cell's job: `nodes` nodes; the coordinator and the learner on the first,
+/// `workersPerNode` workers on each of the others (on the first too when there is only one).
+public struct DistributedLayout: Codable, Sendable, Equatable {
+    public var nodes: Int
+    public var workersPerNode: Int
+    /// Environments each worker steps (the cluster file's envs_per_worker).
+    public var environmentsPerWorker: Int
+
+    public init(nodes: Int, workersPerNode: Int, environmentsPerWorker: Int = 8) {
+        self.nodes = nodes
+        self.workersPerNode = workersPerNode
+        self.environmentsPerWorker = environmentsPerWorker
+    }
+
+    /// Nodes that run workers, and so the number of workers in all.
+    public var workerNodes: Int { nodes > 1 ? nodes - 1 : 1 }
+    public var workers: Int { workerNodes * workersPerNode }
 }
