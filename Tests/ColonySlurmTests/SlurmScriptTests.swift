@@ -25,6 +25,27 @@ final class SlurmScriptTests: XCTestCase {
         XCTAssertTrue(sparse.allSatisfy { $0.taskIDs.allSatisfy { $0 < 1001 } })
     }
 
+    func testDistributedScriptAsksForNodesAndLaunchesLikeTheClusterScript() throws {
+        var options = SlurmOptions()
+        options.distributed = DistributedLayout(nodes: 3, workersPerNode: 2)
+        try options.validate()
+        let context = SlurmArrayScript.Context(gridName: "d", experimentDirectory: "/runs/d", workingDirectory: "/w", executable: "/bin/colony")
+        let script = try SlurmArrayScript(template: SlurmArrayScript.distributedTemplate)
+            .render(array: SlurmArray(offset: 0, taskIDs: [0]), options: options, context: context)
+        for line in ["#SBATCH --nodes=3", "#SBATCH --ntasks-per-node=2", "workers_per_node=2", "config=/runs/d/slurm/cluster/$index.toml"] {
+            XCTAssertTrue(script.contains(line), "\(line) in\n\(script)")
+        }
+        XCTAssertFalse(script.contains("--requeue"), script)
+        XCTAssertEqual(options.distributed?.workers, 4)
+        // slurm/cluster.sbatch launches the same way, line for line, from the head's address to the learner's exit.
+        let plain = try String(contentsOfFile: LocalCluster.repositoryRoot + "/slurm/cluster.sbatch", encoding: .utf8)
+        let launch = script.split(separator: "\n").drop { !$0.hasPrefix("mapfile") }.filter { $0.hasPrefix("srun") || $0.hasPrefix("addr=") || $0.hasPrefix("port=") || $0.hasPrefix("    bash -c") }
+        XCTAssertEqual(launch.count, 7)
+        for line in launch { XCTAssertTrue(plain.contains(line), "slurm/cluster.sbatch lacks: \(line)") }
+        options.distributed = DistributedLayout(nodes: 0, workersPerNode: 1)
+        XCTAssertThrowsError(try options.validate())
+    }
+
     func testBuiltInTemplateIsTheOneInTheRepository() throws {
         let file = try String(contentsOfFile: LocalCluster.repositoryRoot + "/slurm/array.sbatch.template", encoding: .utf8)
         XCTAssertEqual(SlurmArrayScript.defaultTemplate, file, "slurm/array.sbatch.template and SlurmArrayScript.defaultTemplate must stay identical")
