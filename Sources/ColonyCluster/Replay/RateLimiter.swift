@@ -89,6 +89,28 @@ public struct RateLimiter: Sendable, Equatable {
         return Double(inserts) * configuration.samplesPerInsert - Double(samples) - Double(count) >= minDiff
     }
 
+    /// The largest n with `canInsert(n)` (0 when none): a server inserts that much of a held batch now.
+    public var insertsAllowed: Int {
+        let free = configuration.minSize - (inserts - deletes)
+        let byRatio = ((maxDiff + Double(samples)) / configuration.samplesPerInsert).rounded(.down) - Double(inserts)
+        let ratioCount = byRatio >= Double(Int.max / 2) ? Int.max / 2 : Int(max(0, byRatio))
+        var n = max(free, ratioCount, 0)
+        // Guard the floating-point rounding against the exact rule.
+        while n > 0 && !canInsert(n) { n -= 1 }
+        return n
+    }
+
+    /// The largest n with `canSample(n)` (0 when none). A batch larger than 2 × error_buffer can never
+    /// be sampled at once, so a server fills a held batch in parts as the limiter allows (Reverb
+    /// likewise admits one item at a time).
+    public var samplesAllowed: Int {
+        guard inserts - deletes >= configuration.minSize else { return 0 }
+        let room = (Double(inserts) * configuration.samplesPerInsert - Double(samples) - minDiff).rounded(.down)
+        var n = room >= Double(Int.max / 2) ? Int.max / 2 : Int(max(0, room))
+        while n > 0 && !canSample(n) { n -= 1 }
+        return n
+    }
+
     public mutating func recordInserts(_ count: Int) { inserts += count }
     public mutating func recordSamples(_ count: Int) { samples += count }
     public mutating func recordDeletes(_ count: Int) { deletes += count }
