@@ -1,4 +1,5 @@
 import ColonyCluster
+import ColonyStorage
 import ColonyTransport
 import Foundation
 import XCTest
@@ -129,5 +130,38 @@ final class ReplayServerTests: XCTestCase {
         XCTAssertThrowsError(try RunningServer(.init(table: other, checkpointPath: path), logs: cluster.logs)) { error in
             XCTAssertTrue("\(error)".contains("item_size"), "\(error)")
         }
+    }
+}
+
+final class ReplaySettingsTests: XCTestCase {
+    func testReplayTOMLTable() throws {
+        let document = try TOMLDocument(parsing: """
+        [replay]
+        capacity = 1000
+        item_size = 10
+        selector = "prioritized"
+        alpha = 0.7
+        samples_per_insert = 8.0
+        min_size = 100
+        error_buffer = 16
+        max_times_sampled = 0
+        checkpoint_every_seconds = 60
+        checkpoint_path = "replay.h5"
+        """)
+        let (table, every, path) = try ReplayServerSettings.table(fromTOML: document)
+        XCTAssertEqual(table, ReplayTableConfiguration(capacity: 1000, itemSize: 10, selector: .prioritized(alpha: 0.7),
+                                                       rateLimiter: .init(samplesPerInsert: 8, minSize: 100, errorBuffer: 16)))
+        XCTAssertEqual(every, 60)
+        XCTAssertEqual(path, "replay.h5")
+        XCTAssertThrowsError(try ReplayServerSettings.table(fromTOML: TOMLDocument(parsing: "[replay]\ncapacity = 10\n"))) { error in
+            XCTAssertTrue("\(error)".contains("item_size is required"), "\(error)")
+        }
+        XCTAssertThrowsError(try ReplayServerSettings.table(fromTOML: TOMLDocument(parsing: "[replay]\nitem_size = 1\nalfa = 0.5\n"))) { error in
+            XCTAssertTrue("\(error)".contains("unknown key alfa"), "\(error)")
+        }
+        let queue = try ReplayServerSettings.table(fromTOML: TOMLDocument(parsing: "[replay]\nselector = \"uniform\"\nmax_times_sampled = 1\n"), defaultItemSize: 4).0
+        XCTAssertEqual(queue.selector, .uniform)
+        XCTAssertEqual(queue.maxTimesSampled, 1)
+        XCTAssertEqual(queue.itemSize, 4)
     }
 }
