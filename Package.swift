@@ -71,7 +71,7 @@ let package = Package(
         .executableTarget(
             name: "ColonyBench",
             dependencies: [
-                "ColonyNumerics", "ColonyEnvironments", "ColonyTransport", "ColonyAgents", "ColonyStorage",
+                "ColonyNumerics", "ColonyEnvironments", "ColonyTransport", "ColonyAgents", "ColonyStorage", "ColonyCluster",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/ColonyBench"
