@@ -4,7 +4,7 @@ extension ReplayServerSettings {
     /// The keys of the `[replay]` table and their defaults.
     public static let tomlKeys: [String: String] = [
         "capacity": "1000000", "item_size": "(required)", "selector": "\"prioritized\" | \"uniform\"", "alpha": "0.6",
-        "samples_per_insert": "1e9 (no limit)", "min_size": "1", "error_buffer": "1e300 (no limit)",
+        "samples_per_insert": "1", "min_size": "1", "error_buffer": "1e300 (no limit)",
         "max_times_sampled": "0 (never remove)", "checkpoint_every_seconds": "0 (never)", "checkpoint_path": "\"\" (none)",
     ]
 
@@ -48,7 +48,7 @@ extension ReplayServerSettings {
         let maxTimes = try int("max_times_sampled", 0)
         let configuration = ReplayTableConfiguration(
             capacity: try int("capacity", 1_000_000), itemSize: try int("item_size", defaultItemSize), selector: selector,
-            rateLimiter: .init(samplesPerInsert: try double("samples_per_insert", 1e9), minSize: try int("min_size", 1),
+            rateLimiter: .init(samplesPerInsert: try double("samples_per_insert", 1), minSize: try int("min_size", 1),
                                errorBuffer: try double("error_buffer", 1e300)),
             maxTimesSampled: maxTimes > 0 ? maxTimes : nil)
         let every = try double("checkpoint_every_seconds", 0)
