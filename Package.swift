@@ -24,6 +24,7 @@ let package = Package(
         .executable(name: "colony-coordinator", targets: ["ColonyCoordinatorCommand"]),
         .executable(name: "colony-learner", targets: ["ColonyLearnerCommand"]),
         .executable(name: "colony-worker", targets: ["ColonyWorkerCommand"]),
+        .executable(name: "colony-replay", targets: ["ColonyReplayCommand"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -61,11 +62,16 @@ let package = Package(
             dependencies: ["ColonyCluster", "ColonyExperiments", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: optimized
         ),
+        .executableTarget(
+            name: "ColonyReplayCommand",
+            dependencies: ["ColonyCluster", "ColonyExperiments", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: optimized
+        ),
 
         .executableTarget(
             name: "ColonyBench",
             dependencies: [
-                "ColonyNumerics", "ColonyEnvironments", "ColonyTransport", "ColonyAgents", "ColonyStorage",
+                "ColonyNumerics", "ColonyEnvironments", "ColonyTransport", "ColonyAgents", "ColonyStorage", "ColonyCluster",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/ColonyBench"

@@ -18,8 +18,9 @@ struct ColonyBench: ParsableCommand {
           colony-bench all --reference-python Benchmarks/.venv/bin/python
           colony-bench foundation --seconds 1
           colony-bench transport --seconds 2
+          colony-bench replay --seconds 2
         """,
-        subcommands: [All.self, Foundation.self, Transport.self, ClusterRuns.self, Learning.self],
+        subcommands: [All.self, Foundation.self, Transport.self, ClusterRuns.self, Learning.self, Replay.self],
         defaultSubcommand: All.self
     )
 }
@@ -71,6 +72,21 @@ extension ColonyBench {
 
         func run() throws {
             try LearningBenchmarks(seeds: seeds, filter: only).run()
+        }
+    }
+
+    struct Replay: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Replay server inserts/s and samples/s over loopback with a 1e6-item prioritized table; sum-tree cost at 1e4, 1e5, 1e6.")
+
+        @Option(help: "Seconds to measure each case.")
+        var seconds: Double = 2
+
+        @Option(help: "Items in the served table.")
+        var capacity: Int = 1_000_000
+
+        func run() throws {
+            try ReplayBenchmarks(seconds: seconds, capacity: capacity).run()
         }
     }
 

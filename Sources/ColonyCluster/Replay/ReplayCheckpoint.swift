@@ -1,0 +1,151 @@
+import ColonyStorage
+import Foundation
+
+/// A copy of a `ReplayTable`'s state, taken on the table's thread and written on any other
+/// (`write(to:)`), so inserts and samples go on while the file is written.
+///
+/// File layout (HDF5, written atomically): datasets `payloads` f32 [N, item_size], `keys` u64 [N]
+/// (oldest first), `priorities` f64 [N], `times_sampled` i32 [N] (absent when N = 0), scalars
+/// `count`, `next_key`, `limiter/{inserts,samples,deletes}`, `stats/*`; the configuration as root
+/// attributes (`capacity`, `item_size`, `selector`, `alpha`, `samples_per_insert`, `min_size`,
+/// `error_buffer`, `max_times_sampled` (0: none), `format` = "colony-replay-1").
+public struct ReplayTableSnapshot: Sendable, Equatable {
+    public static let format = "colony-replay-1"
+
+    public var configuration: ReplayTableConfiguration
+    public var payloads: [Float]
+    public var keys: [UInt64]
+    public var priorities: [Double]
+    public var timesSampled: [Int32]
+    public var nextKey: UInt64
+    public var limiterInserts: Int
+    public var limiterSamples: Int
+    public var limiterDeletes: Int
+    public var statistics: ReplayTableStatistics
+
+    public func write(to path: String) throws {
+        let config = configuration
+        try HDF5File.writeAtomically(path) { file in
+            try file.setAttribute("format", Self.format)
+            try file.setAttribute("capacity", Int64(config.capacity))
+            try file.setAttribute("item_size", Int64(config.itemSize))
+            try file.setAttribute("selector", config.selector.name)
+            try file.setAttribute("alpha", config.selector.alpha)
+            try file.setAttribute("samples_per_insert", config.rateLimiter.samplesPerInsert)
+            try file.setAttribute("min_size", Int64(config.rateLimiter.minSize))
+            try file.setAttribute("error_buffer", config.rateLimiter.errorBuffer)
+            try file.setAttribute("max_times_sampled", Int64(config.maxTimesSampled ?? 0))
+            let n = keys.count
+            try file.writeScalar(Int64(n), at: "count")
+            if n > 0 {
+                try file.write(payloads, shape: [n, config.itemSize], at: "payloads")
+                try file.write(keys, at: "keys")
+                try file.write(priorities, at: "priorities")
+                try file.write(timesSampled, at: "times_sampled")
+            }
+            try file.writeScalar(nextKey, at: "next_key")
+            try file.writeScalar(Int64(limiterInserts), at: "limiter/inserts")
+            try file.writeScalar(Int64(limiterSamples), at: "limiter/samples")
+            try file.writeScalar(Int64(limiterDeletes), at: "limiter/deletes")
+            let s = statistics
+            let counters: [(String, Int)] = [
+                ("inserts", s.inserts), ("samples", s.samples), ("evictions", s.evictions),
+                ("removed_after_sampling", s.removedAfterSampling), ("evicted_key_updates", s.evictedKeyUpdates),
+                ("unknown_key_updates", s.unknownKeyUpdates), ("insert_waits", s.insertWaits), ("sample_waits", s.sampleWaits),
+            ]
+            for (name, value) in counters { try file.writeScalar(Int64(value), at: "stats/\(name)") }
+        }
+    }
+
+    /// Reads a checkpoint's configuration only.
+    public static func readConfiguration(_ file: HDF5File) throws -> ReplayTableConfiguration {
+        let format = try file.stringAttribute("format")
+        guard format == Self.format else { throw ReplayTableError.corruptCheckpoint("format is \(format), expected \(Self.format)") }
+        let selectorName = try file.stringAttribute("selector")
+        let alpha = try file.attribute("alpha", as: Double.self)
+        let selector: ReplaySelector
+        switch selectorName {
+        case "uniform": selector = .uniform
+        case "prioritized": selector = .prioritized(alpha: alpha)
+        default: throw ReplayTableError.corruptCheckpoint("unknown selector \(selectorName)")
+        }
+        let maxTimes = Int(try file.attribute("max_times_sampled", as: Int64.self))
+        return ReplayTableConfiguration(
+            capacity: Int(try file.attribute("capacity", as: Int64.self)),
+            itemSize: Int(try file.attribute("item_size", as: Int64.self)),
+            selector: selector,
+            rateLimiter: .init(samplesPerInsert: try file.attribute("samples_per_insert", as: Double.self),
+                               minSize: Int(try file.attribute("min_size", as: Int64.self)),
+                               errorBuffer: try file.attribute("error_buffer", as: Double.self)),
+            maxTimesSampled: maxTimes == 0 ? nil : maxTimes)
+    }
+
+    /// Reads a checkpoint; when `expecting` is given, a configuration that differs throws before the
+    /// data is read, naming the first field that differs.
+    public static func read(from path: String, expecting: ReplayTableConfiguration? = nil) throws -> ReplayTableSnapshot {
+        let file = try HDF5File.open(path)
+        defer { file.close() }
+        let configuration = try readConfiguration(file)
+        if let expecting { try configuration.checkMatches(expecting) }
+        let n = Int(try file.readScalar(Int64.self, at: "count"))
+        var payloads: [Float] = [], keys: [UInt64] = [], priorities: [Double] = [], times: [Int32] = []
+        if n > 0 {
+            payloads = try file.read(Float.self, at: "payloads").values
+            keys = try file.read(UInt64.self, at: "keys").values
+            priorities = try file.read(Double.self, at: "priorities").values
+            times = try file.read(Int32.self, at: "times_sampled").values
+        }
+        guard keys.count == n, payloads.count == n * configuration.itemSize, priorities.count == n, times.count == n else {
+            throw ReplayTableError.corruptCheckpoint("count \(n) disagrees with the stored arrays")
+        }
+        func counter(_ name: String) throws -> Int { Int(try file.readScalar(Int64.self, at: "stats/\(name)")) }
+        var stats = ReplayTableStatistics()
+        stats.inserts = try counter("inserts")
+        stats.samples = try counter("samples")
+        stats.evictions = try counter("evictions")
+        stats.removedAfterSampling = try counter("removed_after_sampling")
+        stats.evictedKeyUpdates = try counter("evicted_key_updates")
+        stats.unknownKeyUpdates = try counter("unknown_key_updates")
+        stats.insertWaits = try counter("insert_waits")
+        stats.sampleWaits = try counter("sample_waits")
+        stats.size = n
+        return ReplayTableSnapshot(
+            configuration: configuration, payloads: payloads, keys: keys, priorities: priorities, timesSampled: times,
+            nextKey: try file.readScalar(UInt64.self, at: "next_key"),
+            limiterInserts: Int(try file.readScalar(Int64.self, at: "limiter/inserts")),
+            limiterSamples: Int(try file.readScalar(Int64.self, at: "limiter/samples")),
+            limiterDeletes: Int(try file.readScalar(Int64.self, at: "limiter/deletes")),
+            statistics: stats)
+    }
+}
+
+extension ReplayTableConfiguration {
+    /// Throws `configurationMismatch` naming the first field where `self` (from a file) differs from `table`.
+    func checkMatches(_ table: ReplayTableConfiguration) throws {
+        func check<T: Equatable>(_ field: String, _ file: T, _ mine: T) throws {
+            if file != mine { throw ReplayTableError.configurationMismatch(field: field, file: "\(file)", table: "\(mine)") }
+        }
+        try check("capacity", capacity, table.capacity)
+        try check("item_size", itemSize, table.itemSize)
+        try check("selector", selector.name, table.selector.name)
+        try check("alpha", selector.alpha, table.selector.alpha)
+        try check("samples_per_insert", rateLimiter.samplesPerInsert, table.rateLimiter.samplesPerInsert)
+        try check("min_size", rateLimiter.minSize, table.rateLimiter.minSize)
+        try check("error_buffer", rateLimiter.errorBuffer, table.rateLimiter.errorBuffer)
+        try check("max_times_sampled", maxTimesSampled.map(String.init) ?? "none", table.maxTimesSampled.map(String.init) ?? "none")
+    }
+}
+
+extension ReplayTable {
+    /// Writes the table to `path` now, on this thread (snapshot, then write). A server calls
+    /// `snapshot()` on its thread and `write(to:)` on another instead.
+    public func checkpoint(to path: String) throws {
+        try snapshot().write(to: path)
+    }
+
+    /// Replaces the state with the checkpoint at `path`; throws at once, naming the field, when the
+    /// file's configuration differs from this table's.
+    public func restore(from path: String) throws {
+        try load(ReplayTableSnapshot.read(from: path, expecting: configuration))
+    }
+}

@@ -1,0 +1,62 @@
+import ColonyTransport
+
+/// The replay messages (docs/wire.md, "Replay"), their schemas and limits. Every reply echoes the
+/// request's header sequence number in its `parameter version` field, so a client matches replies.
+///
+/// - `replayInsert` client → server: payloads f32 [B, item_size], priorities f32 [B];
+///   server → client (the reply, once all B are in): keys i64 [B]
+/// - `replaySample` client → server: batch i32 [1], beta f32 [1]
+/// - `replaySampleReply` server → client: payloads f32 [B, item_size], keys i64 [B], weights f32 [B]
+/// - `replayPriorityUpdate` client → server: keys i64 [B], priorities f32 [B] (no reply)
+public enum ReplayMessages {
+    public static let maximumBatch = 1_000_000
+
+    static let insertSchema = MessageSchema(tensors: [
+        .init("payloads", .f32, ["B", "item"]), .init("priorities", .f32, ["B"]),
+    ], bounds: ["B": 1...maximumBatch, "item": 1...1_000_000]) { message, _ in
+        guard let priorities = try? message.tensors[1].floats(), priorities.allSatisfy({ $0 >= 0 }) else {
+            return "priorities must be non-negative"
+        }
+        return nil
+    }
+
+    static let sampleSchema = MessageSchema(tensors: [.init("batch", .i32, [1]), .init("beta", .f32, [1])]) { message, _ in
+        guard let batch = try? message.tensors[0].int32s().first, batch >= 1, Int(batch) <= maximumBatch else {
+            return "batch must be between 1 and \(maximumBatch)"
+        }
+        guard let beta = try? message.tensors[1].floats().first, beta.isFinite, beta >= 0 else { return "beta must be finite and non-negative" }
+        return nil
+    }
+
+    static let priorityUpdateSchema = MessageSchema(tensors: [
+        .init("keys", .i64, ["B"]), .init("priorities", .f32, ["B"]),
+    ], bounds: ["B": 1...maximumBatch]) { message, _ in
+        guard let priorities = try? message.tensors[1].floats(), priorities.allSatisfy({ $0 >= 0 }) else {
+            return "priorities must be non-negative"
+        }
+        return nil
+    }
+
+    static let insertReplySchema = MessageSchema(tensors: [.init("keys", .i64, ["B"])], bounds: ["B": 1...maximumBatch])
+
+    static let sampleReplySchema = MessageSchema(tensors: [
+        .init("payloads", .f32, ["B", "item"]), .init("keys", .i64, ["B"]), .init("weights", .f32, ["B"]),
+    ], bounds: ["B": 0...maximumBatch])
+
+    /// What the server's ROUTER accepts.
+    public static func serverLimits(maximumMessageBytes: Int = 256 << 20) -> WireLimits {
+        var limits = WireLimits(maximumMessageBytes: maximumMessageBytes, acceptedTypes: [.replayInsert, .replaySample, .replayPriorityUpdate])
+        limits.schemas[.replayInsert] = insertSchema
+        limits.schemas[.replaySample] = sampleSchema
+        limits.schemas[.replayPriorityUpdate] = priorityUpdateSchema
+        return limits
+    }
+
+    /// What a client's DEALER accepts.
+    public static func clientLimits(maximumMessageBytes: Int = 1 << 30) -> WireLimits {
+        var limits = WireLimits(maximumMessageBytes: maximumMessageBytes, acceptedTypes: [.replayInsert, .replaySampleReply])
+        limits.schemas[.replayInsert] = insertReplySchema
+        limits.schemas[.replaySampleReply] = sampleReplySchema
+        return limits
+    }
+}

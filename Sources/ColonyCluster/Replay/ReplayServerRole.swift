@@ -1,0 +1,281 @@
+import ColonyNumerics
+import ColonyTransport
+import Foundation
+import Synchronization
+
+/// Settings of a replay server (`colony-replay`, the `[replay]` table of a TOML file).
+public struct ReplayServerSettings: Sendable {
+    public var table: ReplayTableConfiguration
+    /// The coordinator to register with (role `.replay`, endpoint "replay"); nil: do not register.
+    public var coordinator: String?
+    /// Where the ROUTER binds (`tcp://HOST:*` picks a free port).
+    public var bind: String
+    public var name: String
+    /// Seconds between checkpoints (nil or no path: never); a checkpoint is also written on stop.
+    public var checkpointEverySeconds: Double?
+    /// The checkpoint file; restored on start when it exists.
+    public var checkpointPath: String?
+    public var seed: UInt64
+    public var heartbeatInterval: Duration
+
+    public init(table: ReplayTableConfiguration, coordinator: String? = nil, bind: String = "tcp://127.0.0.1:*", name: String = "replay",
+                checkpointEverySeconds: Double? = nil, checkpointPath: String? = nil, seed: UInt64 = UInt64.random(in: 0...UInt64.max),
+                heartbeatInterval: Duration = .seconds(1)) {
+        self.table = table
+        self.coordinator = coordinator
+        self.bind = bind
+        self.name = name
+        self.checkpointEverySeconds = checkpointEverySeconds
+        self.checkpointPath = checkpointPath
+        self.seed = seed
+        self.heartbeatInterval = heartbeatInterval
+    }
+}
+
+/// The replay server: one `ReplayTable` behind a ROUTER, owned by the thread that calls `run()`.
+///
+/// Requests (`ReplayMessages`): inserts are answered with their keys, samples with a batch; a request
+/// the rate limiter blocks is held (FIFO per kind) and answered when the limiter allows, filled in parts
+/// when only part of it fits (a batch larger than 2 × error_buffer could never fit at once). Priority
+/// updates are applied at once. Every `checkpointEverySeconds` the table is snapshotted on this thread
+/// and written on another, so serving goes on during the write; a checkpoint found at start is restored
+/// (a configuration mismatch stops the server with an error naming the field).
+public final class ReplayServerRole: Sendable {
+    public let settings: ReplayServerSettings
+    private let logger: ClusterLogger
+    private let stopRequested = Atomic<Bool>(false)
+    private let stats = Mutex(MemberStats(waitingOn: .nothingToDo))
+    private let tableStats = Mutex(ReplayTableStatistics())
+    private let boundEndpoint = Mutex<String?>(nil)
+    private let checkpointsWritten = Atomic<Int>(0)
+    private let writing = Atomic<Bool>(false)
+
+    public init(settings: ReplayServerSettings, logger: ClusterLogger = ClusterLogger(label: "replay")) {
+        self.settings = settings
+        self.logger = logger
+    }
+
+    /// Asks `run()` to checkpoint and return (from any thread).
+    public func stop() { stopRequested.store(true, ordering: .relaxed) }
+
+    /// The ROUTER's endpoint once bound.
+    public var endpoint: String? { boundEndpoint.withLock { $0 } }
+
+    /// The table's counters as of the last loop turn (from any thread).
+    public var statistics: ReplayTableStatistics { tableStats.withLock { $0 } }
+
+    /// The figures sent in heartbeats.
+    public var memberStats: MemberStats { stats.withLock { $0 } }
+
+    /// Checkpoints completed since start.
+    public var checkpoints: Int { checkpointsWritten.load(ordering: .relaxed) }
+
+    private struct HeldInsert {
+        var routing: FrameBuffer
+        var sequence: UInt64
+        var payloads: [Float]
+        var priorities: [Float]
+        var done = 0
+        var keys: [UInt64] = []
+    }
+
+    private struct HeldSample {
+        var routing: FrameBuffer
+        var sequence: UInt64
+        var batch: Int
+        var beta: Double
+        var result = ReplaySample(payloads: [], keys: [], weights: [])
+    }
+
+    /// Serves on the calling thread until `stop()`, a shutdown order, or a signal.
+    public func run() throws {
+        let table = try ReplayTable(settings.table)
+        if let path = settings.checkpointPath, FileManager.default.fileExists(atPath: path) {
+            try table.restore(from: path)
+            logger.info("restored \(table.size) items from \(path) (next key \(table.nextKey))")
+        }
+        let itemSize = table.itemSize
+        let zmq = ZMQContext()
+        let socket = try ZMQSocket(zmq, .router)
+        defer { socket.close() }
+        try socket.setRouterMandatory(false)
+        try socket.setLinger(milliseconds: 0)
+        try socket.setHighWaterMarks(send: 1000, receive: 1000)
+        let limits = ReplayMessages.serverLimits()
+        try socket.setMaximumMessageSize(bytes: Int64(limits.maximumMessageBytes))
+        try socket.bind(settings.bind)
+        let endpoint = try socket.lastEndpoint
+        boundEndpoint.withLock { $0 = endpoint }
+
+        let shutdownOrdered = Atomic<Bool>(false)
+        var client: CoordinatorClient?
+        if let coordinator = settings.coordinator {
+            let registered = CoordinatorClient(configuration: .init(
+                coordinator: coordinator,
+                member: .thisProcess(role: .replay, name: settings.name, endpoints: ["replay": endpoint]),
+                heartbeatInterval: settings.heartbeatInterval,
+                stats: { [self] in self.stats.withLock { $0 } },
+                onShutdown: { _ in shutdownOrdered.store(true, ordering: .relaxed) },
+                logger: ClusterLogger(label: "replay", level: logger.level, sink: logger.sink)), context: zmq)
+            registered.start()
+            client = registered
+        }
+        defer { client?.stop() }
+        logger.info("replay server \(settings.name): \(settings.table.selector), capacity \(table.capacity), item size \(itemSize), endpoint \(endpoint)")
+
+        var sender = WireSender()
+        let drops = DropCounter()
+        var rng = RandomSource(seed: settings.seed)
+        var heldInserts: [HeldInsert] = []
+        var heldSamples: [HeldSample] = []
+        var lastCheckpoint = ContinuousClock.now
+        var window = (time: ContinuousClock.now, inserts: table.statistics.inserts, samples: table.statistics.samples)
+
+        func reply(_ routing: FrameBuffer, _ message: WireMessage) throws {
+            _ = try socket.send(message, routingID: routing, dontWait: true)
+        }
+
+        func checkpoint(wait: Bool) {
+            guard let path = settings.checkpointPath else { return }
+            guard writing.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
+            let snapshot = table.snapshot()
+            let finished = DispatchSemaphore(value: 0)
+            let thread = Thread { [self] in
+                do {
+                    try snapshot.write(to: path)
+                    checkpointsWritten.add(1, ordering: .relaxed)
+                } catch {
+                    logger.error("checkpoint to \(path) failed: \(error)")
+                }
+                writing.store(false, ordering: .releasing)
+                finished.signal()
+            }
+            thread.name = "replay-checkpoint"
+            thread.start()
+            if wait { finished.wait() }
+        }
+
+        /// Moves held requests forward as far as the limiter allows; true when anything moved.
+        func drain() throws -> Bool {
+            var moved = false
+            var progress = true
+            while progress {
+                progress = false
+                if !heldInserts.isEmpty {
+                    var head = heldInserts[0]
+                    let remaining = head.priorities.count - head.done
+                    let n = min(remaining, table.rateLimiter.insertsAllowed, table.capacity)
+                    if n > 0 {
+                        let rows = Array(head.payloads[head.done * itemSize..<(head.done + n) * itemSize])
+                        head.keys += try table.insert(payloads: rows, priorities: Array(head.priorities[head.done..<head.done + n]))
+                        head.done += n
+                        progress = true
+                        if head.done == head.priorities.count {
+                            heldInserts.removeFirst()
+                            try reply(head.routing, sender.message(.replayInsert, parameterVersion: head.sequence,
+                                                                   tensors: [WireTensor(head.keys.map { Int64(bitPattern: $0) })]))
+                        } else {
+                            heldInserts[0] = head
+                        }
+                    }
+                }
+                if !heldSamples.isEmpty, table.size > 0 {
+                    var head = heldSamples[0]
+                    let n = min(head.batch - head.result.count, table.rateLimiter.samplesAllowed)
+                    if n > 0 {
+                        let part = try table.sample(n, beta: head.beta, rng: &rng)
+                        head.result.payloads += part.payloads
+                        head.result.keys += part.keys
+                        head.result.weights += part.weights
+                        progress = true
+                        // A queue table (max times sampled) may run dry mid-batch: answer with what there is.
+                        if head.result.count == head.batch || part.count < n {
+                            heldSamples.removeFirst()
+                            let r = head.result
+                            try reply(head.routing, sender.message(.replaySampleReply, parameterVersion: head.sequence, tensors: [
+                                WireTensor(r.payloads, shape: [r.count, itemSize]),
+                                WireTensor(r.keys.map { Int64(bitPattern: $0) }),
+                                WireTensor(r.weights),
+                            ]))
+                        } else {
+                            heldSamples[0] = head
+                        }
+                    }
+                }
+                moved = moved || progress
+            }
+            return moved
+        }
+
+        var stopReason = "stopped"
+        while true {
+            if stopRequested.load(ordering: .relaxed) { stopReason = "stopped"; break }
+            if shutdownOrdered.load(ordering: .relaxed) { stopReason = "the coordinator ordered shutdown"; break }
+
+            if try socket.waitReadable(timeout: 50) {
+                for _ in 0..<256 {
+                    guard let receipt = try socket.receiveWire(limits: limits, routed: true, dontWait: true, drops: drops) else { break }
+                    guard case .message(let message, let routing) = receipt, let routing else {
+                        if case .dropped(let error, let claimed, _) = receipt {
+                            logger.warning("dropped a message from \(claimed.map(formatID) ?? "an unknown sender"): \(error)")
+                        }
+                        continue
+                    }
+                    switch message.type {
+                    case .replayInsert:
+                        let payloads = try message.tensors[0].floats(), priorities = try message.tensors[1].floats()
+                        guard message.tensors[0].shape[1] == itemSize else {
+                            drops.record(.schema, sender: message.senderID)
+                            logger.warning("dropped an insert with items of \(message.tensors[0].shape[1]) floats (table: \(itemSize))")
+                            continue
+                        }
+                        let held = HeldInsert(routing: routing, sequence: message.sequence, payloads: payloads, priorities: priorities)
+                        if !heldInserts.isEmpty || !table.canInsert(priorities.count) { table.recordRateLimiterWait(insert: true) }
+                        heldInserts.append(held)
+                    case .replaySample:
+                        let batch = Int(try message.tensors[0].int32s()[0]), beta = Double(try message.tensors[1].floats()[0])
+                        if !heldSamples.isEmpty || !table.canSample(batch) { table.recordRateLimiterWait(insert: false) }
+                        heldSamples.append(HeldSample(routing: routing, sequence: message.sequence, batch: batch, beta: beta))
+                    case .replayPriorityUpdate:
+                        let keys = try message.tensors[0].int64s().map { UInt64(bitPattern: $0) }
+                        table.updatePriorities(keys: keys, priorities: try message.tensors[1].floats())
+                    default:
+                        drops.record(.unexpectedType, sender: message.senderID)
+                    }
+                    _ = try drain()
+                }
+            }
+            _ = try drain()
+
+            let now = ContinuousClock.now
+            if let every = settings.checkpointEverySeconds, now - lastCheckpoint >= .seconds(every) {
+                lastCheckpoint = now
+                checkpoint(wait: false)
+            }
+            let current = table.statistics
+            tableStats.withLock { $0 = current }
+            let elapsed = now - window.time
+            if elapsed >= .seconds(1) {
+                let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+                let insertRate = Double(current.inserts - window.inserts) / seconds
+                let sampleRate = Double(current.samples - window.samples) / seconds
+                window = (now, current.inserts, current.samples)
+                let waiting: WaitingOn? = (!heldInserts.isEmpty || !heldSamples.isEmpty) ? .rateLimiter : (insertRate == 0 && sampleRate == 0 ? .nothingToDo : nil)
+                stats.withLock {
+                    $0 = MemberStats(waitingOn: waiting, extra: [
+                        "size": Double(current.size), "inserts_per_second": insertRate, "samples_per_second": sampleRate,
+                        "held_inserts": Double(heldInserts.count), "held_samples": Double(heldSamples.count),
+                        "evicted_key_updates": Double(current.evictedKeyUpdates),
+                        "rate_limiter_waits": Double(current.insertWaits + current.sampleWaits),
+                        "dropped_messages": Double(drops.total),
+                    ])
+                }
+            }
+        }
+        // Wait for a periodic write in flight, then write the final state.
+        while writing.load(ordering: .acquiring) { Thread.sleep(forTimeInterval: 0.01) }
+        checkpoint(wait: true)
+        tableStats.withLock { $0 = table.statistics }
+        logger.info("replay server stopped: \(stopReason); \(table.size) items, \(table.statistics.inserts) inserted, \(table.statistics.samples) sampled")
+    }
+}

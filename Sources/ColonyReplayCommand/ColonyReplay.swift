@@ -1,0 +1,71 @@
+import ArgumentParser
+import ColonyCluster
+import ColonyExperiments
+import ColonyStorage
+import Foundation
+
+/// `colony-replay`: a thin main over `ReplayServerRole`.
+@main
+struct ColonyReplay: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "colony-replay",
+        abstract: "A prioritized replay server: inserts, samples and priority updates over ZeroMQ, with a samples-per-insert rate limiter.",
+        discussion: """
+        Registers with the coordinator as role "replay" (endpoint "replay"); workers insert transitions, the
+        learner samples batches and sends back priorities. The [replay] table of --config sets the table:
+
+          [replay]
+          capacity = 1000000
+          item_size = 10                 # floats per item, e.g. obs|action|reward|next_obs|discount
+          selector = "prioritized"       # or "uniform"
+          alpha = 0.6
+          samples_per_insert = 8.0
+          min_size = 1000
+          error_buffer = 800.0           # at least max(1, samples_per_insert)
+          max_times_sampled = 0          # 0: never remove; 1 with "uniform": a queue
+          checkpoint_every_seconds = 600
+          checkpoint_path = "replay.h5"  # restored on start when present
+
+        Example:
+          colony-replay --coordinator tcp://HOST:5555 --config replay.toml
+        """
+    )
+
+    @Option(help: "The coordinator's endpoint.")
+    var coordinator: String
+
+    @Option(help: "A TOML file with a [replay] table.")
+    var config: String?
+
+    @Option(help: "The host name or address workers and learners reach this server at (the ROUTER binds tcp://HOST:*).")
+    var host: String = "127.0.0.1"
+
+    @Option(help: "Floats per item, when the config has no item_size (or there is no --config).")
+    var itemSize: Int?
+
+    @Option(help: "How much to log: error, warning, info or debug.")
+    var logLevel: LogLevel = .info
+
+    func run() throws {
+        StopSignal.install()
+        let logger = ClusterLogger(label: "replay", level: logLevel)
+        var document = TOMLDocument()
+        do {
+            if let config { document = try TOMLDocument(contentsOfFile: config) }
+            let (table, every, path) = try ReplayServerSettings.table(fromTOML: document, source: config ?? "<arguments>", defaultItemSize: itemSize)
+            let role = ReplayServerRole(settings: .init(table: table, coordinator: coordinator, bind: "tcp://\(host):*",
+                                                        checkpointEverySeconds: every, checkpointPath: path), logger: logger)
+            let stopper = Thread {
+                while StopSignal.requested == nil { Thread.sleep(forTimeInterval: 0.05) }
+                role.stop()
+            }
+            stopper.start()
+            try role.run()
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+}
+
+extension LogLevel: ExpressibleByArgument {}

@@ -1,0 +1,167 @@
+import ColonyCluster
+import ColonyStorage
+import ColonyTransport
+import Foundation
+import XCTest
+
+/// A replay server on its own thread for one test; stopped (and joined) at the end.
+private final class RunningServer {
+    let role: ReplayServerRole
+    let thread: OwningThread
+    let failure = Shared<String?>(nil)
+
+    init(_ settings: ReplayServerSettings, logs: LogCapture) throws {
+        let role = ReplayServerRole(settings: settings, logger: logs.logger("replay"))
+        self.role = role
+        let failure = self.failure
+        thread = OwningThread(name: "replay-server") {
+            do { try role.run() } catch { failure.set("\(error)") }
+        }
+        thread.start()
+        guard eventually({ role.endpoint != nil || failure.get() != nil }), role.endpoint != nil else {
+            throw ReplayClientError.badReply("the server did not start: \(failure.get() ?? "timeout")")
+        }
+    }
+
+    var endpoint: String { role.endpoint! }
+
+    func stop() {
+        role.stop()
+        thread.join(timeout: .seconds(10))
+    }
+
+    deinit { stop() }
+}
+
+final class ReplayServerTests: XCTestCase {
+    private func temporaryPath() -> String {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("replay-server-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: directory) }
+        return directory.appendingPathComponent("replay.h5").path
+    }
+
+    func testInsertSampleUpdateOverTCPAndRegistration() throws {
+        let cluster = try Cluster(.tcp)
+        let table = ReplayTableConfiguration(capacity: 100, itemSize: 4, selector: .prioritized(alpha: 1))
+        let server = try RunningServer(.init(table: table, coordinator: cluster.endpoint, seed: 1, heartbeatInterval: testInterval), logs: cluster.logs)
+        XCTAssertTrue(eventually {
+            cluster.coordinator.status().members.contains { $0.role == .replay && $0.endpoints["replay"] == server.endpoint }
+        }, "the server registers as .replay with its endpoint")
+
+        let client = try ReplayClient(endpoint: server.endpoint, context: cluster.context)
+        let payloads: [Float] = (0..<12).map(Float.init)
+        let keys = try client.insert(payloads: payloads, priorities: [1, 1, 1], timeout: .seconds(5))
+        XCTAssertEqual(keys, [1, 2, 3])
+        // All the mass on key 2.
+        try client.updatePriorities(keys: [1, 2, 3], priorities: [0, 5, 0])
+        let sample = try client.sample(8, beta: 0.5, timeout: .seconds(5))
+        XCTAssertEqual(sample.keys, [UInt64](repeating: 2, count: 8))
+        XCTAssertEqual(Array(sample.payloads[0..<4]), [4, 5, 6, 7])
+        XCTAssertEqual(sample.weights, [Float](repeating: 1, count: 8))
+        // Updates of evicted or unknown keys are counted, not applied.
+        try client.updatePriorities(keys: [999], priorities: [1])
+        XCTAssertTrue(eventually { server.role.statistics.unknownKeyUpdates == 1 })
+        XCTAssertTrue(eventually { (server.role.memberStats.extra["size"] ?? 0) == 3 }, "size in heartbeats")
+        // A malformed insert (wrong item size) is dropped; the server keeps serving.
+        XCTAssertThrowsError(try client.insert(payloads: [1, 2], priorities: [1], timeout: .milliseconds(300)))
+        XCTAssertEqual(try client.insert(payloads: [Float](repeating: 1, count: 4), priorities: [1], timeout: .seconds(5)), [4])
+        server.stop()
+        XCTAssertNil(server.failure.get())
+    }
+
+    func testRateLimiterHoldsSamplesUntilInsertsArrive() throws {
+        let cluster = try Cluster(.tcp)
+        let table = ReplayTableConfiguration(capacity: 100, itemSize: 1, selector: .uniform,
+                                             rateLimiter: .init(samplesPerInsert: 1, minSize: 4, errorBuffer: 4))
+        let server = try RunningServer(.init(table: table, seed: 2), logs: cluster.logs)
+        let endpoint = server.endpoint
+        let context = cluster.context
+        let sampled = Shared<[UInt64]?>(nil)
+        let sampler = OwningThread(name: "sampler") {
+            guard let client = try? ReplayClient(endpoint: endpoint, context: context) else { return }
+            sampled.set(try? client.sample(6, beta: 1, timeout: .seconds(10)).keys)
+        }
+        sampler.start()
+        Thread.sleep(forTimeInterval: 0.2)
+        XCTAssertNil(sampled.get(), "nothing to sample: the request is held")
+        XCTAssertEqual(server.role.statistics.sampleWaits, 1)
+
+        let client = try ReplayClient(endpoint: endpoint, context: context)
+        // min_size 4, then inserts·1 − samples ≤ 4 + 4: 8 items go in, the 9th waits for samples.
+        XCTAssertEqual(try client.insert(payloads: [0, 1, 2, 3, 4, 5, 6, 7], priorities: [Float](repeating: 1, count: 8), timeout: .seconds(5)).count, 8)
+        XCTAssertTrue(sampler.join(timeout: .seconds(5)))
+        XCTAssertEqual(sampled.get()?.count, 6, "8 inserts allow 8 − 6 ≥ 4 − 4: the held batch is answered")
+        // Now 14 samples' worth of room: inserts·1 − 6 ≤ 8 allows 6 more.
+        XCTAssertEqual(try client.insert(payloads: [Float](repeating: 1, count: 6), priorities: [Float](repeating: 1, count: 6), timeout: .seconds(5)).count, 6)
+        XCTAssertThrowsError(try client.insert(payloads: [1], priorities: [1], timeout: .milliseconds(300)), "the 15th insert is held")
+        XCTAssertGreaterThanOrEqual(server.role.statistics.insertWaits, 1)
+        XCTAssertTrue(eventually { server.role.memberStats.waitingOn == .rateLimiter })
+        server.stop()
+    }
+
+    func testCheckpointOnStopAndPeriodicallyIsRestoredOnStart() throws {
+        let cluster = try Cluster(.tcp)
+        let path = temporaryPath()
+        let table = ReplayTableConfiguration(capacity: 50, itemSize: 2, selector: .prioritized(alpha: 0.5))
+        let first = try RunningServer(.init(table: table, checkpointEverySeconds: 0.05, checkpointPath: path, seed: 3), logs: cluster.logs)
+        do {
+            let client = try ReplayClient(endpoint: first.endpoint, context: cluster.context)
+            XCTAssertEqual(try client.insert(payloads: [1, 2, 3, 4], priorities: [2, 3], timeout: .seconds(5)), [1, 2])
+            try client.updatePriorities(keys: [2], priorities: [7])
+            _ = try client.sample(1, beta: 0.4, timeout: .seconds(5))  // a round trip: the update has been applied
+            XCTAssertTrue(eventually { first.role.checkpoints >= 2 }, "periodic checkpoints")
+        }
+        first.stop()
+
+        let restored = try ReplayTable(table)
+        try restored.restore(from: path)
+        XCTAssertEqual(restored.keysInInsertionOrder, [1, 2])
+        XCTAssertEqual(restored.priority(of: 2), 7)
+
+        let second = try RunningServer(.init(table: table, checkpointPath: path, seed: 4), logs: cluster.logs)
+        let client = try ReplayClient(endpoint: second.endpoint, context: cluster.context)
+        XCTAssertEqual(try client.insert(payloads: [5, 6], priorities: [1], timeout: .seconds(5)), [3], "keys continue after a restore")
+        second.stop()
+
+        // A server whose configuration differs from the checkpoint refuses to start, naming the field.
+        var other = table
+        other.itemSize = 3
+        XCTAssertThrowsError(try RunningServer(.init(table: other, checkpointPath: path), logs: cluster.logs)) { error in
+            XCTAssertTrue("\(error)".contains("item_size"), "\(error)")
+        }
+    }
+}
+
+final class ReplaySettingsTests: XCTestCase {
+    func testReplayTOMLTable() throws {
+        let document = try TOMLDocument(parsing: """
+        [replay]
+        capacity = 1000
+        item_size = 10
+        selector = "prioritized"
+        alpha = 0.7
+        samples_per_insert = 8.0
+        min_size = 100
+        error_buffer = 16
+        max_times_sampled = 0
+        checkpoint_every_seconds = 60
+        checkpoint_path = "replay.h5"
+        """)
+        let (table, every, path) = try ReplayServerSettings.table(fromTOML: document)
+        XCTAssertEqual(table, ReplayTableConfiguration(capacity: 1000, itemSize: 10, selector: .prioritized(alpha: 0.7),
+                                                       rateLimiter: .init(samplesPerInsert: 8, minSize: 100, errorBuffer: 16)))
+        XCTAssertEqual(every, 60)
+        XCTAssertEqual(path, "replay.h5")
+        XCTAssertThrowsError(try ReplayServerSettings.table(fromTOML: TOMLDocument(parsing: "[replay]\ncapacity = 10\n"))) { error in
+            XCTAssertTrue("\(error)".contains("item_size is required"), "\(error)")
+        }
+        XCTAssertThrowsError(try ReplayServerSettings.table(fromTOML: TOMLDocument(parsing: "[replay]\nitem_size = 1\nalfa = 0.5\n"))) { error in
+            XCTAssertTrue("\(error)".contains("unknown key alfa"), "\(error)")
+        }
+        let queue = try ReplayServerSettings.table(fromTOML: TOMLDocument(parsing: "[replay]\nselector = \"uniform\"\nmax_times_sampled = 1\n"), defaultItemSize: 4).0
+        XCTAssertEqual(queue.selector, .uniform)
+        XCTAssertEqual(queue.maxTimesSampled, 1)
+        XCTAssertEqual(queue.itemSize, 4)
+    }
+}

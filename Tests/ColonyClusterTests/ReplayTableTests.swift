@@ -1,0 +1,276 @@
+import ColonyCluster
+import ColonyNumerics
+import Foundation
+import XCTest
+
+final class ReplayTableTests: XCTestCase {
+    private func item(_ value: Float, size: Int = 3) -> [Float] { [Float](repeating: value, count: size) }
+
+    func testFIFOEvictionKeepsNewestAndIncreasingKeys() throws {
+        let table = try ReplayTable(.init(capacity: 4, itemSize: 3, selector: .uniform))
+        var keys: [UInt64] = []
+        for value in 0..<6 { keys += try table.insert(payloads: item(Float(value)), priorities: [1]) }
+        XCTAssertEqual(keys, [1, 2, 3, 4, 5, 6])
+        XCTAssertEqual(table.size, 4)
+        XCTAssertEqual(table.keysInInsertionOrder, [3, 4, 5, 6])
+        XCTAssertNil(table.payload(of: 1))
+        XCTAssertNil(table.payload(of: 2))
+        XCTAssertEqual(table.payload(of: 6), item(5))
+        XCTAssertEqual(table.statistics.evictions, 2)
+        // A batch insert larger than the free space evicts in order too.
+        let batch = try table.insert(payloads: item(7) + item(8) + item(9), priorities: [1, 1, 1])
+        XCTAssertEqual(batch, [7, 8, 9])
+        XCTAssertEqual(table.keysInInsertionOrder, [6, 7, 8, 9])
+        XCTAssertThrowsError(try table.insert(payloads: item(1), priorities: [.nan]))
+        XCTAssertThrowsError(try table.insert(payloads: item(1) + item(1), priorities: [1]))
+    }
+
+    func testProportionalSamplingFrequencies() throws {
+        let alpha = 0.5
+        let table = try ReplayTable(.init(capacity: 8, itemSize: 1, selector: .prioritized(alpha: alpha)))
+        let priorities: [Float] = [1, 2, 4, 9, 0]
+        let keys = try table.insert(payloads: [0, 1, 2, 3, 4], priorities: priorities)
+        var rng = RandomSource(seed: 7)
+        var counts: [UInt64: Int] = [:]
+        let draws = 200_000
+        for _ in 0..<(draws / 1000) {
+            for key in try table.sample(1000, beta: 0.4, rng: &rng).keys { counts[key, default: 0] += 1 }
+        }
+        let scaled = priorities.map { pow(Double($0), alpha) }
+        let total = scaled.reduce(0, +)
+        for (index, key) in keys.enumerated() {
+            let expected = scaled[index] / total
+            let observed = Double(counts[key] ?? 0) / Double(draws)
+            XCTAssertEqual(observed, expected, accuracy: 0.005, "key \(key)")
+        }
+        XCTAssertEqual(counts[keys[4]] ?? 0, 0, "zero priority is never sampled")
+        XCTAssertEqual(table.statistics.samples, draws)
+    }
+
+    func testImportanceWeightsMatchNaiveFormula() throws {
+        let alpha = 0.6, beta = 0.4
+        let table = try ReplayTable(.init(capacity: 16, itemSize: 2, selector: .prioritized(alpha: alpha)))
+        let priorities: [Float] = [0.5, 1, 2, 3, 7]
+        let keys = try table.insert(payloads: (0..<10).map(Float.init), priorities: priorities)
+        // Naive: P(i) = p_i^α / Σ p^α, w_i = (N P(i))^−β / max_j (N P(j))^−β.
+        let n = Double(priorities.count)
+        let scaled = priorities.map { pow(Double($0), alpha) }
+        let total = scaled.reduce(0, +)
+        let raw = scaled.map { pow(n * $0 / total, -beta) }
+        let maxRaw = raw.max()!
+        var rng = RandomSource(seed: 3)
+        let sample = try table.sample(64, beta: beta, rng: &rng)
+        for (row, key) in sample.keys.enumerated() {
+            let index = keys.firstIndex(of: key)!
+            XCTAssertEqual(Double(sample.weights[row]), raw[index] / maxRaw, accuracy: 1e-5)
+            XCTAssertEqual(Array(sample.payloads[row * 2..<row * 2 + 2]), [Float(2 * index), Float(2 * index + 1)])
+        }
+        XCTAssertLessThanOrEqual(sample.weights.max()!, 1 + 1e-6)
+    }
+
+    func testPriorityUpdatesOfEvictedKeysAreIgnoredAndCounted() throws {
+        let table = try ReplayTable(.init(capacity: 2, itemSize: 1, selector: .prioritized(alpha: 1)))
+        try table.insert(payloads: [1, 2], priorities: [1, 1])
+        try table.insert(payloads: [3], priorities: [1])  // key 1 evicted
+        let applied = table.updatePriorities(keys: [1, 2, 3, 99], priorities: [5, 6, 7, 8])
+        XCTAssertEqual(applied, 2)
+        XCTAssertEqual(table.statistics.evictedKeyUpdates, 1)
+        XCTAssertEqual(table.statistics.unknownKeyUpdates, 1)
+        XCTAssertEqual(table.priority(of: 2), 6)
+        XCTAssertEqual(table.priority(of: 3), 7)
+        XCTAssertNil(table.priority(of: 1))
+    }
+
+    func testMaxTimesSampledRemovesItemsAsAQueue() throws {
+        let table = try ReplayTable(.init(capacity: 4, itemSize: 1, selector: .uniform, maxTimesSampled: 1))
+        try table.insert(payloads: [0, 1, 2, 3], priorities: [1, 1, 1, 1])
+        var rng = RandomSource(seed: 1)
+        let first = try table.sample(3, beta: 1, rng: &rng)
+        XCTAssertEqual(Set(first.keys).count, 3, "each item is removed after one sample")
+        XCTAssertEqual(table.size, 1)
+        XCTAssertEqual(table.statistics.removedAfterSampling, 3)
+        // Holes are reused; FIFO eviction skips removed keys.
+        try table.insert(payloads: [4, 5, 6, 7], priorities: [1, 1, 1, 1])  // evicts the one survivor
+        XCTAssertEqual(table.size, 4)
+        XCTAssertEqual(table.keysInInsertionOrder, [5, 6, 7, 8])
+        XCTAssertEqual(table.statistics.evictions, 1)
+        let rest = try table.sample(10, beta: 1, rng: &rng)
+        XCTAssertEqual(Set(rest.keys), [5, 6, 7, 8], "a request larger than the table drains it")
+        XCTAssertEqual(table.size, 0)
+        XCTAssertThrowsError(try table.sample(1, beta: 1, rng: &rng))
+
+        let twice = try ReplayTable(.init(capacity: 4, itemSize: 1, selector: .prioritized(alpha: 1), maxTimesSampled: 2))
+        try twice.insert(payloads: [0], priorities: [1])
+        _ = try twice.sample(1, beta: 1, rng: &rng)
+        XCTAssertEqual(twice.timesSampled(of: 1), 1)
+        _ = try twice.sample(1, beta: 1, rng: &rng)
+        XCTAssertEqual(twice.size, 0)
+    }
+}
+
+final class ReplayRateLimiterTests: XCTestCase {
+    /// An independent model of Reverb's SampleToInsertRatio.
+    private struct NaiveLimiter {
+        var ratio: Double, minSize: Int, buffer: Double
+        var inserts = 0, samples = 0, deletes = 0
+        func canInsert(_ n: Int) -> Bool {
+            if inserts + n - deletes <= minSize { return true }
+            return Double(inserts + n) * ratio - Double(samples) <= ratio * Double(minSize) + buffer
+        }
+        func canSample(_ n: Int) -> Bool {
+            guard inserts - deletes >= minSize else { return false }
+            return Double(inserts) * ratio - Double(samples) - Double(n) >= ratio * Double(minSize) - buffer
+        }
+    }
+
+    func testDecisionsMatchNaiveModel() throws {
+        var rng = RandomSource(seed: 11)
+        for (ratio, minSize, buffer) in [(1.0, 5, 2.0), (4.0, 10, 8.0), (0.25, 3, 1.5), (2.5, 1, 3.0)] {
+            var limiter = try RateLimiter(.init(samplesPerInsert: ratio, minSize: minSize, errorBuffer: buffer))
+            var naive = NaiveLimiter(ratio: ratio, minSize: minSize, buffer: buffer)
+            var blockedInserts = 0, blockedSamples = 0
+            for _ in 0..<5000 {
+                let n = 1 + rng.nextInt(below: 4)
+                XCTAssertEqual(limiter.canInsert(n), naive.canInsert(n))
+                XCTAssertEqual(limiter.canSample(n), naive.canSample(n))
+                switch rng.nextInt(below: 3) {
+                case 0:
+                    if limiter.canInsert(n) { limiter.recordInserts(n); naive.inserts += n } else { blockedInserts += 1 }
+                case 1:
+                    if limiter.canSample(n) { limiter.recordSamples(n); naive.samples += n } else { blockedSamples += 1 }
+                default:
+                    if limiter.size > minSize && rng.nextInt(below: 4) == 0 { limiter.recordDeletes(1); naive.deletes += 1 }
+                }
+            }
+            XCTAssertGreaterThan(blockedInserts, 0, "ratio \(ratio): inserts were never limited")
+            XCTAssertGreaterThan(blockedSamples, 0, "ratio \(ratio): samples were never limited")
+        }
+    }
+
+    func testNarrowErrorBufferIsRejected() {
+        XCTAssertThrowsError(try RateLimiter(.init(samplesPerInsert: 2, minSize: 10, errorBuffer: 1.5))) { error in
+            XCTAssertEqual(error as? RateLimiter.ConfigurationError, .narrowErrorBuffer(errorBuffer: 1.5, samplesPerInsert: 2))
+            XCTAssertTrue("\(error)".contains("deadlock"))
+        }
+        XCTAssertThrowsError(try RateLimiter(.init(samplesPerInsert: 0.5, minSize: 10, errorBuffer: 0.9)))
+        XCTAssertNoThrow(try RateLimiter(.init(samplesPerInsert: 0.5, minSize: 10, errorBuffer: 1)))
+        XCTAssertNoThrow(try RateLimiter(.init(samplesPerInsert: 2, minSize: 10, errorBuffer: 2)))
+        XCTAssertThrowsError(try RateLimiter(.init(samplesPerInsert: 1, minSize: 0, errorBuffer: 2)))
+        XCTAssertThrowsError(try ReplayTable(.init(capacity: 8, itemSize: 1, rateLimiter: .init(samplesPerInsert: 4, minSize: 2, errorBuffer: 3))))
+    }
+
+    func testTableEnforcesTheLimiter() throws {
+        let table = try ReplayTable(.init(capacity: 100, itemSize: 1, selector: .uniform,
+                                          rateLimiter: .init(samplesPerInsert: 1, minSize: 3, errorBuffer: 2)))
+        var rng = RandomSource(seed: 2)
+        XCTAssertFalse(table.canSample(1))
+        XCTAssertThrowsError(try table.sample(1, beta: 1, rng: &rng))
+        try table.insert(payloads: [0, 1, 2], priorities: [1, 1, 1])  // free until min_size
+        XCTAssertTrue(table.canSample(1))
+        // inserts·r − samples ≤ 3 + 2: two more inserts allowed, a third blocked.
+        try table.insert(payloads: [3, 4], priorities: [1, 1])
+        XCTAssertFalse(table.canInsert(1))
+        XCTAssertThrowsError(try table.insert(payloads: [5], priorities: [1]))
+        _ = try table.sample(1, beta: 1, rng: &rng)
+        XCTAssertTrue(table.canInsert(1))
+        // Sampling stops at inserts·r − samples − n ≥ 3 − 2 = 1.
+        XCTAssertTrue(table.canSample(3))
+        XCTAssertFalse(table.canSample(4))
+    }
+}
+
+final class ReplayCheckpointTests: XCTestCase {
+    private func temporaryPath() -> String {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("replay-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: directory) }
+        return directory.appendingPathComponent("replay.h5").path
+    }
+
+    private let configuration = ReplayTableConfiguration(
+        capacity: 8, itemSize: 3, selector: .prioritized(alpha: 0.7),
+        rateLimiter: .init(samplesPerInsert: 2, minSize: 2, errorBuffer: 100), maxTimesSampled: 5)
+
+    func testRoundTripKeepsItemsPrioritiesAndCounters() throws {
+        let table = try ReplayTable(configuration)
+        try table.insert(payloads: (0..<15).map(Float.init), priorities: (0..<5).map { Float($0) + 0.5 })
+        try table.insert(payloads: (15..<30).map(Float.init), priorities: (5..<10).map { Float($0) + 0.5 })
+        var rng = RandomSource(seed: 5)
+        _ = try table.sample(4, beta: 0.5, rng: &rng)
+        table.updatePriorities(keys: [1, 5, 9], priorities: [9, 0.25, 3])
+        let path = temporaryPath()
+        try table.checkpoint(to: path)
+
+        let restored = try ReplayTable(configuration)
+        try restored.restore(from: path)
+        XCTAssertEqual(restored.snapshot(), table.snapshot())
+        XCTAssertEqual(restored.keysInInsertionOrder, table.keysInInsertionOrder)
+        XCTAssertEqual(restored.priority(of: 5), 0.25)
+        XCTAssertEqual(restored.priority(of: 9), 3)
+        XCTAssertEqual(restored.statistics, table.statistics)
+        XCTAssertEqual(restored.rateLimiter, table.rateLimiter)
+        // Same state: the same draws, and new keys continue.
+        var a = RandomSource(seed: 9), b = RandomSource(seed: 9)
+        let x = try table.sample(6, beta: 0.5, rng: &a), y = try restored.sample(6, beta: 0.5, rng: &b)
+        XCTAssertEqual(x.count, 6)
+        XCTAssertEqual(y.count, 6)
+        XCTAssertEqual(try restored.insert(payloads: [1, 2, 3], priorities: [1]), [11])
+
+        // An empty table round-trips too.
+        let empty = try ReplayTable(configuration)
+        let emptyPath = temporaryPath()
+        try empty.checkpoint(to: emptyPath)
+        let emptyRestored = try ReplayTable(configuration)
+        try emptyRestored.restore(from: emptyPath)
+        XCTAssertEqual(emptyRestored.size, 0)
+    }
+
+    func testConfigurationMismatchThrowsNamingTheField() throws {
+        let table = try ReplayTable(configuration)
+        try table.insert(payloads: [1, 2, 3], priorities: [1])
+        let path = temporaryPath()
+        try table.checkpoint(to: path)
+        var other = configuration
+        other.selector = .prioritized(alpha: 0.6)
+        XCTAssertThrowsError(try ReplayTable(other).restore(from: path)) { error in
+            XCTAssertEqual(error as? ReplayTableError, .configurationMismatch(field: "alpha", file: "0.7", table: "0.6"))
+        }
+        var capacity = configuration
+        capacity.capacity = 16
+        XCTAssertThrowsError(try ReplayTable(capacity).restore(from: path)) { error in
+            XCTAssertTrue("\(error)".contains("capacity is 8 in the file but 16"), "\(error)")
+        }
+        var limiter = configuration
+        limiter.rateLimiter.errorBuffer = 50
+        XCTAssertThrowsError(try ReplayTable(limiter).restore(from: path)) { error in
+            XCTAssertTrue("\(error)".contains("error_buffer"), "\(error)")
+        }
+    }
+
+    func testSnapshotIsWrittenOffThreadWhileTheTableMoves() throws {
+        let table = try ReplayTable(.init(capacity: 50_000, itemSize: 10, selector: .prioritized(alpha: 0.6)))
+        try table.insert(payloads: [Float](repeating: 1, count: 400_000), priorities: [Float](repeating: 1, count: 40_000))
+        let snapshot = table.snapshot()
+        let path = temporaryPath()
+        let done = DispatchSemaphore(value: 0)
+        let failure = LockedError()
+        Thread.detachNewThread {
+            do { try snapshot.write(to: path) } catch { failure.set(error) }
+            done.signal()
+        }
+        // The owner keeps inserting while the file is written.
+        for _ in 0..<100 { try table.insert(payloads: [Float](repeating: 2, count: 100), priorities: [Float](repeating: 2, count: 10)) }
+        done.wait()
+        XCTAssertNil(failure.get())
+        XCTAssertEqual(table.size, 41_000)
+        let read = try ReplayTableSnapshot.read(from: path)
+        XCTAssertEqual(read, snapshot)
+    }
+}
+
+private final class LockedError: @unchecked Sendable {
+    private let lock = NSLock()
+    private var error: Error?
+    func set(_ value: Error) { lock.withLock { error = value } }
+    func get() -> Error? { lock.withLock { error } }
+}
