@@ -66,3 +66,16 @@ final class TensorBoardWriterTests: XCTestCase {
         XCTAssertEqual(try python.run(script, arguments: [directory]).trimmingCharacters(in: .whitespacesAndNewlines).components(separatedBy: "\n").last, "ok")
     }
 }
+
+final class TensorBoardWriterMemoryTests: XCTestCase {
+    /// Events are handed to the file as they accumulate: a long run without explicit flushes must not
+    /// hold its whole history in memory.
+    func testEventsReachTheFileWithoutAnExplicitFlush() throws {
+        let directory = NSTemporaryDirectory() + "colony-tb-mem-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let writer = try TensorBoardWriter(directory: directory)
+        for step in 0..<20_000 { writer.scalar("charts/episodic_return", Double(step), step: step) }
+        let size = (try FileManager.default.attributesOfItem(atPath: writer.path)[.size] as? NSNumber)?.intValue ?? 0
+        XCTAssertGreaterThan(size, 20_000 * 30 - TensorBoardWriter.writeThreshold, "events stayed in memory")
+    }
+}

@@ -82,7 +82,13 @@ public final class TensorBoardWriter {
         pending += littleEndianBytes(CRC32C.masked(lengthBytes))
         pending += data
         pending += littleEndianBytes(CRC32C.masked(data))
+        // Long runs log millions of events: hand them to the file as they accumulate rather than
+        // holding them until the next explicit flush (a learner that never checkpointed grew without bound).
+        if pending.count >= Self.writeThreshold { try? write(sync: false) }
     }
+
+    /// Buffered bytes that trigger a write (without fsync) to the file.
+    static let writeThreshold = 256 << 10
 
     private func littleEndianBytes(_ value: UInt32) -> [UInt8] {
         withUnsafeBytes(of: value.littleEndian) { Array($0) }
@@ -90,6 +96,10 @@ public final class TensorBoardWriter {
 
     /// Writes buffered events and fsyncs the file.
     public func flush() throws {
+        try write(sync: true)
+    }
+
+    private func write(sync: Bool) throws {
         var offset = 0
         while offset < pending.count {
             let written = pending.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + offset, pending.count - offset) }
@@ -100,6 +110,6 @@ public final class TensorBoardWriter {
             offset += written
         }
         pending.removeAll(keepingCapacity: true)
-        fsync(descriptor)
+        if sync { fsync(descriptor) }
     }
 }
