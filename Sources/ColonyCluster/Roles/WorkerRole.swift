@@ -113,12 +113,18 @@ public final class WorkerRole: Sendable {
                 }
                 do {
                     waited = Date().timeIntervalSince1970
+                    var lastRequest = waited
                     while link.credits == 0 {
                         setWaiting(.backpressure)
                         if stopping() { return info }
                         try link.poll(timeout: 50)
-                        if Date().timeIntervalSince1970 - waited > self.learnerTimeout { lost = true; return info }
-                        if link.credits == 0 && Int(Date().timeIntervalSince1970 - waited) % 2 == 1 { try link.requestCredits(&sender) }
+                        let now = Date().timeIntervalSince1970
+                        if now - waited > self.learnerTimeout { lost = true; return info }
+                        // A learner that restarted knows nothing of our credits: ask again once a second.
+                        if link.credits == 0 && now - lastRequest >= 1 {
+                            try link.requestCredits(&sender)
+                            lastRequest = now
+                        }
                     }
                     setWaiting(nil)
                     try link.send(sender.message(type, parameterVersion: UInt64(actingVersion), tensors: tensors))
