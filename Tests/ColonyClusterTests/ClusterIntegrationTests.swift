@@ -85,8 +85,17 @@ final class ClusterIntegrationTests: XCTestCase {
         (try? ReturnsCSV.read("\(directory!)/runs/\(algorithm)/CartPole-v1/seed-3/returns100.csv")) ?? []
     }
 
+    /// The coordinator's status; a loaded 2-core machine may miss one reply, so it asks up to 3 times.
     private func status(_ coordinator: String) -> ClusterStatus? {
-        try? CoordinatorRequest.status(coordinator: coordinator, timeout: .seconds(1))
+        for _ in 0..<3 {
+            if let status = try? CoordinatorRequest.status(coordinator: coordinator, timeout: .seconds(2)) { return status }
+        }
+        return nil
+    }
+
+    private func logTail(_ name: String) -> String {
+        let text = (try? String(contentsOfFile: directory + "/" + name, encoding: .utf8)) ?? "(no \(name))"
+        return "\n--- \(name):\n" + text.suffix(1500)
     }
 
     private func learnerFrames(_ coordinator: String) -> Double? {
@@ -152,7 +161,11 @@ final class ClusterIntegrationTests: XCTestCase {
         kill(first.processIdentifier, SIGKILL)
         XCTAssertTrue(eventually(timeout: 15) { status(coordinator)?.members.filter { $0.role == .worker }.count == 1 }, "killed worker not dropped")
         XCTAssertTrue(status(coordinator)?.droppedMembers.contains { $0.pid == Int(first.processIdentifier) } ?? false)
-        XCTAssertGreaterThan(rate(over: 2), 0, "the run stopped with one worker killed")
+        // The run goes on: the learner's frame count keeps rising (heartbeat stats arrive once a second).
+        let framesAfterKill = learnerFrames(coordinator)
+        XCTAssertNotNil(framesAfterKill, "no status from the coordinator")
+        XCTAssertTrue(eventually(timeout: 20) { (learnerFrames(coordinator) ?? 0) > (framesAfterKill ?? 0) + 1_000 },
+                      "the run stopped with one worker killed" + logTail("learner.log") + logTail("worker-1.log"))
 
         // SIGKILL the learner, start it again: it resumes from its checkpoint and the worker reconnects.
         XCTAssertTrue(eventually(timeout: 60) {
