@@ -8,12 +8,14 @@ import Foundation
 struct ColonyLearner: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "colony-learner",
-        abstract: "The learner of a Colony cluster: IMPALA (V-trace on batches of unrolls) or A3C (gradients applied as they arrive).",
+        abstract: "The learner of a Colony cluster: IMPALA (V-trace on batches of unrolls), A3C (gradients applied as they arrive), or Ape-X DQN / distributed SAC (prioritized batches from colony-replay).",
         discussion: """
         Registers with the coordinator, takes data from any number of colony-worker processes, publishes
         version-stamped parameters, and writes the run directory as `colony train` does (returns100.csv,
         TensorBoard, checkpoints). At the frame budget it checkpoints and tells every member to exit.
-        Started again with the same run directory it resumes from checkpoints/latest.h5.
+        Started again with the same run directory it resumes from checkpoints/latest.h5. With apex_dqn or
+        apex_sac it samples batches from the colony-replay server the coordinator names, sends new
+        priorities back, and writes returns-eval.csv: its greedy policy's mean return every eval_every frames.
 
         Example:
           colony-learner --coordinator tcp://127.0.0.1:5555 --config cluster/impala-cartpole.toml
@@ -38,8 +40,10 @@ struct ColonyLearner: ParsableCommand {
             var settings = try ClusterSettings(path: config)
             if let coordinator { settings.coordinator = coordinator }
             if let host { settings.host = host }
-            let learner = LearnerRole(settings: settings, logger: ClusterLogger(label: "learner", level: logLevel))
-            let result = try learner.run()
+            let logger = ClusterLogger(label: "learner", level: logLevel)
+            let result = settings.usesReplay
+                ? try ReplayLearnerRole(settings: settings, logger: logger).run()
+                : try LearnerRole(settings: settings, logger: logger).run()
             print("learner: \(result.stopReason); \(result.frames) frames, \(result.updates) updates, \(result.episodes) episodes")
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))

@@ -26,6 +26,11 @@ struct ColonyReplay: ParsableCommand {
           checkpoint_every_seconds = 600
           checkpoint_path = "replay.h5"  # restored on start when present
 
+        A cluster file of apex_dqn or apex_sac (cluster/apex-dqn-cartpole.toml) works as --config too: the
+        table's item size, capacity, min_size, samples_per_insert and selector then follow from its agent
+        and environment (see ReplayClusterSettings), its [replay] table overrides them, and the checkpoint
+        goes to the run directory's replay.h5 every 60 s unless set otherwise.
+
         Example:
           colony-replay --coordinator tcp://HOST:5555 --config replay.toml
         """
@@ -52,7 +57,16 @@ struct ColonyReplay: ParsableCommand {
         var document = TOMLDocument()
         do {
             if let config { document = try TOMLDocument(contentsOfFile: config) }
-            let (table, every, path) = try ReplayServerSettings.table(fromTOML: document, source: config ?? "<arguments>", defaultItemSize: itemSize)
+            let (table, every, path): (ReplayTableConfiguration, Double?, String?)
+            if let config, document["algorithm"] != nil {
+                // A cluster file (cluster/apex-dqn-cartpole.toml): the table its algorithm, agent and environment imply.
+                guard let replay = try ClusterSettings(path: config).replay else {
+                    throw ValidationError("\(config) is a cluster file of an algorithm without a replay server (apex_dqn and apex_sac have one)")
+                }
+                (table, every, path) = (replay.table, replay.checkpointEverySeconds, replay.checkpointPath)
+            } else {
+                (table, every, path) = try ReplayServerSettings.table(fromTOML: document, source: config ?? "<arguments>", defaultItemSize: itemSize)
+            }
             let role = ReplayServerRole(settings: .init(table: table, coordinator: coordinator, bind: "tcp://\(host):*",
                                                         checkpointEverySeconds: every, checkpointPath: path), logger: logger)
             let stopper = Thread {

@@ -8,7 +8,7 @@ import Foundation
 struct ColonyWorker: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "colony-worker",
-        abstract: "A rollout worker: steps environments with the newest parameters and sends unrolls (IMPALA) or gradients (A3C).",
+        abstract: "A rollout worker: steps environments with the newest parameters and sends unrolls (IMPALA), gradients (A3C) or prioritized n-step transitions to colony-replay (Ape-X DQN, distributed SAC).",
         discussion: """
         Asks the coordinator where the learner is, so it can be started at any moment and attaches to the
         running learner; killing it never stops the run. It keeps working through a learner restart by
@@ -28,7 +28,7 @@ struct ColonyWorker: ParsableCommand {
     @Option(help: "Environments stepped together with batched inference (default: the file's cluster.envs_per_worker).")
     var envs: Int?
 
-    @Option(help: "This worker's index (seeds its environments differently from the others').")
+    @Option(help: "This worker's index (seeds its environments differently from the others'; Ape-X: worker i of N explores with ε^(1 + α·i/(N−1))).")
     var index: Int = 0
 
     @Option(help: "How much to log: error, warning, info or debug.")
@@ -44,8 +44,12 @@ struct ColonyWorker: ParsableCommand {
             var settings = try ClusterSettings(path: config)
             if let coordinator { settings.coordinator = coordinator }
             if let envs { settings.environmentsPerWorker = envs }
-            let worker = WorkerRole(settings: settings, index: index, logger: ClusterLogger(label: "worker-\(index)", level: logLevel))
-            try worker.run()
+            let logger = ClusterLogger(label: "worker-\(index)", level: logLevel)
+            if settings.usesReplay {
+                try ReplayWorkerRole(settings: settings, index: index, logger: logger).run()
+            } else {
+                try WorkerRole(settings: settings, index: index, logger: logger).run()
+            }
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode.failure

@@ -2,9 +2,10 @@ import ColonyExperiments
 import Foundation
 import Synchronization
 
-/// `colony cluster up FILE`: a coordinator, a learner and N workers as separate processes on this
-/// machine. Their output is forwarded line by line with a prefix (`[learner] ...`). Nothing is
-/// restarted silently: a worker that dies is reported and the run goes on; a learner that fails
+/// `colony cluster up FILE`: a coordinator, a learner, N workers and, for replay-based algorithms,
+/// a `colony-replay` server as separate processes on this machine. Their output is forwarded line by
+/// line with a prefix (`[learner] ...`). Nothing is
+/// restarted silently: a worker that dies is reported and the run goes on; a learner or replay server that fails
 /// stops everything. At the end (the learner's frame budget) or on Ctrl-C/SIGTERM every process is
 /// stopped with SIGTERM (the learner checkpoints), then SIGKILL after a grace period.
 public final class LocalClusterLauncher {
@@ -64,8 +65,11 @@ public final class LocalClusterLauncher {
     public func run() throws -> Int32 {
         let coordinator = settings.coordinator
         let bind = coordinator.replacingOccurrences(of: "tcp://127.0.0.1:", with: "tcp://127.0.0.1:")
-        output("starting \(settings.algorithm) on \(settings.environment): coordinator \(coordinator), learner, \(settings.workers) workers × \(settings.environmentsPerWorker) environments")
+        output("starting \(settings.algorithm) on \(settings.environment): coordinator \(coordinator), learner, \(settings.usesReplay ? "replay server, " : "")\(settings.workers) workers × \(settings.environmentsPerWorker) environments")
         try launch("coordinator", executable: "colony-coordinator", arguments: ["--bind", bind])
+        if settings.usesReplay {
+            try launch("replay", executable: "colony-replay", arguments: ["--coordinator", coordinator, "--config", settingsPath, "--host", settings.host])
+        }
         let learner = try launch("learner", executable: "colony-learner", arguments: ["--coordinator", coordinator, "--config", settingsPath])
         for index in 0..<settings.workers {
             try launch("worker-\(index)", executable: "colony-worker", arguments: ["--coordinator", coordinator, "--config", settingsPath, "--index", String(index)])
@@ -82,18 +86,22 @@ public final class LocalClusterLauncher {
                 reported.insert(name)
                 if name == "learner" {
                     learnerStatus = process.terminationStatus
+                } else if name == "replay" && process.terminationStatus != 0 {
+                    // Without its replay server an Ape-X run cannot go on: stop rather than wait forever.
+                    output("the replay server exited with status \(process.terminationStatus); stopping every process")
+                    learnerStatus = process.terminationStatus
                 } else if process.terminationStatus != 0 {
                     output("\(name) exited with status \(process.terminationStatus) (not restarted)")
                 }
             }
         }
-        if learnerStatus == nil { terminate(learner) }
+        if learner.isRunning { terminate(learner) }
         // Workers and the coordinator leave on the shutdown order; give them a moment, then insist.
         let deadline = Date().addingTimeInterval(5)
         while processes.contains(where: { $0.process.isRunning }) && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
         for (_, process) in processes where process.isRunning { terminate(process) }
         for (_, process) in processes { process.waitUntilExit() }
-        let status = learner.terminationStatus
+        let status = learnerStatus ?? learner.terminationStatus
         output(status == 0 ? "cluster finished" : "the learner exited with status \(status)")
         return status
     }

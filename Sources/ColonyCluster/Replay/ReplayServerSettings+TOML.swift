@@ -10,7 +10,9 @@ extension ReplayServerSettings {
 
     /// Reads the `[replay]` table (see `tomlKeys`; `defaultItemSize` stands in for a missing item_size); an unknown key, a wrong type or an invalid value
     /// throws, naming the key.
-    public static func table(fromTOML document: TOMLDocument, source: String = "<toml>", defaultItemSize: Int? = nil) throws -> (ReplayTableConfiguration, checkpointEverySeconds: Double?, checkpointPath: String?) {
+    /// `defaults` stands in for the keys the table leaves out (a cluster file derives them from its agent).
+    public static func table(fromTOML document: TOMLDocument, source: String = "<toml>", defaultItemSize: Int? = nil,
+                             defaults: ReplayTableConfiguration? = nil) throws -> (ReplayTableConfiguration, checkpointEverySeconds: Double?, checkpointPath: String?) {
         let entries = document.table("replay")
         func fail(_ message: String) -> FileFormatError { FileFormatError(source: source, line: 0, message: "[replay] \(message)") }
         for (key, _) in entries where tomlKeys[key] == nil {
@@ -40,16 +42,18 @@ extension ReplayServerSettings {
             }
         }
         let selector: ReplaySelector
-        switch try string("selector", "prioritized") {
-        case "prioritized": selector = .prioritized(alpha: try double("alpha", 0.6))
+        switch try string("selector", defaults?.selector.name ?? "prioritized") {
+        case "prioritized": selector = .prioritized(alpha: try double("alpha", defaults.map { $0.selector == .uniform ? 0.6 : $0.selector.alpha } ?? 0.6))
         case "uniform": selector = .uniform
         case let other: throw fail("selector must be \"prioritized\" or \"uniform\", got \"\(other)\"")
         }
-        let maxTimes = try int("max_times_sampled", 0)
+        let maxTimes = try int("max_times_sampled", defaults?.maxTimesSampled ?? 0)
+        let limiter = defaults?.rateLimiter ?? RateLimiter.Configuration(samplesPerInsert: 1, minSize: 1, errorBuffer: 1e300)
         let configuration = ReplayTableConfiguration(
-            capacity: try int("capacity", 1_000_000), itemSize: try int("item_size", defaultItemSize), selector: selector,
-            rateLimiter: .init(samplesPerInsert: try double("samples_per_insert", 1), minSize: try int("min_size", 1),
-                               errorBuffer: try double("error_buffer", 1e300)),
+            capacity: try int("capacity", defaults?.capacity ?? 1_000_000), itemSize: try int("item_size", defaultItemSize ?? defaults?.itemSize),
+            selector: selector,
+            rateLimiter: .init(samplesPerInsert: try double("samples_per_insert", limiter.samplesPerInsert), minSize: try int("min_size", limiter.minSize),
+                               errorBuffer: try double("error_buffer", limiter.errorBuffer)),
             maxTimesSampled: maxTimes > 0 ? maxTimes : nil)
         let every = try double("checkpoint_every_seconds", 0)
         let path = try string("checkpoint_path", "")

@@ -7,7 +7,7 @@ import Foundation
 /// cluster, and the algorithm's overrides.
 ///
 /// ```toml
-/// algorithm = "impala"        # or "a3c"
+/// algorithm = "impala"        # or "a3c"; "apex_dqn" and "apex_sac" add colony-replay (ReplayClusterSettings)
 /// env = "CartPole-v1"
 /// frames = 1_000_000
 /// seed = 1
@@ -23,8 +23,10 @@ import Foundation
 /// max_policy_lag = 50         # older trajectories or gradients are dropped (counted)
 /// checkpoint_every = 100_000
 ///
-/// [agent]                     # keys of `colony config impala` (a3c: of a2c)
+/// [agent]                     # keys of `colony config impala` (a3c: of a2c; apex_dqn: dqn; apex_sac: sac)
 /// learning_rate = 1e-3
+///
+/// [replay]                    # apex_dqn and apex_sac only: the replay table (colony-replay --help)
 /// ```
 public struct ClusterSettings: Sendable {
     public var algorithm: String
@@ -41,14 +43,28 @@ public struct ClusterSettings: Sendable {
     public var maxPolicyLag: Int
     public var checkpointInterval: Int
     public var configuration: Configuration
+    /// The replay table and off-policy settings of `apex_dqn` and `apex_sac`; nil for IMPALA and A3C.
+    public var replay: ReplayClusterSettings?
 
-    public static let algorithms = ["impala", "a3c"]
+    public static let algorithms = ["impala", "a3c", "apex_dqn", "apex_sac"]
+    /// Algorithms whose workers insert transitions into `colony-replay` and whose learner samples them.
+    public static let replayAlgorithms: Set<String> = ["apex_dqn", "apex_sac"]
     static let clusterKeys: Set<String> = [
         "coordinator", "host", "workers", "envs_per_worker", "credits", "batch_unrolls", "max_policy_lag", "checkpoint_every",
     ]
 
     /// The registry id whose configuration the algorithm uses (A3C's loss is A2C's).
-    public static func agentID(for algorithm: String) -> String { algorithm == "a3c" ? "a2c" : algorithm }
+    public static func agentID(for algorithm: String) -> String {
+        switch algorithm {
+        case "a3c": "a2c"
+        case "apex_dqn": "dqn"
+        case "apex_sac": "sac"
+        default: algorithm
+        }
+    }
+
+    /// Whether this run trains from a replay server (Ape-X style) rather than from trajectories or gradients.
+    public var usesReplay: Bool { replay != nil }
 
     public init(path: String) throws {
         try self.init(document: try TOMLDocument(contentsOfFile: path), source: path)
@@ -73,16 +89,24 @@ public struct ClusterSettings: Sendable {
         for (key, _) in document.table("") where !["algorithm", "env", "frames", "seed", "runs_dir"].contains(key) {
             throw fail("unknown key '\(key)' (top-level keys: algorithm, env, frames, seed, runs_dir; tables: [cluster], [agent])")
         }
-        for table in document.tableNames where table != "cluster" && table != "agent" {
-            throw fail("unknown table [\(table)]; a cluster file has [cluster] and [agent]")
-        }
-        for (key, _) in document.table("cluster") where !Self.clusterKeys.contains(key) {
-            let hint = closestMatch(to: key, in: Array(Self.clusterKeys)).map { "; did you mean '\($0)'?" } ?? ""
-            throw fail("unknown key '\(key)' in [cluster]\(hint)")
-        }
         algorithm = try string("algorithm")
         guard Self.algorithms.contains(algorithm) else {
             throw fail("algorithm '\(algorithm)' does not run as a cluster; use one of \(Self.algorithms.joined(separator: ", "))")
+        }
+        let replayBased = Self.replayAlgorithms.contains(algorithm)
+        for table in document.tableNames where !["cluster", "agent", "replay"].contains(table) {
+            throw fail("unknown table [\(table)]; a cluster file has [cluster], [agent] and, for \(Self.replayAlgorithms.sorted().joined(separator: " and ")), [replay]")
+        }
+        if !replayBased && document.tableNames.contains("replay") {
+            throw fail("[replay] is for \(Self.replayAlgorithms.sorted().joined(separator: " and ")); \(algorithm) has no replay server")
+        }
+        let knownClusterKeys = replayBased ? Self.clusterKeys.union(ReplayClusterSettings.clusterKeys) : Self.clusterKeys
+        for (key, _) in document.table("cluster") where !knownClusterKeys.contains(key) {
+            if ReplayClusterSettings.clusterKeys.contains(key) {
+                throw fail("[cluster] '\(key)' is for \(Self.replayAlgorithms.sorted().joined(separator: " and ")), not \(algorithm)")
+            }
+            let hint = closestMatch(to: key, in: Array(knownClusterKeys)).map { "; did you mean '\($0)'?" } ?? ""
+            throw fail("unknown key '\(key)' in [cluster]\(hint)")
         }
         environment = try string("env")
         frames = try int("frames", 1_000_000, range: 1...Int.max)
@@ -113,6 +137,11 @@ public struct ClusterSettings: Sendable {
         if schema.key("num_envs") != nil { overrides["num_envs"] = .int(environmentsPerWorker) }
         if schema.key("total_frames") != nil && overrides["total_frames"] == nil { overrides["total_frames"] = .int(frames) }
         configuration = try schema.resolve(overrides)
+        if replayBased {
+            replay = try ReplayClusterSettings(
+                document: document, source: source, algorithm: algorithm, environment: environment, configuration: configuration,
+                runDirectory: RunDirectory(runsDirectory: runsDirectory, agent: algorithm, environment: environment, seed: seed), fail: fail)
+        }
     }
 
     /// The learner's run directory: `runs_dir/<algorithm>/<env>/seed-<s>`.

@@ -8,7 +8,7 @@ import ColonyTransport
 ///   truncated u8 [T·N], behaviour_log_probs f32 [T·N], truncation_indices i32 [K],
 ///   truncation_observations f32 [K, obs], steps i32 [2] = (T, N)
 /// - `gradient` (A3C worker → learner): gradients f32 [P], frames i32 [1]
-/// - `episodes` (worker → learner): returns f64 [E], lengths i32 [E]
+/// - `episodes` (worker → learner): returns f64 [E], lengths i32 [E], optionally frames i32 [1]
 /// - `parameters` (learner → workers, PUB): parameters f32 [P], header version = the parameter version
 /// - `credit` (both ways): i32 [1]; from a worker a request to be topped up, from the learner a grant
 enum LearnerMessages {
@@ -40,9 +40,22 @@ enum LearnerMessages {
         .init("gradients", .f32, ["P"]), .init("frames", .i32, [1]),
     ], bounds: ["P": 1...100_000_000])
 
+    /// An optional third tensor, frames i32 [1], is the frames the worker stepped since its last report
+    /// (replay-based runs, where the learner sees no trajectories to count).
     static let episodesSchema = MessageSchema(tensors: [
         .init("returns", .f64, ["E"]), .init("lengths", .i32, ["E"]),
-    ], bounds: ["E": 0...100_000])
+    ], extraTensorsAllowed: 1, bounds: ["E": 0...100_000]) { message, _ in
+        guard message.tensors.count == 3 else { return nil }
+        guard message.tensors[2].dtype == .i32, let frames = try? message.tensors[2].int32s(), frames.count == 1, (0...10_000_000).contains(frames[0]) else {
+            return "frames must be one i32 in 0...10000000"
+        }
+        return nil
+    }
+
+    /// The frames an `episodes` message reports (0 without the optional tensor).
+    static func reportedFrames(_ message: WireMessage) -> Int {
+        message.tensors.count == 3 ? Int((try? message.tensors[2].int32s().first) ?? 0) : 0
+    }
 
     /// An optional second tensor, published_at f64 [1] (seconds since 1970), lets workers measure
     /// how long parameters take to reach acting.

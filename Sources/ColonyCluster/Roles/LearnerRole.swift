@@ -58,70 +58,39 @@ public final class LearnerRole: Sendable {
         var counters = LearnerCounters()
         var resumedFrom: Int?
         if FileManager.default.fileExists(atPath: directory.latestCheckpoint) {
-            try LearnerCheckpoint.load(core: core, counters: &counters, returns100: returns100, settings: settings, from: directory.latestCheckpoint)
+            try LearnerCheckpoint.load(core.networks, group: "networks", counters: &counters, returns100: returns100, settings: settings, from: directory.latestCheckpoint)
             resumedFrom = counters.frames
             logger.info("resuming from \(directory.latestCheckpoint) at frame \(counters.frames), parameter version \(counters.version)")
         }
-        try AtomicFile.write(
-            "# effective configuration of the \(settings.algorithm) learner on \(settings.environment), seed \(settings.seed), \(settings.frames) frames\n"
-                + settings.configuration.toml(annotated: true), to: directory.configuration)
-        let board = try TensorBoardWriter(directory: directory.path)
-        board.text("config", "```\n" + settings.configuration.toml(annotated: true) + "```", step: counters.frames)
-
-        let zmq = ZMQContext()
-        let data = try ZMQSocket(zmq, .router)
-        try data.setRouterMandatory(false)
-        try data.setHighWaterMarks(send: 1000, receive: 1000)
-        try data.setMaximumMessageSize(bytes: Int64(LearnerMessages.learnerLimits.maximumMessageBytes))
-        try data.bind("tcp://\(settings.host):*")
-        let parameters = try ZMQSocket(zmq, .pub)
-        try parameters.setHighWaterMarks(send: 4, receive: 4)
-        try parameters.bind("tcp://\(settings.host):*")
-        let endpoints = ["data": try data.lastEndpoint, "parameters": try parameters.lastEndpoint]
+        let host = try LearnerHost(settings: settings, returns100: returns100, frame: counters.frames,
+                                   stats: { [self] in self.stats.withLock { $0 } }, logger: logger)
+        defer { host.client.stop() }
+        let endpoints = host.endpoints, data = host.data, board = host.board
         boundEndpoints.withLock { $0 = endpoints }
-
-        let shutdownOrdered = Atomic<Bool>(false)
-        let client = CoordinatorClient(configuration: .init(
-            coordinator: settings.coordinator,
-            member: .thisProcess(role: .learner, name: "learner-\(settings.algorithm)", endpoints: endpoints),
-            stats: { [self] in self.stats.withLock { $0 } },
-            onShutdown: { _ in shutdownOrdered.store(true, ordering: .relaxed) },
-            logger: ClusterLogger(label: "learner", level: logger.level, sink: logger.sink)), context: zmq)
-        client.start()
-        defer { client.stop() }
         logger.info("\(settings.algorithm) learner on \(settings.environment): data \(endpoints["data"]!), parameters \(endpoints["parameters"]!)")
-
-        var sender = WireSender()
-        func publish() throws {
-            let message = sender.message(
-                .parameters, parameterVersion: UInt64(counters.version),
-                tensors: [WireTensor(core.parameters), WireTensor([Date().timeIntervalSince1970])])
-            try parameters.send(message, dontWait: true)
-        }
+        func publish() throws { try host.publish(core.parameters, version: counters.version) }
         try publish()
 
         let drops = DropCounter()
         let limits = LearnerMessages.learnerLimits
         var outstanding: [[UInt8]: Int] = [:]  // credits granted and not yet used, per worker identity
         var pending: [TrajectoryBatch] = []
-        var recentReturns: [Double] = []
         var lags: [Double] = []
         var metrics = MetricAccumulator()
-        var window = (frames: counters.frames, updates: counters.updates, time: Date().timeIntervalSince1970)
-        var lastPublish = Date().timeIntervalSince1970
+        var window = ThroughputWindow(counters)
         var nextCheckpoint = (counters.frames / settings.checkpointInterval + 1) * settings.checkpointInterval
         var stopReason = ""
 
         func grant(_ identity: FrameBuffer, _ count: Int) throws {
             guard count > 0 else { return }
             outstanding[identity.bytes, default: 0] += count
-            try data.send(sender.message(.credit, tensors: [WireTensor([Int32(count)])]), routingID: identity, dontWait: true)
+            try host.grantCredits(count, to: identity)
         }
 
         while true {
             if stopRequested.load(ordering: .relaxed) { stopReason = "stopped"; break }
             if let signal = StopSignal.requested { stopReason = "signal \(signal)"; break }
-            if shutdownOrdered.load(ordering: .relaxed) { stopReason = "the coordinator ordered shutdown"; break }
+            if host.shutdownOrdered { stopReason = "the coordinator ordered shutdown"; break }
             if counters.frames >= settings.frames { stopReason = "frame budget of \(settings.frames) reached"; break }
 
             if try data.waitReadable(timeout: 50) {
@@ -140,19 +109,7 @@ public final class LearnerRole: Sendable {
                         // A (re)connecting worker: top it up to the window.
                         try grant(identity, settings.credits - min(settings.credits, outstanding[key] ?? 0))
                     case .episodes:
-                        let returns = try message.tensors[0].doubles(), lengths = try message.tensors[1].int32s()
-                        for (episodeReturn, length) in zip(returns, lengths) {
-                            counters.episodes += 1
-                            board.scalar("charts/episodic_return", episodeReturn, step: counters.frames)
-                            board.scalar("charts/episodic_length", Double(length), step: counters.frames)
-                            recentReturns.append(episodeReturn)
-                            if let row = try returns100.record(episodeReturn: episodeReturn, frame: counters.frames) {
-                                for (name, value) in [("mean", row.mean), ("std", row.std), ("max", row.max), ("min", row.min)] {
-                                    board.scalar("summary/returns100/\(name)", value, step: counters.frames)
-                                }
-                            }
-                        }
-                        if recentReturns.count > 100 { recentReturns.removeFirst(recentReturns.count - 100) }
+                        counters.episodes += try host.recordEpisodes(message, frame: counters.frames)
                     case .trajectory, .gradient:
                         outstanding[key] = max(0, (outstanding[key] ?? 1) - 1)
                         try grant(identity, 1)
@@ -181,7 +138,6 @@ public final class LearnerRole: Sendable {
                                     counters.updates += 1
                                 }
                                 try publish()
-                                lastPublish = Date().timeIntervalSince1970
                             }
                         } else {
                             let gradient = try message.tensors[0].floats()
@@ -194,7 +150,6 @@ public final class LearnerRole: Sendable {
                             counters.version += 1
                             counters.updates += 1
                             try publish()
-                            lastPublish = Date().timeIntervalSince1970
                         }
                     default:
                         drops.record(.unexpectedType, sender: message.senderID)
@@ -202,22 +157,13 @@ public final class LearnerRole: Sendable {
                 }
             }
 
-            let now = Date().timeIntervalSince1970
-            if now - lastPublish > 1 {  // late joiners get parameters even while no update happens
-                try publish()
-                lastPublish = now
-            }
-            if now - window.time >= 1 {
-                let seconds = now - window.time
-                let framesPerSecond = Double(counters.frames - window.frames) / seconds
-                let updatesPerSecond = Double(counters.updates - window.updates) / seconds
-                window = (counters.frames, counters.updates, now)
+            try host.publishIfSilent(core.parameters, version: counters.version)
+            if let (framesPerSecond, updatesPerSecond) = window.close(counters) {
                 let lag = lags.isEmpty ? nil : lags.reduce(0, +) / Double(lags.count)
                 lags.removeAll(keepingCapacity: true)
-                let mean = recentReturns.isEmpty ? nil : recentReturns.reduce(0, +) / Double(recentReturns.count)
                 stats.withLock {
                     $0 = MemberStats(
-                        framesPerSecond: framesPerSecond, updatesPerSecond: updatesPerSecond, policyLag: lag, meanReturn: mean,
+                        framesPerSecond: framesPerSecond, updatesPerSecond: updatesPerSecond, policyLag: lag, meanReturn: host.recentMeanReturn,
                         waitingOn: framesPerSecond == 0 ? .nothingToDo : nil,
                         extra: ["frames": Double(counters.frames), "version": Double(counters.version), "dropped": Double(drops.total)])
                 }
@@ -227,24 +173,15 @@ public final class LearnerRole: Sendable {
                 metrics.write(to: board, step: counters.frames)
             }
             if counters.frames >= nextCheckpoint {
-                try LearnerCheckpoint.save(core: core, counters: counters, returns100: returns100, settings: settings, to: directory)
+                try LearnerCheckpoint.save(core.networks, group: "networks", counters: counters, returns100: returns100, settings: settings, to: directory)
                 try board.flush()
                 nextCheckpoint += settings.checkpointInterval
             }
         }
 
-        try LearnerCheckpoint.save(core: core, counters: counters, returns100: returns100, settings: settings, to: directory)
+        try LearnerCheckpoint.save(core.networks, group: "networks", counters: counters, returns100: returns100, settings: settings, to: directory)
         metrics.write(to: board, step: counters.frames)
-        try board.flush()
-        let done = counters.frames >= settings.frames
-        try RunStatus(
-            state: done ? .done : .running, frames: counters.frames, totalFrames: settings.frames, episodes: counters.episodes,
-            lastMeanReturn: returns100.rows.last?.mean, message: stopReason
-        ).write(to: directory.status)
-        if done {
-            client.requestShutdown(reason: stopReason)
-            Thread.sleep(forTimeInterval: 0.5)  // let the request leave before the client closes
-        }
+        try host.finish(counters, settings: settings, reason: stopReason)
         if drops.total > 0 { logger.info("dropped messages: \(drops.snapshot())") }
         logger.info("learner stopped: \(stopReason) at frame \(counters.frames) after \(counters.updates) updates")
         return Result(frames: counters.frames, updates: counters.updates, episodes: counters.episodes, resumedFrom: resumedFrom, stopReason: stopReason)
@@ -291,10 +228,11 @@ final class LearnerCore {
     }
 }
 
-/// The learner's checkpoint: `checkpoints/latest.h5` (+ numbered), the networks with their
-/// optimizer state, the counters and the current 100-episode window.
+/// A learner's checkpoint: `checkpoints/latest.h5` (+ numbered, the last 3 kept), its learning state
+/// under `group` (IMPALA/A3C: the networks with their optimizer state; replay-based: the whole
+/// learner core), the counters and the current 100-episode window.
 enum LearnerCheckpoint {
-    static func save(core: LearnerCore, counters: LearnerCounters, returns100: ReturnsCSV, settings: ClusterSettings, to directory: RunDirectory) throws {
+    static func save(_ state: any Checkpointable, group: String, counters: LearnerCounters, returns100: ReturnsCSV, settings: ClusterSettings, to directory: RunDirectory) throws {
         let numbered = directory.numberedCheckpoint(frame: counters.frames)
         try HDF5File.writeAtomically(numbered) { file in
             try file.setAttribute("format", "colony-learner-checkpoint")
@@ -302,7 +240,7 @@ enum LearnerCheckpoint {
             try file.setAttribute("algorithm", settings.algorithm)
             try file.writeString(settings.configuration.toml(annotated: false), at: "config")
             let writer = CheckpointWriter(file: file)
-            try core.networks.save(to: writer.group("networks"))
+            try state.save(to: writer.group(group))
             try writer.write([counters.frames, counters.updates, counters.episodes, counters.version], "counters")
             try writer.write(returns100.pendingReturns, "returns100_window")
         }
@@ -310,7 +248,7 @@ enum LearnerCheckpoint {
         for old in directory.numberedCheckpoints().dropLast(3) { try? FileManager.default.removeItem(atPath: old) }
     }
 
-    static func load(core: LearnerCore, counters: inout LearnerCounters, returns100: ReturnsCSV, settings: ClusterSettings, from path: String) throws {
+    static func load(_ state: any Checkpointable, group: String, counters: inout LearnerCounters, returns100: ReturnsCSV, settings: ClusterSettings, from path: String) throws {
         let file = try HDF5File.open(path)
         guard (try? file.stringAttribute("format")) == "colony-learner-checkpoint" else {
             throw CheckpointError.notAColonyCheckpoint(path: path)
@@ -320,7 +258,7 @@ enum LearnerCheckpoint {
             throw CheckpointError.wrongAgent(path: path, expected: settings.algorithm, found: algorithm)
         }
         let reader = CheckpointReader(file: file)
-        try core.networks.restore(from: reader.group("networks"))
+        try state.restore(from: reader.group(group))
         let values = try reader.ints("counters")
         guard values.count == 4 else { throw CheckpointError.shapeMismatch(entry: "counters", expected: 4, found: values.count) }
         counters = LearnerCounters(frames: values[0], updates: values[1], episodes: values[2], version: values[3])

@@ -204,6 +204,8 @@ final class LearnerLink {
     private(set) var version: Int?
     private(set) var parameters: [Float]?
     private(set) var newestSeenVersion = 0
+    /// When parameters last arrived (the learner publishes at least once a second).
+    private(set) var lastHeard = Date().timeIntervalSince1970
     /// When the learner published the parameters in `parameters` (when it said).
     private(set) var publishedAt: Double?
     private let limits = LearnerMessages.workerLimits
@@ -245,6 +247,7 @@ final class LearnerLink {
         while let receipt = try subscription.receiveWire(limits: limits, dontWait: true, drops: drops) {
             guard case .message(let message, _) = receipt, message.type == .parameters else { continue }
             let received = Int(message.parameterVersion)
+            lastHeard = Date().timeIntervalSince1970
             newestSeenVersion = max(newestSeenVersion, received)
             if version == nil || received >= version! || message.runID != lastRunID {
                 parameters = try message.tensors[0].floats()

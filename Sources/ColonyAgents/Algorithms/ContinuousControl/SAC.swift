@@ -31,12 +31,24 @@ public final class SAC: OffPolicyContinuousAgent {
         var streams = OffPolicyRandomStreams(seed: context.seed)
         driver = try OffPolicyDriver(configuration: configuration, context: context, algorithm: "sac", streams: streams)
         learner = SACLearner(
-            observationSize: driver.observationSize, actionSize: driver.actionScaling.dimension,
+            configuration: configuration, observationSize: driver.observationSize, actionSize: driver.actionScaling.dimension,
+            initializationRNG: &streams.initialization, learningRNG: streams.learning)
+    }
+}
+
+extension SACLearner {
+    /// The learner a `sac` configuration describes (hidden_sizes, activation, learning_rate, tau,
+    /// autotune, initial_alpha, alpha): what `SAC` trains in one process, and what a distributed SAC
+    /// learner and its workers build from the same configuration.
+    public convenience init(configuration: Configuration, observationSize: Int, actionSize: Int,
+                            initializationRNG: inout RandomSource, learningRNG: RandomSource) {
+        self.init(
+            observationSize: observationSize, actionSize: actionSize,
             hiddenSizes: configuration.intList("hidden_sizes"), activation: OffPolicyConfigurationKeys.activation(configuration),
             learningRate: configuration.float("learning_rate"), tau: configuration.float("tau"),
             temperature: configuration.bool("autotune")
                 ? .automatic(initial: configuration.float("initial_alpha")) : .fixed(configuration.float("alpha")),
-            initializationRNG: &streams.initialization, learningRNG: streams.learning)
+            initializationRNG: &initializationRNG, learningRNG: learningRNG)
     }
 }
 

@@ -113,8 +113,6 @@ public final class DQN: ParallelAgent {
             initial: c.float("exploration_initial_eps"), final: c.float("exploration_final_eps"),
             fraction: c.double("exploration_fraction"), totalFrames: totalFrames)
         priorityBeta = .linearDecay(from: c.float("priority_beta_start"), to: c.float("priority_beta_end"), over: totalFrames)
-        let hiddenSizes = c.intList("hidden_sizes")
-        if c.bool("dueling") && hiddenSizes.isEmpty { throw AgentError("dqn: dueling needs at least one hidden layer (hidden_sizes is empty)") }
 
         var root = RandomSource(seed: context.seed)
         var networkRNG = root.split()
@@ -122,14 +120,7 @@ public final class DQN: ParallelAgent {
         replayRNG = root.split()
 
         let observationSize = context.observationSpace.elementCount
-        let maxGradNorm = c.float("max_grad_norm")
-        learner = DQNLearner(
-            online: QNetwork(
-                observationSize: observationSize, actionCount: actionCount, hiddenSizes: hiddenSizes,
-                dueling: c.bool("dueling"), rng: &networkRNG),
-            optimizer: Adam(epsilon: c.float("adam_epsilon")), learningRate: .constant(c.float("learning_rate")),
-            maxGradientNorm: maxGradNorm > 0 ? maxGradNorm : nil, doubleQ: c.bool("double_q"),
-            loss: DQNLearner.Loss(rawValue: c.string("loss"))!)
+        learner = try DQNLearner(configuration: c, observationSize: observationSize, actionCount: actionCount, rng: &networkRNG)
         replay = ReplayBuffer(
             capacity: c.int("buffer_size"), observationSize: observationSize, actionSize: 1,
             prioritized: c.bool("prioritized_replay")

@@ -46,6 +46,19 @@ public final class DQNLearner {
         self.loss = loss
     }
 
+    /// The learner a `dqn` configuration describes (hidden_sizes, dueling, learning_rate, adam_epsilon,
+    /// max_grad_norm, double_q, loss), its network initialized from `rng`: what `DQN` trains in one
+    /// process, and what an Ape-X learner and its workers build from the same configuration.
+    public convenience init(configuration c: Configuration, observationSize: Int, actionCount: Int, rng: inout RandomSource) throws {
+        let hiddenSizes = c.intList("hidden_sizes")
+        if c.bool("dueling") && hiddenSizes.isEmpty { throw AgentError("dqn: dueling needs at least one hidden layer (hidden_sizes is empty)") }
+        let maxGradNorm = c.float("max_grad_norm")
+        self.init(
+            online: QNetwork(observationSize: observationSize, actionCount: actionCount, hiddenSizes: hiddenSizes, dueling: c.bool("dueling"), rng: &rng),
+            optimizer: Adam(epsilon: c.float("adam_epsilon")), learningRate: .constant(c.float("learning_rate")),
+            maxGradientNorm: maxGradNorm > 0 ? maxGradNorm : nil, doubleQ: c.bool("double_q"), loss: Loss(rawValue: c.string("loss"))!)
+    }
+
     /// TD targets without gradient:
     ///
     ///     y = r + discount · Q_target(s′, a*),   a* = argmax_a Q_online(s′, a)   (double Q)

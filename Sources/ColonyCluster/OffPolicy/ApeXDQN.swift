@@ -1,0 +1,114 @@
+import ColonyAgents
+import ColonyEnvironments
+import ColonyNumerics
+
+/// Ape-X DQN's learner (Horgan et al., 2018): double-Q (as configured) n-step updates on prioritized
+/// batches from the replay server, new priorities |δ| + ε for the sampled keys, and a target network
+/// synced on the same frame clock as single-process DQN.
+///
+/// `target_update_interval` counts frames; at samples_per_insert r and batch B an update consumes
+/// B / r frames' worth of data, so the target syncs every `interval · r / B` updates.
+final class ApeXDQNLearnerCore: ReplayLearnerCore {
+    let learner: DQNLearner
+    let batchSize: Int
+    private let priorityEpsilon: Float
+    private let tau: Float
+    private let updatesPerTargetSync: Int
+    private let beta: Schedule
+    private var updatesSinceTargetSync = 0
+
+    init(settings: ClusterSettings) throws {
+        let c = settings.configuration, replay = settings.replay!
+        let probe = try Environments.make(settings.environment, seed: 0)
+        guard case .discrete(let actionCount) = probe.actionSpace else {
+            throw AgentError("apex_dqn needs a discrete action space; \(settings.environment) has \(probe.actionSpace) (use apex_sac)")
+        }
+        var rng = RandomSource(seed: settings.seed)
+        learner = try DQNLearner(configuration: c, observationSize: replay.layout.observationSize, actionCount: actionCount, rng: &rng)
+        batchSize = c.int("batch_size")
+        priorityEpsilon = c.float("priority_epsilon")
+        tau = c.float("tau")
+        let framesPerUpdate = Double(batchSize) / replay.table.rateLimiter.samplesPerInsert
+        updatesPerTargetSync = max(1, Int((Double(c.int("target_update_interval")) / framesPerUpdate).rounded()))
+        beta = .linearDecay(from: c.float("priority_beta_start"), to: c.float("priority_beta_end"), over: settings.frames)
+    }
+
+    var actingParameters: [Float] { learner.online.parameters }
+
+    func importanceExponent(atFrame frame: Int) -> Double { Double(beta.value(at: frame)) }
+
+    func learn(_ batch: TransitionBatch) -> (info: AgentInfo, priorities: [Float]?) {
+        let step = learner.learn(from: batch)
+        updatesSinceTargetSync += 1
+        if updatesSinceTargetSync >= updatesPerTargetSync {
+            updatesSinceTargetSync = 0
+            learner.updateTarget(tau: tau)
+        }
+        let info = AgentInfo([
+            "losses/td_loss": step.loss, "losses/q_values": step.meanQ,
+            "losses/grad_norm": Double(step.gradientNorm), "charts/learning_rate": Double(learner.learningRate),
+        ])
+        return (info, step.tdErrors.map { abs($0) + priorityEpsilon })
+    }
+
+    func evaluationActions(_ observations: [Float], count: Int) -> [Action] {
+        var actions = [Int](repeating: 0, count: count)
+        learner.online.greedyActions(observations, count: count, into: &actions)
+        return actions.map { .discrete($0) }
+    }
+
+    func save(to writer: CheckpointWriter) throws {
+        try learner.save(to: writer)
+        try writer.write(updatesSinceTargetSync, "updates_since_target_sync")
+    }
+
+    func restore(from reader: CheckpointReader) throws {
+        try learner.restore(from: reader)
+        updatesSinceTargetSync = try reader.int("updates_since_target_sync")
+    }
+}
+
+/// An Ape-X worker's policy: ε_i-greedy on its copy of the online network, with the per-worker
+/// ε_i = ε^(1 + α·i/(N−1)), and initial priorities |δ| + ε from its own TD errors (its copy serves as
+/// online and target network, as the paper's actors compute them).
+final class ApeXDQNActor: ReplayActor {
+    let epsilon: Double
+    private let learner: DQNLearner
+    private let priorityEpsilon: Float
+    private var rng: RandomSource
+    private var greedy: [Int]
+
+    init(settings: ClusterSettings, index: Int, actors: Int, seed: UInt64) throws {
+        let c = settings.configuration, replay = settings.replay!
+        let probe = try Environments.make(settings.environment, seed: 0)
+        guard case .discrete(let actionCount) = probe.actionSpace else {
+            throw AgentError("apex_dqn needs a discrete action space; \(settings.environment) has \(probe.actionSpace)")
+        }
+        rng = RandomSource(seed: seed)
+        var initialization = rng.split()
+        learner = try DQNLearner(configuration: c, observationSize: replay.layout.observationSize, actionCount: actionCount, rng: &initialization)
+        epsilon = apeXEpsilon(actor: index, actors: actors, base: replay.epsilon, alpha: replay.epsilonAlpha)
+        priorityEpsilon = c.float("priority_epsilon")
+        greedy = []
+    }
+
+    var parameterCount: Int { learner.online.parameters.count }
+
+    func setParameters(_ parameters: [Float], version: Int) {
+        learner.online.parameters = parameters
+        learner.target.parameters = parameters
+    }
+
+    func act(_ observations: [Float], count: Int) -> (actions: [Action], stored: [Float]) {
+        if greedy.count != count { greedy = [Int](repeating: 0, count: count) }
+        learner.online.greedyActions(observations, count: count, into: &greedy)
+        let actionCount = learner.online.actionCount
+        var chosen = greedy
+        for env in 0..<count where Double(rng.nextFloat()) < epsilon { chosen[env] = rng.nextInt(below: actionCount) }
+        return (chosen.map { .discrete($0) }, chosen.map(Float.init))
+    }
+
+    func priorities(for batch: TransitionBatch) -> [Float] {
+        learner.tdErrors(for: batch).map { abs($0) + priorityEpsilon }
+    }
+}

@@ -1,0 +1,207 @@
+import ColonyAgents
+import ColonyEnvironments
+import ColonyExperiments
+import ColonyStorage
+import ColonyTransport
+import Foundation
+import Synchronization
+
+/// The learner of a replay-based run (`apex_dqn`, `apex_sac`; `colony-learner` picks it from the
+/// cluster file): samples batches from `colony-replay`, updates, sends new priorities back, publishes
+/// parameters every `publish_every` updates, and owns the run directory as `colony train` writes it
+/// (returns100.csv from the episodes that workers report, TensorBoard, HDF5 checkpoints), plus
+/// `returns-eval.csv`: its evaluation policy's mean return every `eval_every` frames.
+///
+/// Two sample requests are kept in flight, so the next batch travels while this one trains; the
+/// replay server's rate limiter holds them until workers have inserted enough (samples per insert),
+/// which is what paces learning against acting. Frames are what workers report with their episodes.
+/// Sockets: a ROUTER for worker reports, a PUB for parameters, a DEALER to the replay server, all
+/// owned by the thread that calls `run()`.
+public final class ReplayLearnerRole: Sendable {
+    public let settings: ClusterSettings
+    private let logger: ClusterLogger
+    private let stopRequested = Atomic<Bool>(false)
+    private let stats = Mutex(MemberStats(waitingOn: .nothingToDo))
+    private let boundEndpoints = Mutex<[String: String]>([:])
+    /// Sample requests kept in flight.
+    static let samplePipelineDepth = 2
+
+    public init(settings: ClusterSettings, logger: ClusterLogger = ClusterLogger(label: "learner")) {
+        precondition(settings.replay != nil, "ReplayLearnerRole needs a replay-based cluster file")
+        self.settings = settings
+        self.logger = logger
+    }
+
+    public func stop() { stopRequested.store(true, ordering: .relaxed) }
+
+    public var endpoints: [String: String] { boundEndpoints.withLock { $0 } }
+
+    public func run() throws -> LearnerRole.Result {
+        let replaySettings = settings.replay!
+        let directory = settings.runDirectory
+        try directory.create()
+        let core = try ReplayAlgorithm.learnerCore(settings)
+        let returns100 = ReturnsCSV(path: directory.returns100)
+        let evaluations = EvaluationLog(path: directory.path + "/returns-eval.csv")
+        var counters = LearnerCounters()
+        var resumedFrom: Int?
+        if FileManager.default.fileExists(atPath: directory.latestCheckpoint) {
+            try LearnerCheckpoint.load(core, group: "learner", counters: &counters, returns100: returns100, settings: settings, from: directory.latestCheckpoint)
+            try evaluations.truncate(afterFrame: counters.frames)
+            resumedFrom = counters.frames
+            logger.info("resuming from \(directory.latestCheckpoint) at frame \(counters.frames), parameter version \(counters.version)")
+        }
+        let host = try LearnerHost(settings: settings, returns100: returns100, frame: counters.frames,
+                                   stats: { [self] in self.stats.withLock { $0 } }, logger: logger)
+        defer { host.client.stop() }
+        let endpoints = host.endpoints, data = host.data, board = host.board, client = host.client
+        boundEndpoints.withLock { $0 = endpoints }
+        logger.info("\(settings.algorithm) learner on \(settings.environment): data \(endpoints["data"]!), parameters \(endpoints["parameters"]!), "
+            + "batches of \(core.batchSize), \(replaySettings.table.rateLimiter)")
+        func publish() throws { try host.publish(core.actingParameters, version: counters.version) }
+        try publish()
+        let zmq = host.context
+
+        func stopReason() -> String? {
+            if stopRequested.load(ordering: .relaxed) { return "stopped" }
+            if let signal = StopSignal.requested { return "signal \(signal)" }
+            if host.shutdownOrdered { return "the coordinator ordered shutdown" }
+            if counters.frames >= settings.frames { return "frame budget of \(settings.frames) reached" }
+            return nil
+        }
+
+        let drops = DropCounter()
+        let limits = LearnerMessages.learnerLimits
+        var metrics = MetricAccumulator()
+        var window = ThroughputWindow(counters)
+        var nextCheckpoint = (counters.frames / settings.checkpointInterval + 1) * settings.checkpointInterval
+        let evaluationInterval = replaySettings.evaluationInterval
+        var nextEvaluation = evaluationInterval > 0 ? (counters.frames / evaluationInterval + 1) * evaluationInterval : Int.max
+        var replay: ReplayConnection?
+        var reason: String?
+
+        func evaluate() throws {
+            let returns = try PolicyEvaluation.returns(
+                environment: settings.environment, episodes: replaySettings.evaluationEpisodes, seed: settings.seed &+ 1_000_003
+            ) { core.evaluationActions($0, count: $1) }
+            let row = ReturnsCSV.Row(frame: counters.frames, returns: returns)
+            try evaluations.append(row)
+            board.scalar("eval/mean_return", row.mean, step: counters.frames)
+            logger.info(String(format: "evaluation at frame %d: %.1f ± %.1f over %d episodes", counters.frames, row.mean,
+                               row.std / Double(returns.count).squareRoot(), returns.count))
+        }
+
+        // Worker reports: episodes and the frames they stepped.
+        func receiveReports(timeout: Int) throws {
+            guard try data.waitReadable(timeout: timeout) else { return }
+            for _ in 0..<256 {
+                guard let receipt = try data.receiveWire(limits: limits, routed: true, dontWait: true, drops: drops) else { break }
+                guard case .message(let message, _) = receipt else {
+                    if case .dropped(let error, let sender, _) = receipt {
+                        logger.warning("dropped a message from \(sender.map(formatID) ?? "an unknown sender"): \(error)")
+                    }
+                    continue
+                }
+                switch message.type {
+                case .episodes:
+                    counters.frames += LearnerMessages.reportedFrames(message)
+                    counters.episodes += try host.recordEpisodes(message, frame: counters.frames)
+                case .credit:
+                    break  // a worker's link asks for credits; here the replay server's rate limiter paces workers
+                default:
+                    drops.record(.unexpectedType, sender: message.senderID)
+                }
+            }
+        }
+
+        while true {
+            if let stop = stopReason() { reason = stop; break }
+
+            // (Re)connect to the replay server the coordinator names.
+            if replay == nil {
+                guard let endpoint = try client.discover(timeout: .seconds(1))?.replay?.endpoints["replay"] else {
+                    stats.withLock { $0.waitingOn = "replay server unreachable" }
+                    try receiveReports(timeout: 200)
+                    continue
+                }
+                replay = try ReplayConnection(endpoint: endpoint, context: zmq)
+                logger.info("sampling from the replay server at \(endpoint)")
+            }
+            let connection = replay!
+            while connection.client.outstandingSamples < Self.samplePipelineDepth {
+                try connection.client.requestSample(core.batchSize, beta: core.importanceExponent(atFrame: counters.frames))
+            }
+
+            try receiveReports(timeout: 0)
+            if let sample = try connection.client.receiveSample(timeout: 20) {
+                connection.lastReply = Date().timeIntervalSince1970
+                // Ask for the next batch before training on this one.
+                try connection.client.requestSample(core.batchSize, beta: core.importanceExponent(atFrame: counters.frames))
+                let batch = replaySettings.layout.batch(sample.payloads, weights: sample.weights)
+                let (info, priorities) = core.learn(batch)
+                if let priorities { try connection.client.updatePriorities(keys: sample.keys, priorities: priorities) }
+                metrics.add(info)
+                counters.updates += 1
+                counters.version += 1
+                if counters.updates % replaySettings.publishEvery == 0 {
+                    try publish()
+                }
+            } else if Date().timeIntervalSince1970 - connection.lastReply > 10 {
+                // Held by the rate limiter (workers slow or gone), or the server restarted elsewhere.
+                let named = try client.discover(timeout: .seconds(1))?.replay?.endpoints["replay"]
+                if let named, named != connection.endpoint {
+                    logger.warning("the replay server moved to \(named); reconnecting")
+                    replay = nil
+                    continue
+                }
+                connection.lastReply = Date().timeIntervalSince1970
+            }
+
+            try host.publishIfSilent(core.actingParameters, version: counters.version)
+            if let (framesPerSecond, updatesPerSecond) = window.close(counters) {
+                var extra = ["frames": Double(counters.frames), "version": Double(counters.version), "dropped": Double(drops.total)]
+                if let last = evaluations.rows.last { extra["eval_mean_return"] = last.mean }
+                stats.withLock {
+                    $0 = MemberStats(
+                        framesPerSecond: framesPerSecond, updatesPerSecond: updatesPerSecond, meanReturn: host.recentMeanReturn,
+                        waitingOn: updatesPerSecond == 0 ? .rateLimiter : nil, extra: extra)
+                }
+                board.scalar("charts/SPS", framesPerSecond, step: counters.frames)
+                board.scalar("charts/updates_per_second", updatesPerSecond, step: counters.frames)
+                metrics.write(to: board, step: counters.frames)
+            }
+            if counters.frames >= nextEvaluation {
+                try evaluate()
+                nextEvaluation = (counters.frames / evaluationInterval + 1) * evaluationInterval
+            }
+            if counters.frames >= nextCheckpoint {
+                try LearnerCheckpoint.save(core, group: "learner", counters: counters, returns100: returns100, settings: settings, to: directory)
+                try board.flush()
+                nextCheckpoint = (counters.frames / settings.checkpointInterval + 1) * settings.checkpointInterval
+            }
+        }
+
+        let stopReason = reason ?? "stopped"
+        let done = counters.frames >= settings.frames
+        if done && evaluations.rows.last?.frame != counters.frames && evaluationInterval > 0 { try evaluate() }
+        try LearnerCheckpoint.save(core, group: "learner", counters: counters, returns100: returns100, settings: settings, to: directory)
+        metrics.write(to: board, step: counters.frames)
+        try host.finish(counters, settings: settings, reason: stopReason, testMeanReturn: evaluations.rows.last?.mean)
+        if drops.total > 0 { logger.info("dropped messages: \(drops.snapshot())") }
+        logger.info("learner stopped: \(stopReason) at frame \(counters.frames) after \(counters.updates) updates")
+        return LearnerRole.Result(frames: counters.frames, updates: counters.updates, episodes: counters.episodes,
+                                  resumedFrom: resumedFrom, stopReason: stopReason)
+    }
+}
+
+/// The learner's link to one replay server: its client and when it last answered.
+private final class ReplayConnection {
+    let endpoint: String
+    let client: ReplayClient
+    var lastReply = Date().timeIntervalSince1970
+
+    init(endpoint: String, context: ZMQContext) throws {
+        self.endpoint = endpoint
+        client = try ReplayClient(endpoint: endpoint, context: context)
+    }
+}

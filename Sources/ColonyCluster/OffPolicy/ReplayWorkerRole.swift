@@ -1,0 +1,201 @@
+import ColonyAgents
+import ColonyEnvironments
+import ColonyExperiments
+import ColonyNumerics
+import ColonyTransport
+import Foundation
+import Synchronization
+
+/// A worker of a replay-based run (`apex_dqn`, `apex_sac`; `colony-worker` picks it from the cluster
+/// file): steps N environments with batched inference on its copy of the newest parameters, turns
+/// the steps into n-step transitions, gives them initial priorities (Ape-X: its own TD errors) and
+/// inserts them into `colony-replay` in batches of `transitions_per_insert`; reports episodes and
+/// frames to the learner.
+///
+/// Inserts are pipelined (`insert_window` in flight); the replay server answers them only as its
+/// rate limiter allows, so a slow learner slows the workers. It finds the learner and the replay
+/// server through the coordinator and finds them again when either goes silent, keeping its
+/// environments. All sockets belong to the thread that calls `run()`.
+public final class ReplayWorkerRole: Sendable {
+    public let settings: ClusterSettings
+    public let index: Int
+    private let logger: ClusterLogger
+    private let stopRequested = Atomic<Bool>(false)
+    private let stats = Mutex(MemberStats(waitingOn: .learnerUnreachable))
+    /// How long without parameters, or without an insert answered, before asking the coordinator again.
+    public let silenceTimeout: Double
+
+    public init(settings: ClusterSettings, index: Int, silenceTimeout: Double = 10, logger: ClusterLogger = ClusterLogger(label: "worker")) {
+        precondition(settings.replay != nil, "ReplayWorkerRole needs a replay-based cluster file")
+        self.settings = settings
+        self.index = index
+        self.silenceTimeout = silenceTimeout
+        self.logger = logger
+    }
+
+    public func stop() { stopRequested.store(true, ordering: .relaxed) }
+
+    /// Ape-X's ε of this worker (nil for algorithms without ε-greedy exploration).
+    public var explorationRate: Double? {
+        guard settings.algorithm == "apex_dqn", let replay = settings.replay else { return nil }
+        return apeXEpsilon(actor: index, actors: max(settings.workers, index + 1), base: replay.epsilon, alpha: replay.epsilonAlpha)
+    }
+
+    /// Runs until the coordinator orders shutdown or `stop()`; returns the frames it stepped.
+    @discardableResult
+    public func run() throws -> Int {
+        let replaySettings = settings.replay!
+        let layout = replaySettings.layout
+        let seed = settings.seed &+ 7919 &* UInt64(index + 1) &+ UInt64.random(in: 0...1_000_000)
+        let environments = try VectorEnvironment(id: settings.environment, count: settings.environmentsPerWorker, seed: seed)
+        let actor = try ReplayAlgorithm.actor(settings, index: index, actors: max(settings.workers, index + 1), seed: seed &+ 1)
+        let gamma = settings.configuration.float("gamma")
+        var nStep = NStepAccumulator(steps: ReplayAlgorithm.nStep(settings), gamma: gamma, environments: environments.count)
+
+        let zmq = ZMQContext()
+        let shutdownOrdered = Atomic<Bool>(false)
+        let name = "worker-\(index)-\(ProcessInfo.processInfo.processIdentifier)"
+        let client = CoordinatorClient(configuration: .init(
+            coordinator: settings.coordinator, member: .thisProcess(role: .worker, name: name),
+            stats: { [self] in self.stats.withLock { $0 } },
+            onShutdown: { _ in shutdownOrdered.store(true, ordering: .relaxed) },
+            logger: ClusterLogger(label: name, level: logger.level, sink: logger.sink)), context: zmq)
+        client.start()
+        defer { client.stop() }
+        if let epsilon = explorationRate { logger.info("\(name): ε = \(String(format: "%.5f", epsilon))") }
+
+        var sender = WireSender()
+        var frames = 0, framesToReport = 0
+        var window = (frames: 0, time: Date().timeIntervalSince1970)
+        var recentReturns: [Double] = []
+        func stopping() -> Bool {
+            stopRequested.load(ordering: .relaxed) || shutdownOrdered.load(ordering: .relaxed) || StopSignal.requested != nil
+        }
+        func setWaiting(_ waiting: WaitingOn?) { stats.withLock { $0.waitingOn = waiting } }
+
+        connections: while !stopping() {
+            setWaiting(.learnerUnreachable)
+            guard let found = try client.waitForLearner(timeout: .seconds(3)), let learner = found.learner,
+                  let dataEndpoint = learner.endpoints["data"], let parametersEndpoint = learner.endpoints["parameters"] else { continue }
+            guard let replayEndpoint = found.replay?.endpoints["replay"] else {
+                if stats.withLock({ $0.waitingOn }) != "replay server unreachable" {
+                    logger.info("\(name): no replay server registered yet at \(settings.coordinator); asking again every 0.5 s")
+                }
+                setWaiting("replay server unreachable")
+                Thread.sleep(forTimeInterval: 0.5)
+                continue
+            }
+            let link = try LearnerLink(context: zmq, data: dataEndpoint, parameters: parametersEndpoint, sender: &sender)
+            defer { link.close() }
+            let replay = try ReplayClient(endpoint: replayEndpoint, context: zmq)
+            logger.info("\(name) attached to learner \(learner.name) at \(dataEndpoint) and replay server \(replayEndpoint)")
+
+            setWaiting(.noParameters)
+            let waitStart = Date().timeIntervalSince1970
+            while link.version == nil {
+                if stopping() { break connections }
+                try link.poll(timeout: 100)
+                if Date().timeIntervalSince1970 - waitStart > silenceTimeout {
+                    logger.warning("\(name): no parameters from \(parametersEndpoint) in \(silenceTimeout) s; asking the coordinator again")
+                    continue connections
+                }
+            }
+            guard link.parameters!.count == actor.parameterCount else {
+                logger.error("\(name): the learner publishes \(link.parameters!.count) parameters, this worker's networks have \(actor.parameterCount): different configuration? retrying")
+                Thread.sleep(forTimeInterval: 1)
+                continue connections
+            }
+            var actingVersion = link.version!
+            actor.setParameters(link.parameters!, version: actingVersion)
+            setWaiting(nil)
+
+            environments.reset(seed: nil)
+            nStep.clear()
+            var observations = environments.observations
+            var items: [Float] = []
+            items.reserveCapacity((replaySettings.transitionsPerInsert + environments.count * 8) * layout.itemSize)
+            var itemCount = 0
+            var episodeReturns: [Double] = []
+            var episodeLengths: [Int32] = []
+
+            while !stopping() {
+                let (actions, stored) = actor.act(observations, count: environments.count)
+                try environments.step(actions)
+                frames += environments.count
+                framesToReport += environments.count
+                let next = environments.observations
+                let o = layout.observationSize, a = layout.actionSize
+                for env in 0..<environments.count {
+                    let final = environments.finalObservations[env]
+                    nStep.record(
+                        env: env, observation: observations[(env * o)..<((env + 1) * o)], action: stored[(env * a)..<((env + 1) * a)],
+                        reward: Float(environments.rewards[env]), next: final.map { $0[...] } ?? next[(env * o)..<((env + 1) * o)],
+                        terminated: environments.terminated[env], truncated: environments.truncated[env]
+                    ) { observation, action, reward, nextObservation, discount in
+                        layout.append(observation: observation, action: action, reward: reward, next: nextObservation, discount: discount, to: &items)
+                        itemCount += 1
+                    }
+                }
+                observations = next
+                for episode in environments.completedEpisodes {
+                    episodeReturns.append(episode.episodeReturn)
+                    episodeLengths.append(Int32(episode.length))
+                }
+                guard itemCount >= replaySettings.transitionsPerInsert else { continue }
+
+                // A full batch: priorities, insert (waiting only while the window is full), report, new parameters.
+                let priorities = actor.priorities(for: layout.batch(items, weights: [Float](repeating: 1, count: itemCount)))
+                setWaiting(.rateLimiter)
+                var inserted = false
+                let insertStart = Date().timeIntervalSince1970
+                while !inserted && !stopping() {
+                    do {
+                        try replay.insertPipelined(payloads: items, priorities: priorities, window: replaySettings.insertWindow, timeout: .seconds(1))
+                        inserted = true
+                    } catch ReplayClientError.timedOut {
+                        if Date().timeIntervalSince1970 - insertStart > silenceTimeout {
+                            logger.warning("\(name): the replay server at \(replayEndpoint) has not answered inserts for \(silenceTimeout) s; asking the coordinator again")
+                            continue connections
+                        }
+                    }
+                }
+                setWaiting(nil)
+                items.removeAll(keepingCapacity: true)
+                itemCount = 0
+                try link.send(sender.message(.episodes, tensors: [
+                    WireTensor(episodeReturns), WireTensor(episodeLengths), WireTensor([Int32(framesToReport)]),
+                ]))
+                framesToReport = 0
+                recentReturns += episodeReturns
+                if recentReturns.count > 100 { recentReturns.removeFirst(recentReturns.count - 100) }
+                episodeReturns.removeAll()
+                episodeLengths.removeAll()
+
+                try link.poll(timeout: 0)
+                let now = Date().timeIntervalSince1970
+                if let version = link.version, version != actingVersion, let parameters = link.parameters, parameters.count == actor.parameterCount {
+                    actor.setParameters(parameters, version: version)
+                    actingVersion = version
+                } else if now - link.lastHeard > silenceTimeout {
+                    logger.warning("\(name): no parameters from the learner for \(silenceTimeout) s; asking the coordinator again")
+                    continue connections
+                }
+                if now - window.time >= 1 {
+                    let rate = Double(frames - window.frames) / (now - window.time)
+                    window = (frames, now)
+                    let mean = recentReturns.isEmpty ? nil : recentReturns.reduce(0, +) / Double(recentReturns.count)
+                    stats.withLock {
+                        $0.framesPerSecond = rate
+                        $0.meanReturn = mean
+                        $0.policyLag = Double(link.newestSeenVersion - actingVersion)
+                        $0.extra = ["frames": Double(frames), "version": Double(actingVersion), "dropped": Double(link.drops.total),
+                                    "outstanding_inserts": Double(replay.outstandingInserts)]
+                        if let epsilon = explorationRate { $0.extra["epsilon"] = epsilon }
+                    }
+                }
+            }
+        }
+        logger.info("\(name) stopped after \(frames) frames")
+        return frames
+    }
+}
