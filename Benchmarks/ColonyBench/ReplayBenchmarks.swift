@@ -11,7 +11,7 @@ import Foundation
 ///   of 8, the way actors insert), and sampled transitions per second in batches of 256;
 /// - resident memory per stored item against its 44-byte payload (a table filled in this process, and
 ///   the server's growth while it is filled);
-/// - the table's sum structure and the old binary `SumTree` at 1e4, 1e5 and 1e6 items;
+/// - the table's `BlockedSumTree` and the binary `SumTree` it replaced at 1e4, 1e5 and 1e6 items;
 /// - Reverb (dm-reverb's Python client and server, same workload) in the same run, when it imports.
 struct ReplayBenchmarks {
     let seconds: Double
@@ -52,7 +52,8 @@ struct ReplayBenchmarks {
         print("| measured | items | bytes/item | payload bytes | ratio | goal |")
         print("| --- | ---: | ---: | ---: | ---: | ---: |")
         for (name, items, bytes) in [("ReplayTable filled in this process", capacity, tableMemory),
-                                     ("replay server filled over tcp (whole process growth)", capacity, served.serverBytesPerItem)] {
+                                     ("replay server filled over tcp: growth from 10% to 100% full", capacity - capacity / 10, served.serverMarginalBytesPerItem),
+                                     ("replay server filled over tcp: whole process growth (sockets, buffers, arenas too)", capacity, served.serverBytesPerItem)] {
             let ratio = bytes / Self.payloadBytes
             print("| \(name) | \(items) | \(String(format: "%.1f", bytes)) | \(Int(Self.payloadBytes)) | \(String(format: "%.2f×", ratio)) | ≤ 1.20×\(ratio <= 1.2 ? " ✓" : " ✗") |")
         }
@@ -94,7 +95,7 @@ struct ReplayBenchmarks {
         var fillBatch = 8192
         var window = 8
         var fill = 0.0, syncInserts = 0.0, pipelinedInserts = 0.0, samples = 0.0, updates = 0.0
-        var serverBytesPerItem = 0.0
+        var serverBytesPerItem = 0.0, serverMarginalBytesPerItem = 0.0
     }
 
     private func serverFigures() throws -> ServerFigures {
@@ -115,14 +116,24 @@ struct ReplayBenchmarks {
         let fillPriorities = (0..<figures.fillBatch).map { _ in rng.nextFloat() + 0.01 }
         var filled = 0
         let fillStart = Date()
+        // RSS once a tenth is in: sockets, buffers and allocator arenas have grown by then, so the growth
+        // from here on is what each further item costs.
+        let tenth = capacity / 10
+        var residentAtTenth = Double.nan
         while filled < capacity {
-            let n = min(figures.fillBatch, capacity - filled)
+            let n = min(figures.fillBatch, capacity - filled, filled < tenth ? tenth - filled : capacity)
             try client.insertPipelined(payloads: Array(fillPayloads[0..<n * Self.itemSize]), priorities: Array(fillPriorities[0..<n]), window: 4)
             filled += n
+            if filled == tenth {
+                try client.flushInserts()
+                residentAtTenth = Self.residentBytes()
+            }
         }
         try client.flushInserts()
         figures.fill = Double(capacity) / Date().timeIntervalSince(fillStart)
-        figures.serverBytesPerItem = (Self.residentBytes() - residentBefore) / Double(capacity)
+        let residentFull = Self.residentBytes()
+        figures.serverBytesPerItem = (residentFull - residentBefore) / Double(capacity)
+        figures.serverMarginalBytesPerItem = (residentFull - residentAtTenth) / Double(capacity - tenth)
 
         let batch64 = (0..<(64 * Self.itemSize)).map { _ in rng.nextFloat() }
         let priorities64 = (0..<64).map { _ in rng.nextFloat() + 0.01 }
@@ -158,33 +169,50 @@ struct ReplayBenchmarks {
 
     // MARK: Sum structures
 
+    /// Update and find of the table's `BlockedSumTree` (alpha 0.6, as served) and of the binary
+    /// `SumTree` it replaced, at random slots of a full structure; then a whole `table.sample(256)`.
     private func structureCosts() throws {
         var rng = RandomSource(seed: 4)
-        print("\n## Sum tree (in process): cost per operation\n")
-        print("| capacity | SumTree update (ns) | SumTree find (ns) | table.sample(256) (µs) |")
-        print("| ---: | ---: | ---: | ---: |")
+        print("\n## Sum structures (in process): cost per operation, prioritized (alpha 0.6)\n")
+        print("| capacity | BlockedSumTree update (ns) | BlockedSumTree find (ns) | SumTree update (ns) | SumTree find (ns) | table.sample(256) (µs) |")
+        print("| ---: | ---: | ---: | ---: | ---: | ---: |")
+        var sink = 0
         for size in [10_000, 100_000, 1_000_000] {
-            var tree = SumTree(capacity: size)
-            for i in 0..<size { tree.update(i, priority: Double(rng.nextFloat()) + 0.01) }
             let indices = (0..<4096).map { _ in rng.nextInt(below: size) }
-            var cursor = 0
-            let updates = measureRate(seconds: seconds / 2, operationsPerCall: 4096, roundSize: 1) {
-                for index in indices { tree.update(index, priority: Double(cursor & 7) + 0.5); cursor &+= 1 }
+            let values = (0..<4096).map { _ in rng.nextFloat() + 0.01 }
+
+            let blocked = BlockedSumTree(capacity: size, alpha: 0.6)
+            let initial = (0..<size).map { _ in rng.nextFloat() + 0.01 }
+            blocked.rebuild { leaves in for slot in 0..<size { leaves[slot] = initial[slot] } }
+            let blockedUpdates = measureRate(seconds: seconds / 4, operationsPerCall: 4096, roundSize: 1) {
+                for (index, value) in zip(indices, values) { blocked.update(index, priority: value) }
             }
-            let total = tree.total
-            var sink = 0
-            let finds = measureRate(seconds: seconds / 2, operationsPerCall: 4096, roundSize: 1) {
-                for _ in 0..<4096 { sink &+= tree.find(rng.nextDouble() * total) }
+            let blockedTotal = blocked.total
+            let blockedFinds = measureRate(seconds: seconds / 4, operationsPerCall: 4096, roundSize: 1) {
+                for _ in 0..<4096 { sink &+= blocked.find(rng.nextDouble() * blockedTotal) }
             }
+
+            var tree = SumTree(capacity: size)
+            for i in 0..<size { tree.update(i, priority: Double(initial[i])) }
+            let treeUpdates = measureRate(seconds: seconds / 4, operationsPerCall: 4096, roundSize: 1) {
+                for (index, value) in zip(indices, values) { tree.update(index, priority: Double(value)) }
+            }
+            let treeTotal = tree.total
+            let treeFinds = measureRate(seconds: seconds / 4, operationsPerCall: 4096, roundSize: 1) {
+                for _ in 0..<4096 { sink &+= tree.find(rng.nextDouble() * treeTotal) }
+            }
+
             let inProcess = try ReplayTable(.init(capacity: size, itemSize: Self.itemSize, selector: .prioritized(alpha: 0.6)))
             for start in stride(from: 0, to: size, by: 8192) {
                 let n = min(8192, size - start)
-                try inProcess.insert(payloads: [Float](repeating: 1, count: n * Self.itemSize), priorities: (0..<n).map { _ in rng.nextFloat() + 0.01 })
+                try inProcess.insert(payloads: [Float](repeating: 1, count: n * Self.itemSize), priorities: Array(initial[start..<start + n]))
             }
-            let samples = try measureRate(seconds: seconds / 2, operationsPerCall: 1, roundSize: 10) {
+            let samples = try measureRate(seconds: seconds / 4, operationsPerCall: 1, roundSize: 10) {
                 sink &+= Int(try inProcess.sample(256, beta: 0.4, rng: &rng).keys[0] & 1)
             }
-            print("| \(size) | \(String(format: "%.0f", 1e9 / updates)) | \(String(format: "%.0f", 1e9 / finds)) | \(String(format: "%.1f", 1e6 / samples)) |\(sink == -1 ? " " : "")")
+            func ns(_ rate: Double) -> String { String(format: "%.0f", 1e9 / rate) }
+            print("| \(size) | \(ns(blockedUpdates)) | \(ns(blockedFinds)) | \(ns(treeUpdates)) | \(ns(treeFinds)) | \(String(format: "%.1f", 1e6 / samples)) |")
         }
+        if sink == -1 { print("") }  // keeps the finds from being optimised away
     }
 }

@@ -6,13 +6,15 @@ import Foundation
 /// are grouped in blocks of 32; a binary tree over the blocks keeps, per subtree, the sum of the
 /// weights w = p^α of its positive leaves (Double, so sums over many blocks stay exact enough), the
 /// smallest positive leaf (for importance-weight normalisation) and the number of occupied slots (for
-/// uniform draws). A block's figures are recomputed from its 32 leaves whenever one changes, and the
-/// tree's nodes from their children, so nothing drifts however many updates there are.
+/// uniform draws). A block's figures are recomputed from its 32 leaves when a slot is filled or
+/// emptied, adjusted by the difference when a positive priority changes (a few Double ulps of drift per
+/// update, reset whenever the block is recomputed), and every tree node is recomputed from its children.
 ///
 /// Memory: 4 bytes per slot plus 16 bytes per tree node, two nodes per block (up to four when the
 /// block count is just past a power of two): 5 to 6 bytes per slot.
-/// Costs: `update` O(32 + log(n/32)), `find` and `findOccupied` O(log(n/32) + 32), where 32 is the work
-/// of one block (p^α of each leaf on the way). Not thread-safe: one owner.
+/// Costs: `update` O(log(n/32)) between positive priorities, else O(32 + log(n/32)); `find` and
+/// `findOccupied` O(log(n/32) + 32), where 32 is the scan of one block (p^α of each leaf on the way).
+/// Not thread-safe: one owner.
 public final class BlockedSumTree {
     public static let blockSize = 32
 
@@ -79,11 +81,37 @@ public final class BlockedSumTree {
 
     // MARK: Writing
 
-    /// Sets one slot's priority (a negative value empties it). O(32 + log(n/32)).
+    /// Sets one slot's priority (a negative value empties it). O(log(n/32)) when a positive priority
+    /// becomes another positive one (the learner's updates): the block's sum changes by the difference
+    /// of the two weights, and its minimum is rescanned (no powers) only when the old value was it.
+    /// Otherwise the block is recomputed from its leaves, O(32 + log(n/32)), so an emptied block sums
+    /// to exactly 0 and adjustments never pile up in a block that is refilled.
     public func update(_ slot: Int, priority: Float) {
         precondition(slot >= 0 && slot < capacity, "slot \(slot) outside 0..<\(capacity)")
+        let old = leaves[slot]
         leaves[slot] = priority
-        refresh(blocks: slot / Self.blockSize...slot / Self.blockSize)
+        let block = slot / Self.blockSize
+        guard old > 0 && priority > 0 else {
+            refresh(blocks: block...block)
+            return
+        }
+        var node = treeWidth + block
+        sums[node] += weight(ofLeaf: priority) - weight(ofLeaf: old)
+        if priority < minima[node] {
+            minima[node] = priority
+        } else if old == minima[node] {
+            let start = block * Self.blockSize, end = min(start + Self.blockSize, capacity)
+            var minimum = Float.infinity
+            for other in start..<end where leaves[other] > 0 { minimum = min(minimum, leaves[other]) }
+            minima[node] = minimum
+        }
+        node >>= 1
+        while node >= 1 {
+            let left = 2 * node, right = left + 1
+            sums[node] = sums[left] + sums[right]
+            minima[node] = min(minima[left], minima[right])
+            node >>= 1
+        }
     }
 
     /// Sets consecutive slots' priorities from `start` on (one refresh per touched block, so a batch
