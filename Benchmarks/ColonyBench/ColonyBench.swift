@@ -8,10 +8,10 @@ import Foundation
 struct ColonyBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "colony-bench",
-        abstract: "Throughput benchmarks of Colony against gymnasium, EnvPool, PyTorch and raw libzmq, in one run.",
+        abstract: "Throughput benchmarks of Colony against gymnasium, EnvPool, PyTorch, raw libzmq and Reverb, in one run.",
         discussion: """
         Every figure is measured in this run; ratios divide Colony's figure by the reference's.
-        References come from Python packages (gymnasium, envpool, torch) in --reference-python's environment;
+        References come from Python packages (gymnasium, envpool, torch, dm-reverb) in --reference-python's environment;
         a missing package is reported as a note instead of a number.
 
         Examples:
@@ -42,6 +42,7 @@ extension ColonyBench {
             try FoundationBenchmarks(options: options).run()
             try TransportBenchmarks(options: options).run()
             try ClusterBenchmarks(frames: 1_000_000, soakSeconds: 0).run()
+            try ReplayBenchmarks(seconds: options.seconds, capacity: 1_000_000, referencePython: options.referencePython).run()
         }
     }
 
@@ -77,16 +78,15 @@ extension ColonyBench {
 
     struct Replay: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Replay server inserts/s and samples/s over loopback with a 1e6-item prioritized table; sum-tree cost at 1e4, 1e5, 1e6.")
+            abstract: "Replay server inserts/s (round trips and pipelined) and samples/s over loopback with a 1e6-item prioritized table, memory per item, sum-structure cost at 1e4, 1e5, 1e6, and Reverb on the same workload.")
 
-        @Option(help: "Seconds to measure each case.")
-        var seconds: Double = 2
+        @OptionGroup var options: BenchOptions
 
         @Option(help: "Items in the served table.")
         var capacity: Int = 1_000_000
 
         func run() throws {
-            try ReplayBenchmarks(seconds: seconds, capacity: capacity).run()
+            try ReplayBenchmarks(seconds: options.seconds, capacity: capacity, referencePython: options.referencePython).run()
         }
     }
 

@@ -133,6 +133,131 @@ final class ReplayServerTests: XCTestCase {
     }
 }
 
+/// Pipelined inserts and asynchronous samples against a real server thread over tcp.
+final class ReplayClientPipelineTests: XCTestCase {
+    /// min_size 1 and error_buffer 1 at one sample per insert: two items go in before anything is
+    /// sampled; after that each sampled item lets one more in, and at most inserts − samples may be sampled.
+    private let strictTable = ReplayTableConfiguration(capacity: 100, itemSize: 1, selector: .uniform,
+                                                       rateLimiter: .init(samplesPerInsert: 1, minSize: 1, errorBuffer: 1))
+
+    private func seconds(_ body: () throws -> Void) rethrows -> Double {
+        let start = ContinuousClock.now
+        try body()
+        let elapsed = ContinuousClock.now - start
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+    }
+
+    func testPipelinedInsertsBlockOnlyWhenTheWindowIsFull() throws {
+        let cluster = try Cluster(.tcp)
+        let server = try RunningServer(.init(table: strictTable, seed: 5), logs: cluster.logs)
+        let client = try ReplayClient(endpoint: server.endpoint, context: cluster.context)
+
+        for value in 0..<2 { try client.insertPipelined(payloads: [Float(value)], priorities: [1], window: 4) }
+        try client.flushInserts(timeout: .seconds(5))
+        XCTAssertEqual(client.outstandingInserts, 0, "the limiter lets the first two in")
+        XCTAssertTrue(eventually { server.role.statistics.size == 2 }, "statistics are published once per loop turn")
+
+        // The limiter holds the next four, but the window has room: every call returns at once.
+        let quick = try seconds {
+            for value in 2..<6 { try client.insertPipelined(payloads: [Float(value)], priorities: [1], window: 4, timeout: .seconds(5)) }
+        }
+        XCTAssertLessThan(quick, 1, "inserts within the window do not wait for replies")
+        XCTAssertEqual(client.outstandingInserts, 4)
+        XCTAssertTrue(eventually { server.role.statistics.insertWaits >= 1 }, "the server holds them")
+
+        // The window is full: the fifth waits, and times out without sending.
+        var thrown: Error?
+        let blocked = seconds {
+            do { try client.insertPipelined(payloads: [6], priorities: [1], window: 4, timeout: .milliseconds(300)) } catch { thrown = error }
+        }
+        XCTAssertEqual(thrown as? ReplayClientError, .timedOut("pipelined insert (4 unanswered, window 4)"))
+        XCTAssertGreaterThanOrEqual(blocked, 0.25)
+        XCTAssertEqual(client.outstandingInserts, 4)
+
+        // Sampling on the same client lets the held inserts in; their replies, arriving while the client
+        // waits for its samples, retire them.
+        XCTAssertEqual(try client.sample(2, beta: 1, timeout: .seconds(5)).count, 2)
+        XCTAssertEqual(try client.sample(2, beta: 1, timeout: .seconds(5)).count, 2)
+        try client.flushInserts(timeout: .seconds(5))
+        XCTAssertEqual(client.outstandingInserts, 0)
+        XCTAssertTrue(eventually { server.role.statistics.size == 6 })
+        XCTAssertEqual(try client.sample(2, beta: 1, timeout: .seconds(5)).count, 2)
+        XCTAssertEqual(try client.insert(payloads: [7], priorities: [1], timeout: .seconds(5)), [7], "the timed-out batch was never sent")
+        server.stop()
+        XCTAssertNil(server.failure.get())
+    }
+
+    func testRequestedSampleIsHeldUntilEnoughInsertsArrive() throws {
+        let cluster = try Cluster(.tcp)
+        let table = ReplayTableConfiguration(capacity: 100, itemSize: 2, selector: .uniform,
+                                             rateLimiter: .init(samplesPerInsert: 1, minSize: 4, errorBuffer: 4))
+        let server = try RunningServer(.init(table: table, seed: 6), logs: cluster.logs)
+        let learner = try ReplayClient(endpoint: server.endpoint, context: cluster.context)
+        let actor = try ReplayClient(endpoint: server.endpoint, context: cluster.context)
+
+        XCTAssertNil(try learner.receiveSample(timeout: 0), "nothing requested")
+        try learner.requestSample(3, beta: 1)
+        try learner.requestSample(2, beta: 1)
+        XCTAssertEqual(learner.outstandingSamples, 2)
+        XCTAssertNil(try learner.receiveSample(timeout: 0))
+        XCTAssertNil(try learner.receiveSample(timeout: 150), "held: the table is below min_size")
+        XCTAssertEqual(learner.outstandingSamples, 2)
+
+        for value in 0..<8 { try actor.insertPipelined(payloads: [Float(value), Float(value)], priorities: [1], window: 4) }
+        try actor.flushInserts(timeout: .seconds(5))
+        let first = try XCTUnwrap(learner.receiveSample(timeout: 5000))
+        XCTAssertEqual(first.count, 3, "the oldest request comes first")
+        XCTAssertEqual(first.payloads.count, 6)
+        for (row, key) in first.keys.enumerated() {
+            XCTAssertEqual(first.payloads[row * 2], Float(key - 1), "payload of key \(key)")
+        }
+        let second = try XCTUnwrap(learner.receiveSample(timeout: 5000))
+        XCTAssertEqual(second.count, 2)
+        XCTAssertEqual(learner.outstandingSamples, 0)
+        XCTAssertNil(try learner.receiveSample(timeout: 0))
+        server.stop()
+        XCTAssertNil(server.failure.get())
+    }
+
+    func testMixedCallsKeepRepliesApartAndAbandonedRepliesAreDiscarded() throws {
+        let cluster = try Cluster(.tcp)
+        let server = try RunningServer(.init(table: strictTable, seed: 7), logs: cluster.logs)
+        let client = try ReplayClient(endpoint: server.endpoint, context: cluster.context)
+
+        // A sample request held (empty table), pipelined and synchronous inserts behind it.
+        try client.requestSample(1, beta: 1)
+        try client.insertPipelined(payloads: [10], priorities: [1], window: 8)
+        XCTAssertEqual(try client.insert(payloads: [11], priorities: [1], timeout: .seconds(5)), [2],
+                       "the synchronous insert gets its own keys, not the pipelined insert's reply")
+        XCTAssertEqual(client.outstandingInserts, 0, "the pipelined reply came first and was filed")
+        let held = try XCTUnwrap(client.receiveSample(timeout: 5000), "the held request was answered once items arrived")
+        XCTAssertEqual(held.count, 1)
+        XCTAssertTrue([1, 2].contains(held.keys[0]))
+
+        // Async and sync samples interleaved (inserts 3, samples 1: room for two more samples).
+        XCTAssertEqual(try client.insert(payloads: [12], priorities: [1], timeout: .seconds(5)), [3])
+        try client.requestSample(1, beta: 1)
+        XCTAssertEqual(try client.sample(1, beta: 1, timeout: .seconds(5)).count, 1, "a sync sample behind an async one")
+        XCTAssertEqual(try XCTUnwrap(client.receiveSample(timeout: 0)).count, 1, "the async reply arrived meanwhile and was kept")
+
+        // inserts 3, samples 3: the next request is held; abandon it.
+        try client.requestSample(1, beta: 1)
+        XCTAssertNil(try client.receiveSample(timeout: 100))
+        client.abandonOutstandingRequests()
+        XCTAssertEqual(client.outstandingSamples, 0)
+        XCTAssertNil(try client.receiveSample(timeout: 0))
+        // New inserts release the abandoned request on the server; its late reply is discarded, and the
+        // next sync sample gets its own (larger) batch.
+        for key: UInt64 in 4...6 {
+            XCTAssertEqual(try client.insert(payloads: [Float(key)], priorities: [1], timeout: .seconds(5)), [key])
+        }
+        XCTAssertEqual(try client.sample(2, beta: 1, timeout: .seconds(5)).count, 2)
+        XCTAssertNil(try client.receiveSample(timeout: 50))
+        server.stop()
+        XCTAssertNil(server.failure.get())
+    }
+}
+
 final class ReplaySettingsTests: XCTestCase {
     func testReplayTOMLTable() throws {
         let document = try TOMLDocument(parsing: """

@@ -1,5 +1,6 @@
 import ColonyCluster
 import ColonyNumerics
+import ColonyStorage
 import Foundation
 import XCTest
 
@@ -105,6 +106,127 @@ final class ReplayTableTests: XCTestCase {
         XCTAssertEqual(twice.timesSampled(of: 1), 1)
         _ = try twice.sample(1, beta: 1, rng: &rng)
         XCTAssertEqual(twice.size, 0)
+    }
+}
+
+/// The blocked sum tree against a reference written like the math (Dopamine's sum_tree_test habit).
+final class BlockedSumTreeTests: XCTestCase {
+    /// Slot whose cumulative weight interval contains `mass`, by a linear scan.
+    private func naiveFind(_ weights: [Double], _ mass: Double) -> Int {
+        var cumulative = 0.0
+        for (slot, weight) in weights.enumerated() where weight > 0 {
+            cumulative += weight
+            if mass < cumulative { return slot }
+        }
+        return weights.lastIndex { $0 > 0 }!
+    }
+
+    func testEmptyTreeAndInvalidCapacity() {
+        let tree = BlockedSumTree(capacity: 5, alpha: 0.6)
+        XCTAssertEqual(tree.total, 0)
+        XCTAssertEqual(tree.occupied, 0)
+        XCTAssertEqual(tree.minimumPositive, .infinity)
+        XCTAssertFalse(tree.isOccupied(0))
+        XCTAssertThrowsError(try ReplayTable(.init(capacity: 0, itemSize: 1)))
+        XCTAssertThrowsError(try ReplayTable(.init(capacity: -3, itemSize: 1)))
+    }
+
+    func testSumsMinimaCountsAndFindMatchNaiveReference() {
+        var rng = RandomSource(seed: 21)
+        for (capacity, alpha) in [(1, 0.6), (31, 1.0), (1000, 0.6), (4097, 0.0)] {
+            let tree = BlockedSumTree(capacity: capacity, alpha: alpha)
+            var leaves = [Float](repeating: -1, count: capacity)
+            for step in 0..<(3 * capacity + 50) {
+                let slot = rng.nextInt(below: capacity)
+                // Empty, zero and positive priorities, some far apart in size.
+                let choice = rng.nextInt(below: 6)
+                let value: Float = choice == 0 ? -1 : choice == 1 ? 0 : rng.nextFloat() * (choice == 5 ? 1000 : 1)
+                if step % 7 == 0, slot + 3 <= capacity {
+                    let run: [Float] = [value, 0.5, 2]
+                    run.withUnsafeBufferPointer { tree.update(from: slot, priorities: $0) }
+                    leaves.replaceSubrange(slot..<slot + 3, with: run)
+                } else {
+                    tree.update(slot, priority: value)
+                    leaves[slot] = value
+                }
+            }
+            let weights = leaves.map { $0 > 0 ? pow(Double($0), alpha) : 0 }
+            let total = weights.reduce(0, +)
+            XCTAssertEqual(tree.total, total, accuracy: 1e-6 * max(1, total), "capacity \(capacity)")
+            XCTAssertEqual(tree.occupied, leaves.filter { $0 >= 0 }.count)
+            XCTAssertEqual(tree.minimumPositive, leaves.filter { $0 > 0 }.min() ?? .infinity)
+            for slot in 0..<capacity { XCTAssertEqual(tree[slot], leaves[slot]) }
+            if total > 0 {
+                // Masses at the middle of each positive slot's interval: no rounding ties.
+                var cumulative = 0.0
+                for (slot, weight) in weights.enumerated() where weight > 0 {
+                    XCTAssertEqual(tree.find(cumulative + weight / 2), slot, "capacity \(capacity), slot \(slot)")
+                    cumulative += weight
+                }
+                for _ in 0..<200 {
+                    let found = tree.find(rng.nextDouble() * tree.total)
+                    XCTAssertGreaterThan(weights[found], 0, "never an empty or zero-priority slot")
+                }
+                XCTAssertEqual(tree.find(tree.total), naiveFind(weights, total), "the very end falls back to the last positive slot")
+            }
+            let occupiedSlots = leaves.indices.filter { leaves[$0] >= 0 }
+            for (rank, slot) in occupiedSlots.enumerated() { XCTAssertEqual(tree.findOccupied(rank), slot) }
+        }
+    }
+
+    func testRebuildEqualsUpdates() {
+        var rng = RandomSource(seed: 4)
+        let leaves = (0..<300).map { _ in rng.nextInt(below: 4) == 0 ? Float(-1) : rng.nextFloat() }
+        let updated = BlockedSumTree(capacity: 300, alpha: 0.7)
+        for (slot, leaf) in leaves.enumerated() { updated.update(slot, priority: leaf) }
+        let rebuilt = BlockedSumTree(capacity: 300, alpha: 0.7)
+        rebuilt.update(7, priority: 3)
+        rebuilt.rebuild { target in for (slot, leaf) in leaves.enumerated() { target[slot] = leaf } }
+        XCTAssertEqual(rebuilt.total, updated.total)
+        XCTAssertEqual(rebuilt.occupied, updated.occupied)
+        XCTAssertEqual(rebuilt.minimumPositive, updated.minimumPositive)
+        for mass in stride(from: 0.0, to: updated.total, by: updated.total / 97) { XCTAssertEqual(rebuilt.find(mass), updated.find(mass)) }
+    }
+}
+
+final class ReplayTableRingTests: XCTestCase {
+    func testRemovedItemLeavesAHoleUntilItsSlotComesRound() throws {
+        let table = try ReplayTable(.init(capacity: 4, itemSize: 1, selector: .prioritized(alpha: 1), maxTimesSampled: 1))
+        XCTAssertEqual(try table.insert(payloads: [1, 2, 3, 4], priorities: [0, 5, 0, 0]), [1, 2, 3, 4])
+        var rng = RandomSource(seed: 3)
+        XCTAssertEqual(try table.sample(1, beta: 1, rng: &rng).keys, [2], "all the mass on key 2")
+        XCTAssertEqual(table.size, 3)
+        XCTAssertNil(table.priority(of: 2))
+        // Key 5 takes key 1's slot (evicting it); key 6 takes key 2's emptied slot (nothing to evict).
+        XCTAssertEqual(try table.insert(payloads: [5], priorities: [1]), [5])
+        XCTAssertEqual(table.keysInInsertionOrder, [3, 4, 5])
+        XCTAssertEqual(table.statistics.evictions, 1)
+        XCTAssertEqual(try table.insert(payloads: [6], priorities: [1]), [6])
+        XCTAssertEqual(table.keysInInsertionOrder, [3, 4, 5, 6])
+        XCTAssertEqual(table.statistics.evictions, 1)
+        XCTAssertEqual(table.rateLimiter.size, 4)
+        XCTAssertEqual(table.payload(of: 6), [6])
+        XCTAssertEqual(table.timesSampled(of: 3), 0)
+        table.updatePriorities(keys: [1, 2], priorities: [1, 1])
+        XCTAssertEqual(table.statistics.evictedKeyUpdates, 2)
+    }
+
+    func testKeysWrapAroundTheRingAndSampleWithTheirPayloads() throws {
+        let table = try ReplayTable(.init(capacity: 5, itemSize: 2, selector: .uniform))
+        for key in 1...13 { try table.insert(payloads: [Float(key), -Float(key)], priorities: [Float(key % 3)]) }
+        XCTAssertEqual(table.keysInInsertionOrder, [9, 10, 11, 12, 13])
+        XCTAssertNil(table.timesSampled(of: 13), "no max_times_sampled: samples are not counted")
+        var rng = RandomSource(seed: 8)
+        let sample = try table.sample(200, beta: 1, rng: &rng)
+        XCTAssertEqual(Set(sample.keys), [9, 10, 11, 12, 13], "uniform: zero priorities are drawn too")
+        for (row, key) in sample.keys.enumerated() {
+            XCTAssertEqual(Array(sample.payloads[row * 2..<row * 2 + 2]), [Float(key), -Float(key)])
+        }
+        // A batch that wraps past the ring's end.
+        XCTAssertEqual(try table.insert(payloads: (0..<8).map(Float.init), priorities: [1, 1, 1, 1]), [14, 15, 16, 17])
+        XCTAssertEqual(table.keysInInsertionOrder, [13, 14, 15, 16, 17])
+        XCTAssertEqual(table.payload(of: 17), [6, 7])
+        XCTAssertEqual(table.statistics.evictions, 12)
     }
 }
 
@@ -245,6 +367,68 @@ final class ReplayCheckpointTests: XCTestCase {
         XCTAssertThrowsError(try ReplayTable(limiter).restore(from: path)) { error in
             XCTAssertTrue("\(error)".contains("error_buffer"), "\(error)")
         }
+    }
+
+    func testRoundTripWithHolesAndAWrappedRing() throws {
+        let table = try ReplayTable(configuration)
+        for key in 1...13 { try table.insert(payloads: [Float(key), 0, 0], priorities: [Float(key)]) }
+        var rng = RandomSource(seed: 2)
+        for _ in 0..<12 { _ = try table.sample(1, beta: 0.5, rng: &rng) }  // some reach 5 samples and leave holes
+        let path = temporaryPath()
+        try table.checkpoint(to: path)
+        let restored = try ReplayTable(configuration)
+        try restored.restore(from: path)
+        XCTAssertEqual(restored.snapshot(), table.snapshot())
+        for key in table.keysInInsertionOrder {
+            XCTAssertEqual(restored.payload(of: key), table.payload(of: key))
+            XCTAssertEqual(restored.timesSampled(of: key), table.timesSampled(of: key))
+        }
+        XCTAssertEqual(try restored.insert(payloads: [1, 2, 3], priorities: [1]), [14])
+    }
+
+    func testFormatOneFilesAreStillRead() throws {
+        // Written the way colony-replay-1 wrote it: f64 priorities, times_sampled always.
+        let path = temporaryPath()
+        let config = ReplayTableConfiguration(capacity: 4, itemSize: 2, selector: .prioritized(alpha: 0.5))
+        try HDF5File.writeAtomically(path) { file in
+            try file.setAttribute("format", "colony-replay-1")
+            try file.setAttribute("capacity", Int64(4))
+            try file.setAttribute("item_size", Int64(2))
+            try file.setAttribute("selector", "prioritized")
+            try file.setAttribute("alpha", 0.5)
+            try file.setAttribute("samples_per_insert", 1.0)
+            try file.setAttribute("min_size", Int64(1))
+            try file.setAttribute("error_buffer", 1e300)
+            try file.setAttribute("max_times_sampled", Int64(0))
+            try file.writeScalar(Int64(2), at: "count")
+            try file.write([Float(1), 2, 3, 4], shape: [2, 2], at: "payloads")
+            try file.write([UInt64(4), 5], at: "keys")
+            try file.write([0.25, 3.0], at: "priorities")
+            try file.write([Int32(0), 2], at: "times_sampled")
+            try file.writeScalar(UInt64(6), at: "next_key")
+            for name in ["inserts", "samples", "deletes"] { try file.writeScalar(Int64(name == "inserts" ? 5 : name == "deletes" ? 3 : 0), at: "limiter/\(name)") }
+            for name in ["inserts", "samples", "evictions", "removed_after_sampling", "evicted_key_updates", "unknown_key_updates",
+                         "insert_waits", "sample_waits"] { try file.writeScalar(Int64(0), at: "stats/\(name)") }
+        }
+        let table = try ReplayTable(config)
+        try table.restore(from: path)
+        XCTAssertEqual(table.keysInInsertionOrder, [4, 5])
+        XCTAssertEqual(table.priority(of: 4), 0.25)
+        XCTAssertEqual(table.payload(of: 5), [3, 4])
+        XCTAssertEqual(try table.insert(payloads: [9, 9], priorities: [1]), [6])
+    }
+
+    func testSnapshotWithKeysOutsideTheRingIsRejected() throws {
+        let table = try ReplayTable(configuration)
+        try table.insert(payloads: [1, 2, 3, 4, 5, 6], priorities: [1, 1])
+        var snapshot = table.snapshot()
+        snapshot.nextKey = 100  // keys 1 and 2 cannot both be among the newest 8 before 100
+        XCTAssertThrowsError(try ReplayTable(configuration).load(snapshot)) { error in
+            XCTAssertTrue("\(error)".contains("newest 8 keys"), "\(error)")
+        }
+        snapshot = table.snapshot()
+        snapshot.keys = [2, 1]
+        XCTAssertThrowsError(try ReplayTable(configuration).load(snapshot))
     }
 
     func testSnapshotIsWrittenOffThreadWhileTheTableMoves() throws {

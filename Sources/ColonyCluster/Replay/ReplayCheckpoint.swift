@@ -5,17 +5,22 @@ import Foundation
 /// (`write(to:)`), so inserts and samples go on while the file is written.
 ///
 /// File layout (HDF5, written atomically): datasets `payloads` f32 [N, item_size], `keys` u64 [N]
-/// (oldest first), `priorities` f64 [N], `times_sampled` i32 [N] (absent when N = 0), scalars
-/// `count`, `next_key`, `limiter/{inserts,samples,deletes}`, `stats/*`; the configuration as root
-/// attributes (`capacity`, `item_size`, `selector`, `alpha`, `samples_per_insert`, `min_size`,
-/// `error_buffer`, `max_times_sampled` (0: none), `format` = "colony-replay-1").
+/// (oldest first), `priorities` f32 [N], `times_sampled` i32 [N] (only with max_times_sampled; all
+/// three absent when N = 0), scalars `count`, `next_key`, `limiter/{inserts,samples,deletes}`, `stats/*`;
+/// the configuration as root attributes (`capacity`, `item_size`, `selector`, `alpha`,
+/// `samples_per_insert`, `min_size`, `error_buffer`, `max_times_sampled` (0: none), `format` =
+/// "colony-replay-2"). Files of format "colony-replay-1" (f64 priorities, times sampled always) are
+/// read too.
 public struct ReplayTableSnapshot: Sendable, Equatable {
-    public static let format = "colony-replay-1"
+    public static let format = "colony-replay-2"
+    /// Formats `read` accepts.
+    public static let readableFormats: Set<String> = ["colony-replay-1", format]
 
     public var configuration: ReplayTableConfiguration
     public var payloads: [Float]
     public var keys: [UInt64]
-    public var priorities: [Double]
+    public var priorities: [Float]
+    /// Per key, only when the configuration sets `maxTimesSampled` (empty otherwise).
     public var timesSampled: [Int32]
     public var nextKey: UInt64
     public var limiterInserts: Int
@@ -41,7 +46,7 @@ public struct ReplayTableSnapshot: Sendable, Equatable {
                 try file.write(payloads, shape: [n, config.itemSize], at: "payloads")
                 try file.write(keys, at: "keys")
                 try file.write(priorities, at: "priorities")
-                try file.write(timesSampled, at: "times_sampled")
+                if config.maxTimesSampled != nil { try file.write(timesSampled, at: "times_sampled") }
             }
             try file.writeScalar(nextKey, at: "next_key")
             try file.writeScalar(Int64(limiterInserts), at: "limiter/inserts")
@@ -60,7 +65,9 @@ public struct ReplayTableSnapshot: Sendable, Equatable {
     /// Reads a checkpoint's configuration only.
     public static func readConfiguration(_ file: HDF5File) throws -> ReplayTableConfiguration {
         let format = try file.stringAttribute("format")
-        guard format == Self.format else { throw ReplayTableError.corruptCheckpoint("format is \(format), expected \(Self.format)") }
+        guard Self.readableFormats.contains(format) else {
+            throw ReplayTableError.corruptCheckpoint("format is \(format), expected \(Self.readableFormats.sorted().joined(separator: " or "))")
+        }
         let selectorName = try file.stringAttribute("selector")
         let alpha = try file.attribute("alpha", as: Double.self)
         let selector: ReplaySelector
@@ -88,14 +95,15 @@ public struct ReplayTableSnapshot: Sendable, Equatable {
         let configuration = try readConfiguration(file)
         if let expecting { try configuration.checkMatches(expecting) }
         let n = Int(try file.readScalar(Int64.self, at: "count"))
-        var payloads: [Float] = [], keys: [UInt64] = [], priorities: [Double] = [], times: [Int32] = []
+        let countsSamples = configuration.maxTimesSampled != nil
+        var payloads: [Float] = [], keys: [UInt64] = [], priorities: [Float] = [], times: [Int32] = []
         if n > 0 {
             payloads = try file.read(Float.self, at: "payloads").values
             keys = try file.read(UInt64.self, at: "keys").values
-            priorities = try file.read(Double.self, at: "priorities").values
-            times = try file.read(Int32.self, at: "times_sampled").values
+            priorities = try file.read(Float.self, at: "priorities").values  // HDF5 converts format 1's f64
+            if countsSamples { times = try file.read(Int32.self, at: "times_sampled").values }
         }
-        guard keys.count == n, payloads.count == n * configuration.itemSize, priorities.count == n, times.count == n else {
+        guard keys.count == n, payloads.count == n * configuration.itemSize, priorities.count == n, times.count == (countsSamples ? n : 0) else {
             throw ReplayTableError.corruptCheckpoint("count \(n) disagrees with the stored arrays")
         }
         func counter(_ name: String) throws -> Int { Int(try file.readScalar(Int64.self, at: "stats/\(name)")) }

@@ -14,10 +14,12 @@ public enum ReplayMessages {
     static let insertSchema = MessageSchema(tensors: [
         .init("payloads", .f32, ["B", "item"]), .init("priorities", .f32, ["B"]),
     ], bounds: ["B": 1...maximumBatch, "item": 1...1_000_000]) { message, _ in
-        guard let priorities = try? message.tensors[1].floats(), priorities.allSatisfy({ $0 >= 0 }) else {
-            return "priorities must be non-negative"
-        }
-        return nil
+        allNonNegative(message.tensors[1]) ? nil : "priorities must be non-negative"
+    }
+
+    /// Checked in place (no copy: this runs for every insert).
+    private static func allNonNegative(_ tensor: WireTensor) -> Bool {
+        (try? tensor.withValues(as: Float.self) { $0.allSatisfy { $0 >= 0 } }) ?? false
     }
 
     static let sampleSchema = MessageSchema(tensors: [.init("batch", .i32, [1]), .init("beta", .f32, [1])]) { message, _ in
@@ -31,10 +33,7 @@ public enum ReplayMessages {
     static let priorityUpdateSchema = MessageSchema(tensors: [
         .init("keys", .i64, ["B"]), .init("priorities", .f32, ["B"]),
     ], bounds: ["B": 1...maximumBatch]) { message, _ in
-        guard let priorities = try? message.tensors[1].floats(), priorities.allSatisfy({ $0 >= 0 }) else {
-            return "priorities must be non-negative"
-        }
-        return nil
+        allNonNegative(message.tensors[1]) ? nil : "priorities must be non-negative"
     }
 
     static let insertReplySchema = MessageSchema(tensors: [.init("keys", .i64, ["B"])], bounds: ["B": 1...maximumBatch])

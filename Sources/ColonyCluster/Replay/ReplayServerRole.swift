@@ -70,13 +70,16 @@ public final class ReplayServerRole: Sendable {
     /// Checkpoints completed since start.
     public var checkpoints: Int { checkpointsWritten.load(ordering: .relaxed) }
 
+    /// An insert waiting for the rate limiter (or for the inserts ahead of it): the received tensors
+    /// themselves (no copy) and how many rows are in. Its keys are consecutive, from `firstKey`.
     private struct HeldInsert {
         var routing: FrameBuffer
         var sequence: UInt64
-        var payloads: [Float]
-        var priorities: [Float]
+        var payloads: WireTensor
+        var priorities: WireTensor
         var done = 0
-        var keys: [UInt64] = []
+        var firstKey: UInt64 = 0
+        var count: Int { priorities.elementCount }
     }
 
     private struct HeldSample {
@@ -155,6 +158,16 @@ public final class ReplayServerRole: Sendable {
             if wait { finished.wait() }
         }
 
+        /// Inserts `count` rows of a held insert from row `done` on, reading the received tensors in place.
+        func insertRows(of insert: HeldInsert, count: Int) throws -> Range<UInt64> {
+            try insert.payloads.withValues(as: Float.self) { rows in
+                try insert.priorities.withValues(as: Float.self) { priorities in
+                    try table.insert(payloads: UnsafeBufferPointer(rebasing: rows[insert.done * itemSize..<(insert.done + count) * itemSize]),
+                                     priorities: UnsafeBufferPointer(rebasing: priorities[insert.done..<insert.done + count]))
+                }
+            }
+        }
+
         /// Moves held requests forward as far as the limiter allows; true when anything moved.
         func drain() throws -> Bool {
             var moved = false
@@ -163,17 +176,29 @@ public final class ReplayServerRole: Sendable {
                 progress = false
                 if !heldInserts.isEmpty {
                     var head = heldInserts[0]
-                    let remaining = head.priorities.count - head.done
-                    let n = min(remaining, table.rateLimiter.insertsAllowed, table.capacity)
+                    let n = min(head.count - head.done, table.rateLimiter.insertsAllowed, table.capacity)
                     if n > 0 {
-                        let rows = Array(head.payloads[head.done * itemSize..<(head.done + n) * itemSize])
-                        head.keys += try table.insert(payloads: rows, priorities: Array(head.priorities[head.done..<head.done + n]))
+                        let keys: Range<UInt64>
+                        do {
+                            keys = try insertRows(of: head, count: n)
+                        } catch {
+                            // The schema let it through, so this is a bug; drop the request, keep serving.
+                            heldInserts.removeFirst()
+                            drops.record(.schema, sender: nil)
+                            logger.error("dropped an insert the table refused: \(error)")
+                            progress = true
+                            continue
+                        }
+                        if head.done == 0 { head.firstKey = keys.lowerBound }
                         head.done += n
                         progress = true
-                        if head.done == head.priorities.count {
+                        if head.done == head.count {
                             heldInserts.removeFirst()
-                            try reply(head.routing, sender.message(.replayInsert, parameterVersion: head.sequence,
-                                                                   tensors: [WireTensor(head.keys.map { Int64(bitPattern: $0) })]))
+                            let first = head.firstKey, count = head.count
+                            let keyTensor = WireTensor(of: Int64.self, shape: [count]) { keys in
+                                for row in 0..<count { keys[row] = Int64(bitPattern: first + UInt64(row)) }
+                            }
+                            try reply(head.routing, sender.message(.replayInsert, parameterVersion: head.sequence, tensors: [keyTensor]))
                         } else {
                             heldInserts[0] = head
                         }
@@ -223,14 +248,13 @@ public final class ReplayServerRole: Sendable {
                     }
                     switch message.type {
                     case .replayInsert:
-                        let payloads = try message.tensors[0].floats(), priorities = try message.tensors[1].floats()
                         guard message.tensors[0].shape[1] == itemSize else {
                             drops.record(.schema, sender: message.senderID)
                             logger.warning("dropped an insert with items of \(message.tensors[0].shape[1]) floats (table: \(itemSize))")
                             continue
                         }
-                        let held = HeldInsert(routing: routing, sequence: message.sequence, payloads: payloads, priorities: priorities)
-                        if !heldInserts.isEmpty || !table.canInsert(priorities.count) { table.recordRateLimiterWait(insert: true) }
+                        let held = HeldInsert(routing: routing, sequence: message.sequence, payloads: message.tensors[0], priorities: message.tensors[1])
+                        if !heldInserts.isEmpty || !table.canInsert(held.count) { table.recordRateLimiterWait(insert: true) }
                         heldInserts.append(held)
                     case .replaySample:
                         let batch = Int(try message.tensors[0].int32s()[0]), beta = Double(try message.tensors[1].floats()[0])

@@ -102,40 +102,43 @@ public struct ReplayTableStatistics: Sendable, Equatable {
     public var sampleWaits = 0
 }
 
-/// A replay table: fixed-size items in flat arrays, FIFO eviction at capacity, uniform or
+/// A replay table: fixed-size items in a ring of slots, FIFO eviction at capacity, uniform or
 /// proportional-prioritized sampling with replacement, priority updates by key, optional removal after
 /// `maxTimesSampled` samples, and a Reverb-style `RateLimiter`.
 ///
-/// Storage is slot-based: `capacity` slots of `itemSize` floats. Keys are UInt64, increasing by one per
-/// inserted item. A FIFO of keys gives eviction order; items removed early (max times sampled) leave
-/// holes that are skipped. Costs: insert O(B log n), sample O(B log n) prioritized / O(B) uniform,
-/// update O(B log n). Not thread-safe: one owner (the server's thread); `snapshot()` copies the state so
-/// a checkpoint is written elsewhere.
+/// Storage is a ring: keys are UInt64, increasing by one per inserted item (the keys of one insert are
+/// consecutive), and key k lives in slot (k − 1) mod capacity. Inserting key k therefore evicts key
+/// k − capacity if it is still there, so the table holds at most the newest `capacity` keys and needs
+/// no key map, eviction queue or free list. An item removed early (max times sampled) leaves a hole
+/// until its slot comes round again; eviction then finds nothing to evict, so with such removals the
+/// table may hold fewer than `capacity` items while full-size inserts continue.
+///
+/// Per slot: the payload (`itemSize` floats), its priority (one Float in a `BlockedSumTree`, negative
+/// for an empty slot) and, only when `maxTimesSampled` is set, an Int32 sample count: about 5–6 bytes
+/// besides the payload. Costs: insert O(B + 32 · B/32 + log n) per batch of B, sample O(log n + 32)
+/// per item, priority update O(32 + log n) per key. Not thread-safe: one owner (the server's thread);
+/// `snapshot()` copies the state so a checkpoint is written elsewhere.
 public final class ReplayTable {
     public let configuration: ReplayTableConfiguration
     public var capacity: Int { configuration.capacity }
     public var itemSize: Int { configuration.itemSize }
 
-    private var payloads: [Float]
-    private var slotKeys: [UInt64]
-    private var slotPriorities: [Double]
-    private var slotTimesSampled: [Int32]
-    /// Slot → position in `liveSlots`, −1 when the slot is free.
-    private var livePosition: [Int]
-    private var liveSlots: [Int] = []
-    private var freeSlots: [Int]
-    private var keyToSlot: [UInt64: Int] = [:]
-    /// Keys in insertion order (may hold removed keys; skipped on eviction). Compacted when mostly stale.
-    private var fifo: [UInt64] = []
-    private var fifoHead = 0
-    private var sumTree: SumTree?
-    private var minTree: MinTree?
+    /// `capacity × itemSize` floats; slot s holds floats s·itemSize ..< (s+1)·itemSize.
+    private let payloads: UnsafeMutablePointer<Float>
+    /// Raw priorities per slot (negative: empty) and the sums that sampling walks.
+    private let priorities: BlockedSumTree
+    /// Samples per slot, only when `maxTimesSampled` is set (nothing else needs them).
+    private let timesSampledBySlot: UnsafeMutablePointer<Int32>?
+    private let isPrioritized: Bool
     public private(set) var nextKey: UInt64 = 1
     public private(set) var rateLimiter: RateLimiter
     private var stats = ReplayTableStatistics()
 
     public init(_ configuration: ReplayTableConfiguration) throws {
         guard configuration.capacity > 0 else { throw ReplayTableError.invalidConfiguration("capacity must be positive, got \(configuration.capacity)") }
+        guard configuration.capacity <= Int(Int32.max) else {
+            throw ReplayTableError.invalidConfiguration("capacity must be at most \(Int32.max), got \(configuration.capacity)")
+        }
         guard configuration.itemSize > 0 else { throw ReplayTableError.invalidConfiguration("item_size must be positive, got \(configuration.itemSize)") }
         if case .prioritized(let alpha) = configuration.selector, !(alpha.isFinite && alpha >= 0) {
             throw ReplayTableError.invalidConfiguration("alpha must be finite and non-negative, got \(alpha)")
@@ -149,27 +152,53 @@ public final class ReplayTable {
         self.configuration = configuration
         rateLimiter = try RateLimiter(configuration.rateLimiter)
         let capacity = configuration.capacity
-        payloads = [Float](repeating: 0, count: capacity * configuration.itemSize)
-        slotKeys = [UInt64](repeating: 0, count: capacity)
-        slotPriorities = [Double](repeating: 0, count: capacity)
-        slotTimesSampled = [Int32](repeating: 0, count: capacity)
-        livePosition = [Int](repeating: -1, count: capacity)
-        freeSlots = Array((0..<capacity).reversed())
-        liveSlots.reserveCapacity(capacity)
-        keyToSlot.reserveCapacity(capacity)
-        if case .prioritized = configuration.selector {
-            sumTree = SumTree(capacity: capacity)
-            minTree = MinTree(capacity: capacity)
+        // Left uninitialised: a slot is read only after an insert wrote it, so pages become resident as
+        // the table fills.
+        payloads = .allocate(capacity: capacity * configuration.itemSize)
+        priorities = BlockedSumTree(capacity: capacity, alpha: configuration.selector.alpha)
+        if configuration.maxTimesSampled != nil {
+            let counts = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
+            counts.initialize(repeating: 0, count: capacity)
+            timesSampledBySlot = counts
+        } else {
+            timesSampledBySlot = nil
         }
+        if case .prioritized = configuration.selector { isPrioritized = true } else { isPrioritized = false }
     }
 
-    public var size: Int { liveSlots.count }
+    deinit {
+        payloads.deallocate()
+        timesSampledBySlot?.deallocate()
+    }
+
+    public var size: Int { priorities.occupied }
 
     public var statistics: ReplayTableStatistics {
         var result = stats
         result.size = size
         return result
     }
+
+    // MARK: Keys and slots
+
+    @inline(__always) private func slot(of key: UInt64) -> Int { Int((key &- 1) % UInt64(capacity)) }
+
+    /// The slot of `key` when it is in the table (issued, not yet overwritten, not removed).
+    @inline(__always) private func slot(ofLiveKey key: UInt64) -> Int? {
+        guard key >= 1, key < nextKey, nextKey - key <= UInt64(capacity) else { return nil }
+        let slot = slot(of: key)
+        return priorities.isOccupied(slot) ? slot : nil
+    }
+
+    /// The key in an occupied slot: the newest issued key that maps to it.
+    @inline(__always) private func key(inSlot slot: Int) -> UInt64 {
+        let newest = nextKey - 1
+        let behind = (self.slot(of: newest) - slot + capacity) % capacity
+        return newest - UInt64(behind)
+    }
+
+    /// The oldest key that may still be in the table.
+    private var oldestPossibleKey: UInt64 { nextKey > UInt64(capacity) ? nextKey - UInt64(capacity) : 1 }
 
     // MARK: Rate limiter
 
@@ -187,93 +216,50 @@ public final class ReplayTable {
     /// capacity; returns their keys. Throws when the shapes are wrong, a priority is negative or not
     /// finite, B exceeds the capacity, or the rate limiter blocks the insert (check `canInsert` first).
     @discardableResult
-    public func insert(payloads batch: [Float], priorities: [Float]) throws -> [UInt64] {
-        let count = priorities.count
-        guard count > 0 else { return [] }
+    public func insert(payloads batch: [Float], priorities batchPriorities: [Float]) throws -> [UInt64] {
+        let keys = try batch.withUnsafeBufferPointer { rows in
+            try batchPriorities.withUnsafeBufferPointer { try insert(payloads: rows, priorities: $0) }
+        }
+        return Array(keys)
+    }
+
+    /// `insert` without copies (the server passes a received message's tensors): returns the keys,
+    /// which are consecutive.
+    @discardableResult
+    public func insert(payloads batch: UnsafeBufferPointer<Float>, priorities batchPriorities: UnsafeBufferPointer<Float>) throws -> Range<UInt64> {
+        let count = batchPriorities.count
+        guard count > 0 else { return nextKey..<nextKey }
         guard batch.count == count * itemSize else {
             throw ReplayTableError.badInsert("\(count) priorities need \(count * itemSize) payload floats, got \(batch.count)")
         }
         guard count <= capacity else { throw ReplayTableError.badInsert("batch of \(count) exceeds capacity \(capacity)") }
-        if let bad = priorities.firstIndex(where: { !($0.isFinite && $0 >= 0) }) {
-            throw ReplayTableError.badInsert("priority \(bad) is \(priorities[bad]); priorities must be finite and non-negative")
+        if let bad = batchPriorities.firstIndex(where: { !($0.isFinite && $0 >= 0) }) {
+            throw ReplayTableError.badInsert("priority \(bad) is \(batchPriorities[bad]); priorities must be finite and non-negative")
         }
         guard rateLimiter.canInsert(count) else { throw ReplayTableError.rateLimited("inserting \(count)") }
-        var keys: [UInt64] = []
-        keys.reserveCapacity(count)
-        for row in 0..<count {
-            if freeSlots.isEmpty { evictOldest() }
-            let slot = freeSlots.removeLast()
-            let key = nextKey
-            nextKey += 1
-            batch.withUnsafeBufferPointer { source in
-                payloads.withUnsafeMutableBufferPointer { destination in
-                    let from = source.baseAddress! + row * itemSize
-                    (destination.baseAddress! + slot * itemSize).update(from: from, count: itemSize)
-                }
-            }
-            occupy(slot: slot, key: key, priority: Double(priorities[row]), timesSampled: 0)
-            keys.append(key)
+        let firstKey = nextKey
+        var row = 0, evicted = 0
+        // At most two runs of consecutive slots: up to the ring's end, then from slot 0.
+        while row < count {
+            let start = slot(of: firstKey + UInt64(row))
+            let run = min(count - row, capacity - start)
+            for slot in start..<start + run where priorities.isOccupied(slot) { evicted += 1 }
+            (payloads + start * itemSize).update(from: batch.baseAddress! + row * itemSize, count: run * itemSize)
+            timesSampledBySlot.map { ($0 + start).update(repeating: 0, count: run) }
+            priorities.update(from: start, priorities: UnsafeBufferPointer(rebasing: batchPriorities[row..<row + run]))
+            row += run
         }
+        nextKey += UInt64(count)
+        stats.evictions += evicted
+        rateLimiter.recordDeletes(evicted)
         rateLimiter.recordInserts(count)
         stats.inserts += count
-        return keys
+        return firstKey..<nextKey
     }
 
-    private func occupy(slot: Int, key: UInt64, priority: Double, timesSampled: Int32) {
-        slotKeys[slot] = key
-        slotTimesSampled[slot] = timesSampled
-        livePosition[slot] = liveSlots.count
-        liveSlots.append(slot)
-        keyToSlot[key] = slot
-        fifo.append(key)
-        setPriority(slot: slot, priority)
-    }
-
-    private func setPriority(slot: Int, _ priority: Double) {
-        slotPriorities[slot] = priority
-        if case .prioritized(let alpha) = configuration.selector {
-            let scaled = priority > 0 ? Foundation.pow(priority, alpha) : 0
-            sumTree!.update(slot, priority: scaled)
-            minTree!.update(slot, value: scaled > 0 ? scaled : .infinity)
-        }
-    }
-
-    private func evictOldest() {
-        while fifoHead < fifo.count {
-            let key = fifo[fifoHead]
-            fifoHead += 1
-            if let slot = keyToSlot[key] {
-                remove(slot: slot)
-                stats.evictions += 1
-                break
-            }
-        }
-        compactFIFOIfNeeded()
-    }
-
-    private func compactFIFOIfNeeded() {
-        if fifoHead > 1024 && fifoHead * 2 > fifo.count {
-            fifo.removeFirst(fifoHead)
-            fifoHead = 0
-        }
-    }
-
+    /// Empties a slot early (max times sampled).
     private func remove(slot: Int) {
-        let key = slotKeys[slot]
-        keyToSlot[key] = nil
-        let position = livePosition[slot]
-        let last = liveSlots.removeLast()
-        if last != slot {
-            liveSlots[position] = last
-            livePosition[last] = position
-        }
-        livePosition[slot] = -1
-        if sumTree != nil {
-            sumTree!.update(slot, priority: 0)
-            minTree!.update(slot, value: .infinity)
-        }
-        slotPriorities[slot] = 0
-        freeSlots.append(slot)
+        priorities.update(slot, priority: -1)
         rateLimiter.recordDeletes(1)
     }
 
@@ -286,36 +272,13 @@ public final class ReplayTable {
     /// Throws when the table is empty or the rate limiter blocks (check `canSample` first).
     public func sample(_ count: Int, beta: Double, rng: inout RandomSource) throws -> ReplaySample {
         precondition(count > 0, "sample count must be positive")
-        guard size > 0 else { throw ReplayTableError.empty }
-        guard rateLimiter.canSample(count) else { throw ReplayTableError.rateLimited("sampling \(count)") }
         var result = ReplaySample(payloads: [Float](repeating: 0, count: count * itemSize),
                                   keys: [UInt64](repeating: 0, count: count), weights: [Float](repeating: 1, count: count))
-        var drawn = 0
-        while drawn < count {
-            guard size > 0 else { break }  // max-times-sampled emptied the table mid-batch
-            let slot: Int
-            var weight: Float = 1
-            if let sumTree, let minTree, sumTree.total > 0 {
-                let total = sumTree.total
-                slot = sumTree.find(min(rng.nextDouble() * total, total * (1 - 1e-12)))
-                let n = Double(size)
-                let maxWeight = Foundation.pow(n * minTree.minimum / total, -beta)
-                weight = Float(Foundation.pow(n * sumTree[slot] / total, -beta) / maxWeight)
-            } else {
-                slot = liveSlots[rng.nextInt(below: liveSlots.count)]
-            }
-            result.keys[drawn] = slotKeys[slot]
-            result.weights[drawn] = weight
-            payloads.withUnsafeBufferPointer { source in
-                result.payloads.withUnsafeMutableBufferPointer { destination in
-                    (destination.baseAddress! + drawn * itemSize).update(from: source.baseAddress! + slot * itemSize, count: itemSize)
+        let drawn = try result.payloads.withUnsafeMutableBufferPointer { payloads in
+            try result.keys.withUnsafeMutableBufferPointer { keys in
+                try result.weights.withUnsafeMutableBufferPointer { weights in
+                    try sample(count, beta: beta, rng: &rng, payloads: payloads.baseAddress!, keys: keys.baseAddress!, weights: weights.baseAddress!)
                 }
-            }
-            slotTimesSampled[slot] += 1
-            drawn += 1
-            if let limit = configuration.maxTimesSampled, Int(slotTimesSampled[slot]) >= limit {
-                remove(slot: slot)
-                stats.removedAfterSampling += 1
             }
         }
         if drawn < count {
@@ -323,10 +286,50 @@ public final class ReplayTable {
             result.keys.removeLast(count - drawn)
             result.weights.removeLast(count - drawn)
         }
+        return result
+    }
+
+    /// `sample` into caller-owned buffers of room for `count` items (the server writes straight into
+    /// the reply's tensors); returns how many were drawn (fewer only when max-times-sampled removals
+    /// empty the table mid-batch).
+    public func sample(_ count: Int, beta: Double, rng: inout RandomSource, payloads output: UnsafeMutablePointer<Float>,
+                       keys: UnsafeMutablePointer<UInt64>, weights: UnsafeMutablePointer<Float>) throws -> Int {
+        precondition(count > 0, "sample count must be positive")
+        guard size > 0 else { throw ReplayTableError.empty }
+        guard rateLimiter.canSample(count) else { throw ReplayTableError.rateLimited("sampling \(count)") }
+        var drawn = 0
+        // (N · min_j w_j / Σw)^−β: the largest raw weight, recomputed only after a removal.
+        var largestWeight: Double?
+        while drawn < count {
+            guard size > 0 else { break }  // max-times-sampled emptied the table mid-batch
+            let slot: Int
+            var weight: Float = 1
+            let total = priorities.total
+            if isPrioritized && total > 0 {
+                slot = priorities.find(min(rng.nextDouble() * total, total * (1 - 1e-12)))
+                let n = Double(size)
+                let largest = largestWeight ?? Foundation.pow(n * priorities.weight(ofLeaf: priorities.minimumPositive) / total, -beta)
+                largestWeight = largest
+                weight = Float(Foundation.pow(n * priorities.weight(ofLeaf: priorities[slot]) / total, -beta) / largest)
+            } else {
+                slot = priorities.findOccupied(rng.nextInt(below: size))
+            }
+            keys[drawn] = key(inSlot: slot)
+            weights[drawn] = weight
+            (output + drawn * itemSize).update(from: payloads + slot * itemSize, count: itemSize)
+            drawn += 1
+            if let limit = configuration.maxTimesSampled, let times = timesSampledBySlot {
+                times[slot] += 1
+                if Int(times[slot]) >= limit {
+                    remove(slot: slot)
+                    stats.removedAfterSampling += 1
+                    largestWeight = nil
+                }
+            }
+        }
         rateLimiter.recordSamples(drawn)
         stats.samples += drawn
-        if configuration.maxTimesSampled != nil { compactFIFOIfNeeded() }
-        return result
+        return drawn
     }
 
     // MARK: Priorities
@@ -335,82 +338,97 @@ public final class ReplayTable {
     /// (`evictedKeyUpdates`), as are keys never issued (`unknownKeyUpdates`). Non-finite or negative
     /// priorities are ignored too (counted as unknown). Returns how many were applied.
     @discardableResult
-    public func updatePriorities(keys: [UInt64], priorities: [Float]) -> Int {
-        precondition(keys.count == priorities.count, "one priority per key")
+    public func updatePriorities(keys: [UInt64], priorities newPriorities: [Float]) -> Int {
+        precondition(keys.count == newPriorities.count, "one priority per key")
         var applied = 0
-        for (key, priority) in zip(keys, priorities) {
-            guard let slot = keyToSlot[key] else {
+        for (key, priority) in zip(keys, newPriorities) {
+            guard let slot = slot(ofLiveKey: key) else {
                 if key >= 1 && key < nextKey { stats.evictedKeyUpdates += 1 } else { stats.unknownKeyUpdates += 1 }
                 continue
             }
             guard priority.isFinite && priority >= 0 else { stats.unknownKeyUpdates += 1; continue }
-            setPriority(slot: slot, Double(priority))
+            priorities.update(slot, priority: priority)
             applied += 1
         }
         return applied
     }
 
     /// The priority of a live key (nil when absent).
-    public func priority(of key: UInt64) -> Double? { keyToSlot[key].map { slotPriorities[$0] } }
+    public func priority(of key: UInt64) -> Double? { slot(ofLiveKey: key).map { Double(priorities[$0]) } }
 
     /// The payload of a live key (nil when absent).
     public func payload(of key: UInt64) -> [Float]? {
-        keyToSlot[key].map { Array(payloads[$0 * itemSize..<($0 + 1) * itemSize]) }
+        slot(ofLiveKey: key).map { Array(UnsafeBufferPointer(start: payloads + $0 * itemSize, count: itemSize)) }
     }
 
-    /// How often a live key has been sampled.
-    public func timesSampled(of key: UInt64) -> Int? { keyToSlot[key].map { Int(slotTimesSampled[$0]) } }
+    /// How often a live key has been sampled; nil when the key is absent, or when the table does not
+    /// count samples (no `maxTimesSampled`).
+    public func timesSampled(of key: UInt64) -> Int? {
+        guard let times = timesSampledBySlot, let slot = slot(ofLiveKey: key) else { return nil }
+        return Int(times[slot])
+    }
 
     /// Live keys, oldest first.
-    public var keysInInsertionOrder: [UInt64] { fifo[fifoHead...].filter { keyToSlot[$0] != nil } }
+    public var keysInInsertionOrder: [UInt64] {
+        (oldestPossibleKey..<nextKey).filter { priorities.isOccupied(slot(of: $0)) }
+    }
 
     // MARK: Snapshot
 
     /// A copy of the table's state (live items oldest first, counters, configuration): cheap to take on
-    /// the owning thread (array copies), then written anywhere with `ReplayTableSnapshot.write(to:)`.
+    /// the owning thread (one pass over the slots), then written anywhere with `ReplayTableSnapshot.write(to:)`.
     public func snapshot() -> ReplayTableSnapshot {
         let keys = keysInInsertionOrder
-        var items = [Float](repeating: 0, count: keys.count * itemSize)
-        var priorities = [Double](repeating: 0, count: keys.count)
-        var times = [Int32](repeating: 0, count: keys.count)
-        payloads.withUnsafeBufferPointer { source in
-            items.withUnsafeMutableBufferPointer { destination in
-                for (row, key) in keys.enumerated() {
-                    let slot = keyToSlot[key]!
-                    (destination.baseAddress! + row * itemSize).update(from: source.baseAddress! + slot * itemSize, count: itemSize)
-                    priorities[row] = slotPriorities[slot]
-                    times[row] = slotTimesSampled[slot]
-                }
+        let n = keys.count
+        let itemSize = itemSize
+        var snapshotPriorities = [Float](repeating: 0, count: n)
+        var times = [Int32](repeating: 0, count: timesSampledBySlot == nil ? 0 : n)
+        let items = [Float](unsafeUninitializedCapacity: n * itemSize) { destination, initialized in
+            for (row, key) in keys.enumerated() {
+                let slot = slot(of: key)
+                (destination.baseAddress! + row * itemSize).initialize(from: payloads + slot * itemSize, count: itemSize)
+                snapshotPriorities[row] = priorities[slot]
+                if let counts = timesSampledBySlot { times[row] = counts[slot] }
             }
+            initialized = n * itemSize
         }
-        return ReplayTableSnapshot(configuration: configuration, payloads: items, keys: keys, priorities: priorities,
+        return ReplayTableSnapshot(configuration: configuration, payloads: items, keys: keys, priorities: snapshotPriorities,
                                    timesSampled: times, nextKey: nextKey, limiterInserts: rateLimiter.inserts,
                                    limiterSamples: rateLimiter.samples, limiterDeletes: rateLimiter.deletes, statistics: statistics)
     }
 
-    /// Replaces the state with a snapshot's (its configuration must equal this table's).
+    /// Replaces the state with a snapshot's (its configuration must equal this table's, and its keys must
+    /// be increasing and among the newest `capacity` before its next key).
     public func load(_ snapshot: ReplayTableSnapshot) throws {
         try snapshot.configuration.checkMatches(configuration)
         let n = snapshot.keys.count
-        guard n <= capacity, snapshot.payloads.count == n * itemSize, snapshot.priorities.count == n, snapshot.timesSampled.count == n else {
-            throw ReplayTableError.corruptCheckpoint("\(n) keys with \(snapshot.payloads.count) payload floats, \(snapshot.priorities.count) priorities")
+        let expectedTimes = timesSampledBySlot == nil ? 0 : n
+        guard n <= capacity, snapshot.payloads.count == n * itemSize, snapshot.priorities.count == n, snapshot.timesSampled.count == expectedTimes else {
+            throw ReplayTableError.corruptCheckpoint("\(n) keys with \(snapshot.payloads.count) payload floats, \(snapshot.priorities.count) priorities, \(snapshot.timesSampled.count) sample counts")
         }
-        liveSlots.removeAll(keepingCapacity: true)
-        keyToSlot.removeAll(keepingCapacity: true)
-        fifo.removeAll()
-        fifoHead = 0
-        livePosition = [Int](repeating: -1, count: capacity)
-        slotPriorities = [Double](repeating: 0, count: capacity)
-        if sumTree != nil {
-            sumTree = SumTree(capacity: capacity)
-            minTree = MinTree(capacity: capacity)
+        let next = snapshot.nextKey
+        let oldest = next > UInt64(capacity) ? next - UInt64(capacity) : 1
+        var previous: UInt64 = 0
+        for (row, key) in snapshot.keys.enumerated() {
+            guard key > previous, key >= oldest, key < next else {
+                throw ReplayTableError.corruptCheckpoint("key \(key) (row \(row)) is not increasing or not among the newest \(capacity) keys before next key \(next)")
+            }
+            let priority = snapshot.priorities[row]
+            guard priority.isFinite && priority >= 0 else { throw ReplayTableError.corruptCheckpoint("key \(key) has priority \(priority)") }
+            previous = key
         }
-        freeSlots = Array((n..<capacity).reversed())
-        payloads.replaceSubrange(0..<n * itemSize, with: snapshot.payloads)
-        for row in 0..<n {
-            occupy(slot: row, key: snapshot.keys[row], priority: snapshot.priorities[row], timesSampled: snapshot.timesSampled[row])
+        timesSampledBySlot?.update(repeating: 0, count: capacity)
+        nextKey = next
+        priorities.rebuild { leaves in
+            snapshot.payloads.withUnsafeBufferPointer { items in
+                for (row, key) in snapshot.keys.enumerated() {
+                    let slot = slot(of: key)
+                    (payloads + slot * itemSize).update(from: items.baseAddress! + row * itemSize, count: itemSize)
+                    leaves[slot] = snapshot.priorities[row]
+                    if let counts = timesSampledBySlot { counts[slot] = snapshot.timesSampled[row] }
+                }
+            }
         }
-        nextKey = snapshot.nextKey
         rateLimiter.setCounters(inserts: snapshot.limiterInserts, samples: snapshot.limiterSamples, deletes: snapshot.limiterDeletes)
         stats = snapshot.statistics
     }
