@@ -6,38 +6,7 @@ import XCTest
 
 /// The real executables as separate processes on loopback: learning across processes, workers that
 /// come and go, and a learner killed and restarted.
-final class ClusterIntegrationTests: XCTestCase {
-    private var directory: String!
-    private var processes: [Process] = []
-
-    override func setUpWithError() throws {
-        directory = NSTemporaryDirectory() + "colony-cluster-\(UUID().uuidString)"
-        try AtomicFile.createDirectories(directory)
-    }
-
-    override func tearDownWithError() throws {
-        for process in processes where process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        for process in processes { process.waitUntilExit() }
-        try? FileManager.default.removeItem(atPath: directory)
-    }
-
-    private func executable(_ name: String) throws -> String {
-        var url = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = url.appendingPathComponent(name).path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            url.deleteLastPathComponent()
-        }
-        throw XCTSkip("\(name) is not built next to the tests")
-    }
-
-    private func freeEndpoint() throws -> String {
-        let probe = try ZMQSocket(ZMQContext(), .router)
-        defer { probe.close() }
-        try probe.bind("tcp://127.0.0.1:*")
-        return try probe.lastEndpoint
-    }
-
+final class ClusterIntegrationTests: ExecutableTestCase {
     /// A cluster file for this test: its own coordinator port and run directory.
     private func configuration(_ algorithm: String, frames: Int, workers: Int, environmentsPerWorker: Int = 8, checkpointEvery: Int = 100_000) throws -> (path: String, coordinator: String) {
         let coordinator = try freeEndpoint()
@@ -67,35 +36,8 @@ final class ClusterIntegrationTests: XCTestCase {
         return (path, coordinator)
     }
 
-    @discardableResult
-    private func start(_ name: String, _ arguments: [String], log: String) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try executable(name))
-        process.arguments = arguments
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        processes.append(process)
-        return process
-    }
-
     private func rows(_ algorithm: String) -> [ReturnsCSV.Row] {
         (try? ReturnsCSV.read("\(directory!)/runs/\(algorithm)/CartPole-v1/seed-3/returns100.csv")) ?? []
-    }
-
-    /// The coordinator's status; a loaded 2-core machine may miss one reply, so it asks up to 3 times.
-    private func status(_ coordinator: String) -> ClusterStatus? {
-        for _ in 0..<3 {
-            if let status = try? CoordinatorRequest.status(coordinator: coordinator, timeout: .seconds(2)) { return status }
-        }
-        return nil
-    }
-
-    private func logTail(_ name: String) -> String {
-        let text = (try? String(contentsOfFile: directory + "/" + name, encoding: .utf8)) ?? "(no \(name))"
-        return "\n--- \(name):\n" + text.suffix(1500)
     }
 
     private func learnerFrames(_ coordinator: String) -> Double? {

@@ -8,21 +8,7 @@ import XCTest
 /// Ape-X DQN and distributed SAC as real processes (`colony cluster up`: coordinator, colony-replay,
 /// learner, 2 workers) reaching the issue's thresholds, judged by the learner's evaluation of its
 /// evaluation policy (`returns-eval.csv`).
-final class ReplayClusterIntegrationTests: XCTestCase {
-    private var directory: String!
-    private var processes: [Process] = []
-
-    override func setUpWithError() throws {
-        directory = NSTemporaryDirectory() + "colony-replay-cluster-\(UUID().uuidString)"
-        try AtomicFile.createDirectories(directory)
-    }
-
-    override func tearDownWithError() throws {
-        for process in processes where process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        for process in processes { process.waitUntilExit() }
-        try? FileManager.default.removeItem(atPath: directory)
-    }
-
+final class ReplayClusterIntegrationTests: ExecutableTestCase {
     /// Ape-X DQN with 2 workers: the greedy policy's mean return over 100 episodes reaches 475 on
     /// CartPole-v1 within 200k frames.
     func testApeXDQNLearnsCartPoleWithin200kFrames() throws {
@@ -32,6 +18,32 @@ final class ReplayClusterIntegrationTests: XCTestCase {
     /// Distributed SAC with 2 workers reaches −200 on Pendulum-v1 within 50k frames.
     func testDistributedSACLearnsPendulumWithin50kFrames() throws {
         try learns(file: "sac-pendulum.toml", algorithm: "apex_sac", environment: "Pendulum-v1", threshold: -200, frames: 50_000, seconds: 400)
+    }
+
+    /// colony-replay SIGKILLed mid-run and started again: it restores its last checkpoint, the learner
+    /// and the worker find its new endpoint through the coordinator, and training goes on.
+    func testApeXRunGoesOnWhenTheReplayServerIsKilledAndRestarted() throws {
+        let path = try shippedFile("apex-dqn-cartpole.toml", runsDirectory: directory + "/runs",
+                                   replacing: ["frames = 200_000": "frames = 50_000_000", "eval_every = 10_000": "eval_every = 0"],
+                                   appending: "checkpoint_every_seconds = 1\n")
+        let coordinator = try XCTUnwrap(try ClusterSettings(path: path).coordinator)
+        let checkpoint = "\(directory!)/runs/apex_dqn/CartPole-v1/seed-1/replay.h5"
+        try start("colony-coordinator", ["--bind", coordinator], log: directory + "/coordinator.log")
+        let replay = try start("colony-replay", ["--coordinator", coordinator, "--config", path], log: directory + "/replay.log")
+        try start("colony-learner", ["--config", path], log: directory + "/learner.log")
+        try start("colony-worker", ["--config", path, "--index", "0"], log: directory + "/worker-0.log")
+        func learnerFrames() -> Double { status(coordinator)?.members.first { $0.role == .learner }?.stats.extra["frames"] ?? 0 }
+        let logs = { self.logTail("learner.log") + self.logTail("worker-0.log") + self.logTail("replay.log") + self.logTail("replay-2.log") }
+
+        XCTAssertTrue(eventually(timeout: 60) { learnerFrames() > 5_000 && FileManager.default.fileExists(atPath: checkpoint) }, "no frames or no replay checkpoint" + logs())
+        Thread.sleep(forTimeInterval: 1.5)  // a checkpoint with the run well under way
+        kill(replay.processIdentifier, SIGKILL)
+        replay.waitUntilExit()
+        let framesAtKill = learnerFrames()
+        try start("colony-replay", ["--coordinator", coordinator, "--config", path], log: directory + "/replay-2.log")
+        XCTAssertTrue(eventually(timeout: 10) { self.logTail("replay-2.log").contains("restored") }, "the restarted server did not restore its checkpoint" + logs())
+        XCTAssertTrue(eventually(timeout: 60) { learnerFrames() > framesAtKill + 5_000 }, "training did not go on after the replay server restarted" + logs())
+        XCTAssertTrue(logTail("learner.log", characters: 100_000).contains("moved to"), "the learner did not reconnect" + logs())
     }
 
     private func learns(file: String, algorithm: String, environment: String, threshold: Double, frames: Int, seconds: Double) throws {
@@ -59,38 +71,16 @@ final class ReplayClusterIntegrationTests: XCTestCase {
     }
 
     /// The shipped cluster file with its own free coordinator port and run directory.
-    private func shippedFile(_ name: String, runsDirectory: String) throws -> String {
+    private func shippedFile(_ name: String, runsDirectory: String, replacing edits: [String: String] = [:], appending extra: String = "") throws -> String {
         let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../cluster/\(name)").standardized.path
         var text = try String(contentsOfFile: source, encoding: .utf8)
-        let probe = try ZMQSocket(ZMQContext(), .router)
-        try probe.bind("tcp://127.0.0.1:*")
-        let endpoint = try probe.lastEndpoint
-        probe.close()
+        let endpoint = try freeEndpoint()
         text = text.replacingOccurrences(of: #"coordinator = "tcp://127.0.0.1:\d+""#, with: "coordinator = \"\(endpoint)\"", options: .regularExpression)
         text = text.replacingOccurrences(of: #"runs_dir = "runs/cluster""#, with: "runs_dir = \"\(runsDirectory)\"", options: .regularExpression)
+        for (old, new) in edits { text = text.replacingOccurrences(of: old, with: new) }
         let path = directory + "/" + name
-        try AtomicFile.write(text, to: path)
+        try AtomicFile.write(text + extra, to: path)
         return path
     }
 
-    private func start(_ name: String, _ arguments: [String], log: String) throws -> Process {
-        var url = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        var executable: String?
-        for _ in 0..<4 {
-            let candidate = url.appendingPathComponent(name).path
-            if FileManager.default.isExecutableFile(atPath: candidate) { executable = candidate; break }
-            url.deleteLastPathComponent()
-        }
-        guard let executable else { throw XCTSkip("\(name) is not built next to the tests") }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        processes.append(process)
-        return process
-    }
 }

@@ -7,59 +7,8 @@ import XCTest
 /// The real `colony-replay` and `colony-coordinator` executables: a replay server killed with SIGKILL
 /// comes back from its periodic checkpoint with every item, key and priority it had, and a checkpoint
 /// of another configuration stops it at once.
-final class ReplayDurabilityTests: XCTestCase {
-    private var directory: String!
-    private var processes: [Process] = []
-
-    override func setUpWithError() throws {
-        directory = NSTemporaryDirectory() + "colony-replay-durability-\(UUID().uuidString)"
-        try AtomicFile.createDirectories(directory)
-    }
-
-    override func tearDownWithError() throws {
-        for process in processes where process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        for process in processes { process.waitUntilExit() }
-        try? FileManager.default.removeItem(atPath: directory)
-    }
-
+final class ReplayDurabilityTests: ExecutableTestCase {
     // MARK: Helpers
-
-    /// An executable built next to the test binary (as ClusterIntegrationTests finds them).
-    private func executable(_ name: String) throws -> String {
-        var url = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = url.appendingPathComponent(name).path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            url.deleteLastPathComponent()
-        }
-        throw XCTSkip("\(name) is not built next to the tests")
-    }
-
-    private func freeEndpoint() throws -> String {
-        let probe = try ZMQSocket(ZMQContext(), .router)
-        defer { probe.close() }
-        try probe.bind("tcp://127.0.0.1:*")
-        return try probe.lastEndpoint
-    }
-
-    @discardableResult
-    private func start(_ name: String, _ arguments: [String], log: String) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try executable(name))
-        process.arguments = arguments
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        processes.append(process)
-        return process
-    }
-
-    private func logTail(_ name: String) -> String {
-        let text = (try? String(contentsOfFile: directory + "/" + name, encoding: .utf8)) ?? "(no \(name))"
-        return "\n--- \(name):\n" + text.suffix(1500)
-    }
 
     private func writeConfiguration(capacity: Int, checkpoint: String) throws -> String {
         let path = directory + "/replay-\(capacity).toml"

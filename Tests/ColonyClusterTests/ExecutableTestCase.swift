@@ -1,0 +1,71 @@
+import ColonyCluster
+import ColonyStorage
+import ColonyTransport
+import Foundation
+import XCTest
+
+/// A test case that runs the real executables as processes: a fresh temporary directory per test,
+/// every process it started killed at the end, and their output in log files for failure messages.
+class ExecutableTestCase: XCTestCase {
+    var directory: String!
+    private(set) var processes: [Process] = []
+
+    override func setUpWithError() throws {
+        directory = NSTemporaryDirectory() + "colony-\(String(describing: type(of: self)))-\(UUID().uuidString)"
+        try AtomicFile.createDirectories(directory)
+    }
+
+    override func tearDownWithError() throws {
+        for process in processes where process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        for process in processes { process.waitUntilExit() }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// An executable built next to the test binary; the test is skipped when there is none.
+    func executable(_ name: String) throws -> String {
+        var url = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = url.appendingPathComponent(name).path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            url.deleteLastPathComponent()
+        }
+        throw XCTSkip("\(name) is not built next to the tests")
+    }
+
+    /// A loopback endpoint that was free a moment ago.
+    func freeEndpoint() throws -> String {
+        let probe = try ZMQSocket(ZMQContext(), .router)
+        defer { probe.close() }
+        try probe.bind("tcp://127.0.0.1:*")
+        return try probe.lastEndpoint
+    }
+
+    /// Starts `name` with its output in `log` (a path).
+    @discardableResult
+    func start(_ name: String, _ arguments: [String], log: String) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try executable(name))
+        process.arguments = arguments
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        processes.append(process)
+        return process
+    }
+
+    /// The end of a log file in this test's directory, for failure messages.
+    func logTail(_ name: String, characters: Int = 1500) -> String {
+        let text = (try? String(contentsOfFile: directory + "/" + name, encoding: .utf8)) ?? "(no \(name))"
+        return "\n--- \(name):\n" + text.suffix(characters)
+    }
+
+    /// The coordinator's status; a loaded 2-core machine may miss one reply, so it asks up to 3 times.
+    func status(_ coordinator: String) -> ClusterStatus? {
+        for _ in 0..<3 {
+            if let status = try? CoordinatorRequest.status(coordinator: coordinator, timeout: .seconds(2)) { return status }
+        }
+        return nil
+    }
+}
