@@ -32,8 +32,10 @@ final class RegistryTests: XCTestCase {
 
     func testRegisteringACustomAlgorithm() throws {
         let schema = ConfigurationSchema(agent: "custom_random", keys: [ConfigurationKey("num_envs", .int(1), "environments")])
-        Agents.register("custom_random", defaults: schema) { configuration, context in
-            RandomAgent(configuration: configuration, context: context)
+        // Any factory will do: this one hands out the built-in random agent.
+        Agents.register("custom_random", defaults: schema) { _, context in
+            try Agents.makeParallel("random", observationSpace: context.observationSpace, actionSpace: context.actionSpace,
+                                    environments: context.environmentCount, seed: context.seed)
         }
         XCTAssertTrue(Agents.list().contains("custom_random"))
         let cartPole = try Environments.make("CartPole-v1", seed: 0)
@@ -50,34 +52,4 @@ final class RegistryTests: XCTestCase {
         }
         XCTAssertEqual(agent.frames, 50)
     }
-}
-
-/// A uniformly random agent: the smallest ParallelAgent, to exercise the registry and the single-environment adapter.
-private final class RandomAgent: ParallelAgent {
-    let id = "custom_random"
-    let configuration: Configuration
-    let environmentCount: Int
-    let observationSpace: Space
-    let actionSpace: Space
-    var mode: AgentMode = .train
-    private(set) var frames = 0
-    private var rng: RandomSource
-
-    init(configuration: Configuration, context: AgentContext) {
-        self.configuration = configuration
-        environmentCount = context.environmentCount
-        observationSpace = context.observationSpace
-        actionSpace = context.actionSpace
-        rng = RandomSource(seed: context.seed)
-    }
-
-    func reset(observations: [Float]) -> [Action] { (0..<environmentCount).map { _ in actionSpace.sample(rng: &rng) } }
-
-    func step(observations: [Float], rewards: [Double], terminated: [Bool], truncated: [Bool], finalObservations: [[Float]?]) -> ParallelAgentStep {
-        if mode == .train { frames += environmentCount }
-        return ParallelAgentStep(actions: reset(observations: observations))
-    }
-
-    func save(to writer: CheckpointWriter) throws { try writer.write(frames, "frames") }
-    func restore(from reader: CheckpointReader) throws { frames = try reader.int("frames") }
 }

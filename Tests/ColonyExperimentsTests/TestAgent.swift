@@ -2,8 +2,9 @@ import ColonyAgents
 import ColonyEnvironments
 import ColonyNumerics
 
-/// A uniformly random agent with a checkpointed random stream: enough to exercise the trainer's
-/// files, checkpoints and resume without the cost of learning.
+/// The built-in uniform random agent with what the trainer's tests also need: a float key they can
+/// set and a loss scalar in every training step's info. Cheap enough to exercise the trainer's files,
+/// checkpoints and resume without the cost of learning; its random stream is checkpointed.
 final class UniformRandomAgent: ParallelAgent {
     static let schema = ConfigurationSchema(agent: "test_uniform", keys: [
         ConfigurationKey("num_envs", .int(2), "environments stepped together", range: 1...64),
@@ -12,41 +13,38 @@ final class UniformRandomAgent: ParallelAgent {
 
     static func register() {
         Agents.register("test_uniform", defaults: schema) { configuration, context in
-            UniformRandomAgent(configuration: configuration, context: context)
+            try UniformRandomAgent(configuration: configuration, context: context)
         }
     }
 
     let id = "test_uniform"
     let configuration: Configuration
-    let environmentCount: Int
-    let observationSpace: Space
-    let actionSpace: Space
-    var mode: AgentMode = .train
-    private(set) var frames = 0
-    private var rng: RandomSource
+    private let random: any ParallelAgent
 
-    init(configuration: Configuration, context: AgentContext) {
+    init(configuration: Configuration, context: AgentContext) throws {
         self.configuration = configuration
-        environmentCount = context.environmentCount
-        observationSpace = context.observationSpace
-        actionSpace = context.actionSpace
-        rng = RandomSource(seed: context.seed)
+        random = try Agents.makeParallel(
+            "random", observationSpace: context.observationSpace, actionSpace: context.actionSpace,
+            environments: context.environmentCount, seed: context.seed)
     }
 
-    func reset(observations: [Float]) -> [Action] { (0..<environmentCount).map { _ in actionSpace.sample(rng: &rng) } }
+    var environmentCount: Int { random.environmentCount }
+    var observationSpace: Space { random.observationSpace }
+    var actionSpace: Space { random.actionSpace }
+    var frames: Int { random.frames }
+    var mode: AgentMode {
+        get { random.mode }
+        set { random.mode = newValue }
+    }
+
+    func reset(observations: [Float]) -> [Action] { random.reset(observations: observations) }
 
     func step(observations: [Float], rewards: [Double], terminated: [Bool], truncated: [Bool], finalObservations: [[Float]?]) -> ParallelAgentStep {
-        if mode == .train { frames += environmentCount }
-        return ParallelAgentStep(actions: reset(observations: observations), info: mode == .train ? AgentInfo(["losses/dummy": 1]) : AgentInfo())
+        var step = random.step(observations: observations, rewards: rewards, terminated: terminated, truncated: truncated, finalObservations: finalObservations)
+        if mode == .train { step.info = AgentInfo(["losses/dummy": 1]) }
+        return step
     }
 
-    func save(to writer: CheckpointWriter) throws {
-        try writer.write(frames, "frames")
-        try writer.write(rng.state, "rng")
-    }
-
-    func restore(from reader: CheckpointReader) throws {
-        frames = try reader.int("frames")
-        rng = RandomSource(state: try reader.uint64s("rng"))
-    }
+    func save(to writer: CheckpointWriter) throws { try random.save(to: writer) }
+    func restore(from reader: CheckpointReader) throws { try random.restore(from: reader) }
 }
