@@ -243,18 +243,23 @@ final class LearnerLink {
                 credits += Int(try message.tensors[0].int32s()[0])
             }
         }
-        // Parameters: latest version wins; older ones queued behind it are skipped.
+        // Parameters: latest version wins; older ones queued behind it are skipped undecoded (a fast
+        // learner publishes many versions per rollout).
+        var newest: WireMessage?
         while let receipt = try subscription.receiveWire(limits: limits, dontWait: true, drops: drops) {
             guard case .message(let message, _) = receipt, message.type == .parameters else { continue }
             let received = Int(message.parameterVersion)
             lastHeard = Date().timeIntervalSince1970
             newestSeenVersion = max(newestSeenVersion, received)
             if version == nil || received >= version! || message.runID != lastRunID {
-                parameters = try message.tensors[0].floats()
-                publishedAt = message.tensors.count > 1 ? try message.tensors[1].doubles().first : nil
+                newest = message
                 version = received
                 lastRunID = message.runID
             }
+        }
+        if let newest {
+            parameters = try newest.tensors[0].floats()
+            publishedAt = newest.tensors.count > 1 ? try newest.tensors[1].doubles().first : nil
         }
     }
 
