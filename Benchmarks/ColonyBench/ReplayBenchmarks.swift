@@ -16,7 +16,8 @@ import Foundation
 struct ReplayBenchmarks {
     let seconds: Double
     let capacity: Int
-    let referencePython: String
+    /// Python with dm-reverb (empty or without it: the table says why Reverb is absent).
+    let reverbPython: String
 
     static let itemSize = 11
     static let payloadBytes = Double(itemSize * MemoryLayout<Float>.size)
@@ -24,8 +25,11 @@ struct ReplayBenchmarks {
     func run() throws {
         let tableMemory = try inProcessBytesPerItem()
         let served = try serverFigures()
-        let reverb = ReferenceScript(python: referencePython).run(
+        let reverb = ReferenceScript(python: reverbPython).run(
             repositoryRoot + "/Benchmarks/reference/reverb_replay.py", arguments: [String(seconds), String(capacity)])
+        let reverbAbsence = FileManager.default.isExecutableFile(atPath: reverbPython)
+            ? (reverb.notes.first ?? "no result")
+            : "no Python with dm-reverb; make bench sets one up in Benchmarks/.venv-reverb"
 
         print("\n## Replay server: prioritized table of \(capacity) CartPole transitions (11 floats) over tcp://127.0.0.1\n")
         print("| operation | Colony transitions/s | Reverb transitions/s | Colony / Reverb | goal |")
@@ -42,9 +46,9 @@ struct ReplayBenchmarks {
         row("sample, batches of 256 (prioritized, IS weights)", served.samples, "sample_256", goal: 2e5)
         row("update 256 priorities + sample 256 (round trip)", served.updates, "update_256_sample_256", goal: nil)
         if reverb.values.isEmpty {
-            let why = reverb.notes.first ?? "no result"
-            print("- Reverb: not installed (\(why))")
+            print("- Reverb: not installed (\(reverbAbsence))")
         } else {
+            print("- Reverb: its Python client (TrajectoryWriter, one item per transition) against a server in another process over localhost gRPC; samples through reverb.TrajectoryDataset (tf.data)")
             for note in reverb.notes { print("- note: \(note)") }
         }
 
@@ -56,6 +60,12 @@ struct ReplayBenchmarks {
                                      ("replay server filled over tcp: whole process growth (sockets, buffers, arenas too)", capacity, served.serverBytesPerItem)] {
             let ratio = bytes / Self.payloadBytes
             print("| \(name) | \(items) | \(String(format: "%.1f", bytes)) | \(Int(Self.payloadBytes)) | \(String(format: "%.2f×", ratio)) | ≤ 1.20×\(ratio <= 1.2 ? " ✓" : " ✗") |")
+        }
+        if let bytes = reverb.values["bytes_per_item"] {
+            let items = Int(reverb.values["items"] ?? 0)
+            print("| Reverb server process filled over gRPC (whole process growth) | \(items) | \(String(format: "%.1f", bytes)) | \(Int(Self.payloadBytes)) | \(String(format: "%.2f×", bytes / Self.payloadBytes)) | |")
+        } else {
+            print("| Reverb | n/a | n/a | | | |")
         }
 
         try structureCosts()
