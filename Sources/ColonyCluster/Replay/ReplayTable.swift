@@ -156,7 +156,11 @@ public final class ReplayTable {
         self.configuration = configuration
         rateLimiter = try RateLimiter(configuration.rateLimiter)
         let capacity = configuration.capacity
-        payloads = Self.allocatePayloads(count: capacity * configuration.itemSize)
+        let (floats, overflow) = capacity.multipliedReportingOverflow(by: configuration.itemSize)
+        guard !overflow, let storage = Self.allocatePayloads(count: floats) else {
+            throw ReplayTableError.invalidConfiguration("cannot allocate capacity × item_size = \(capacity) × \(configuration.itemSize) floats")
+        }
+        payloads = storage
         priorities = BlockedSumTree(capacity: capacity, alpha: configuration.selector.alpha)
         if configuration.maxTimesSampled != nil {
             let counts = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
@@ -177,14 +181,14 @@ public final class ReplayTable {
     /// become resident as the table fills; freed with `free`). Tables of 16 MiB and more ask for
     /// transparent huge pages: sampling reads rows at random across tens of megabytes, and 2 MiB
     /// pages keep those reads from missing the TLB as well as the cache.
-    private static func allocatePayloads(count: Int) -> UnsafeMutablePointer<Float> {
-        let bytes = max(1, count * MemoryLayout<Float>.stride)
+    private static func allocatePayloads(count: Int) -> UnsafeMutablePointer<Float>? {
+        let (product, overflow) = count.multipliedReportingOverflow(by: MemoryLayout<Float>.stride)
+        guard !overflow else { return nil }
+        let bytes = max(1, product)
         let hugePage = 2 << 20
         let alignment = bytes >= 8 * hugePage ? hugePage : 64
         var memory: UnsafeMutableRawPointer?
-        guard posix_memalign(&memory, alignment, bytes) == 0, let memory else {
-            fatalError("replay table: cannot allocate \(bytes) bytes of payload storage")
-        }
+        guard posix_memalign(&memory, alignment, bytes) == 0, let memory else { return nil }
         #if os(Linux)
         if alignment == hugePage { _ = madvise(memory, bytes, MADV_HUGEPAGE) }  // advice only: fine if refused
         #endif
