@@ -55,11 +55,14 @@ struct ReplayBenchmarks {
         print("\n## Replay memory: resident bytes per stored item (payload \(Int(Self.payloadBytes)) bytes)\n")
         print("| measured | items | bytes/item | payload bytes | ratio | goal |")
         print("| --- | ---: | ---: | ---: | ---: | ---: |")
-        for (name, items, bytes) in [("ReplayTable filled in this process", capacity, tableMemory),
-                                     ("replay server filled over tcp: growth from 10% to 100% full", capacity - capacity / 10, served.serverMarginalBytesPerItem),
-                                     ("replay server filled over tcp: whole process growth (sockets, buffers, arenas too)", capacity, served.serverBytesPerItem)] {
+        // The whole-process row includes fixed costs (socket buffers, allocator arenas: some MiB), so the
+        // per-item goal is judged on the other two.
+        for (name, items, bytes, judged) in [("ReplayTable filled in this process", capacity, tableMemory, true),
+                                             ("replay server filled over tcp: growth from 10% to 100% full", capacity - capacity / 10, served.serverMarginalBytesPerItem, true),
+                                             ("replay server filled over tcp: whole process growth (fixed costs of sockets, buffers, arenas too)", capacity, served.serverBytesPerItem, false)] {
             let ratio = bytes / Self.payloadBytes
-            print("| \(name) | \(items) | \(String(format: "%.1f", bytes)) | \(Int(Self.payloadBytes)) | \(String(format: "%.2f×", ratio)) | ≤ 1.20×\(ratio <= 1.2 ? " ✓" : " ✗") |")
+            let goal = judged ? "≤ 1.20×" + (ratio <= 1.2 ? " ✓" : " ✗") : ""
+            print("| \(name) | \(items) | \(String(format: "%.1f", bytes)) | \(Int(Self.payloadBytes)) | \(String(format: "%.2f×", ratio)) | \(goal) |")
         }
         if let bytes = reverb.values["bytes_per_item"] {
             let items = Int(reverb.values["items"] ?? 0)
