@@ -11,14 +11,14 @@ struct ColonyBench: ParsableCommand {
         abstract: "Throughput benchmarks of Colony against gymnasium, EnvPool, PyTorch, raw libzmq and Reverb, in one run.",
         discussion: """
         Every figure is measured in this run; ratios divide Colony's figure by the reference's.
-        References come from Python packages (gymnasium, envpool, torch, dm-reverb) in --reference-python's environment;
-        a missing package is reported as a note instead of a number.
+        References come from Python packages (gymnasium, envpool, torch) in --reference-python's environment and
+        dm-reverb in --reverb-python's; a missing package is reported as a note instead of a number.
 
         Examples:
           colony-bench all --reference-python Benchmarks/.venv/bin/python
           colony-bench foundation --seconds 1
           colony-bench transport --seconds 2
-          colony-bench replay --seconds 2
+          colony-bench replay --seconds 2 --reverb-python Benchmarks/.venv-reverb/bin/python
         """,
         subcommands: [All.self, Foundation.self, Transport.self, ClusterRuns.self, Learning.self, Replay.self],
         defaultSubcommand: All.self
@@ -31,6 +31,16 @@ struct BenchOptions: ParsableArguments {
 
     @Option(help: "Seconds to measure each case.")
     var seconds: Double = 2
+
+    @Option(help: "Python interpreter with dm-reverb (empty: Benchmarks/.venv-reverb when present, else --reference-python). Kept apart because TensorFlow 2.15 needs numpy < 2.")
+    var reverbPython: String = ""
+
+    /// The interpreter for the Reverb reference.
+    var reverbInterpreter: String {
+        if !reverbPython.isEmpty { return reverbPython }
+        let dedicated = repositoryRoot + "/Benchmarks/.venv-reverb/bin/python"
+        return FileManager.default.isExecutableFile(atPath: dedicated) ? dedicated : referencePython
+    }
 }
 
 extension ColonyBench {
@@ -42,7 +52,7 @@ extension ColonyBench {
             try FoundationBenchmarks(options: options).run()
             try TransportBenchmarks(options: options).run()
             try ClusterBenchmarks(frames: 1_000_000, soakSeconds: 0).run()
-            try ReplayBenchmarks(seconds: options.seconds, capacity: 1_000_000, referencePython: options.referencePython).run()
+            try ReplayBenchmarks(seconds: options.seconds, capacity: 1_000_000, reverbPython: options.reverbInterpreter).run()
         }
     }
 
@@ -86,7 +96,7 @@ extension ColonyBench {
         var capacity: Int = 1_000_000
 
         func run() throws {
-            try ReplayBenchmarks(seconds: options.seconds, capacity: capacity, referencePython: options.referencePython).run()
+            try ReplayBenchmarks(seconds: options.seconds, capacity: capacity, reverbPython: options.reverbInterpreter).run()
         }
     }
 

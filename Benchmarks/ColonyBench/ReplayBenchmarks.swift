@@ -16,7 +16,8 @@ import Foundation
 struct ReplayBenchmarks {
     let seconds: Double
     let capacity: Int
-    let referencePython: String
+    /// Python with dm-reverb (empty or without it: the table says why Reverb is absent).
+    let reverbPython: String
 
     static let itemSize = 11
     static let payloadBytes = Double(itemSize * MemoryLayout<Float>.size)
@@ -24,8 +25,11 @@ struct ReplayBenchmarks {
     func run() throws {
         let tableMemory = try inProcessBytesPerItem()
         let served = try serverFigures()
-        let reverb = ReferenceScript(python: referencePython).run(
+        let reverb = ReferenceScript(python: reverbPython).run(
             repositoryRoot + "/Benchmarks/reference/reverb_replay.py", arguments: [String(seconds), String(capacity)])
+        let reverbAbsence = FileManager.default.isExecutableFile(atPath: reverbPython)
+            ? (reverb.notes.first ?? "no result")
+            : "no Python with dm-reverb; make bench sets one up in Benchmarks/.venv-reverb"
 
         print("\n## Replay server: prioritized table of \(capacity) CartPole transitions (11 floats) over tcp://127.0.0.1\n")
         print("| operation | Colony transitions/s | Reverb transitions/s | Colony / Reverb | goal |")
@@ -42,20 +46,29 @@ struct ReplayBenchmarks {
         row("sample, batches of 256 (prioritized, IS weights)", served.samples, "sample_256", goal: 2e5)
         row("update 256 priorities + sample 256 (round trip)", served.updates, "update_256_sample_256", goal: nil)
         if reverb.values.isEmpty {
-            let why = reverb.notes.first ?? "no result"
-            print("- Reverb: not installed (\(why))")
+            print("- Reverb: not installed (\(reverbAbsence))")
         } else {
+            print("- Reverb: its Python client (TrajectoryWriter, one item per transition) against a server in another process over localhost gRPC; samples through reverb.TrajectoryDataset (tf.data)")
             for note in reverb.notes { print("- note: \(note)") }
         }
 
         print("\n## Replay memory: resident bytes per stored item (payload \(Int(Self.payloadBytes)) bytes)\n")
         print("| measured | items | bytes/item | payload bytes | ratio | goal |")
         print("| --- | ---: | ---: | ---: | ---: | ---: |")
-        for (name, items, bytes) in [("ReplayTable filled in this process", capacity, tableMemory),
-                                     ("replay server filled over tcp: growth from 10% to 100% full", capacity - capacity / 10, served.serverMarginalBytesPerItem),
-                                     ("replay server filled over tcp: whole process growth (sockets, buffers, arenas too)", capacity, served.serverBytesPerItem)] {
+        // The whole-process row includes fixed costs (socket buffers, allocator arenas: some MiB), so the
+        // per-item goal is judged on the other two.
+        for (name, items, bytes, judged) in [("ReplayTable filled in this process", capacity, tableMemory, true),
+                                             ("replay server filled over tcp: growth from 10% to 100% full", capacity - capacity / 10, served.serverMarginalBytesPerItem, true),
+                                             ("replay server filled over tcp: whole process growth (fixed costs of sockets, buffers, arenas too)", capacity, served.serverBytesPerItem, false)] {
             let ratio = bytes / Self.payloadBytes
-            print("| \(name) | \(items) | \(String(format: "%.1f", bytes)) | \(Int(Self.payloadBytes)) | \(String(format: "%.2f×", ratio)) | ≤ 1.20×\(ratio <= 1.2 ? " ✓" : " ✗") |")
+            let goal = judged ? "≤ 1.20×" + (ratio <= 1.2 ? " ✓" : " ✗") : ""
+            print("| \(name) | \(items) | \(String(format: "%.1f", bytes)) | \(Int(Self.payloadBytes)) | \(String(format: "%.2f×", ratio)) | \(goal) |")
+        }
+        if let bytes = reverb.values["bytes_per_item"] {
+            let items = Int(reverb.values["items"] ?? 0)
+            print("| Reverb server process filled over gRPC (whole process growth) | \(items) | \(String(format: "%.1f", bytes)) | \(Int(Self.payloadBytes)) | \(String(format: "%.2f×", bytes / Self.payloadBytes)) | |")
+        } else {
+            print("| Reverb | n/a | n/a | | | |")
         }
 
         try structureCosts()

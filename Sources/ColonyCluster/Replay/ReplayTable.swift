@@ -1,6 +1,9 @@
 import ColonyAgents
 import ColonyNumerics
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// How a `ReplayTable` picks items.
 public enum ReplaySelector: Sendable, Equatable, CustomStringConvertible {
@@ -114,9 +117,10 @@ public struct ReplayTableStatistics: Sendable, Equatable {
 /// table may hold fewer than `capacity` items while full-size inserts continue.
 ///
 /// Per slot: the payload (`itemSize` floats), its priority (one Float in a `BlockedSumTree`, negative
-/// for an empty slot) and, only when `maxTimesSampled` is set, an Int32 sample count: about 5–6 bytes
-/// besides the payload. Costs: insert O(B + 32 · B/32 + log n) per batch of B, sample O(log n + 32)
-/// per item, priority update O(32 + log n) per key. Not thread-safe: one owner (the server's thread);
+/// for an empty slot) and, only when `maxTimesSampled` is set, an Int32 sample count: 6 to 8 bytes
+/// besides the payload. Costs (b = 16, the sum tree's block): insert O(B + log n) per batch of B,
+/// sample O(log n + b) per item, priority update O(log n), or O(b + log n) to or from priority 0 or for
+/// a removal. Not thread-safe: one owner (the server's thread);
 /// `snapshot()` copies the state so a checkpoint is written elsewhere.
 public final class ReplayTable {
     public let configuration: ReplayTableConfiguration
@@ -152,9 +156,11 @@ public final class ReplayTable {
         self.configuration = configuration
         rateLimiter = try RateLimiter(configuration.rateLimiter)
         let capacity = configuration.capacity
-        // Left uninitialised: a slot is read only after an insert wrote it, so pages become resident as
-        // the table fills.
-        payloads = .allocate(capacity: capacity * configuration.itemSize)
+        let (floats, overflow) = capacity.multipliedReportingOverflow(by: configuration.itemSize)
+        guard !overflow, let storage = Self.allocatePayloads(count: floats) else {
+            throw ReplayTableError.invalidConfiguration("cannot allocate capacity × item_size = \(capacity) × \(configuration.itemSize) floats")
+        }
+        payloads = storage
         priorities = BlockedSumTree(capacity: capacity, alpha: configuration.selector.alpha)
         if configuration.maxTimesSampled != nil {
             let counts = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
@@ -167,8 +173,26 @@ public final class ReplayTable {
     }
 
     deinit {
-        payloads.deallocate()
+        free(payloads)
         timesSampledBySlot?.deallocate()
+    }
+
+    /// Payload storage, left uninitialised (a slot is read only after an insert wrote it, so pages
+    /// become resident as the table fills; freed with `free`). Tables of 16 MiB and more ask for
+    /// transparent huge pages: sampling reads rows at random across tens of megabytes, and 2 MiB
+    /// pages keep those reads from missing the TLB as well as the cache.
+    private static func allocatePayloads(count: Int) -> UnsafeMutablePointer<Float>? {
+        let (product, overflow) = count.multipliedReportingOverflow(by: MemoryLayout<Float>.stride)
+        guard !overflow else { return nil }
+        let bytes = max(1, product)
+        let hugePage = 2 << 20
+        let alignment = bytes >= 8 * hugePage ? hugePage : 64
+        var memory: UnsafeMutableRawPointer?
+        guard posix_memalign(&memory, alignment, bytes) == 0, let memory else { return nil }
+        #if os(Linux)
+        if alignment == hugePage { _ = madvise(memory, bytes, MADV_HUGEPAGE) }  // advice only: fine if refused
+        #endif
+        return memory.bindMemory(to: Float.self, capacity: count)
     }
 
     public var size: Int { priorities.occupied }
@@ -300,25 +324,23 @@ public final class ReplayTable {
         var drawn = 0
         // (N · min_j w_j / Σw)^−β: the largest raw weight, recomputed only after a removal.
         var largestWeight: Double?
-        while drawn < count {
-            guard size > 0 else { break }  // max-times-sampled emptied the table mid-batch
-            let slot: Int
-            var weight: Float = 1
+        func draw() -> (slot: Int, weight: Float) {
             let total = priorities.total
-            if isPrioritized && total > 0 {
-                slot = priorities.find(min(rng.nextDouble() * total, total * (1 - 1e-12)))
-                let n = Double(size)
-                let largest = largestWeight ?? Foundation.pow(n * priorities.weight(ofLeaf: priorities.minimumPositive) / total, -beta)
-                largestWeight = largest
-                weight = Float(Foundation.pow(n * priorities.weight(ofLeaf: priorities[slot]) / total, -beta) / largest)
-            } else {
-                slot = priorities.findOccupied(rng.nextInt(below: size))
-            }
-            keys[drawn] = key(inSlot: slot)
-            weights[drawn] = weight
-            (output + drawn * itemSize).update(from: payloads + slot * itemSize, count: itemSize)
-            drawn += 1
-            if let limit = configuration.maxTimesSampled, let times = timesSampledBySlot {
+            guard isPrioritized && total > 0 else { return (priorities.findOccupied(rng.nextInt(below: size)), 1) }
+            let slot = priorities.find(min(rng.nextDouble() * total, total * (1 - 1e-12)))
+            let n = Double(size)
+            let largest = largestWeight ?? Foundation.pow(n * priorities.weight(ofLeaf: priorities.minimumPositive) / total, -beta)
+            largestWeight = largest
+            return (slot, Float(Foundation.pow(n * priorities.weight(ofLeaf: priorities[slot]) / total, -beta) / largest))
+        }
+        if let limit = configuration.maxTimesSampled, let times = timesSampledBySlot {
+            // Each draw may remove an item, which changes the next draw: one at a time.
+            while drawn < count, size > 0 {  // max-times-sampled may empty the table mid-batch
+                let (slot, weight) = draw()
+                keys[drawn] = key(inSlot: slot)
+                weights[drawn] = weight
+                (output + drawn * itemSize).update(from: payloads + slot * itemSize, count: itemSize)
+                drawn += 1
                 times[slot] += 1
                 if Int(times[slot]) >= limit {
                     remove(slot: slot)
@@ -326,6 +348,21 @@ public final class ReplayTable {
                     largestWeight = nil
                 }
             }
+        } else {
+            // All slots first, then all payloads: the copies' cache misses are independent and overlap
+            // (interleaved, each waited behind the next draw's walk down the tree). `keys` holds the
+            // slots meanwhile.
+            for index in 0..<count {
+                let (slot, weight) = draw()
+                keys[index] = UInt64(slot)
+                weights[index] = weight
+            }
+            for index in 0..<count {
+                let slot = Int(keys[index])
+                (output + index * itemSize).update(from: payloads + slot * itemSize, count: itemSize)
+                keys[index] = key(inSlot: slot)
+            }
+            drawn = count
         }
         rateLimiter.recordSamples(drawn)
         stats.samples += drawn
