@@ -106,14 +106,14 @@ struct ClusterBenchmarks {
         let returnsPath = runs + "/impala/CartPole-v1/seed-1/returns100.csv"
         let learner = processes[1].1
         let start = Date()
-        var firstFrameAt: Date?
-        var firstFrames: (frames: Double, at: Date)?
+        // The learner's own (frames, when) pairs: rates between them exclude start-up and discovery,
+        // and use the learner's clock rather than when the status happened to be polled.
+        var samples: [(frames: Double, at: Double)] = []
         while learner.isRunning {
             Thread.sleep(forTimeInterval: 1)
             for (name, process) in processes where process.isRunning {
                 if let rss = residentMiB(process.processIdentifier) { result.memory[name, default: []].append(rss) }
             }
-            if firstFrameAt == nil, FileManager.default.fileExists(atPath: returnsPath) { firstFrameAt = Date() }
             if result.secondsToSolve == nil, let rows = try? ReturnsCSV.read(returnsPath), rows.contains(where: { $0.mean >= 475 }) {
                 result.secondsToSolve = Date().timeIntervalSince(start)
             }
@@ -121,22 +121,20 @@ struct ClusterBenchmarks {
             if let status = try? statusFigures(coordinator) {
                 result.latencyP50 = status.p50 ?? result.latencyP50
                 result.latencyP99 = status.p99 ?? result.latencyP99
-                // Rate from the first second frames flow (start-up and discovery are not throughput).
-                if firstFrames == nil, let learnerFrames = status.frames, learnerFrames > 0 { firstFrames = (learnerFrames, Date()) }
+                if let frames = status.frames, let at = status.framesAt, frames > 0, samples.last?.at != at { samples.append((frames, at)) }
             }
         }
         if seconds != nil { kill(learner.processIdentifier, SIGTERM); learner.waitUntilExit() }
-        let consumed = (try? HDF5File.open(runs + "/impala/CartPole-v1/seed-1/checkpoints/latest.h5").read(Int64.self, at: "counters").values.first).map { Double($0) }
-        let end = Date()
-        if let firstFrames, let consumed, end.timeIntervalSince(firstFrames.at) > 0.5 {
-            result.framesPerSecond = (consumed - firstFrames.frames) / end.timeIntervalSince(firstFrames.at)
-        } else {
-            result.framesPerSecond = (consumed ?? Double(frames)) / end.timeIntervalSince(start)
+        if let first = samples.first, let last = samples.last, last.at - first.at >= 2 {
+            result.framesPerSecond = (last.frames - first.frames) / (last.at - first.at)
+        } else {  // too short a run for the learner's own figures: the whole run, start-up included
+            let consumed = (try? HDF5File.open(runs + "/impala/CartPole-v1/seed-1/checkpoints/latest.h5").read(Int64.self, at: "counters").values.first).map { Double($0) }
+            result.framesPerSecond = (consumed ?? Double(frames)) / Date().timeIntervalSince(start)
         }
         return result
     }
 
-    private func statusFigures(_ coordinator: String) throws -> (p50: Double?, p99: Double?, frames: Double?) {
+    private func statusFigures(_ coordinator: String) throws -> (p50: Double?, p99: Double?, frames: Double?, framesAt: Double?) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binaries + "/colony")
         process.arguments = ["status", "--coordinator", coordinator, "--json", "--timeout", "0.5"]
@@ -147,12 +145,12 @@ struct ClusterBenchmarks {
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let members = object["members"] as? [[String: Any]] else { return (nil, nil, nil) }
+              let members = object["members"] as? [[String: Any]] else { return (nil, nil, nil, nil) }
         let workers = members.compactMap { $0["stats"] as? [String: Any] }
         let p50 = workers.compactMap { $0["parameter_latency_p50_ms"] as? Double }.max()
         let p99 = workers.compactMap { $0["parameter_latency_p99_ms"] as? Double }.max()
-        let learnerFrames = members.first { ($0["role"] as? String) == "learner" }.flatMap { ($0["stats"] as? [String: Any])?["frames"] as? Double }
-        return (p50, p99, learnerFrames)
+        let learner = members.first { ($0["role"] as? String) == "learner" }.flatMap { $0["stats"] as? [String: Any] }
+        return (p50, p99, learner?["frames"] as? Double, learner?["frames_at"] as? Double)
     }
 
     private func residentMiB(_ pid: Int32) -> Double? {

@@ -51,7 +51,7 @@ extension ColonyBench {
         func run() throws {
             try FoundationBenchmarks(options: options).run()
             try TransportBenchmarks(options: options).run()
-            try ClusterBenchmarks(frames: 1_000_000, soakSeconds: 0).run()
+            try ClusterBenchmarks(frames: 5_000_000, soakSeconds: 0).run()
             try ReplayBenchmarks(seconds: options.seconds, capacity: 1_000_000, reverbPython: options.reverbInterpreter).run()
         }
     }
@@ -62,7 +62,7 @@ extension ColonyBench {
             abstract: "IMPALA cluster throughput with 1 and 2 workers vs one process, parameter latency, and an optional soak run.")
 
         @Option(help: "Frames per throughput run.")
-        var frames: Int = 1_000_000
+        var frames: Int = 5_000_000
 
         @Option(help: "Seconds of the soak run sampling resident memory (0: skip).")
         var soakSeconds: Int = 0

@@ -159,7 +159,7 @@ public final class ReplayLearnerRole: Sendable {
 
             try host.publishIfSilent(core.actingParameters, version: counters.version)
             if let (framesPerSecond, updatesPerSecond) = window.close(counters) {
-                var extra = ["frames": Double(counters.frames), "version": Double(counters.version), "dropped": Double(drops.total)]
+                var extra = ["frames": Double(counters.frames), "frames_at": Date().timeIntervalSince1970, "version": Double(counters.version), "dropped": Double(drops.total)]
                 if let last = evaluations.rows.last { extra["eval_mean_return"] = last.mean }
                 stats.withLock {
                     $0 = MemberStats(

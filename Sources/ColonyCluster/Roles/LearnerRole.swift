@@ -165,7 +165,8 @@ public final class LearnerRole: Sendable {
                     $0 = MemberStats(
                         framesPerSecond: framesPerSecond, updatesPerSecond: updatesPerSecond, policyLag: lag, meanReturn: host.recentMeanReturn,
                         waitingOn: framesPerSecond == 0 ? .nothingToDo : nil,
-                        extra: ["frames": Double(counters.frames), "version": Double(counters.version), "dropped": Double(drops.total)])
+                        extra: ["frames": Double(counters.frames), "frames_at": Date().timeIntervalSince1970,
+                                "version": Double(counters.version), "dropped": Double(drops.total)])
                 }
                 board.scalar("charts/SPS", framesPerSecond, step: counters.frames)
                 board.scalar("charts/updates_per_second", updatesPerSecond, step: counters.frames)
