@@ -30,13 +30,13 @@ struct SlurmFlags: ParsableArguments {
     @Option(help: "Times a cell may requeue itself before it fails instead (default 20).")
     var maxRequeues: Int?
 
-    @Option(help: "Frames between a cell's checkpoints (default: a tenth of the run, at least 10000).")
+    @Option(help: "Frames between a cell's checkpoints (default: a tenth of the run, at least 10000; a distributed cell's learner: 100000).")
     var checkpointEvery: Int?
 
     @Option(help: "Split arrays at this many indices (default: the cluster's MaxArraySize from `scontrol show config`, else 1001).")
     var maxArraySize: Int?
 
-    @Option(help: "Batch-script template (default: the built-in one, which is slurm/array.sbatch.template).")
+    @Option(help: "Batch-script template (default: the built-in one, which is slurm/array.sbatch.template; with --distributed, the built-in multi-node one).")
     var template: String?
 
     func validate() throws {
