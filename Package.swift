@@ -89,6 +89,6 @@ let package = Package(
         .testTarget(name: "ColonyExperimentsTests", dependencies: ["ColonyExperiments"]),
         .testTarget(name: "ColonyClusterTests", dependencies: ["ColonyCluster", "ColonyTransport"]),
         // Runs the `colony` binary against a real Slurm cluster on this host (slurm/local-cluster.sh).
-        .testTarget(name: "ColonySlurmTests", dependencies: ["ColonyExperiments"]),
+        .testTarget(name: "ColonySlurmTests", dependencies: ["ColonyExperiments", "ColonyCluster"]),
     ]
 )

@@ -82,6 +82,7 @@ struct RunGrid: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let experiment = try grid.grid()
+            try SlurmExperiment.checkAgents(of: experiment, distributed: false)
             let runner = LocalGridRunner(grid: experiment, executable: currentExecutable(), parallel: parallel)
             print("grid \(experiment.name): \(experiment.cells.count) cells, \(parallel) at a time → \(experiment.runsDirectory)")
             let outcomes = try runner.run { print($0) }

@@ -1,5 +1,7 @@
 import ArgumentParser
+import ColonyCluster
 import ColonyExperiments
+import ColonyStorage
 import Foundation
 
 /// Flags of `experiment submit` and `experiment resubmit`: what each array task asks of Slurm.
@@ -28,13 +30,13 @@ struct SlurmFlags: ParsableArguments {
     @Option(help: "Times a cell may requeue itself before it fails instead (default 20).")
     var maxRequeues: Int?
 
-    @Option(help: "Frames between a cell's checkpoints (default: a tenth of the run, at least 10000).")
+    @Option(help: "Frames between a cell's checkpoints (default: a tenth of the run, at least 10000; a distributed cell's learner: 100000).")
     var checkpointEvery: Int?
 
     @Option(help: "Split arrays at this many indices (default: the cluster's MaxArraySize from `scontrol show config`, else 1001).")
     var maxArraySize: Int?
 
-    @Option(help: "Batch-script template (default: the built-in one, which is slurm/array.sbatch.template).")
+    @Option(help: "Batch-script template (default: the built-in one, which is slurm/array.sbatch.template; with --distributed, the built-in multi-node one).")
     var template: String?
 
     func validate() throws {
@@ -78,6 +80,7 @@ struct SubmitGrid: ParsableCommand {
           colony experiment submit --agents dqn,ppo --envs CartPole-v1,Acrobot-v1 --seeds 3 --frames 500000 \\
               --time 2:00:00 --cpus-per-task 2 --mem 4G --throttle 8 --sbatch-arg --account=lab
           colony experiment submit --grid grids/classic.toml --dry-run
+          colony experiment submit --distributed --nodes 3 --agents apex_dqn --envs CartPole-v1 --frames 1000000 --time 4:00:00
           colony experiment status runs/dqn-ppo_CartPole-v1-Acrobot-v1
         """
     )
@@ -85,7 +88,13 @@ struct SubmitGrid: ParsableCommand {
     @OptionGroup var grid: GridOptions
     @OptionGroup var slurm: SlurmFlags
 
-    @Flag(help: "Run each cell as one multi-node cluster job: coordinator and learner on the first node, workers on the others (impala, a3c).")
+    @Flag(help: ArgumentHelp(
+        "Run each cell as one multi-node cluster job (impala, a3c, apex_dqn, apex_sac).",
+        discussion: """
+        The first node runs the coordinator and the learner, and for apex_dqn and apex_sac the replay server \
+        (colony-replay); every other node runs --workers-per-node workers. Before the time limit the job stops \
+        every role with checkpoints and requeues itself; the next start resumes the learner and the replay server.
+        """))
     var distributed = false
 
     @Option(help: "Nodes per distributed cell (default 2).")
@@ -110,21 +119,18 @@ struct SubmitGrid: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let experimentGrid = try grid.grid()
-            // A distributed cell's settings are a cluster file, checked by the learner as it starts.
+            try SlurmExperiment.checkAgents(of: experimentGrid, distributed: distributed)
             if !distributed { try experimentGrid.validateCells() }
             var options = SlurmOptions()
             if let file = try grid.file() { try options.apply(table: file.slurm, source: file.path) }
             slurm.apply(to: &options)
             if distributed {
-                let others = Set(experimentGrid.cells.map(\.agent)).subtracting(SlurmExperiment.distributedAgents).sorted()
-                guard others.isEmpty else {
-                    throw SlurmError("--distributed runs \(SlurmExperiment.distributedAgents.joined(separator: " and ")) as clusters; \(others.joined(separator: ", ")) cannot run distributed (submit them without --distributed)")
-                }
                 options.distributed = DistributedLayout(nodes: nodes ?? 2, workersPerNode: workersPerNode ?? 1, environmentsPerWorker: envsPerWorker ?? 8)
             }
             try options.validate()
             let client = SlurmClient()
             let experiment = try SlurmExperiment(grid: experimentGrid, client: client)
+            if let layout = options.distributed { try checkClusterFiles(of: experiment, layout: layout, checkpointEvery: options.checkpointEvery) }
             let template = try slurm.scriptTemplate(options)
             let record = try experiment.record()
             let workingDirectory = FileManager.default.currentDirectoryPath
@@ -154,6 +160,17 @@ struct SubmitGrid: ParsableCommand {
             let submitted = try experiment.submit(plans, options: options, batch: 0, workingDirectory: workingDirectory)
             printSubmitted(submitted, experiment)
         }
+    }
+}
+
+/// Each distributed cell's cluster file as its learner will read it: a bad override or an environment the
+/// algorithm cannot run fails here, before anything is queued, not minutes later in a job's log.
+private func checkClusterFiles(of experiment: SlurmExperiment, layout: DistributedLayout, checkpointEvery: Int) throws {
+    var checked = Set<String>()
+    for cell in experiment.grid.cells where checked.insert("\(cell.agent)/\(cell.environment)/\(cell.overrides)").inserted {
+        let source = "the cluster file of cell \(cell.index) (\(cell.agent) on \(cell.environment))"
+        let text = experiment.clusterFile(for: cell, layout: layout, checkpointEvery: checkpointEvery)
+        _ = try ClusterSettings(document: try TOMLDocument(parsing: text, source: source), source: source)
     }
 }
 

@@ -44,6 +44,7 @@ struct ColonyCoordinator: ParsableCommand {
     func run() throws {
         StopSignal.install()
         let logger = ClusterLogger(label: "coordinator", level: logLevel)
+        logger.logSlurmNode(of: "coordinator")
         let coordinator = Coordinator(configuration: .init(endpoint: bind, heartbeatInterval: .seconds(heartbeatInterval), logger: logger))
         do {
             try coordinator.start()

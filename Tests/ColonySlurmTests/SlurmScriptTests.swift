@@ -1,3 +1,4 @@
+import ColonyCluster
 import ColonyExperiments
 import ColonyStorage
 import Foundation
@@ -28,22 +29,105 @@ final class SlurmScriptTests: XCTestCase {
     func testDistributedScriptAsksForNodesAndLaunchesLikeTheClusterScript() throws {
         var options = SlurmOptions()
         options.distributed = DistributedLayout(nodes: 3, workersPerNode: 2)
+        options.signalLead = 300
+        options.maxRequeues = 7
         try options.validate()
         let context = SlurmArrayScript.Context(gridName: "d", experimentDirectory: "/runs/d", workingDirectory: "/w", executable: "/bin/colony")
         let script = try SlurmArrayScript(template: SlurmArrayScript.distributedTemplate)
             .render(array: SlurmArray(offset: 0, taskIDs: [0]), options: options, context: context)
-        for line in ["#SBATCH --nodes=3", "#SBATCH --ntasks-per-node=2", "workers_per_node=2", "config=/runs/d/slurm/cluster/$index.toml"] {
+        let directives = script.split(separator: "\n").filter { $0.hasPrefix("#SBATCH ") }.map { String($0.dropFirst(8)) }
+        XCTAssertEqual(directives, [
+            "--job-name=colony-d", "--array=0", "--output=/runs/d/slurm/logs/%A_%a.out", "--error=/runs/d/slurm/logs/%A_%a.err", "--open-mode=append",
+            "--signal=B:USR1@300", "--requeue", "--chdir=/w", "--nodes=3", "--ntasks-per-node=2", "--cpus-per-task=1",
+        ])
+        for line in ["workers_per_node=2", "max_requeues=7", "config=/runs/d/slurm/cluster/$index.toml", "requeue_target=${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}",
+                     "trap 'on_signal USR1' USR1", "scontrol requeue \"$requeue_target\"", "scancel --signal=TERM \"$SLURM_JOB_ID\"", "wait \"$learner\""] {
             XCTAssertTrue(script.contains(line), "\(line) in\n\(script)")
         }
-        XCTAssertFalse(script.contains("--requeue"), script)
+        XCTAssertFalse(script.contains("{{"), "every placeholder is filled")
         XCTAssertEqual(options.distributed?.workers, 4)
-        // slurm/cluster.sbatch launches the same way, line for line, from the head's address to the learner's exit.
+
+        // slurm/cluster.sbatch launches the same way, line for line, from the head's address to the learner's exit,
+        // and stops and requeues with the same lines.
         let plain = try String(contentsOfFile: LocalCluster.repositoryRoot + "/slurm/cluster.sbatch", encoding: .utf8)
-        let launch = script.split(separator: "\n").drop { !$0.hasPrefix("mapfile") }.filter { $0.hasPrefix("srun") || $0.hasPrefix("addr=") || $0.hasPrefix("port=") || $0.hasPrefix("    bash -c") }
-        XCTAssertEqual(launch.count, 7)
+        let lines = script.split(separator: "\n").drop { !$0.hasPrefix("mapfile") }.map { $0.trimmingCharacters(in: .whitespaces) }
+        let launch = lines.filter { $0.hasPrefix("srun") || $0.hasPrefix("addr=") || $0.hasPrefix("port=") || $0.hasPrefix("bash -c") }
+        XCTAssertEqual(launch.count, 8)
+        XCTAssertEqual(launch.filter { $0.contains("colony-replay") }.count, 1)
         for line in launch { XCTAssertTrue(plain.contains(line), "slurm/cluster.sbatch lacks: \(line)") }
+        let stopping = try XCTUnwrap(script.range(of: "# Stopping.").map { script[$0.lowerBound...] })
+        let block = String(stopping[..<stopping.range(of: "trap 'on_signal INT' INT\n")!.upperBound])
+        XCTAssertTrue(plain.contains(block), "slurm/cluster.sbatch stops and requeues as the template does:\n\(block)")
+        for line in ["#SBATCH --signal=B:USR1@120", "#SBATCH --requeue", "grep -Eq '^algorithm *= *\"apex_' \"$config\""] {
+            XCTAssertTrue(plain.contains(line), "slurm/cluster.sbatch lacks: \(line)")
+        }
         options.distributed = DistributedLayout(nodes: 0, workersPerNode: 1)
         XCTAssertThrowsError(try options.validate())
+    }
+
+    /// `submit` decides which cells start colony-replay; the script only looks its index up.
+    func testDistributedScriptStartsTheReplayServerForApexCellsOnly() throws {
+        let root = try temporaryDirectory()
+        let grid = ExperimentGrid(name: "mixed", agents: ["impala", "apex_dqn"], environments: ["CartPole-v1"], seeds: [1, 2], frames: 1000, runsRoot: root)
+        var options = SlurmOptions()
+        options.distributed = DistributedLayout(nodes: 2, workersPerNode: 1)
+        let experiment = try SlurmExperiment(grid: grid)
+        let plans = experiment.plan(cells: [0, 1, 2, 3], options: options, template: try SlurmArrayScript(template: SlurmArrayScript.distributedTemplate),
+                                    executable: "/bin/colony", workingDirectory: root, maxArraySize: 3, batch: 0)
+        XCTAssertEqual(plans.map(\.array.cells), [[0, 1, 2], [3]])
+        XCTAssertTrue(plans[0].script.contains("\nreplay_cells=\" 2 \"\n"), plans[0].script)
+        XCTAssertTrue(plans[1].script.contains("\nreplay_cells=\" 3 \"\n"), plans[1].script)
+
+        // What the script does with it, run by bash for each index of the first array.
+        for (task, expected) in [(0, "0"), (1, "0"), (2, "1")] {
+            let lines = plans[0].script.split(separator: "\n").filter { $0.hasPrefix("index=") || $0.hasPrefix("replay_cells=") || $0.hasPrefix("if [[ $replay_cells") }
+            let program = "SLURM_ARRAY_TASK_ID=\(task)\n" + lines.joined(separator: "\n") + "\necho $uses_replay\n"
+            let result = try LocalCluster.shell(["bash", "-c", program])
+            XCTAssertEqual(result.output.trimmingCharacters(in: .whitespacesAndNewlines), expected, "task \(task)")
+        }
+    }
+
+    /// Each distributed cell's cluster file is one the learner accepts (`ClusterSettings`), with the replay
+    /// server's settings for the apex algorithms, and the lists of algorithms agree with the cluster's.
+    func testDistributedCellsWriteClusterFilesTheLearnerAccepts() throws {
+        XCTAssertEqual(Set(SlurmExperiment.distributedAgents), Set(ClusterSettings.algorithms))
+        XCTAssertEqual(SlurmExperiment.replayAgents, ClusterSettings.replayAlgorithms)
+        let root = try temporaryDirectory()
+        let layout = DistributedLayout(nodes: 3, workersPerNode: 2, environmentsPerWorker: 4)
+        for (agent, environment) in [("impala", "CartPole-v1"), ("a3c", "CartPole-v1"), ("apex_dqn", "CartPole-v1"), ("apex_sac", "Pendulum-v1")] {
+            let grid = ExperimentGrid(name: agent, agents: [agent], environments: [environment], seeds: [3], frames: 200_000, runsRoot: root, testEpisodes: 5)
+            let experiment = try SlurmExperiment(grid: grid)
+            let text = experiment.clusterFile(for: experiment.grid.cells[0], layout: layout, checkpointEvery: 50_000)
+            let settings = try ClusterSettings(document: try TOMLDocument(parsing: text, source: agent), source: agent)
+            XCTAssertEqual(settings.algorithm, agent)
+            XCTAssertEqual(settings.frames, 200_000)
+            XCTAssertEqual(settings.workers, 4)
+            XCTAssertEqual(settings.environmentsPerWorker, 4)
+            XCTAssertEqual(settings.checkpointInterval, 50_000)
+            XCTAssertEqual(settings.runDirectory.path, experiment.grid.cells[0].runDirectory, "the learner writes the cell's run directory")
+            XCTAssertEqual(settings.usesReplay, SlurmExperiment.replayAgents.contains(agent), agent)
+            if let replay = settings.replay {
+                XCTAssertEqual(replay.evaluationEpisodes, 5, "the grid's test episodes")
+                XCTAssertEqual(replay.evaluationInterval, 20_000)
+                XCTAssertEqual(replay.checkpointPath, experiment.grid.cells[0].runDirectory + "/replay.h5")
+            }
+        }
+        let silent = ExperimentGrid(name: "silent", agents: ["apex_dqn"], environments: ["CartPole-v1"], seeds: [1], frames: 1000, runsRoot: root, testEpisodes: 0)
+        let text = try SlurmExperiment(grid: silent).clusterFile(for: silent.cells[0], layout: layout, checkpointEvery: 0)
+        XCTAssertEqual(try ClusterSettings(document: try TOMLDocument(parsing: text), source: "silent").replay?.evaluationInterval, 0)
+    }
+
+    func testApexAgentsRunOnlyAsDistributedCells() throws {
+        let root = try temporaryDirectory()
+        let apex = ExperimentGrid(name: "a", agents: ["apex_dqn", "apex_sac"], environments: ["CartPole-v1"], seeds: [1], frames: 10, runsRoot: root)
+        XCTAssertNoThrow(try SlurmExperiment.checkAgents(of: apex, distributed: true))
+        XCTAssertThrowsError(try SlurmExperiment.checkAgents(of: apex, distributed: false)) {
+            XCTAssertTrue("\($0)".contains("apex_dqn, apex_sac run only as a cluster"), "\($0)")
+            XCTAssertTrue("\($0)".contains("--distributed"), "\($0)")
+        }
+        let single = ExperimentGrid(name: "s", agents: ["dqn", "impala"], environments: ["CartPole-v1"], seeds: [1], frames: 10, runsRoot: root)
+        XCTAssertNoThrow(try SlurmExperiment.checkAgents(of: single, distributed: false))
+        XCTAssertThrowsError(try SlurmExperiment.checkAgents(of: single, distributed: true)) { XCTAssertTrue("\($0)".contains("dqn cannot run distributed"), "\($0)") }
     }
 
     func testBuiltInTemplateIsTheOneInTheRepository() throws {

@@ -37,6 +37,7 @@ public final class ReplayLearnerRole: Sendable {
     public var endpoints: [String: String] { boundEndpoints.withLock { $0 } }
 
     public func run() throws -> LearnerRole.Result {
+        logger.logSlurmNode(of: "learner")
         let replaySettings = settings.replay!
         let directory = settings.runDirectory
         try directory.create()

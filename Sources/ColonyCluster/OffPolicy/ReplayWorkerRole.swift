@@ -44,6 +44,7 @@ public final class ReplayWorkerRole: Sendable {
     /// Runs until the coordinator orders shutdown or `stop()`; returns the frames it stepped.
     @discardableResult
     public func run() throws -> Int {
+        logger.logSlurmNode(of: "worker \(index)")
         let replaySettings = settings.replay!
         let layout = replaySettings.layout
         let seed = settings.seed &+ 7919 &* UInt64(index + 1) &+ UInt64.random(in: 0...1_000_000)

@@ -92,6 +92,7 @@ public final class ReplayServerRole: Sendable {
 
     /// Serves on the calling thread until `stop()`, a shutdown order, or a signal.
     public func run() throws {
+        logger.logSlurmNode(of: "replay server")
         let table = try ReplayTable(settings.table)
         if let path = settings.checkpointPath, FileManager.default.fileExists(atPath: path) {
             try table.restore(from: path)

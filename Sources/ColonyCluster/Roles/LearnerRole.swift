@@ -46,7 +46,7 @@ public final class LearnerRole: Sendable {
 
     /// Runs the learner on the calling thread until the frame budget, a stop, or a shutdown order.
     public func run() throws -> Result {
-        if let node = ProcessInfo.processInfo.environment["SLURMD_NODENAME"] { logger.info("learner on Slurm node \(node)") }
+        logger.logSlurmNode(of: "learner")
         let directory = settings.runDirectory
         try directory.create()
         let probe = try Environments.make(settings.environment, seed: 0)

@@ -37,7 +37,7 @@ public final class WorkerRole: Sendable {
     /// Runs until the coordinator orders shutdown or `stop()`; returns the frames it generated.
     @discardableResult
     public func run() throws -> Int {
-        if let node = ProcessInfo.processInfo.environment["SLURMD_NODENAME"] { logger.info("worker \(index) on Slurm node \(node)") }
+        logger.logSlurmNode(of: "worker \(index)")
         let environments = try VectorEnvironment(
             id: settings.environment, count: settings.environmentsPerWorker, seed: settings.seed &+ 7919 &* UInt64(index + 1) &+ UInt64.random(in: 0...1_000_000))
         let context = AgentContext(

@@ -1,3 +1,4 @@
+import ColonyAgents
 import ColonyStorage
 import Foundation
 
@@ -73,7 +74,8 @@ public struct SlurmExperiment: Sendable {
     public func plan(cells: [Int], options: SlurmOptions, template: SlurmArrayScript, executable: String, workingDirectory: String,
                      maxArraySize: Int, batch: Int) -> [PlannedArray] {
         let context = SlurmArrayScript.Context(
-            gridName: grid.name, experimentDirectory: directory, workingDirectory: Self.absolute(workingDirectory), executable: Self.absolute(executable))
+            gridName: grid.name, experimentDirectory: directory, workingDirectory: Self.absolute(workingDirectory), executable: Self.absolute(executable),
+            replayCells: Set(grid.cells.filter { Self.replayAgents.contains($0.agent) }.map(\.index)))
         return SlurmArray.covering(cells, maxArraySize: maxArraySize).map { array in
             let base = batch == 0 ? "array" : "resubmit-\(batch)"
             let name = array.offset == 0 ? "\(base).sbatch" : "\(base)-from-\(array.offset).sbatch"
@@ -122,8 +124,31 @@ public struct SlurmExperiment: Sendable {
 
     // MARK: Distributed cells
 
-    /// Algorithms a distributed cell can run (`colony-learner` and `colony-worker`).
-    public static let distributedAgents = ["impala", "a3c"]
+    /// Algorithms a distributed cell can run (`colony-learner` and `colony-worker`; `ClusterSettings.algorithms`).
+    public static let distributedAgents = ["impala", "a3c", "apex_dqn", "apex_sac"]
+    /// Those whose learner samples from a `colony-replay` server, which the cell's job starts on its head node
+    /// (`ClusterSettings.replayAlgorithms`).
+    public static let replayAgents: Set<String> = ["apex_dqn", "apex_sac"]
+
+    /// Distributed algorithms with no single-process agent of that id (a3c, apex_dqn, apex_sac): their cells need a cluster.
+    public static var clusterOnlyAgents: [String] { distributedAgents.filter { !Agents.list().contains($0) } }
+
+    /// Refuses a grid whose agents cannot run as its cells would: single-process cells need registered agents,
+    /// distributed cells need cluster algorithms. Each message says which flag would fit.
+    public static func checkAgents(of grid: ExperimentGrid, distributed: Bool) throws {
+        let agents = Set(grid.cells.map(\.agent))
+        if distributed {
+            let others = agents.subtracting(distributedAgents).sorted()
+            guard others.isEmpty else {
+                throw SlurmError("--distributed runs \(distributedAgents.joined(separator: ", ")) as clusters; \(others.joined(separator: ", ")) cannot run distributed (submit them without --distributed)")
+            }
+        } else {
+            let clusterOnly = agents.intersection(clusterOnlyAgents).sorted()
+            guard clusterOnly.isEmpty else {
+                throw SlurmError("\(clusterOnly.joined(separator: ", ")) \(clusterOnly.count == 1 ? "runs" : "run") only as a cluster (a learner, workers and, for apex_dqn and apex_sac, a replay server, each its own process), not as a single-process cell: submit the grid with --distributed (or run one with `colony cluster up`)")
+            }
+        }
+    }
 
     /// The cluster file of a distributed cell (`slurm/cluster/<index>.toml`).
     public func clusterFilePath(_ index: Int) -> String { slurmDirectory + "/cluster/\(index).toml" }
@@ -148,6 +173,15 @@ public struct SlurmExperiment: Sendable {
             "envs_per_worker = \(layout.environmentsPerWorker)",
         ]
         if checkpointEvery > 0 { lines.append("checkpoint_every = \(checkpointEvery)") }
+        if Self.replayAgents.contains(cell.agent) {
+            // The learner evaluates its greedy policy as it goes (returns-eval.csv, status.json's test return):
+            // the grid's test episodes each time, about ten times a run; none when the grid asks for none.
+            if grid.testEpisodes > 0 {
+                lines += ["eval_every = \(max(10_000, grid.frames / 10))", "eval_episodes = \(grid.testEpisodes)"]
+            } else {
+                lines.append("eval_every = 0")
+            }
+        }
         if !cell.overrides.isEmpty {
             lines += ["", "[agent]"]
             for assignment in cell.overrides {
