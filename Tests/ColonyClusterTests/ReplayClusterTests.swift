@@ -81,6 +81,16 @@ final class ReplayClusterSettingsTests: XCTestCase {
         }
     }
 
+    /// Single-process DQN keeps its target fixed during each round of gradient_steps updates; an Ape-X
+    /// learner that synced every few updates instead (10 frames' worth) let Q diverge to 1e11.
+    func testApeXTargetSyncsAsRarelyAsSingleProcessDQN() throws {
+        let zoo = try settings("algorithm = \"apex_dqn\"\nenv = \"CartPole-v1\"")  // 128 steps per 256 frames, target every 10 frames
+        XCTAssertEqual(try ApeXDQNLearnerCore(settings: zoo).updatesPerTargetSync, 128)
+        let frameClock = try settings("algorithm = \"apex_dqn\"\nenv = \"CartPole-v1\"\n[agent]\ntrain_freq = 4\ngradient_steps = 1\ntarget_update_interval = 1000")
+        // r = 64 · 1 / 4 = 16 samples per insert: an update per 4 frames, so 1000 frames are 250 updates.
+        XCTAssertEqual(try ApeXDQNLearnerCore(settings: frameClock).updatesPerTargetSync, 250)
+    }
+
     func testTransitionItemsRoundTrip() {
         let layout = TransitionLayout(observationSize: 2, actionSize: 1)
         var items: [Float] = []

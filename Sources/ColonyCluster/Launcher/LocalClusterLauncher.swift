@@ -5,7 +5,7 @@ import Synchronization
 /// `colony cluster up FILE`: a coordinator, a learner, N workers and, for replay-based algorithms,
 /// a `colony-replay` server as separate processes on this machine. Their output is forwarded line by
 /// line with a prefix (`[learner] ...`). Nothing is
-/// restarted silently: a worker that dies is reported and the run goes on; a learner or replay server that fails
+/// restarted silently: a worker that dies is reported and the run goes on; a learner, coordinator or replay server that fails
 /// stops everything. At the end (the learner's frame budget) or on Ctrl-C/SIGTERM every process is
 /// stopped with SIGTERM (the learner checkpoints), then SIGKILL after a grace period.
 public final class LocalClusterLauncher {
@@ -86,9 +86,10 @@ public final class LocalClusterLauncher {
                 reported.insert(name)
                 if name == "learner" {
                     learnerStatus = process.terminationStatus
-                } else if name == "replay" && process.terminationStatus != 0 {
-                    // Without its replay server an Ape-X run cannot go on: stop rather than wait forever.
-                    output("the replay server exited with status \(process.terminationStatus); stopping every process")
+                } else if (name == "replay" || name == "coordinator") && process.terminationStatus != 0 {
+                    // Without its coordinator (say, its address is taken by another run) or its replay server the
+                    // run cannot go on, and members could join a stranger's coordinator: stop rather than wait.
+                    output("the \(name == "replay" ? "replay server" : "coordinator") exited with status \(process.terminationStatus); stopping every process")
                     learnerStatus = process.terminationStatus
                 } else if process.terminationStatus != 0 {
                     output("\(name) exited with status \(process.terminationStatus) (not restarted)")

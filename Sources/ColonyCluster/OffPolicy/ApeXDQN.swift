@@ -6,14 +6,17 @@ import ColonyNumerics
 /// batches from the replay server, new priorities |δ| + ε for the sampled keys, and a target network
 /// synced on the same frame clock as single-process DQN.
 ///
-/// `target_update_interval` counts frames; at samples_per_insert r and batch B an update consumes
-/// B / r frames' worth of data, so the target syncs every `interval · r / B` updates.
+/// The target syncs as often as in single-process DQN, counted in updates: there it syncs on the
+/// frame clock (`target_update_interval` frames) between training rounds and stays fixed during each
+/// round of `gradient_steps` updates. At samples_per_insert r and batch B an update consumes B / r
+/// frames' worth of data, so the period is max(gradient_steps, interval · r / B) updates (the zoo's
+/// CartPole: max(128, 10 · 32 / 64) = 128). Syncing every few updates instead lets Q diverge.
 final class ApeXDQNLearnerCore: ReplayLearnerCore {
     let learner: DQNLearner
     let batchSize: Int
     private let priorityEpsilon: Float
     private let tau: Float
-    private let updatesPerTargetSync: Int
+    let updatesPerTargetSync: Int
     private let beta: Schedule
     private var updatesSinceTargetSync = 0
 
@@ -29,7 +32,8 @@ final class ApeXDQNLearnerCore: ReplayLearnerCore {
         priorityEpsilon = c.float("priority_epsilon")
         tau = c.float("tau")
         let framesPerUpdate = Double(batchSize) / replay.table.rateLimiter.samplesPerInsert
-        updatesPerTargetSync = max(1, Int((Double(c.int("target_update_interval")) / framesPerUpdate).rounded()))
+        let updatesPerRound = c.int("gradient_steps") > 0 ? c.int("gradient_steps") : c.int("train_freq")
+        updatesPerTargetSync = max(1, updatesPerRound, Int((Double(c.int("target_update_interval")) / framesPerUpdate).rounded()))
         beta = .linearDecay(from: c.float("priority_beta_start"), to: c.float("priority_beta_end"), over: settings.frames)
     }
 
