@@ -177,6 +177,7 @@ public final class ReplayLearnerRole: Sendable {
             }
             if counters.frames >= nextCheckpoint {
                 try LearnerCheckpoint.save(core, group: "learner", counters: counters, returns100: returns100, settings: settings, to: directory)
+                try host.recordProgress(counters, settings: settings, testMeanReturn: evaluations.rows.last?.mean)
                 try board.flush()
                 nextCheckpoint = (counters.frames / settings.checkpointInterval + 1) * settings.checkpointInterval
             }

@@ -95,6 +95,15 @@ final class LearnerHost {
     /// Mean of the last 100 reported episodes.
     var recentMeanReturn: Double? { recentReturns.isEmpty ? nil : recentReturns.reduce(0, +) / Double(recentReturns.count) }
 
+    /// Writes status.json as running (at each checkpoint: `colony experiment status` reads it while a
+    /// distributed cell runs).
+    func recordProgress(_ counters: LearnerCounters, settings: ClusterSettings, testMeanReturn: Double? = nil) throws {
+        try RunStatus(
+            state: .running, frames: counters.frames, totalFrames: settings.frames, episodes: counters.episodes,
+            lastMeanReturn: returns100.rows.last?.mean, testMeanReturn: testMeanReturn
+        ).write(to: settings.runDirectory.status)
+    }
+
     /// Writes status.json and, at the frame budget, asks the coordinator to end the run. (The owner's
     /// `defer { host.client.stop() }` unregisters.)
     func finish(_ counters: LearnerCounters, settings: ClusterSettings, reason: String, testMeanReturn: Double? = nil) throws {

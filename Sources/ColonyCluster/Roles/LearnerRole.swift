@@ -175,6 +175,7 @@ public final class LearnerRole: Sendable {
             }
             if counters.frames >= nextCheckpoint {
                 try LearnerCheckpoint.save(core.networks, group: "networks", counters: counters, returns100: returns100, settings: settings, to: directory)
+                try host.recordProgress(counters, settings: settings)
                 try board.flush()
                 nextCheckpoint += settings.checkpointInterval
             }

@@ -70,9 +70,6 @@ public struct SlurmCellRun {
             node: environment["SLURMD_NODENAME"], started: started, outcome: .running))
         StopSignal.install()
 
-        let watcher = FirstFrameWatcher(statusPath: runDirectory.status, since: started) { time, frame in
-            journal.update { $0.firstFrame = time; $0.startFrame = frame }
-        }
         let result: TrainingResult
         do {
             let configuration = try ConfigurationSources(assignments: cell.overrides).resolve(agent: cell.agent)
@@ -82,10 +79,10 @@ public struct SlurmCellRun {
             precondition(options.directory == runDirectory, "the trainer's run directory must be the manifest's")
             let label = "cell \(index) (\(cell.agent) \(cell.environment) seed \(cell.seed))"
             log("\(label): \(experiment.grid.frames) frames → \(runDirectory.path)")
-            result = try Trainer(options: options, progress: ProgressReporter(style: .lines, label: label, lineInterval: 30), log: log).run()
-            watcher.stop()
+            result = try Trainer(options: options, progress: ProgressReporter(style: .lines, label: label, lineInterval: 30), log: log) { time, frame in
+                journal.update { $0.firstFrame = time; $0.startFrame = frame }
+            }.run()
         } catch {
-            watcher.stop()
             let message = "\(error)"
             try? markStatus(runDirectory, .failed, message: message)
             journal.update { $0.ended = Date().timeIntervalSince1970; $0.outcome = .failed; $0.message = message }
@@ -139,25 +136,4 @@ public struct SlurmCellRun {
         try AtomicFile.createDirectories(directory.path)
         try status.write(to: directory.status)
     }
-}
-
-/// Notices when training starts: the trainer writes status.json (state running) just before its first
-/// step, so the first such file written after `since` carries the first frame's time. Polls every 5 ms
-/// on its own thread until it has seen it or is stopped.
-final class FirstFrameWatcher: Sendable {
-    private let finished = Atomic<Bool>(false)
-
-    init(statusPath: String, since: Double, found: @escaping @Sendable (Double, Int) -> Void) {
-        Thread.detachNewThread { [self] in
-            while !finished.load(ordering: .relaxed) {
-                if let status = RunStatus.read(statusPath), status.state == .running, status.updated >= since {
-                    found(status.updated, status.frames)
-                    return
-                }
-                Thread.sleep(forTimeInterval: 0.005)
-            }
-        }
-    }
-
-    func stop() { finished.store(true, ordering: .relaxed) }
 }

@@ -62,11 +62,16 @@ public final class Trainer {
     public let options: TrainingOptions
     private let progress: ProgressReporter
     private let log: (String) -> Void
+    /// Called once, just before the first training step, with the time and the frame it starts from
+    /// (the resumed checkpoint's, or 0): a Slurm cell records when and where each start began.
+    private let onFirstStep: (Double, Int) -> Void
 
-    public init(options: TrainingOptions, progress: ProgressReporter, log: @escaping (String) -> Void = { print($0) }) {
+    public init(options: TrainingOptions, progress: ProgressReporter, log: @escaping (String) -> Void = { print($0) },
+                onFirstStep: @escaping (Double, Int) -> Void = { _, _ in }) {
         self.options = options
         self.progress = progress
         self.log = log
+        self.onFirstStep = onFirstStep
     }
 
     public func run() throws -> TrainingResult {
@@ -100,6 +105,7 @@ public final class Trainer {
         let board = try TensorBoardWriter(directory: directory.path)
         board.text("config", "```\n" + options.configuration.toml(annotated: true) + "```", step: state.frames)
         try RunStatus(state: .running, frames: state.frames, totalFrames: options.frames, episodes: state.episodes).write(to: directory.status)
+        onFirstStep(Date().timeIntervalSince1970, state.frames)
 
         var metrics = MetricAccumulator()
         var recentReturns: [Double] = []
