@@ -40,20 +40,6 @@ public final class DQN: ParallelAgent {
         ConfigurationKey("exploration_fraction", .double(0.16), "fraction of total_frames over which ε decays linearly", range: 0...1),
     ])
 
-    /// Per-environment overrides, as rl-baselines3-zoo keeps them (the defaults are its CartPole-v1).
-    /// Acrobot-v1 is the zoo's entry (lr 6.3e-4, batch 128, buffer 50k, no warm-up, target every 250
-    /// frames, ε to 0.1 over 12% of 100k frames) with one gradient step every 4 frames on a 64-64
-    /// network instead of the zoo's four on 256-256, which costs about 40× less per frame.
-    public static let environmentPresets: [String: [String: ConfigurationValue]] = [
-        "CartPole-v1": [:],
-        "Acrobot-v1": [
-            "learning_rate": .double(6.3e-4), "batch_size": .int(128), "buffer_size": .int(50_000), "learning_starts": .int(0),
-            "gamma": .double(0.99), "target_update_interval": .int(250), "train_freq": .int(4), "gradient_steps": .int(1),
-            "exploration_fraction": .double(0.12), "exploration_final_eps": .double(0.1), "hidden_sizes": .intList([64, 64]),
-            "total_frames": .int(100_000),
-        ],
-    ]
-
     public let id = "dqn"
     public let configuration: Configuration
     public let environmentCount: Int
