@@ -53,25 +53,16 @@ public final class ReplayWorkerRole: Sendable {
         let gamma = settings.configuration.float("gamma")
         var nStep = NStepAccumulator(steps: ReplayAlgorithm.nStep(settings), gamma: gamma, environments: environments.count)
 
-        let zmq = ZMQContext()
-        let shutdownOrdered = Atomic<Bool>(false)
-        let name = "worker-\(index)-\(ProcessInfo.processInfo.processIdentifier)"
-        let client = CoordinatorClient(configuration: .init(
-            coordinator: settings.coordinator, member: .thisProcess(role: .worker, name: name),
-            stats: { [self] in self.stats.withLock { $0 } },
-            onShutdown: { _ in shutdownOrdered.store(true, ordering: .relaxed) },
-            logger: ClusterLogger(label: name, level: logger.level, sink: logger.sink)), context: zmq)
-        client.start()
-        defer { client.stop() }
+        let session = WorkerSession(settings: settings, index: index, stats: { [self] in self.stats.withLock { $0 } }, logger: logger)
+        defer { session.stop() }
+        let (zmq, name, client) = (session.context, session.name, session.client)
         if let epsilon = explorationRate { logger.info("\(name): ε = \(String(format: "%.5f", epsilon))") }
 
         var sender = WireSender()
         var frames = 0, framesToReport = 0
         var window = (frames: 0, time: Date().timeIntervalSince1970)
         var recentReturns: [Double] = []
-        func stopping() -> Bool {
-            stopRequested.load(ordering: .relaxed) || shutdownOrdered.load(ordering: .relaxed) || StopSignal.requested != nil
-        }
+        func stopping() -> Bool { session.stopping(requested: stopRequested.load(ordering: .relaxed)) }
         func setWaiting(_ waiting: WaitingOn?) { stats.withLock { $0.waitingOn = waiting } }
 
         connections: while !stopping() {
@@ -92,19 +83,10 @@ public final class ReplayWorkerRole: Sendable {
             logger.info("\(name) attached to learner \(learner.name) at \(dataEndpoint) and replay server \(replayEndpoint)")
 
             setWaiting(.noParameters)
-            let waitStart = Date().timeIntervalSince1970
-            while link.version == nil {
-                if stopping() { break connections }
-                try link.poll(timeout: 100)
-                if Date().timeIntervalSince1970 - waitStart > silenceTimeout {
-                    logger.warning("\(name): no parameters from \(parametersEndpoint) in \(silenceTimeout) s; asking the coordinator again")
-                    continue connections
-                }
-            }
-            guard link.parameters!.count == actor.parameterCount else {
-                logger.error("\(name): the learner publishes \(link.parameters!.count) parameters, this worker's networks have \(actor.parameterCount): different configuration? retrying")
-                Thread.sleep(forTimeInterval: 1)
-                continue connections
+            switch try link.awaitFirstParameters(expectedCount: actor.parameterCount, timeout: silenceTimeout, worker: name, logger: logger, stopping: stopping) {
+            case .ready: break
+            case .retry: continue connections
+            case .stopped: break connections
             }
             var actingVersion = link.version!
             actor.setParameters(link.parameters!, version: actingVersion)

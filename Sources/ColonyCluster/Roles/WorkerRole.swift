@@ -46,25 +46,16 @@ public final class WorkerRole: Sendable {
         let agent = try RemoteRolloutAgent(configuration: settings.configuration, context: context)
         let a2c = settings.algorithm == "a3c" ? A2CLoss(configuration: settings.configuration) : nil
 
-        let zmq = ZMQContext()
-        let shutdownOrdered = Atomic<Bool>(false)
-        let name = "worker-\(index)-\(ProcessInfo.processInfo.processIdentifier)"
-        let client = CoordinatorClient(configuration: .init(
-            coordinator: settings.coordinator, member: .thisProcess(role: .worker, name: name),
-            stats: { [self] in self.stats.withLock { $0 } },
-            onShutdown: { _ in shutdownOrdered.store(true, ordering: .relaxed) },
-            logger: ClusterLogger(label: name, level: logger.level, sink: logger.sink)), context: zmq)
-        client.start()
-        defer { client.stop() }
+        let session = WorkerSession(settings: settings, index: index, stats: { [self] in self.stats.withLock { $0 } }, logger: logger)
+        defer { session.stop() }
+        let (zmq, name, client) = (session.context, session.name, session.client)
 
         var sender = WireSender()
         var frames = 0
         var window = (frames: 0, time: Date().timeIntervalSince1970)
         var recentReturns: [Double] = []
         var latencies: [Double] = []
-        func stopping() -> Bool {
-            stopRequested.load(ordering: .relaxed) || shutdownOrdered.load(ordering: .relaxed) || StopSignal.requested != nil
-        }
+        func stopping() -> Bool { session.stopping(requested: stopRequested.load(ordering: .relaxed)) }
         func setWaiting(_ waiting: WaitingOn?) {
             stats.withLock { $0.waitingOn = waiting }
         }
@@ -79,19 +70,10 @@ public final class WorkerRole: Sendable {
             defer { link.close() }
 
             setWaiting(.noParameters)
-            var waited = Date().timeIntervalSince1970
-            while link.version == nil {
-                if stopping() { break connections }
-                try link.poll(timeout: 100)
-                if Date().timeIntervalSince1970 - waited > learnerTimeout {
-                    logger.warning("\(name): no parameters from \(parametersEndpoint) in \(learnerTimeout) s; asking the coordinator again")
-                    continue connections
-                }
-            }
-            guard link.parameters!.count == agent.networks.parameterCount else {
-                logger.error("\(name): the learner publishes \(link.parameters!.count) parameters, this worker's networks have \(agent.networks.parameterCount): different configuration? retrying")
-                Thread.sleep(forTimeInterval: 1)
-                continue connections
+            switch try link.awaitFirstParameters(expectedCount: agent.networks.parameterCount, timeout: learnerTimeout, worker: name, logger: logger, stopping: stopping) {
+            case .ready: break
+            case .retry: continue connections
+            case .stopped: break connections
             }
             agent.networks.setParameters(link.parameters!)
             var actingVersion = link.version!
@@ -112,7 +94,7 @@ public final class WorkerRole: Sendable {
                     tensors = LearnerMessages.trajectoryTensors(batch)
                 }
                 do {
-                    waited = Date().timeIntervalSince1970
+                    let waited = Date().timeIntervalSince1970
                     var lastRequest = waited
                     while link.credits == 0 {
                         setWaiting(.backpressure)
