@@ -37,8 +37,9 @@ public struct Adam: Optimizer {
             secondMoment.withUnsafeMutableBufferPointer { v in
                 parameters.withUnsafeMutableBufferPointer { theta in
                     gradients.withUnsafeBufferPointer { g in
-                        // Eight lanes at a time (sqrt and divide vectorise); the same per-element
-                        // arithmetic as the scalar tail, so results do not depend on the split.
+                        // Eight lanes at a time (sqrt and divide vectorise: see VectorMath.squareRoot);
+                        // the same per-element arithmetic as the scalar tail, so results do not depend
+                        // on the split.
                         let lanes = theta.count & ~7
                         let (b1, b2) = (SIMD8<Float>(repeating: beta1), SIMD8<Float>(repeating: beta2))
                         let (one, size) = (SIMD8<Float>(repeating: 1), SIMD8<Float>(repeating: stepSize))
@@ -51,7 +52,7 @@ public struct Adam: Optimizer {
                             let ti = UnsafeRawPointer(theta.baseAddress! + i).loadUnaligned(as: SIMD8<Float>.self)
                             mi += (one - b1) * (gi - mi)
                             vi = b2 * vi + (one - b2) * gi * gi
-                            let updated = ti - size * mi / (vi.squareRoot() / root + eps)
+                            let updated = ti - size * mi / (VectorMath.squareRoot(vi) / root + eps)
                             UnsafeMutableRawPointer(m.baseAddress! + i).storeBytes(of: mi, as: SIMD8<Float>.self)
                             UnsafeMutableRawPointer(v.baseAddress! + i).storeBytes(of: vi, as: SIMD8<Float>.self)
                             UnsafeMutableRawPointer(theta.baseAddress! + i).storeBytes(of: updated, as: SIMD8<Float>.self)
