@@ -88,6 +88,8 @@ public final class DQN: ParallelAgent {
     private var lastActions: [Int]
     private var encodedActions: [Float]
     private var greedyScratch: [Int]
+    /// The minibatch `train` samples into, reused from step to step.
+    private var batch: TransitionBatch
     private var started = false
     private var framesSinceTraining = 0
     private var framesSinceTargetUpdate = 0
@@ -132,6 +134,7 @@ public final class DQN: ParallelAgent {
         lastActions = [Int](repeating: 0, count: environmentCount)
         encodedActions = [Float](repeating: 0, count: environmentCount)
         greedyScratch = [Int](repeating: 0, count: environmentCount)
+        batch = TransitionBatch(count: batchSize, observationSize: observationSize, actionSize: 1)
     }
 
     /// ε of the behaviour policy at the current frame.
@@ -239,7 +242,7 @@ public final class DQN: ParallelAgent {
         var loss = 0.0, meanQ = 0.0
         for _ in 0..<gradientSteps {
             // 1. Sample: uniform, or proportional to priority with importance weights (β annealed to 1).
-            let batch = replay.sample(batchSize, rng: &replayRNG, beta: beta)
+            replay.sample(batchSize, rng: &replayRNG, beta: beta, into: &batch)
             // 2–5. Targets (double Q / n-step discount), TD error, Huber loss, backward, Adam step.
             let step = learner.learn(from: batch)
             // 6. Priorities from the new TD errors: p_i = (|δ_i| + ε)^α (a no-op for uniform replay).

@@ -73,8 +73,18 @@ public final class ReplayBuffer: Checkpointable {
     /// Samples `batchSize` transitions: uniformly, or proportionally to priority with importance weights
     /// w_i = (N·P(i))^−β / max_j w_j (stratified: one draw per equal slice of the total mass).
     public func sample(_ batchSize: Int, rng: inout RandomSource, beta: Double = 0.4) -> TransitionBatch {
-        precondition(count > 0, "cannot sample from an empty replay buffer")
         var batch = TransitionBatch(count: batchSize, observationSize: observationSize, actionSize: actionSize)
+        sample(batchSize, rng: &rng, beta: beta, into: &batch)
+        return batch
+    }
+
+    /// `sample(_:rng:beta:)` into `batch`, reusing its arrays when it already holds `batchSize` rows
+    /// of this buffer's sizes (a learner's loop then allocates nothing). The same draws and rows.
+    public func sample(_ batchSize: Int, rng: inout RandomSource, beta: Double = 0.4, into batch: inout TransitionBatch) {
+        precondition(count > 0, "cannot sample from an empty replay buffer")
+        if batch.count != batchSize || batch.observations.count != batchSize * observationSize || batch.actions.count != batchSize * actionSize {
+            batch = TransitionBatch(count: batchSize, observationSize: observationSize, actionSize: actionSize)
+        }
         if let sumTree, let minTree {
             let total = sumTree.total
             let segment = total / Double(batchSize)
@@ -88,19 +98,28 @@ public final class ReplayBuffer: Checkpointable {
             }
         } else {
             for row in 0..<batchSize { batch.indices[row] = rng.nextInt(below: count) }
+            for row in 0..<batchSize { batch.weights[row] = 1 }
         }
         gather(into: &batch)
-        return batch
     }
 
+    /// Copies the rows at `batch.indices` into the batch's arrays. O(B · (2·obs + action + 2)).
     private func gather(into batch: inout TransitionBatch) {
-        for (row, index) in batch.indices.enumerated() {
-            let o = observationSize, a = actionSize
-            batch.observations.replaceSubrange(row * o..<(row + 1) * o, with: observations[index * o..<(index + 1) * o])
-            batch.nextObservations.replaceSubrange(row * o..<(row + 1) * o, with: nextObservations[index * o..<(index + 1) * o])
-            batch.actions.replaceSubrange(row * a..<(row + 1) * a, with: actions[index * a..<(index + 1) * a])
-            batch.rewards[row] = rewards[index]
-            batch.discounts[row] = discounts[index]
+        let (o, a) = (observationSize, actionSize)
+        Self.gather(observations, width: o, rows: batch.indices, into: &batch.observations)
+        Self.gather(nextObservations, width: o, rows: batch.indices, into: &batch.nextObservations)
+        Self.gather(actions, width: a, rows: batch.indices, into: &batch.actions)
+        Self.gather(rewards, width: 1, rows: batch.indices, into: &batch.rewards)
+        Self.gather(discounts, width: 1, rows: batch.indices, into: &batch.discounts)
+    }
+
+    private static func gather(_ source: [Float], width: Int, rows: [Int], into target: inout [Float]) {
+        source.withUnsafeBufferPointer { source in
+            target.withUnsafeMutableBufferPointer { target in
+                for (row, index) in rows.enumerated() {
+                    (target.baseAddress! + row * width).update(from: source.baseAddress! + index * width, count: width)
+                }
+            }
         }
     }
 
