@@ -82,9 +82,7 @@ public final class ReplayBuffer: Checkpointable {
     /// of this buffer's sizes (a learner's loop then allocates nothing). The same draws and rows.
     public func sample(_ batchSize: Int, rng: inout RandomSource, beta: Double = 0.4, into batch: inout TransitionBatch) {
         precondition(count > 0, "cannot sample from an empty replay buffer")
-        if batch.count != batchSize || batch.observations.count != batchSize * observationSize || batch.actions.count != batchSize * actionSize {
-            batch = TransitionBatch(count: batchSize, observationSize: observationSize, actionSize: actionSize)
-        }
+        fit(&batch, rows: batchSize)
         if let sumTree, let minTree {
             let total = sumTree.total
             let segment = total / Double(batchSize)
@@ -97,10 +95,41 @@ public final class ReplayBuffer: Checkpointable {
                 batch.weights[row] = Float(Foundation.pow(Double(count) * probability, -beta) / maxWeight)
             }
         } else {
-            for row in 0..<batchSize { batch.indices[row] = rng.nextInt(below: count) }
+            for row in 0..<batchSize { batch.indices[row] = uniformIndex(&rng) }
             for row in 0..<batchSize { batch.weights[row] = 1 }
         }
         gather(into: &batch)
+    }
+
+    /// The slots `count` uniform draws pick, in order: what `sample` would draw for `count` rows (or
+    /// for several consecutive batches of rows), so a caller can look at a whole round of minibatches
+    /// before gathering them with `gather(_:into:)`. Uniform replay only. O(count).
+    public func uniformIndices(_ count: Int, rng: inout RandomSource) -> [Int] {
+        precondition(prioritized == nil, "uniformIndices: a prioritized buffer samples by priority")
+        precondition(self.count > 0, "cannot sample from an empty replay buffer")
+        return (0..<count).map { _ in uniformIndex(&rng) }
+    }
+
+    /// The transitions at `indices` (buffer slots, e.g. from `uniformIndices`) into `batch`, as `sample`
+    /// would return them (weights 1), reusing its arrays when the row count fits. O(B · (2·obs + action + 2)).
+    public func gather(_ indices: some Collection<Int>, into batch: inout TransitionBatch) {
+        fit(&batch, rows: indices.count)
+        for (row, index) in indices.enumerated() {
+            precondition(index >= 0 && index < count, "gather: slot \(index) outside 0..<\(count)")
+            batch.indices[row] = index
+            batch.weights[row] = 1
+        }
+        gather(into: &batch)
+    }
+
+    @inline(__always)
+    private func uniformIndex(_ rng: inout RandomSource) -> Int { rng.nextInt(below: count) }
+
+    /// Makes `batch` hold `rows` rows of this buffer's sizes, keeping its arrays when they already do.
+    private func fit(_ batch: inout TransitionBatch, rows: Int) {
+        if batch.count != rows || batch.observations.count != rows * observationSize || batch.actions.count != rows * actionSize {
+            batch = TransitionBatch(count: rows, observationSize: observationSize, actionSize: actionSize)
+        }
     }
 
     /// Copies the rows at `batch.indices` into the batch's arrays. O(B · (2·obs + action + 2)).
