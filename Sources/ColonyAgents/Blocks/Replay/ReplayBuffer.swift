@@ -145,8 +145,16 @@ public final class ReplayBuffer: Checkpointable {
     private static func gather(_ source: [Float], width: Int, rows: [Int], into target: inout [Float]) {
         source.withUnsafeBufferPointer { source in
             target.withUnsafeMutableBufferPointer { target in
-                for (row, index) in rows.enumerated() {
-                    (target.baseAddress! + row * width).update(from: source.baseAddress! + index * width, count: width)
+                if width >= 16 {
+                    for (row, index) in rows.enumerated() {
+                        (target.baseAddress! + row * width).update(from: source.baseAddress! + index * width, count: width)
+                    }
+                } else {
+                    // Narrow rows (CartPole's 4 floats, rewards) column by column: copied row by row, each
+                    // row is a memmove call costing more than its copy.
+                    for column in 0..<width {
+                        for (row, index) in rows.enumerated() { target[row * width + column] = source[index * width + column] }
+                    }
                 }
             }
         }
