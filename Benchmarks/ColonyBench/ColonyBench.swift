@@ -78,7 +78,7 @@ extension ColonyBench {
         @Option(help: "Seeds per case (1...N).")
         var seeds: Int = 5
 
-        @Option(help: "Only cases of this agent or environment.")
+        @Option(help: "Only cases of this agent or environment, or one case as agent/environment (dqn/CartPole-v1).")
         var only: String?
 
         func run() throws {

@@ -44,7 +44,7 @@ struct LearningBenchmarks {
         print("\n## Learning: deterministic evaluation reaches the threshold within the frame budget (seeds 1...\(seeds))\n")
         print("| agent | environment | threshold | budget | success | median frames to threshold | median wall-clock to threshold | wall-clock for the budget | SB3 (zoo) for the budget | speed-up |")
         print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-        for testCase in Self.cases where filter.map({ testCase.agent == $0 || testCase.environment == $0 }) ?? true {
+        for testCase in Self.cases where filter.map({ [testCase.agent, testCase.environment, "\(testCase.agent)/\(testCase.environment)"].contains($0) }) ?? true {
             guard Agents.list().contains(testCase.agent) else {
                 print("| \(testCase.agent) | \(testCase.environment) | | | not registered | | | | | |")
                 continue

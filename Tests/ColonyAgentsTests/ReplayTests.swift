@@ -60,6 +60,34 @@ final class ReplayBufferTests: XCTestCase {
         }
     }
 
+    /// A round of minibatches drawn up front (`uniformIndices`, then `gather` batch by batch) is the
+    /// very sequence `sample` returns one batch at a time, and `sample(into:)` reuses the batch.
+    func testUniformIndicesThenGatherReproduceSampling() {
+        let buffer = ReplayBuffer(capacity: 50, observationSize: 3, actionSize: 1)
+        for k in 0..<40 {
+            let f = Float(k)
+            buffer.add(observation: [f, -f, 2 * f], action: [Float(k % 2)], reward: f / 10, nextObservation: [f + 1, 0, f], discount: k % 5 == 0 ? 0 : 0.99)
+        }
+        var sampling = RandomSource(seed: 4), drawing = sampling, reusing = sampling
+        let indices = buffer.uniformIndices(3 * 16, rng: &drawing)
+        var gathered = TransitionBatch(count: 16, observationSize: 3, actionSize: 1), reused = gathered
+        for step in 0..<3 {
+            let expected = buffer.sample(16, rng: &sampling)
+            buffer.gather(indices[(step * 16)..<((step + 1) * 16)], into: &gathered)
+            buffer.sample(16, rng: &reusing, into: &reused)
+            for batch in [gathered, reused] {
+                XCTAssertEqual(batch.indices, expected.indices)
+                XCTAssertEqual(batch.observations, expected.observations)
+                XCTAssertEqual(batch.nextObservations, expected.nextObservations)
+                XCTAssertEqual(batch.actions, expected.actions)
+                XCTAssertEqual(batch.rewards, expected.rewards)
+                XCTAssertEqual(batch.discounts, expected.discounts)
+                XCTAssertEqual(batch.weights, expected.weights)
+            }
+        }
+        XCTAssertEqual(sampling, drawing, "the same draws, no more")
+    }
+
     func testPrioritizedSamplingFollowsPrioritiesAndWeightsCorrectIt() {
         let buffer = ReplayBuffer(capacity: 4, observationSize: 1, actionSize: 1, prioritized: PrioritizedReplayOptions(alpha: 1, epsilon: 0))
         for k in 0..<4 { buffer.add(observation: [Float(k)], action: [0], reward: Float(k), nextObservation: [0], discount: 1) }

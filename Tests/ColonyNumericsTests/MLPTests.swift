@@ -48,6 +48,59 @@ final class MLPTests: XCTestCase {
         XCTAssertEqual(net.gradients, Array(repeating: 0, count: net.parameterCount))
     }
 
+    /// Backward through a ReLU layer skips units that are zero for the whole batch. With a third of
+    /// the units of each hidden layer dead, it must agree with the dense products dW = dYᵀ·X and
+    /// dX = dY·W written with `matmul` (to the bit on OpenBLAS's x86 kernels, which sum each element
+    /// in the same order whatever the shapes; within rounding anywhere).
+    func testReLUBackwardOverLiveUnitsMatchesDenseProducts() {
+        var rng = RandomSource(seed: 11)
+        let net = MLP(sizes: [5, 48, 40, 3], hidden: .relu, output: .identity, initialization: .torchLinearDefault, rng: &rng)
+        for layer in net.layers.dropLast() {
+            for unit in stride(from: 0, to: layer.outputSize, by: 3) { net.parameters[layer.biasRange.lowerBound + unit] = -100 }
+        }
+        let batch = 16
+        let x = Tensor(shape: [batch, 5], scalars: rng.normals(batch * 5))
+        let upstream = Tensor(shape: [batch, 3], scalars: rng.normals(batch * 3))
+        _ = net.forward(x)
+        let inputGradient = net.backward(upstream)
+
+        // Dense reference: activations by layer, then the chain rule with matmul.
+        func weight(_ layer: LinearLayer) -> Tensor {
+            Tensor(shape: [layer.outputSize, layer.inputSize], scalars: Array(net.parameters[layer.weightRange]))
+        }
+        var activations = [x]
+        for layer in net.layers {
+            var y = matmul(activations.last!, weight(layer), transposeB: true)
+            for row in 0..<batch {
+                for unit in 0..<layer.outputSize {
+                    let z = net.parameters[layer.biasRange.lowerBound + unit] + y[row, unit]
+                    y[row, unit] = layer.activation == .relu && z < 0 ? 0 : z
+                }
+            }
+            activations.append(y)
+        }
+        var expected = [Float](repeating: 0, count: net.parameterCount)
+        var gradient = upstream
+        for (index, layer) in net.layers.enumerated().reversed() {
+            if layer.activation == .relu {
+                for row in 0..<batch {
+                    for unit in 0..<layer.outputSize where activations[index + 1][row, unit] <= 0 { gradient[row, unit] = 0 }
+                }
+            }
+            expected.replaceSubrange(layer.weightRange, with: matmul(gradient, activations[index], transposeA: true).scalars)
+            for unit in 0..<layer.outputSize {
+                var sum: Float = 0
+                for row in 0..<batch { sum += gradient[row, unit] }
+                expected[layer.biasRange.lowerBound + unit] = sum
+            }
+            gradient = matmul(gradient, weight(layer))
+        }
+        let deadRows = net.layers[1].outputSize / 3
+        XCTAssertTrue(net.gradients[net.layers[1].weightRange].filter { $0 == 0 }.count >= deadRows * net.layers[1].inputSize, "dead units get no gradient")
+        assertApproximatelyEqual(net.gradients, expected, absolute: 0, relative: 1e-6)
+        assertApproximatelyEqual(inputGradient.scalars, gradient.scalars, absolute: 1e-7, relative: 1e-6)
+    }
+
     func testGradientOfBatchEqualsSumOfPerSampleGradients() {
         let net = makeNetwork(sizes: [3, 6, 6, 2])
         var rng = RandomSource(seed: 4)

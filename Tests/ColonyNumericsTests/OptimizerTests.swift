@@ -62,6 +62,47 @@ final class OptimizerTests: XCTestCase {
         assertApproximatelyEqual(parameters, [0.9, 1.1, 1], relative: 1e-5)
     }
 
+    /// Coordinates whose gradient stops (dead ReLU units) have moments that decay into subnormals
+    /// and stick there. Adam flushes them to zero and skips updates that cannot move a parameter, for
+    /// speed; the parameters must come out exactly as torch.optim.Adam's arithmetic in Float,
+    /// unflushed and unskipped, computes them.
+    func testFlushingSubnormalMomentsLeavesParametersBitIdentical() {
+        let size = 37, steps = 1500
+        var rng = RandomSource(seed: 9)
+        var initial = rng.normals(size).map { $0 * 0.1 }
+        // Every coordinate gets gradients for a while; the first 32 then get exact zeros for good, so
+        // whole 8-lane blocks reach negligible moments. Two of them are parameters so small that even
+        // a negligible moment moves them.
+        let lastActive = (0..<size).map { $0 >= 32 ? steps : 20 + 9 * $0 }
+        initial[3] = 1e-30
+        initial[13] = -2e-25
+        func gradient(_ step: Int) -> [Float] {
+            var local = RandomSource(seed: UInt64(100 + step))
+            return (0..<size).map { step < lastActive[$0] ? local.normal() * 1e-3 : 0 }
+        }
+        let learningRate: Float = 2.3e-3
+        var adam = Adam()
+        var parameters = initial
+        for step in 0..<steps { adam.step(parameters: &parameters, gradients: gradient(step), learningRate: learningRate) }
+
+        // The same per-element Float arithmetic, one coordinate at a time, no flushing.
+        var theta = initial, m = [Float](repeating: 0, count: size), v = m
+        let (beta1, beta2, epsilon): (Float, Float, Float) = (0.9, 0.999, 1e-8)
+        for step in 0..<steps {
+            let g = gradient(step), t = Double(step + 1)
+            let stepSize = Float(Double(learningRate) / (1 - pow(Double(beta1), t)))
+            let root = Float((1 - pow(Double(beta2), t)).squareRoot())
+            for i in 0..<size {
+                m[i] += (1 - beta1) * (g[i] - m[i])
+                v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i]
+                theta[i] -= stepSize * m[i] / (v[i].squareRoot() / root + epsilon)
+            }
+        }
+        XCTAssertTrue(m.contains { $0.isSubnormal }, "the reference's moments must reach subnormals for this test to mean anything")
+        XCTAssertEqual(parameters.map(\.bitPattern), theta.map(\.bitPattern))
+        XCTAssertFalse(adam.state.buffers["exp_avg"]!.contains { $0.isSubnormal }, "subnormal moments are flushed")
+    }
+
     // MARK: RMSProp
 
     private func referenceRMSProp(alpha: Double, epsilon: Double, momentum: Double, centered: Bool, seed: UInt64) -> [Float] {

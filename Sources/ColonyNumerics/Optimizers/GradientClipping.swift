@@ -24,9 +24,7 @@ public func clipGlobalNorm(_ models: [any Trainable], maxNorm: Float) -> Float {
 private func globalNorm(_ buffers: [[Float]]) -> Float {
     var sum = 0.0
     for buffer in buffers {
-        buffer.withUnsafeBufferPointer { values in
-            for value in values { sum += Double(value) * Double(value) }
-        }
+        sum += buffer.withUnsafeBufferPointer { VectorMath.sumOfSquares($0) }
     }
     return Float(sum.squareRoot())
 }

@@ -62,6 +62,27 @@ final class ValueBasedDQNLearnerTests: XCTestCase {
         }
     }
 
+    /// DQN computes a round's bootstrap values once per distinct transition, in batches arranged
+    /// differently from the minibatches that use them: a row's value must not depend on its batch, and
+    /// learning with the values given must be the same step as computing them.
+    func testSharedBootstrapValuesGiveTheSameStep() {
+        let batch = randomBatch(rows: 32, seed: 5)
+        let first = makeLearner(doubleQ: false), second = makeLearner(doubleQ: false)
+        let values = first.bootstrapValues(for: batch)
+        // The same transitions reversed, then padded with repeats: the values follow their rows.
+        var rearranged = TransitionBatch(count: 48, observationSize: observationSize, actionSize: 1)
+        let order = (0..<32).reversed() + Array(repeating: 0, count: 16)
+        rearranged.nextObservations = order.flatMap { batch.nextObservations[($0 * observationSize)..<(($0 + 1) * observationSize)] }
+        let rearrangedValues = second.bootstrapValues(for: rearranged)
+        XCTAssertEqual((0..<32).map { rearrangedValues[31 - $0].bitPattern }, values.map(\.bitPattern))
+
+        let computed = first.learn(from: batch)
+        let given = second.learn(from: batch, bootstrapValues: values)
+        XCTAssertEqual(given.tdErrors, computed.tdErrors)
+        XCTAssertEqual(given.loss, computed.loss)
+        XCTAssertEqual(second.online.parameters, first.online.parameters)
+    }
+
     /// With plain SGD at learning rate 1 and no clipping, θ_before − θ_after is the gradient of the
     /// loss; check it, the TD errors and the loss against a naive weighted-Huber / MSE loss.
     func testLearnStepFollowsTheWeightedLossGradient() {

@@ -74,6 +74,10 @@ public final class DQN: ParallelAgent {
     private var lastActions: [Int]
     private var encodedActions: [Float]
     private var greedyScratch: [Int]
+    /// The minibatch `train` samples into, reused from step to step.
+    private var batch: TransitionBatch
+    /// Per buffer slot, its row in the current round's shared bootstrap values; -1 outside a round.
+    private var distinctRow: [Int] = []
     private var started = false
     private var framesSinceTraining = 0
     private var framesSinceTargetUpdate = 0
@@ -118,6 +122,7 @@ public final class DQN: ParallelAgent {
         lastActions = [Int](repeating: 0, count: environmentCount)
         encodedActions = [Float](repeating: 0, count: environmentCount)
         greedyScratch = [Int](repeating: 0, count: environmentCount)
+        batch = TransitionBatch(count: batchSize, observationSize: observationSize, actionSize: 1)
     }
 
     /// ε of the behaviour policy at the current frame.
@@ -222,24 +227,61 @@ public final class DQN: ParallelAgent {
 
     private func train(gradientSteps: Int) -> AgentInfo {
         let beta = Double(priorityBeta.value(at: frames))
+        // 0. Plain DQN targets with uniform replay: every target of this round bootstraps from the same
+        // target network (it syncs on the frame clock, between rounds), so draw the round's minibatches
+        // up front and evaluate max_a Q_target(s′, a) once per distinct transition.
+        let round = gradientSteps > 1 && replay.prioritized == nil && !learner.doubleQ ? sharedBootstrapValues(steps: gradientSteps) : nil
         var loss = 0.0, meanQ = 0.0
-        for _ in 0..<gradientSteps {
-            // 1. Sample: uniform, or proportional to priority with importance weights (β annealed to 1).
-            let batch = replay.sample(batchSize, rng: &replayRNG, beta: beta)
-            // 2–5. Targets (double Q / n-step discount), TD error, Huber loss, backward, Adam step.
-            let step = learner.learn(from: batch)
+        for index in 0..<gradientSteps {
+            let step: DQNLearner.Step
+            if let round {
+                // 1–5 with the round's draws and bootstrap values.
+                let rows = round.indices[(index * batchSize)..<((index + 1) * batchSize)]
+                replay.gather(rows, into: &batch)
+                step = learner.learn(from: batch, bootstrapValues: rows.map { round.values[distinctRow[$0]] })
+            } else {
+                // 1. Sample: uniform, or proportional to priority with importance weights (β annealed to 1).
+                replay.sample(batchSize, rng: &replayRNG, beta: beta, into: &batch)
+                // 2–5. Targets (double Q / n-step discount), TD error, Huber loss, backward, Adam step.
+                step = learner.learn(from: batch)
+            }
             // 6. Priorities from the new TD errors: p_i = (|δ_i| + ε)^α (a no-op for uniform replay).
             replay.updatePriorities(indices: batch.indices, tdErrors: step.tdErrors)
             loss += step.loss
             meanQ += step.meanQ
         }
         // 7. The target sync runs on the frame clock in `step`.
+        if let round { for slot in round.indices { distinctRow[slot] = -1 } }
         return AgentInfo([
             "losses/td_loss": loss / Double(gradientSteps),
             "losses/q_values": meanQ / Double(gradientSteps),
             "charts/epsilon": Double(explorationRate),
             "charts/learning_rate": Double(learner.learningRate),
         ])
+    }
+
+    /// The round's `steps × batchSize` uniform draws (the very draws `sample` would make one batch at a
+    /// time) and the bootstrap value of each distinct transition among them, at `distinctRow[slot]`.
+    /// The values are computed in forwards of `batchSize` rows, the per-step shape, so each comes out as
+    /// it would in its own step. Early on, with a small buffer, most draws repeat; at 50k transitions
+    /// one in ten still does.
+    private func sharedBootstrapValues(steps: Int) -> (indices: [Int], values: [Float]) {
+        let indices = replay.uniformIndices(steps * batchSize, rng: &replayRNG)
+        if distinctRow.count != replay.capacity { distinctRow = [Int](repeating: -1, count: replay.capacity) }
+        var distinct: [Int] = []
+        for slot in indices where distinctRow[slot] < 0 {
+            distinctRow[slot] = distinct.count
+            distinct.append(slot)
+        }
+        var values = [Float]()
+        values.reserveCapacity(distinct.count)
+        for start in stride(from: 0, to: distinct.count, by: batchSize) {
+            // The last chunk is padded with its final slot to a full batch.
+            let chunk = distinct[start..<min(start + batchSize, distinct.count)]
+            replay.gather(chunk + repeatElement(chunk.last!, count: batchSize - chunk.count), into: &batch)
+            values.append(contentsOf: learner.bootstrapValues(for: batch).prefix(chunk.count))
+        }
+        return (indices, values)
     }
 
     // MARK: Checkpoint

@@ -67,20 +67,32 @@ public final class DQNLearner {
     /// Uses the online network's forward cache when double Q, so call it before the forward that
     /// the loss backpropagates through.
     public func targets(for batch: TransitionBatch) -> [Float] {
+        targets(for: batch, bootstrapValues: bootstrapValues(for: batch))
+    }
+
+    /// Q_target(s′, a*) of each row, the value a target bootstraps from (a* as in `targets(for:)`).
+    /// Without double Q it depends on the target network alone, so while the target network stays
+    /// put, values computed once serve every minibatch that draws the same transition.
+    public func bootstrapValues(for batch: TransitionBatch) -> [Float] {
         let rows = batch.count, actions = online.actionCount
         let next = Tensor(shape: [rows, online.observationSize], scalars: batch.nextObservations)
         let targetQ = target.forward(next)
         let onlineQ = doubleQ ? online.forward(next) : targetQ
-        var y = [Float](repeating: 0, count: rows)
+        var values = [Float](repeating: 0, count: rows)
         targetQ.scalars.withUnsafeBufferPointer { targetQ in
             onlineQ.scalars.withUnsafeBufferPointer { selector in
                 for row in 0..<rows {
                     let best = QNetwork.argmax(selector.baseAddress! + row * actions, count: actions)
-                    y[row] = batch.rewards[row] + batch.discounts[row] * targetQ[row * actions + best]
+                    values[row] = targetQ[row * actions + best]
                 }
             }
         }
-        return y
+        return values
+    }
+
+    private func targets(for batch: TransitionBatch, bootstrapValues values: [Float]) -> [Float] {
+        precondition(values.count == batch.count, "DQNLearner: \(values.count) bootstrap values for \(batch.count) transitions")
+        return (0..<batch.count).map { row in batch.rewards[row] + batch.discounts[row] * values[row] }
     }
 
     /// δ = y − Q(s, a) without updating anything: initial priorities computed where the data is
@@ -95,11 +107,19 @@ public final class DQNLearner {
     /// One gradient step on `batch`; returns the TD errors for priority updates.
     @discardableResult
     public func learn(from batch: TransitionBatch) -> Step {
+        learn(from: batch, bootstrapValues: bootstrapValues(for: batch))
+    }
+
+    /// One gradient step on `batch` with its rows' `bootstrapValues` given: computed earlier by
+    /// `bootstrapValues(for:)` with the same target network (and, with double Q, the same online
+    /// network). DQN shares them across a training round.
+    @discardableResult
+    public func learn(from batch: TransitionBatch, bootstrapValues: [Float]) -> Step {
         let rows = batch.count
         let actions = batch.discreteActions
 
         // Targets (no gradient; double-Q selection from the online net, evaluation by the target net).
-        let y = targets(for: batch)
+        let y = targets(for: batch, bootstrapValues: bootstrapValues)
 
         // TD error of the taken actions: δ = y − Q(s, a). This forward is the one backward uses.
         let q = online.forward(Tensor(shape: [rows, online.observationSize], scalars: batch.observations))

@@ -73,8 +73,16 @@ public final class ReplayBuffer: Checkpointable {
     /// Samples `batchSize` transitions: uniformly, or proportionally to priority with importance weights
     /// w_i = (N·P(i))^−β / max_j w_j (stratified: one draw per equal slice of the total mass).
     public func sample(_ batchSize: Int, rng: inout RandomSource, beta: Double = 0.4) -> TransitionBatch {
-        precondition(count > 0, "cannot sample from an empty replay buffer")
         var batch = TransitionBatch(count: batchSize, observationSize: observationSize, actionSize: actionSize)
+        sample(batchSize, rng: &rng, beta: beta, into: &batch)
+        return batch
+    }
+
+    /// `sample(_:rng:beta:)` into `batch`, reusing its arrays when it already holds `batchSize` rows
+    /// of this buffer's sizes (a learner's loop then allocates nothing). The same draws and rows.
+    public func sample(_ batchSize: Int, rng: inout RandomSource, beta: Double = 0.4, into batch: inout TransitionBatch) {
+        precondition(count > 0, "cannot sample from an empty replay buffer")
+        fit(&batch, rows: batchSize)
         if let sumTree, let minTree {
             let total = sumTree.total
             let segment = total / Double(batchSize)
@@ -87,20 +95,68 @@ public final class ReplayBuffer: Checkpointable {
                 batch.weights[row] = Float(Foundation.pow(Double(count) * probability, -beta) / maxWeight)
             }
         } else {
-            for row in 0..<batchSize { batch.indices[row] = rng.nextInt(below: count) }
+            for row in 0..<batchSize { batch.indices[row] = uniformIndex(&rng) }
+            for row in 0..<batchSize { batch.weights[row] = 1 }
         }
         gather(into: &batch)
-        return batch
     }
 
+    /// The slots `count` uniform draws pick, in order: what `sample` would draw for `count` rows (or
+    /// for several consecutive batches of rows), so a caller can look at a whole round of minibatches
+    /// before gathering them with `gather(_:into:)`. Uniform replay only. O(count).
+    public func uniformIndices(_ count: Int, rng: inout RandomSource) -> [Int] {
+        precondition(prioritized == nil, "uniformIndices: a prioritized buffer samples by priority")
+        precondition(self.count > 0, "cannot sample from an empty replay buffer")
+        return (0..<count).map { _ in uniformIndex(&rng) }
+    }
+
+    /// The transitions at `indices` (buffer slots, e.g. from `uniformIndices`) into `batch`, as `sample`
+    /// would return them (weights 1), reusing its arrays when the row count fits. O(B · (2·obs + action + 2)).
+    public func gather(_ indices: some Collection<Int>, into batch: inout TransitionBatch) {
+        fit(&batch, rows: indices.count)
+        for (row, index) in indices.enumerated() {
+            precondition(index >= 0 && index < count, "gather: slot \(index) outside 0..<\(count)")
+            batch.indices[row] = index
+            batch.weights[row] = 1
+        }
+        gather(into: &batch)
+    }
+
+    @inline(__always)
+    private func uniformIndex(_ rng: inout RandomSource) -> Int { rng.nextInt(below: count) }
+
+    /// Makes `batch` hold `rows` rows of this buffer's sizes, keeping its arrays when they already do.
+    private func fit(_ batch: inout TransitionBatch, rows: Int) {
+        if batch.count != rows || batch.observations.count != rows * observationSize || batch.actions.count != rows * actionSize {
+            batch = TransitionBatch(count: rows, observationSize: observationSize, actionSize: actionSize)
+        }
+    }
+
+    /// Copies the rows at `batch.indices` into the batch's arrays. O(B · (2·obs + action + 2)).
     private func gather(into batch: inout TransitionBatch) {
-        for (row, index) in batch.indices.enumerated() {
-            let o = observationSize, a = actionSize
-            batch.observations.replaceSubrange(row * o..<(row + 1) * o, with: observations[index * o..<(index + 1) * o])
-            batch.nextObservations.replaceSubrange(row * o..<(row + 1) * o, with: nextObservations[index * o..<(index + 1) * o])
-            batch.actions.replaceSubrange(row * a..<(row + 1) * a, with: actions[index * a..<(index + 1) * a])
-            batch.rewards[row] = rewards[index]
-            batch.discounts[row] = discounts[index]
+        let (o, a) = (observationSize, actionSize)
+        Self.gather(observations, width: o, rows: batch.indices, into: &batch.observations)
+        Self.gather(nextObservations, width: o, rows: batch.indices, into: &batch.nextObservations)
+        Self.gather(actions, width: a, rows: batch.indices, into: &batch.actions)
+        Self.gather(rewards, width: 1, rows: batch.indices, into: &batch.rewards)
+        Self.gather(discounts, width: 1, rows: batch.indices, into: &batch.discounts)
+    }
+
+    private static func gather(_ source: [Float], width: Int, rows: [Int], into target: inout [Float]) {
+        source.withUnsafeBufferPointer { source in
+            target.withUnsafeMutableBufferPointer { target in
+                if width >= 16 {
+                    for (row, index) in rows.enumerated() {
+                        (target.baseAddress! + row * width).update(from: source.baseAddress! + index * width, count: width)
+                    }
+                } else {
+                    // Narrow rows (CartPole's 4 floats, rewards) column by column: copied row by row, each
+                    // row is a memmove call costing more than its copy.
+                    for column in 0..<width {
+                        for (row, index) in rows.enumerated() { target[row * width + column] = source[index * width + column] }
+                    }
+                }
+            }
         }
     }
 
