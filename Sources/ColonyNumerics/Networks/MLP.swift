@@ -176,7 +176,10 @@ public final class MLP: Trainable {
     /// networks have many (70% of the second 256-unit layer of DQN's CartPole Q-network in a
     /// 64-row batch), so both products run over the live units only. The terms skipped are exact
     /// zeros, and OpenBLAS sums each element in the same order either way, so the result is the
-    /// same to the bit (tests compare both paths).
+    /// same to the bit (tests compare both paths). One exception, found by comparing the two on
+    /// many shapes: for ∂L/∂x, OpenBLAS's kernels for an input width that is not a multiple of 16
+    /// (an observation of 3 or 17 floats) sum in an order that depends on the unit count, so
+    /// there ∂L/∂x stays the product over all units.
     @discardableResult
     public func backward(_ outputGradient: Tensor) -> Tensor {
         guard let batch = cachedBatch else { preconditionFailure("MLP.backward needs a forward pass first") }
@@ -255,7 +258,8 @@ public final class MLP: Trainable {
     }
 
     /// The backward products of one layer over its `live` units (`liveColumns`): dW[live] += dY_liveᵀ · X
-    /// and dX = dY_live · W[live]. Same per-element sums as the dense products, minus exact zeros.
+    /// and dX = dY_live · W[live] (over all units when the input width is not a multiple of 16). Same
+    /// per-element sums as the dense products, minus exact zeros.
     private func backpropagateLiveUnits(
         _ live: Int, of layer: LinearLayer, gradient: UnsafePointer<Float>, packed: UnsafeMutablePointer<Float>, batch: Int,
         input: UnsafePointer<Float>, weight: UnsafePointer<Float>, weightGradient: UnsafeMutablePointer<Float>,
@@ -263,6 +267,7 @@ public final class MLP: Trainable {
     ) {
         let (inputSize, outputSize) = (layer.inputSize, layer.outputSize)
         guard live > 0 else {
+            // dY is all zeros: nothing to add, and dX = 0 (a dense product would give ±0 alike).
             inputGradient.update(repeating: 0, count: batch * inputSize)
             return
         }
@@ -281,6 +286,12 @@ public final class MLP: Trainable {
         for index in 0..<live {
             let target = weightGradient + liveColumns[index] * inputSize, source = rows + index * inputSize
             for column in 0..<inputSize { target[column] += source[column] }
+        }
+        guard inputSize % 16 == 0 else {
+            BLAS.gemm(
+                transposeA: false, transposeB: false, m: batch, n: inputSize, k: outputSize,
+                a: gradient, lda: outputSize, b: weight, ldb: inputSize, beta: 0, c: inputGradient, ldc: inputSize)
+            return
         }
         // dX = dY_live · W[live rows].
         for index in 0..<live {
