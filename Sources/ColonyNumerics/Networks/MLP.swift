@@ -212,7 +212,10 @@ public final class MLP: Trainable {
                                 let downstream = index == 0 ? dInput.baseAddress! : backwardScratch(1 + index % 2)
                                 let weight = p.baseAddress! + layer.weightRange.lowerBound
                                 let weightGradient = g.baseAddress! + layer.weightRange.lowerBound
-                                let live = layer.activation == .relu ? liveColumnCount(of: preActivationGradient, rows: batch, columns: outputSize) : outputSize
+                                // Worth it where the products are large next to packing the live columns of dY:
+                                // not for a first layer fed a handful of observation features.
+                                let live = layer.activation == .relu && inputSize >= 32
+                                    ? liveColumnCount(of: preActivationGradient, rows: batch, columns: outputSize) : outputSize
                                 if live * 8 <= outputSize * 7 {
                                     // The live columns of dY, packed into the buffer that held this layer's upstream.
                                     backpropagateLiveUnits(
