@@ -50,11 +50,12 @@ final class MLPTests: XCTestCase {
 
     /// Backward through a ReLU layer skips units that are zero for the whole batch. With a third of
     /// the units of each hidden layer dead, it must agree with the dense products dW = dYᵀ·X and
-    /// dX = dY·W written with `matmul` (to the bit on OpenBLAS's x86 kernels, which sum each element
-    /// in the same order whatever the shapes; within rounding anywhere).
+    /// dX = dY·W written with `matmul` (to the bit with OpenBLAS on x86, where MLP skips units only in
+    /// products that sum each element in the same order either way; within rounding anywhere).
+    /// Layer widths 48 and 40 take both kinds of input gradient (over live units, over all).
     func testReLUBackwardOverLiveUnitsMatchesDenseProducts() {
         var rng = RandomSource(seed: 11)
-        let net = MLP(sizes: [5, 48, 40, 3], hidden: .relu, output: .identity, initialization: .torchLinearDefault, rng: &rng)
+        let net = MLP(sizes: [5, 48, 40, 36, 3], hidden: .relu, output: .identity, initialization: .torchLinearDefault, rng: &rng)
         for layer in net.layers.dropLast() {
             for unit in stride(from: 0, to: layer.outputSize, by: 3) { net.parameters[layer.biasRange.lowerBound + unit] = -100 }
         }

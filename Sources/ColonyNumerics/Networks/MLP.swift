@@ -176,7 +176,10 @@ public final class MLP: Trainable {
     /// networks have many (70% of the second 256-unit layer of DQN's CartPole Q-network in a
     /// 64-row batch), so both products run over the live units only. The terms skipped are exact
     /// zeros, and OpenBLAS sums each element in the same order either way, so the result is the
-    /// same to the bit (tests compare both paths).
+    /// same to the bit (tests compare both paths). One exception, found by comparing the two on
+    /// many shapes: for ∂L/∂x, OpenBLAS's kernels for an input width that is not a multiple of 16
+    /// (an observation of 3 or 17 floats) sum in an order that depends on the unit count, so
+    /// there ∂L/∂x stays the product over all units.
     @discardableResult
     public func backward(_ outputGradient: Tensor) -> Tensor {
         guard let batch = cachedBatch else { preconditionFailure("MLP.backward needs a forward pass first") }
@@ -209,7 +212,10 @@ public final class MLP: Trainable {
                                 let downstream = index == 0 ? dInput.baseAddress! : backwardScratch(1 + index % 2)
                                 let weight = p.baseAddress! + layer.weightRange.lowerBound
                                 let weightGradient = g.baseAddress! + layer.weightRange.lowerBound
-                                let live = layer.activation == .relu ? liveColumnCount(of: preActivationGradient, rows: batch, columns: outputSize) : outputSize
+                                // Worth it where the products are large next to packing the live columns of dY:
+                                // not for a first layer fed a handful of observation features.
+                                let live = layer.activation == .relu && inputSize >= 32
+                                    ? liveColumnCount(of: preActivationGradient, rows: batch, columns: outputSize) : outputSize
                                 if live * 8 <= outputSize * 7 {
                                     // The live columns of dY, packed into the buffer that held this layer's upstream.
                                     backpropagateLiveUnits(
@@ -255,7 +261,8 @@ public final class MLP: Trainable {
     }
 
     /// The backward products of one layer over its `live` units (`liveColumns`): dW[live] += dY_liveᵀ · X
-    /// and dX = dY_live · W[live]. Same per-element sums as the dense products, minus exact zeros.
+    /// and dX = dY_live · W[live] (over all units when the input width is not a multiple of 16). Same
+    /// per-element sums as the dense products, minus exact zeros.
     private func backpropagateLiveUnits(
         _ live: Int, of layer: LinearLayer, gradient: UnsafePointer<Float>, packed: UnsafeMutablePointer<Float>, batch: Int,
         input: UnsafePointer<Float>, weight: UnsafePointer<Float>, weightGradient: UnsafeMutablePointer<Float>,
@@ -263,6 +270,7 @@ public final class MLP: Trainable {
     ) {
         let (inputSize, outputSize) = (layer.inputSize, layer.outputSize)
         guard live > 0 else {
+            // dY is all zeros: nothing to add, and dX = 0 (a dense product would give ±0 alike).
             inputGradient.update(repeating: 0, count: batch * inputSize)
             return
         }
@@ -281,6 +289,12 @@ public final class MLP: Trainable {
         for index in 0..<live {
             let target = weightGradient + liveColumns[index] * inputSize, source = rows + index * inputSize
             for column in 0..<inputSize { target[column] += source[column] }
+        }
+        guard inputSize % 16 == 0 else {
+            BLAS.gemm(
+                transposeA: false, transposeB: false, m: batch, n: inputSize, k: outputSize,
+                a: gradient, lda: outputSize, b: weight, ldb: inputSize, beta: 0, c: inputGradient, ldc: inputSize)
+            return
         }
         // dX = dY_live · W[live rows].
         for index in 0..<live {
