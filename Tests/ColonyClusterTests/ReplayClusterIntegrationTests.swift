@@ -42,8 +42,11 @@ final class ReplayClusterIntegrationTests: ExecutableTestCase {
         let framesAtKill = learnerFrames()
         try start("colony-replay", ["--coordinator", coordinator, "--config", path], log: directory + "/replay-2.log")
         XCTAssertTrue(eventually(timeout: 10) { self.logTail("replay-2.log").contains("restored") }, "the restarted server did not restore its checkpoint" + logs())
-        XCTAssertTrue(eventually(timeout: 60) { learnerFrames() > framesAtKill + 5_000 }, "training did not go on after the replay server restarted" + logs())
-        XCTAssertTrue(logTail("learner.log", characters: 100_000).contains("moved to"), "the learner did not reconnect" + logs())
+        // The learner notices after 10 s without replies; workers may insert into the restored table
+        // before that, so frames alone do not show that learning goes on: wait for the reconnection.
+        XCTAssertTrue(eventually(timeout: 40) { self.logTail("learner.log", characters: 100_000).contains("moved to") }, "the learner did not reconnect" + logs())
+        let framesAtReconnect = max(learnerFrames(), framesAtKill)
+        XCTAssertTrue(eventually(timeout: 60) { learnerFrames() > framesAtReconnect + 5_000 }, "training did not go on after the replay server restarted" + logs())
     }
 
     private func learns(file: String, algorithm: String, environment: String, threshold: Double, frames: Int, seconds: Double) throws {
