@@ -52,7 +52,7 @@ struct FoundationBenchmarks {
 
     /// 64 copies stepped together with auto-reset and episode bookkeeping.
     private func cartPoleVector(count: Int, seconds: Double) throws -> Double {
-        let environments = try VectorEnvironment(id: "CartPole-v1", count: count, seed: 0)
+        let environments = try LocalVectorEnvironment(id: "CartPole-v1", count: count, seed: 0)
         var rng = RandomSource(seed: 2)
         let batches = (0..<64).map { _ in (0..<count).map { _ in rng.nextInt(below: 2) } }
         var index = 0

@@ -66,12 +66,12 @@ final class ReproducibilityTests: XCTestCase {
 
             // Uninterrupted run, with a checkpoint at frame k.
             let agent = try makeAgent(id, environment: environment, environments: count, overrides: overrides)
-            let environments = try VectorEnvironment(id: environment, count: count, seed: 3)
+            let environments = try LocalVectorEnvironment(id: environment, count: count, seed: 3)
             var actions = agent.reset(observations: environments.observations)
             _ = try drive(agent, environments, actions: &actions, frames: k)
             let path = directory + "/\(id).h5"
             try AgentCheckpoint.save(agent, to: path)
-            let snapshot = environments.snapshot()
+            let snapshot = try XCTUnwrap(environments.snapshot())
             let pendingActions = actions
             let uninterrupted = try drive(agent, environments, actions: &actions, frames: m)
             XCTAssertTrue(id == "random" || !uninterrupted.info.isEmpty, "\(id) made no update in frames \(k)..<\(k + m); the test would prove nothing")
@@ -80,8 +80,8 @@ final class ReproducibilityTests: XCTestCase {
             let restored = try makeAgent(id, environment: environment, environments: count, overrides: overrides)
             try AgentCheckpoint.load(restored, from: path)
             XCTAssertEqual(restored.frames, agent.frames - m, id)
-            let freshEnvironments = try VectorEnvironment(id: environment, count: count, seed: 12345)
-            freshEnvironments.restore(snapshot)
+            let freshEnvironments = try LocalVectorEnvironment(id: environment, count: count, seed: 12345)
+            try freshEnvironments.restore(snapshot)
             var resumedActions = pendingActions
             let resumed = try drive(restored, freshEnvironments, actions: &resumedActions, frames: m)
             XCTAssertEqual(resumed.rewards, uninterrupted.rewards, "\(id): rewards diverged after restoring")
@@ -96,7 +96,7 @@ final class ReproducibilityTests: XCTestCase {
             var traces: [Trace] = []
             for _ in 0..<2 {
                 let agent = try makeAgent(id, environment: environment, environments: 2, overrides: overrides)
-                let environments = try VectorEnvironment(id: environment, count: 2, seed: 3)
+                let environments = try LocalVectorEnvironment(id: environment, count: 2, seed: 3)
                 var actions = agent.reset(observations: environments.observations)
                 traces.append(try drive(agent, environments, actions: &actions, frames: 1_000))
             }

@@ -13,7 +13,7 @@ final class EnvironmentTests: XCTestCase {
             "CliffWalking-v1": [.discrete(4), .continuous([1])],
         ]
         for (id, actions) in invalid {
-            let env = try Environments.make(id, seed: 0)
+            let env = try makeSnapshottable(id, seed: 0)
             env.reset()
             for action in actions {
                 XCTAssertThrowsError(try env.step(action), "\(id) accepted \(action)") { error in
@@ -43,7 +43,7 @@ final class EnvironmentTests: XCTestCase {
 
     func testStepBeforeResetThrows() throws {
         for id in Environments.ids {
-            let env = try Environments.make(id, seed: 0)
+            let env = try makeSnapshottable(id, seed: 0)
             XCTAssertThrowsError(try env.step(env.actionSpace.sample(rng: &env.randomSource))) {
                 XCTAssertEqual($0 as? EnvironmentError, .resetNeeded(environment: env.id))
             }
@@ -61,8 +61,8 @@ final class EnvironmentTests: XCTestCase {
     }
 
     func testSeedingSemantics() throws {
-        let made = try Environments.make("CartPole-v1", seed: 9)
-        let other = try Environments.make("CartPole-v1", seed: 1)
+        let made = try makeSnapshottable("CartPole-v1", seed: 9)
+        let other = try makeSnapshottable("CartPole-v1", seed: 1)
         // make(seed:) followed by reset() equals reset(seed:) on any instance.
         XCTAssertEqual(made.reset(), other.reset(seed: 9))
         // nil continues the stream: the next episode starts elsewhere, identically for both.
@@ -74,7 +74,7 @@ final class EnvironmentTests: XCTestCase {
     func testResetDistributionsFollowGymnasium() throws {
         var observations: [String: [[Float]]] = [:]
         for id in ["CartPole-v1", "Acrobot-v1", "MountainCar-v0", "MountainCarContinuous-v0", "Pendulum-v1"] {
-            let env = try Environments.make(id, seed: 5)
+            let env = try makeSnapshottable(id, seed: 5)
             observations[id] = (0..<200).map { _ in env.reset() }
             for _ in 0..<200 {
                 env.reset()
@@ -91,14 +91,14 @@ final class EnvironmentTests: XCTestCase {
             }
         }
         XCTAssertEqual(Set(observations["CartPole-v1"]!.map { $0[0] }).count, 200)
-        let cliff = try Environments.make("CliffWalking-v1", seed: 5)
+        let cliff = try makeSnapshottable("CliffWalking-v1", seed: 5)
         XCTAssertEqual(cliff.reset(), [36])
     }
 
     func testObservationsStayInTheirSpace() throws {
         var rng = RandomSource(seed: 3)
         for id in Environments.ids {
-            let env = try Environments.make(id, seed: 3)
+            let env = try makeSnapshottable(id, seed: 3)
             var observation = env.reset()
             for _ in 0..<2_000 {
                 XCTAssertTrue(env.observationSpace.contains(observation), "\(id): \(observation)")
@@ -111,7 +111,7 @@ final class EnvironmentTests: XCTestCase {
     func testBufferPathMatchesArrayPath() throws {
         var rng = RandomSource(seed: 8)
         for id in Environments.ids {
-            let a = try Environments.make(id, seed: 2), b = try Environments.make(id, seed: 2)
+            let a = try makeSnapshottable(id, seed: 2), b = try makeSnapshottable(id, seed: 2)
             var buffer = [Float](repeating: .nan, count: a.observationCount)
             buffer.withUnsafeMutableBufferPointer { a.reset(seed: nil, observation: $0) }
             XCTAssertEqual(buffer, b.reset())
@@ -130,7 +130,7 @@ final class EnvironmentTests: XCTestCase {
     }
 
     func testTimeLimitTruncatesAtTheRegisteredStep() throws {
-        let env = try Environments.make("Pendulum-v1", seed: 0)
+        let env = try makeSnapshottable("Pendulum-v1", seed: 0)
         env.reset()
         for step in 1...200 {
             let result = try env.step(.continuous([0]))
@@ -172,7 +172,7 @@ final class EnvironmentTests: XCTestCase {
     }
 
     func testCliffWalkingRules() throws {
-        let env = try Environments.make("CliffWalking-v1", seed: 0)
+        let env = try makeSnapshottable("CliffWalking-v1", seed: 0)
         XCTAssertEqual(env.reset(), [36])
         let cliff = try env.step(.discrete(1))  // right from the start: into the cliff
         XCTAssertEqual(cliff, StepResult(observation: [36], reward: -100, terminated: false, truncated: false))
@@ -182,7 +182,7 @@ final class EnvironmentTests: XCTestCase {
     }
 
     func testSlipperyCliffWalkingMovesPerpendicularAThirdOfTheTimeEach() throws {
-        let env = try Environments.make("CliffWalkingSlippery-v1", seed: 21)
+        let env = try makeSnapshottable("CliffWalkingSlippery-v1", seed: 21)
         env.reset()
         var counts: [Float: Int] = [:]
         let trials = 6_000
@@ -196,7 +196,7 @@ final class EnvironmentTests: XCTestCase {
 
     func testRenderDrawsAFrame() throws {
         for id in Environments.ids {
-            let env = try Environments.make(id, seed: 0)
+            let env = try makeSnapshottable(id, seed: 0)
             env.reset()
             var rng = RandomSource(seed: 1)
             for _ in 0..<5 { _ = try env.step(env.actionSpace.sample(rng: &rng)) }
@@ -219,7 +219,7 @@ final class EnvironmentTests: XCTestCase {
 
     /// Observations and rewards of a seeded random-action run with resets.
     private func rollout(_ id: String, seed: UInt64, steps: Int) throws -> [[Float]] {
-        let env = try Environments.make(id, seed: seed)
+        let env = try makeSnapshottable(id, seed: seed)
         var rng = RandomSource(seed: seed &+ 1)
         var trace = [env.reset()]
         for _ in 0..<steps {

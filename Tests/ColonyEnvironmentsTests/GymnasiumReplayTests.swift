@@ -16,7 +16,7 @@ final class GymnasiumReplayTests: XCTestCase {
     func testCliffWalkingRenderMatchesGymnasiumAnsi() throws {
         let recording = try Recording.load("CliffWalking-v1")
         let render = try XCTUnwrap(recording.render)
-        let env = try Environments.make("CliffWalking-v1", seed: 0)
+        let env = try makeSnapshottable("CliffWalking-v1", seed: 0)
         env.reset()
         env.state = render.state
         XCTAssertEqual(env.render(), render.text)
@@ -25,7 +25,7 @@ final class GymnasiumReplayTests: XCTestCase {
     private func replay(_ id: String, file: StaticString = #filePath, line: UInt = #line) throws {
         let recording = try Recording.load(id)
         XCTAssertEqual(recording.id, id)
-        let env = try Environments.make(id, seed: 0)
+        let env = try makeSnapshottable(id, seed: 0)
         XCTAssertEqual(env.maxEpisodeSteps, recording.maxEpisodeSteps, "time limit of \(id)")
         XCTAssertGreaterThanOrEqual(recording.trajectories.count, 10)
 

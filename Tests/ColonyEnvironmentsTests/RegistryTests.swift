@@ -48,9 +48,19 @@ final class RegistryTests: XCTestCase {
     }
 
     func testEditDistance() {
-        XCTAssertEqual(Environments.editDistance(Array("kitten"), Array("sitting")), 3)
-        XCTAssertEqual(Environments.editDistance(Array(""), Array("abc")), 3)
-        XCTAssertEqual(Environments.editDistance(Array("same"), Array("same")), 0)
+        XCTAssertEqual(editDistance(Array("kitten"), Array("sitting")), 3)
+        XCTAssertEqual(editDistance(Array(""), Array("abc")), 3)
+        XCTAssertEqual(editDistance(Array("same"), Array("same")), 0)
+    }
+
+    func testClosestMatchTolerances() {
+        // Three edits away from a short word: a typo for environment ids, too far for other names.
+        XCTAssertNil(closestMatch(to: "abc", in: ["xyz", "longer name"]))
+        XCTAssertEqual(closestMatch(to: "abc", in: ["xyz", "longer name"], minimumTolerance: Environments.idTypoTolerance), "xyz")
+        // Long words allow half their length either way; matching ignores case.
+        XCTAssertEqual(closestMatch(to: "LEARNINGRATE", in: ["learning_rate", "batch_size"]), "learning_rate")
+        XCTAssertNil(closestMatch(to: "learning_rate", in: ["entropy"]))
+        XCTAssertNil(closestMatch(to: "anything", in: []))
     }
 
     func testRegisteringMoreIds() throws {

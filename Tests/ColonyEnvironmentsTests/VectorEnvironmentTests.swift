@@ -8,10 +8,10 @@ final class VectorEnvironmentTests: XCTestCase {
     func testAutoResetFinalObservationsAndEpisodeStatisticsMatchSingleEnvironments() throws {
         for id in ["CartPole-v1", "Acrobot-v1", "Pendulum-v1"] {
             let count = 5
-            let vector = try VectorEnvironment(id: id, count: count, seed: 77)
+            let vector = try LocalVectorEnvironment(id: id, count: count, seed: 77)
             var root = RandomSource(seed: 77)
             let singles = try root.split(count: count).map { stream -> any Environment in
-                let env = try Environments.make(id, seed: 0)
+                let env = try makeSnapshottable(id, seed: 0)
                 env.randomSource = stream
                 return env
             }
@@ -53,7 +53,7 @@ final class VectorEnvironmentTests: XCTestCase {
     }
 
     func testTruncationIsReportedWithTheFinalObservation() throws {
-        let vector = try VectorEnvironment(id: "Pendulum-v1", count: 3, seed: 1)
+        let vector = try LocalVectorEnvironment(id: "Pendulum-v1", count: 3, seed: 1)
         for step in 1...200 {
             try vector.step(continuous: [0.5, -0.5, 1])
             XCTAssertEqual(vector.completedEpisodes.count, step == 200 ? 3 : 0)
@@ -69,7 +69,7 @@ final class VectorEnvironmentTests: XCTestCase {
     }
 
     func testCartPoleEpisodeReturnEqualsLength() throws {
-        let vector = try VectorEnvironment(id: "CartPole-v1", count: 8, seed: 3)
+        let vector = try LocalVectorEnvironment(id: "CartPole-v1", count: 8, seed: 3)
         var rng = RandomSource(seed: 4)
         var records: [EpisodeRecord] = []
         for _ in 0..<500 {
@@ -81,8 +81,8 @@ final class VectorEnvironmentTests: XCTestCase {
     }
 
     func testActionEntryPointsAgreeAndSeedsReproduce() throws {
-        let a = try VectorEnvironment(id: "MountainCar-v0", count: 4, seed: 10)
-        let b = try VectorEnvironment(id: "MountainCar-v0", count: 4, seed: 10)
+        let a = try LocalVectorEnvironment(id: "MountainCar-v0", count: 4, seed: 10)
+        let b = try LocalVectorEnvironment(id: "MountainCar-v0", count: 4, seed: 10)
         XCTAssertEqual(a.observations, b.observations)
         var rng = RandomSource(seed: 2)
         for _ in 0..<300 {
@@ -95,13 +95,13 @@ final class VectorEnvironmentTests: XCTestCase {
         }
         // Re-seeding reproduces the start; different copies start differently.
         a.reset(seed: 10)
-        let c = try VectorEnvironment(id: "MountainCar-v0", count: 4, seed: 10)
+        let c = try LocalVectorEnvironment(id: "MountainCar-v0", count: 4, seed: 10)
         XCTAssertEqual(a.observations, c.observations)
         XCTAssertEqual(Set((0..<4).map { a.observation($0).first! }).count, 4)
     }
 
     func testInvalidActionChangesNothing() throws {
-        let vector = try VectorEnvironment(id: "CartPole-v1", count: 3, seed: 0)
+        let vector = try LocalVectorEnvironment(id: "CartPole-v1", count: 3, seed: 0)
         let before = vector.observations
         XCTAssertThrowsError(try vector.step(discrete: [0, 1, 2])) { error in
             XCTAssertEqual(error as? EnvironmentError, .invalidAction(environment: "CartPole-v1[2]", action: .discrete(2), space: .discrete(2)))
@@ -109,7 +109,7 @@ final class VectorEnvironmentTests: XCTestCase {
         XCTAssertThrowsError(try vector.step(continuous: [0, 0, 0]))
         XCTAssertEqual(vector.observations, before)
         XCTAssertEqual(vector.environments.map(\.elapsedSteps), [0, 0, 0])
-        let pendulum = try VectorEnvironment(id: "Pendulum-v1", count: 2, seed: 0)
+        let pendulum = try LocalVectorEnvironment(id: "Pendulum-v1", count: 2, seed: 0)
         XCTAssertThrowsError(try pendulum.step(continuous: [0, .nan]))
         XCTAssertThrowsError(try pendulum.step([.continuous([0]), .discrete(0)]))
     }
@@ -118,11 +118,11 @@ final class VectorEnvironmentTests: XCTestCase {
 final class VectorEnvironmentSnapshotTests: XCTestCase {
     func testRestoringASnapshotContinuesExactly() throws {
         for id in ["CartPole-v1", "Pendulum-v1", "Acrobot-v1"] {
-            let original = try VectorEnvironment(id: id, count: 3, seed: 5)
+            let original = try LocalVectorEnvironment(id: id, count: 3, seed: 5)
             var rng = RandomSource(seed: 1)
-            func actions(_ env: VectorEnvironment) -> [Action] { (0..<env.count).map { _ in env.actionSpace.sample(rng: &rng) } }
+            func actions(_ env: any VectorEnvironment) -> [Action] { (0..<env.count).map { _ in env.actionSpace.sample(rng: &rng) } }
             for _ in 0..<137 { try original.step(actions(original)) }
-            let snapshot = original.snapshot()
+            let snapshot = try XCTUnwrap(original.snapshot())
             let rngAtSnapshot = rng
             var continued: [[Float]] = []
             var episodes: [EpisodeRecord] = []
@@ -131,8 +131,8 @@ final class VectorEnvironmentSnapshotTests: XCTestCase {
                 continued.append(original.observations)
                 episodes += original.completedEpisodes
             }
-            let restored = try VectorEnvironment(id: id, count: 3, seed: 99)
-            restored.restore(snapshot)
+            let restored = try LocalVectorEnvironment(id: id, count: 3, seed: 99)
+            try restored.restore(snapshot)
             XCTAssertEqual(restored.snapshot(), snapshot)
             rng = rngAtSnapshot
             var replayed: [[Float]] = []
@@ -145,5 +145,39 @@ final class VectorEnvironmentSnapshotTests: XCTestCase {
             XCTAssertEqual(replayed, continued, id)
             XCTAssertEqual(replayedEpisodes, episodes, id)
         }
+    }
+}
+
+final class UnsnapshottableVectorTests: XCTestCase {
+    private func opaqueVector(seed: UInt64) -> LocalVectorEnvironment {
+        LocalVectorEnvironment(environments: (0..<3).map { _ in OpaqueEnvironment(CartPole(seed: 0)) }, seed: seed)
+    }
+
+    func testCopiesThatCannotBeSnapshottedAreStillSeededPerCopyButNotSnapshotted() throws {
+        let vector = opaqueVector(seed: 8)
+        // Each copy gets its own seed from its split stream: rows differ, and the seed reproduces them.
+        XCTAssertEqual(Set((0..<3).map { vector.observation($0).first! }).count, 3)
+        XCTAssertEqual(opaqueVector(seed: 8).observations, vector.observations)
+        XCTAssertNotEqual(opaqueVector(seed: 9).observations, vector.observations)
+        try vector.step(discrete: [0, 1, 0])
+
+        XCTAssertNil(vector.snapshot())
+        let snapshot = try XCTUnwrap(LocalVectorEnvironment(id: "CartPole-v1", count: 3, seed: 8).snapshot())
+        XCTAssertThrowsError(try vector.restore(snapshot)) { error in
+            XCTAssertEqual(error as? EnvironmentError, .notSnapshottable(environment: "CartPole-v1"))
+        }
+    }
+
+    func testTheFactoryGivesCopiesWithoutATimeLimitTheDefault() throws {
+        let cliff = try VectorEnvironments.make(id: "CliffWalking-v1", count: 1, seed: 0, defaultMaxEpisodeSteps: 5)
+        for _ in 0..<4 { try cliff.step(discrete: [0]) }  // up, then against the top wall: no episode ends
+        XCTAssertEqual(cliff.completedEpisodes, [])
+        try cliff.step(discrete: [0])
+        XCTAssertEqual(cliff.truncated, [true])
+        // A registered limit is kept.
+        let cartPole = try VectorEnvironments.make(id: "CartPole-v1", count: 1, seed: 0, defaultMaxEpisodeSteps: 5)
+        XCTAssertNotNil(cartPole.snapshot())
+        for _ in 0..<5 { try cartPole.step(discrete: [cartPole.observation(0)[2] > 0 ? 1 : 0]) }
+        XCTAssertEqual(cartPole.truncated, [false])
     }
 }

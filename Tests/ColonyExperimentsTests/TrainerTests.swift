@@ -1,4 +1,5 @@
 import ColonyAgents
+import ColonyEnvironments
 import ColonyStorage
 import Foundation
 import XCTest
@@ -102,6 +103,41 @@ final class TrainerTests: XCTestCase {
         let again = try train(try self.options(frames: stopped.frames + 1_000, checkpointEvery: 100_000_000))
         XCTAssertEqual(again.resumedFrom, stopped.frames)
     }
+
+    func testEnvironmentsThatCannotBeSnapshottedResumeWithFreshEpisodes() throws {
+        let id = "OpaqueCartPole-trainer-test"
+        if Environments.spec(id) == nil {
+            try Environments.register(EnvironmentSpec(id: id, maxEpisodeSteps: 500) { OpaqueEnvironment(CartPole(seed: $0)) })
+        }
+        let configuration = try ConfigurationSources(assignments: []).resolve(agent: "test_uniform")
+        func options(frames: Int) -> TrainingOptions {
+            TrainingOptions(environment: id, seed: 4, frames: frames, configuration: configuration, runsDirectory: runs,
+                            checkpointInterval: 1_000, keepCheckpoints: 2, testEpisodes: 2, fresh: false)
+        }
+        let lines = LogLines()
+        func train(_ options: TrainingOptions) throws -> TrainingResult {
+            try Trainer(options: options, progress: ProgressReporter(style: .quiet, label: ""), log: { lines.append($0) }).run()
+        }
+        _ = try train(options(frames: 3_000))
+        let latest = options(frames: 3_000).directory.latestCheckpoint
+        XCTAssertTrue(try HDF5File.open(latest).contains("extra/frames"))
+        XCTAssertFalse(try HDF5File.open(latest).contains("extra/vector"), "no environment snapshot to store")
+        XCTAssertEqual(lines.matching("fresh episodes"), 0)
+
+        let resumed = try train(options(frames: 5_000))
+        XCTAssertEqual(resumed.resumedFrom, 3_000)
+        XCTAssertEqual(resumed.frames, 5_000)
+        XCTAssertEqual(lines.matching("fresh episodes"), 1, "resuming says once that episodes start over")
+    }
+}
+
+/// Log lines collected from a trainer.
+private final class LogLines: @unchecked Sendable {
+    private var lines: [String] = []
+    private let lock = NSLock()
+
+    func append(_ line: String) { lock.withLock { lines.append(line) } }
+    func matching(_ text: String) -> Int { lock.withLock { lines.filter { $0.contains(text) }.count } }
 }
 
 final class ConfigurationSourcesTests: XCTestCase {

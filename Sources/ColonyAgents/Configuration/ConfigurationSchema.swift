@@ -1,3 +1,4 @@
+import ColonyEnvironments
 /// Every key an algorithm understands, with defaults: `Agents.defaultConfiguration(id)`.
 public struct ConfigurationSchema: Sendable {
     public let agent: String

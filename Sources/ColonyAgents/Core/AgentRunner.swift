@@ -9,7 +9,7 @@ public enum AgentRunner {
     /// with each step's info. Returns the finished episodes.
     @discardableResult
     public static func train(
-        _ agent: any ParallelAgent, on environments: VectorEnvironment, frames: Int, seed: UInt64,
+        _ agent: any ParallelAgent, on environments: any VectorEnvironment, frames: Int, seed: UInt64,
         onStep: ((AgentInfo) -> Void)? = nil, onEpisode: ((EpisodeRecord) -> Void)? = nil
     ) throws -> [EpisodeRecord] {
         let loop = TrainingLoop(agent: agent, environments: environments, seed: seed)
@@ -26,13 +26,9 @@ public enum AgentRunner {
         agent.mode = .eval
         defer { agent.mode = previous }
         let count = agent.environmentCount
-        let environments = try VectorEnvironment(id: id, count: count, seed: seed)
         // Environments without a time limit (CliffWalking) get one here: a greedy policy that walks in
         // circles must end its episode, not hang the evaluation.
-        for environment in environments.environments where environment.maxEpisodeSteps == nil {
-            environment.maxEpisodeSteps = evaluationStepLimit
-        }
-        environments.reset(seed: seed)
+        let environments = try VectorEnvironments.make(id: id, count: count, seed: seed, defaultMaxEpisodeSteps: evaluationStepLimit)
         var actions = agent.reset(observations: environments.observations)
         // Each copy contributes its first ⌈episodes / N⌉ episodes, so short episodes are not over-represented.
         let perEnvironment = (episodes + count - 1) / count
@@ -53,11 +49,11 @@ public enum AgentRunner {
 /// episodes: it keeps the environments and the actions chosen for the next step.
 public final class TrainingLoop {
     public let agent: any ParallelAgent
-    public let environments: VectorEnvironment
+    public let environments: any VectorEnvironment
     public private(set) var frames = 0
     private var actions: [Action]
 
-    public init(agent: any ParallelAgent, environments: VectorEnvironment, seed: UInt64) {
+    public init(agent: any ParallelAgent, environments: any VectorEnvironment, seed: UInt64) {
         precondition(environments.count == agent.environmentCount, "the agent acts on \(agent.environmentCount) environments, got \(environments.count)")
         self.agent = agent
         self.environments = environments

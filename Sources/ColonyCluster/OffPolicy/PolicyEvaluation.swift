@@ -8,16 +8,17 @@ import Foundation
 enum PolicyEvaluation {
     static func returns(environment: String, episodes: Int, seed: UInt64, maximumSteps: Int = 10_000,
                         policy: ([Float], Int) -> [Action]) throws -> [Double] {
-        let environments = try VectorEnvironment(id: environment, count: episodes, seed: seed)
+        let environments = try VectorEnvironments.make(id: environment, count: episodes, seed: seed)
         environments.reset(seed: seed)
         var running = [Double](repeating: 0, count: episodes)
         var finished = [Double?](repeating: nil, count: episodes)
         var remaining = episodes
         for _ in 0..<maximumSteps where remaining > 0 {
             try environments.step(policy(environments.observations, episodes))
+            let rewards = environments.rewards, terminated = environments.terminated, truncated = environments.truncated
             for env in 0..<episodes where finished[env] == nil {
-                running[env] += environments.rewards[env]
-                if environments.terminated[env] || environments.truncated[env] {
+                running[env] += rewards[env]
+                if terminated[env] || truncated[env] {
                     finished[env] = running[env]
                     remaining -= 1
                 }

@@ -48,7 +48,7 @@ public final class ReplayWorkerRole: Sendable {
         let replaySettings = settings.replay!
         let layout = replaySettings.layout
         let seed = settings.seed &+ 7919 &* UInt64(index + 1) &+ UInt64.random(in: 0...1_000_000)
-        let environments = try VectorEnvironment(id: settings.environment, count: settings.environmentsPerWorker, seed: seed)
+        let environments = try VectorEnvironments.make(id: settings.environment, count: settings.environmentsPerWorker, seed: seed)
         let actor = try ReplayAlgorithm.actor(settings, index: index, actors: max(settings.workers, index + 1), seed: seed &+ 1)
         let gamma = settings.configuration.float("gamma")
         var nStep = NStepAccumulator(steps: ReplayAlgorithm.nStep(settings), gamma: gamma, environments: environments.count)
@@ -106,14 +106,16 @@ public final class ReplayWorkerRole: Sendable {
                 try environments.step(actions)
                 frames += environments.count
                 framesToReport += environments.count
-                let next = environments.observations
+                // Each array once per step, not per element through the existential.
+                let next = environments.observations, finalObservations = environments.finalObservations
+                let rewards = environments.rewards, terminated = environments.terminated, truncated = environments.truncated
                 let o = layout.observationSize, a = layout.actionSize
                 for env in 0..<environments.count {
-                    let final = environments.finalObservations[env]
+                    let final = finalObservations[env]
                     nStep.record(
                         env: env, observation: observations[(env * o)..<((env + 1) * o)], action: stored[(env * a)..<((env + 1) * a)],
-                        reward: Float(environments.rewards[env]), next: final.map { $0[...] } ?? next[(env * o)..<((env + 1) * o)],
-                        terminated: environments.terminated[env], truncated: environments.truncated[env]
+                        reward: Float(rewards[env]), next: final.map { $0[...] } ?? next[(env * o)..<((env + 1) * o)],
+                        terminated: terminated[env], truncated: truncated[env]
                     ) { observation, action, reward, nextObservation, discount in
                         layout.append(observation: observation, action: action, reward: reward, next: nextObservation, discount: discount, to: &items)
                         itemCount += 1

@@ -1,4 +1,5 @@
 import ColonyAgents
+import ColonyEnvironments
 import ColonyExperiments
 import ColonyStorage
 import Foundation

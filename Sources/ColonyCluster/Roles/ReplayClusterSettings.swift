@@ -55,12 +55,7 @@ public struct ReplayClusterSettings: Sendable {
             }
         }
         let probe = try Environments.make(environment, seed: 0)
-        let actionSize: Int
-        switch probe.actionSpace {
-        case .discrete: actionSize = 1
-        case .box(let low, _): actionSize = low.count
-        }
-        layout = TransitionLayout(observationSize: probe.observationSpace.elementCount, actionSize: actionSize)
+        layout = TransitionLayout(observationSize: probe.observationSpace.elementCount, actionSize: probe.actionSpace.elementCount)
         transitionsPerInsert = try int("transitions_per_insert", 64, range: 1...65_536)
         insertWindow = try int("insert_window", 4, range: 1...1024)
         publishEvery = try int("publish_every", 10, range: 1...1_000_000)

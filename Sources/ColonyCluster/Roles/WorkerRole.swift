@@ -38,7 +38,7 @@ public final class WorkerRole: Sendable {
     @discardableResult
     public func run() throws -> Int {
         logger.logSlurmNode(of: "worker \(index)")
-        let environments = try VectorEnvironment(
+        let environments = try VectorEnvironments.make(
             id: settings.environment, count: settings.environmentsPerWorker, seed: settings.seed &+ 7919 &* UInt64(index + 1) &+ UInt64.random(in: 0...1_000_000))
         let context = AgentContext(
             observationSpace: environments.observationSpace, actionSpace: environments.actionSpace,

@@ -9,7 +9,7 @@ import ColonyNumerics
 /// Actions 0, 1, 2 apply torque −1, 0, +1. Reward −1 per step, 0 on the terminating step
 /// (`−cos θ1 − cos(θ1 + θ2) > 1`); `Acrobot-v1` truncates at 500 steps.
 /// Observation `[cos θ1, sin θ1, cos θ2, sin θ2, θ̇1, θ̇2]`; `state` is `[θ1, θ2, θ̇1, θ̇2]`.
-public final class Acrobot: Environment {
+public final class Acrobot: SnapshottableEnvironment {
     public static let defaultMaxEpisodeSteps = 500
 
     public let id: String = "Acrobot-v1"

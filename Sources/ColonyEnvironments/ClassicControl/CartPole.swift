@@ -9,7 +9,7 @@ import ColonyNumerics
 /// Episodes terminate when `|x| > 2.4` or `|θ| > 12°`; `CartPole-v1` truncates at 500 steps.
 /// `state` is `[x, ẋ, θ, θ̇]`; setting it, as in Gymnasium, does not clear the after-termination count
 /// (only `reset` does).
-public final class CartPole: Environment {
+public final class CartPole: SnapshottableEnvironment {
     /// How the state is advanced; Gymnasium's default is `.euler`.
     public enum Integrator: Sendable {
         case euler

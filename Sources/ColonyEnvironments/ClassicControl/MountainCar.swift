@@ -6,7 +6,7 @@ import ColonyNumerics
 /// [−1.2, 0.6]; hitting the left wall stops the car. Reward −1 per step; terminates at
 /// `position >= 0.5` with `velocity >= goalVelocity`; `MountainCar-v0` truncates at 200 steps.
 /// `state` is `[position, velocity]` (float64, as in Gymnasium); the observation is its float32.
-public final class MountainCar: Environment {
+public final class MountainCar: SnapshottableEnvironment {
     public static let defaultMaxEpisodeSteps = 200
 
     public let id: String = "MountainCar-v0"

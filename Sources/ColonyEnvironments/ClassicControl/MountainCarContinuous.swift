@@ -11,7 +11,7 @@ import ColonyNumerics
 /// (`NumPyScalar`) so trajectories, and the exact step on which the goal is reached, replay
 /// identically. `state` is `[position, velocity]`; setting it behaves like assigning a float64
 /// array, as after a reset.
-public final class MountainCarContinuous: Environment {
+public final class MountainCarContinuous: SnapshottableEnvironment {
     public static let defaultMaxEpisodeSteps = 999
 
     public let id: String = "MountainCarContinuous-v0"

@@ -7,7 +7,7 @@ import ColonyNumerics
 /// clipped to ±8. It never terminates; `Pendulum-v1` truncates at 200 steps. The float32 parts of
 /// Gymnasium's arithmetic (the torque terms, under NumPy 2 promotion) are kept float32 here.
 /// Observation `[cos θ, sin θ, θ̇]`; `state` is `[θ, θ̇]` with θ = 0 upright.
-public final class Pendulum: Environment {
+public final class Pendulum: SnapshottableEnvironment {
     public static let defaultMaxEpisodeSteps = 200
 
     public let id: String = "Pendulum-v1"

@@ -5,7 +5,8 @@ import ColonyNumerics
 ///
 /// An instance has one owner and is not thread-safe: stepping mutates it in place, so it is a class
 /// and deliberately not `Sendable`. To use several threads, give each its own instances (one
-/// `VectorEnvironment` per actor thread, say).
+/// `VectorEnvironment` per actor thread, say). Environments whose exact state can be read and
+/// written also conform to `SnapshottableEnvironment`.
 ///
 /// The core methods write observations into a caller-owned buffer and allocate nothing, which is
 /// what rollout loops and `VectorEnvironment` use; the array-returning `reset(seed:)` and
@@ -37,17 +38,7 @@ public protocol Environment: AnyObject {
     /// Steps since the last reset; settable to replay a recorded episode from its middle.
     var elapsedSteps: Int { get set }
 
-    /// The exact internal state (Gymnasium's `env.unwrapped.state`), in float64 like NumPy.
-    /// Setting it behaves like assigning a float64 array to the Gymnasium attribute; it also
-    /// counts as a reset for the order check, but leaves `elapsedSteps` alone.
-    /// Precondition for the setter: the count the environment documents.
-    var state: [Double] { get set }
-
-    /// The stream that reset distributions (and slippery moves) are drawn from; settable so a
-    /// vector environment can hand each copy a `split()` stream, and for checkpoints.
-    var randomSource: RandomSource { get set }
-
-    /// Starts an episode. A seed re-seeds `randomSource` first (`RandomSource(seed:)`); nil
+    /// Starts an episode. A seed re-seeds the environment's random stream first (`RandomSource(seed:)`); nil
     /// continues the current stream, so consecutive resets differ. Writes the first observation.
     /// Precondition: `observation.count == observationCount`.
     func reset(seed: UInt64?, observation: UnsafeMutableBufferPointer<Float>)
@@ -60,7 +51,7 @@ public protocol Environment: AnyObject {
     /// Precondition: `observation.count == observationCount`.
     func step(_ action: Action, observation: UnsafeMutableBufferPointer<Float>) throws -> StepOutcome
 
-    /// Writes the observation of the current state, e.g. after setting `state`.
+    /// Writes the observation of the current state, e.g. after setting a `SnapshottableEnvironment`'s `state`.
     func observe(into observation: UnsafeMutableBufferPointer<Float>)
 
     /// A small ASCII drawing of the current state, for logs and terminals.

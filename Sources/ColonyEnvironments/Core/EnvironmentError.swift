@@ -9,6 +9,8 @@ public enum EnvironmentError: Error, Equatable, CustomStringConvertible {
     case invalidAction(environment: String, action: Action, space: Space)
     /// `step` before the first `reset` (or before a state was set), as Gymnasium's `ResetNeeded`.
     case resetNeeded(environment: String)
+    /// A vector environment was asked to restore a snapshot, but its copies are not `SnapshottableEnvironment`s.
+    case notSnapshottable(environment: String)
 
     public var description: String {
         switch self {
@@ -21,6 +23,8 @@ public enum EnvironmentError: Error, Equatable, CustomStringConvertible {
             return "\(environment): action \(action) is not in the action space \(space)."
         case .resetNeeded(let environment):
             return "\(environment): call reset() (or set a state) before step()."
+        case .notSnapshottable(let environment):
+            return "\(environment): these environments cannot be snapshotted or restored."
         }
     }
 }

@@ -48,7 +48,7 @@ public enum Environments {
     public static func make(_ id: String, seed: UInt64) throws -> any Environment {
         guard let spec = registry.spec(id) else {
             let known = ids
-            throw EnvironmentError.unknownEnvironment(id: id, known: known, closest: closestId(to: id, in: known))
+            throw EnvironmentError.unknownEnvironment(id: id, known: known, closest: closestMatch(to: id, in: known, minimumTolerance: idTypoTolerance))
         }
         let environment = spec.factory(seed)
         environment.maxEpisodeSteps = spec.maxEpisodeSteps
@@ -66,35 +66,8 @@ public enum Environments {
         try registry.add(spec)
     }
 
-    /// The known id with the smallest case-insensitive edit distance to `id`, if any is close
-    /// enough to be a plausible typo (at most half the length of `id`, and at least 3 allowed).
-    static func closestId(to id: String, in known: [String]) -> String? {
-        let target = Array(id.lowercased())
-        var best: (id: String, distance: Int)?
-        for candidate in known {
-            let distance = editDistance(target, Array(candidate.lowercased()))
-            if best == nil || distance < best!.distance { best = (candidate, distance) }
-        }
-        guard let best, best.distance <= max(3, target.count / 2) else { return nil }
-        return best.id
-    }
-
-    /// Levenshtein distance: insertions, deletions and substitutions, O(|a|·|b|).
-    static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
-        if a.isEmpty { return b.count }
-        if b.isEmpty { return a.count }
-        var previous = Array(0...b.count)
-        var current = [Int](repeating: 0, count: b.count + 1)
-        for i in 1...a.count {
-            current[0] = i
-            for j in 1...b.count {
-                let substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, substitution)
-            }
-            swap(&previous, &current)
-        }
-        return previous[b.count]
-    }
+    /// Environment ids allow 3 edits where other names allow 2 (see `closestMatch`).
+    static let idTypoTolerance = 3
 
     /// The mutable table behind the static API, guarded by a lock.
     private final class Registry: @unchecked Sendable {

@@ -10,7 +10,7 @@ import ColonyNumerics
 /// with probability 1/3 each (Gymnasium 1.x's `is_slippery`, off by default). Gymnasium registers no
 /// time limit for it. The observation is one element, the cell index `row·12 + column`
 /// (Gymnasium's `Discrete(48)`); `state` is `[index]`.
-public final class CliffWalking: Environment {
+public final class CliffWalking: SnapshottableEnvironment {
     public static let rows = 4
     public static let columns = 12
     public static let startIndex = 3 * 12

@@ -1,248 +1,68 @@
-import ColonyNumerics
-
-/// N copies of one environment stepped together on the calling thread, with automatic reset.
+/// N copies of one environment stepped together, with Gymnasium's same-step automatic reset.
 ///
 /// Results live in contiguous arrays that are overwritten by every step: `observations`
-/// (`count × observationCount`, row-major), `rewards`, `terminated`, `truncated`.
+/// (`count × observationCount`, row-major), `rewards`, `terminated`, `truncated`. When copy `i`
+/// finishes, it is reset within the same `step` call, so `observations` row `i` already holds the
+/// first observation of its next episode, while `rewards[i]`, `terminated[i]` and `truncated[i]`
+/// describe the finished step and `finalObservations[i]` holds the last observation of the
+/// finished episode (Gymnasium's `final_obs`); `completedEpisodes` lists the finished episodes.
 ///
-/// Auto-reset is Gymnasium's *same-step* mode: when environment `i` finishes, it is reset within
-/// the same `step` call, so `observations` row `i` already holds the first observation of its next
-/// episode, while `rewards[i]`, `terminated[i]` and `truncated[i]` describe the finished step and
-/// `finalObservations[i]` holds the last observation of the finished episode (Gymnasium's
-/// `final_obs`). That makes bootstrapping direct:
-///
-/// ```swift
-/// try envs.step(actions)
-/// for i in 0..<envs.count {
-///     var target = envs.rewards[i]
-///     if !envs.terminated[i] {   // not terminal: bootstrap, from the final state if truncated
-///         target += gamma * value(envs.finalObservations[i] ?? Array(envs.observation(i)))
-///     }
-/// }
-/// ```
-///
-/// `finalObservations[i]` is non-nil exactly for the environments that finished in the last step,
-/// and `completedEpisodes` lists their returns and lengths. Every copy draws its resets from its
-/// own `split()` of the seed's stream. Like `Environment`, one owner, not thread-safe.
-public final class VectorEnvironment {
-    /// The copies. Stepping or resetting them directly bypasses the episode bookkeeping.
-    public let environments: [any Environment]
-    public let count: Int
-    public let id: String
+/// `LocalVectorEnvironment` steps in-process copies; `VectorEnvironments.make` builds the vector
+/// for a registered id. Each array property returns the whole array: read it once per step into a
+/// local rather than element by element through the existential. One owner, not thread-safe.
+public protocol VectorEnvironment: AnyObject {
+    var id: String { get }
+    /// Copies stepped together.
+    var count: Int { get }
     /// The spaces of one copy.
-    public let observationSpace: Space
-    public let actionSpace: Space
+    var observationSpace: Space { get }
+    var actionSpace: Space { get }
     /// Floats per observation row.
-    public let observationCount: Int
+    var observationCount: Int { get }
 
-    public var observations: [Float] { buffers.observations }
-    public var rewards: [Double] { buffers.rewards }
-    public var terminated: [Bool] { buffers.terminated }
-    public var truncated: [Bool] { buffers.truncated }
+    var observations: [Float] { get }
+    var rewards: [Double] { get }
+    var terminated: [Bool] { get }
+    var truncated: [Bool] { get }
     /// The last observation of each episode that finished in the last step; nil elsewhere.
-    public var finalObservations: [[Float]?] { buffers.finalObservations }
+    var finalObservations: [[Float]?] { get }
     /// The episodes that finished in the last step, in environment order.
-    public var completedEpisodes: [EpisodeRecord] { buffers.completedEpisodes }
+    var completedEpisodes: [EpisodeRecord] { get }
 
-    /// Everything a step writes, in one value so that `step` can move it into a local and write
-    /// elements without a class-property access (and its exclusivity check) per element.
-    private struct Buffers {
-        var observations: [Float] = []
-        var rewards: [Double] = []
-        var terminated: [Bool] = []
-        var truncated: [Bool] = []
-        var finalObservations: [[Float]?] = []
-        var completedEpisodes: [EpisodeRecord] = []
-        var episodeReturns: [Double] = []
-        var episodeLengths: [Int] = []
-        /// Where `finalObservations` is non-nil, to clear it cheaply.
-        var finishedIndices: [Int] = []
-    }
+    /// Resets every copy and the bookkeeping. A seed seeds copy `i` from the `i`-th `split()` of
+    /// `RandomSource(seed:)`; nil continues each copy's own stream.
+    func reset(seed: UInt64?)
+    /// Steps every copy with its action (`actions.count == count`). Throws
+    /// `EnvironmentError.invalidAction` before any copy steps if one action is invalid.
+    func step(_ actions: [Action]) throws
+    /// Steps every copy of a discrete-action environment.
+    func step(discrete actions: [Int]) throws
+    /// Steps every copy of a box-action environment; `actions` is `count × actionSpace.elementCount`, row-major.
+    func step(continuous actions: [Float]) throws
 
-    private var buffers = Buffers()
-    private var continuousScratch: [[Float]]
+    /// A small ASCII drawing of copy `index`.
+    func render(_ index: Int) -> String
 
-    /// `count` copies of the registered `id`, seeded from `seed` and reset.
-    public convenience init(id: String, count: Int, seed: UInt64) throws {
-        precondition(count > 0, "a vector environment needs at least one environment")
-        var environments: [any Environment] = []
-        for _ in 0..<count { environments.append(try Environments.make(id, seed: 0)) }
-        self.init(environments: environments, seed: seed)
-    }
+    /// Everything needed to continue this vector exactly, or nil where its copies cannot offer it
+    /// (see `SnapshottableEnvironment`). Taken between steps.
+    func snapshot() -> VectorEnvironmentSnapshot?
+    /// Continues from `snapshot` (taken from a vector of the same id and size). Throws
+    /// `EnvironmentError.notSnapshottable` where the copies cannot be restored.
+    func restore(_ snapshot: VectorEnvironmentSnapshot) throws
+}
 
-    /// Wraps distinct instances with identical spaces, re-seeds them from `seed` and resets them.
-    public init(environments: [any Environment], seed: UInt64) {
-        precondition(!environments.isEmpty, "a vector environment needs at least one environment")
-        precondition(
-            Set(environments.map { ObjectIdentifier($0) }).count == environments.count,
-            "each environment instance may appear only once")
-        let first = environments[0]
-        precondition(
-            environments.allSatisfy { $0.observationSpace == first.observationSpace && $0.actionSpace == first.actionSpace },
-            "all environments of a vector must have the same spaces")
-        self.environments = environments
-        count = environments.count
-        id = first.id
-        observationSpace = first.observationSpace
-        actionSpace = first.actionSpace
-        observationCount = first.observationCount
-        continuousScratch = [[Float]](repeating: [Float](repeating: 0, count: actionSpace.elementCount), count: count)
-        reset(seed: seed)
-    }
-
+extension VectorEnvironment {
     /// Observation row `index` of `observations`.
     public func observation(_ index: Int) -> ArraySlice<Float> {
         observations[(index * observationCount)..<((index + 1) * observationCount)]
     }
+}
 
-    /// Resets every copy and the bookkeeping. A seed gives copy `i` the `i`-th `split()` of
-    /// `RandomSource(seed:)`; nil continues each copy's own stream.
-    public func reset(seed: UInt64? = nil) {
-        if let seed {
-            var root = RandomSource(seed: seed)
-            for (environment, stream) in zip(environments, root.split(count: count)) {
-                environment.randomSource = stream
-            }
-        }
-        var fresh = Buffers()
-        fresh.observations = [Float](repeating: 0, count: count * observationCount)
-        fresh.rewards = [Double](repeating: 0, count: count)
-        fresh.terminated = [Bool](repeating: false, count: count)
-        fresh.truncated = [Bool](repeating: false, count: count)
-        fresh.finalObservations = [[Float]?](repeating: nil, count: count)
-        fresh.episodeReturns = [Double](repeating: 0, count: count)
-        fresh.episodeLengths = [Int](repeating: 0, count: count)
-        let width = observationCount
-        fresh.observations.withUnsafeMutableBufferPointer { rows in
-            for (i, environment) in environments.enumerated() {
-                environment.reset(seed: nil, observation: UnsafeMutableBufferPointer(rebasing: rows[(i * width)..<((i + 1) * width)]))
-            }
-        }
-        buffers = fresh
-    }
-
-    /// Steps every copy with its action (`actions.count == count`).
-    /// Every action is checked before any copy steps, so an invalid one changes nothing.
-    public func step(_ actions: [Action]) throws {
-        precondition(actions.count == count, "expected \(count) actions, got \(actions.count)")
-        for (i, action) in actions.enumerated() where !accepts(action) {
-            throw EnvironmentError.invalidAction(environment: "\(id)[\(i)]", action: action, space: actionSpace)
-        }
-        try stepAll { actions[$0] }
-    }
-
-    /// Steps every copy of a discrete-action environment; the allocation-free path.
-    public func step(discrete actions: [Int]) throws {
-        precondition(actions.count == count, "expected \(count) actions, got \(actions.count)")
-        for (i, action) in actions.enumerated() where !accepts(.discrete(action)) {
-            throw EnvironmentError.invalidAction(environment: "\(id)[\(i)]", action: .discrete(action), space: actionSpace)
-        }
-        try stepAll { .discrete(actions[$0]) }
-    }
-
-    /// Steps every copy of a box-action environment; `actions` is `count × actionSpace.elementCount`,
-    /// row-major.
-    public func step(continuous actions: [Float]) throws {
-        let width = actionSpace.elementCount
-        precondition(actions.count == count * width, "expected \(count * width) action values, got \(actions.count)")
-        for i in 0..<count {
-            for j in 0..<width { continuousScratch[i][j] = actions[i * width + j] }
-            let action = Action.continuous(continuousScratch[i])
-            if !accepts(action) {
-                throw EnvironmentError.invalidAction(environment: "\(id)[\(i)]", action: action, space: actionSpace)
-            }
-        }
-        try stepAll { .continuous(continuousScratch[$0]) }
-    }
-
-    /// Everything needed to continue this vector exactly: each copy's state, step count and random
-    /// stream, the current observations and the running episode statistics. Taken between steps.
-    public struct Snapshot: Sendable, Equatable {
-        public var states: [[Double]]
-        public var elapsedSteps: [Int]
-        public var randomStates: [[UInt64]]
-        public var observations: [Float]
-        public var episodeReturns: [Double]
-        public var episodeLengths: [Int]
-
-        public init(states: [[Double]], elapsedSteps: [Int], randomStates: [[UInt64]], observations: [Float], episodeReturns: [Double], episodeLengths: [Int]) {
-            self.states = states
-            self.elapsedSteps = elapsedSteps
-            self.randomStates = randomStates
-            self.observations = observations
-            self.episodeReturns = episodeReturns
-            self.episodeLengths = episodeLengths
-        }
-    }
-
-    public func snapshot() -> Snapshot {
-        Snapshot(
-            states: environments.map(\.state), elapsedSteps: environments.map(\.elapsedSteps),
-            randomStates: environments.map(\.randomSource.state), observations: buffers.observations,
-            episodeReturns: buffers.episodeReturns, episodeLengths: buffers.episodeLengths)
-    }
-
-    /// Continues from `snapshot` (taken from a vector of the same id and size).
-    public func restore(_ snapshot: Snapshot) {
-        precondition(snapshot.states.count == count && snapshot.observations.count == count * observationCount, "snapshot of another vector shape")
-        for (i, environment) in environments.enumerated() {
-            environment.state = snapshot.states[i]
-            environment.elapsedSteps = snapshot.elapsedSteps[i]
-            environment.randomSource = RandomSource(state: snapshot.randomStates[i])
-        }
-        var fresh = Buffers()
-        fresh.observations = snapshot.observations
-        fresh.rewards = [Double](repeating: 0, count: count)
-        fresh.terminated = [Bool](repeating: false, count: count)
-        fresh.truncated = [Bool](repeating: false, count: count)
-        fresh.finalObservations = [[Float]?](repeating: nil, count: count)
-        fresh.episodeReturns = snapshot.episodeReturns
-        fresh.episodeLengths = snapshot.episodeLengths
-        buffers = fresh
-    }
-
-    /// The shape check every built-in environment applies: the right kind and size, in range if
-    /// discrete, finite if continuous (box values beyond the bounds are the environment's to clip).
-    private func accepts(_ action: Action) -> Bool {
-        switch (actionSpace, action) {
-        case (.discrete(let n), .discrete(let index)): return index >= 0 && index < n
-        case (.box(let low, _), .continuous(let values)): return values.count == low.count && values.allSatisfy(\.isFinite)
-        default: return false
-        }
-    }
-
-    @inline(__always)
-    private func stepAll(_ action: (Int) -> Action) throws {
-        var b = Buffers()
-        swap(&b, &buffers)
-        defer { swap(&b, &buffers) }
-        for i in b.finishedIndices { b.finalObservations[i] = nil }
-        b.finishedIndices.removeAll(keepingCapacity: true)
-        b.completedEpisodes.removeAll(keepingCapacity: true)
-        let width = observationCount, count = self.count
-        try environments.withUnsafeBufferPointer { environments in
-            try b.observations.withUnsafeMutableBufferPointer { rows in
-                for i in 0..<count {
-                    let row = UnsafeMutableBufferPointer(rebasing: rows[(i * width)..<((i + 1) * width)])
-                    let environment = environments[i]
-                    let outcome = try environment.step(action(i), observation: row)
-                    b.rewards[i] = outcome.reward
-                    b.terminated[i] = outcome.terminated
-                    b.truncated[i] = outcome.truncated
-                    b.episodeReturns[i] += outcome.reward
-                    b.episodeLengths[i] += 1
-                    if outcome.terminated || outcome.truncated {
-                        b.finalObservations[i] = Array(row)
-                        b.finishedIndices.append(i)
-                        b.completedEpisodes.append(EpisodeRecord(
-                            environmentIndex: i, episodeReturn: b.episodeReturns[i],
-                            length: b.episodeLengths[i], terminated: outcome.terminated))
-                        b.episodeReturns[i] = 0
-                        b.episodeLengths[i] = 0
-                        environment.reset(seed: nil, observation: row)
-                    }
-                }
-            }
-        }
+/// Builds the vector environments the trainer, the workers and evaluation step.
+public enum VectorEnvironments {
+    /// `count` copies of the registered `id`, seeded from `seed` and reset. Copies registered
+    /// without a time limit get `defaultMaxEpisodeSteps`, if given.
+    public static func make(id: String, count: Int, seed: UInt64, defaultMaxEpisodeSteps: Int? = nil) throws -> any VectorEnvironment {
+        try LocalVectorEnvironment(id: id, count: count, seed: seed, defaultMaxEpisodeSteps: defaultMaxEpisodeSteps)
     }
 }

@@ -1,4 +1,5 @@
 import ColonyAgents
+import ColonyEnvironments
 import ColonyStorage
 
 /// Turns a TOML file and `--set key=value` assignments into validated overrides of an algorithm's

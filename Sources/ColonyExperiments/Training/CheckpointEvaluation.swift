@@ -30,20 +30,20 @@ public struct CheckpointEvaluation {
     /// Plays one evaluation episode in the first environment, handing each text frame to `draw`.
     public func render(seed: UInt64, draw: (String, Int, Double) -> Void) throws -> Double {
         agent.mode = .eval
-        let environments = try VectorEnvironment(id: environment, count: agent.environmentCount, seed: seed)
+        let environments = try VectorEnvironments.make(id: environment, count: agent.environmentCount, seed: seed)
         var actions = agent.reset(observations: environments.observations)
         var total = 0.0
         var step = 0
-        draw(environments.environments[0].render(), step, total)
+        draw(environments.render(0), step, total)
         while true {
             try environments.step(actions)
             step += 1
             total += environments.rewards[0]
             if let finished = environments.completedEpisodes.first(where: { $0.environmentIndex == 0 }) {
-                draw(environments.environments[0].render(), step, finished.episodeReturn)
+                draw(environments.render(0), step, finished.episodeReturn)
                 return finished.episodeReturn
             }
-            draw(environments.environments[0].render(), step, total)
+            draw(environments.render(0), step, total)
             actions = agent.step(
                 observations: environments.observations, rewards: environments.rewards, terminated: environments.terminated,
                 truncated: environments.truncated, finalObservations: environments.finalObservations).actions

@@ -79,7 +79,7 @@ public final class Trainer {
         let directory = options.directory
         // Build everything that can refuse the request (spaces, configuration) before touching the disk.
         let environmentCount = options.configuration.int("num_envs")
-        let environments = try VectorEnvironment(id: options.environment, count: environmentCount, seed: options.seed)
+        let environments = try VectorEnvironments.make(id: options.environment, count: environmentCount, seed: options.seed)
         let agent = try Agents.makeParallel(
             options.configuration, observationSpace: environments.observationSpace, actionSpace: environments.actionSpace,
             environments: environmentCount, seed: options.seed)
@@ -91,9 +91,14 @@ public final class Trainer {
         var resumedFrom: Int?
         if FileManager.default.fileExists(atPath: directory.latestCheckpoint) {
             try checkResumable(directory)
-            try TrainingCheckpoint.load(agent: agent, environments: environments, returns100: returns100, state: &state, from: directory.latestCheckpoint)
+            let continuesEpisodes = try TrainingCheckpoint.load(
+                agent: agent, environments: environments, returns100: returns100, state: &state, from: directory.latestCheckpoint)
             resumedFrom = state.frames
             log("resuming \(directory.path) from frame \(state.frames) (use --fresh to start over)")
+            if !continuesEpisodes {
+                state.actions = agent.reset(observations: environments.observations)
+                log("the checkpoint holds no environment snapshot for \(options.environment): resuming with fresh episodes")
+            }
         } else if !returns100.rows.isEmpty {
             // Files of a run that never checkpointed: start clean rather than mix two runs in one CSV.
             try directory.clear()
@@ -195,7 +200,7 @@ public final class Trainer {
         }
     }
 
-    private func checkpoint(_ agent: any ParallelAgent, _ environments: VectorEnvironment, _ returns100: ReturnsCSV, _ state: LoopState, _ board: TensorBoardWriter) throws {
+    private func checkpoint(_ agent: any ParallelAgent, _ environments: any VectorEnvironment, _ returns100: ReturnsCSV, _ state: LoopState, _ board: TensorBoardWriter) throws {
         let directory = options.directory
         let numbered = directory.numberedCheckpoint(frame: state.frames)
         try TrainingCheckpoint.save(agent: agent, environments: environments, returns100: returns100, state: state, environment: options.environment, to: numbered)

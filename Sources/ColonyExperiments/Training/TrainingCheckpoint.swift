@@ -8,10 +8,10 @@ import ColonyStorage
 /// - `pending_actions` [N × action size]: the actions chosen for the next step
 /// - `returns100_window`: returns of the current incomplete 100-episode window
 /// - `vector/states` [N × state size], `vector/elapsed_steps`, `vector/random_states` [N × 4],
-///   `vector/observations`, `vector/episode_returns`, `vector/episode_lengths`
+///   `vector/observations`, `vector/episode_returns`, `vector/episode_lengths`; absent where the
+///   environments cannot be snapshotted (a resumed run then starts fresh episodes)
 enum TrainingCheckpoint {
-    static func save(agent: any ParallelAgent, environments: VectorEnvironment, returns100: ReturnsCSV, state: LoopState, environment: String, to path: String) throws {
-        let snapshot = environments.snapshot()
+    static func save(agent: any ParallelAgent, environments: any VectorEnvironment, returns100: ReturnsCSV, state: LoopState, environment: String, to path: String) throws {
         try AgentCheckpoint.save(agent, to: path) { extra in
             try extra.write(environment, "environment")
             try extra.write(state.frames, "frames")
@@ -19,6 +19,7 @@ enum TrainingCheckpoint {
             let width = environments.actionSpace.elementCount
             try extra.write(state.actions.flatMap(\.encoded), shape: [state.actions.count, width], "pending_actions")
             try extra.write(returns100.pendingReturns, "returns100_window")
+            guard let snapshot = environments.snapshot() else { return }
             let vector = extra.group("vector")
             let stateSize = snapshot.states.first?.count ?? 0
             try vector.write(snapshot.states.flatMap { $0 }, "states")
@@ -31,8 +32,15 @@ enum TrainingCheckpoint {
         }
     }
 
-    static func load(agent: any ParallelAgent, environments: VectorEnvironment, returns100: ReturnsCSV, state: inout LoopState, from path: String) throws {
+    /// Restores the agent and the loop; returns whether the environments continue their saved
+    /// episodes. Where the checkpoint holds no environment snapshot or the environments cannot
+    /// restore one, they keep their fresh episodes and `state.actions` is left alone (the caller
+    /// asks the agent for the actions of the fresh observations).
+    @discardableResult
+    static func load(agent: any ParallelAgent, environments: any VectorEnvironment, returns100: ReturnsCSV, state: inout LoopState, from path: String) throws -> Bool {
         var loaded = state
+        let freshActions = state.actions
+        var continuesEpisodes = false
         try AgentCheckpoint.load(agent, from: path) { extra in
             loaded.frames = try extra.int("frames")
             loaded.episodes = try extra.int("episodes")
@@ -46,6 +54,11 @@ enum TrainingCheckpoint {
                 return environments.actionSpace.isDiscrete ? .discrete(Int(values[0])) : .continuous(values)
             }
             returns100.pendingReturns = try extra.doubles("returns100_window")
+            guard extra.contains("vector"), environments.snapshot() != nil else {
+                loaded.actions = freshActions
+                return
+            }
+            continuesEpisodes = true
             let vector = extra.group("vector")
             let shape = try vector.ints("states_shape")
             let flatStates = try vector.doubles("states")
@@ -53,7 +66,7 @@ enum TrainingCheckpoint {
             guard shape.count == 2, shape[0] == environments.count, flatStates.count == shape[0] * shape[1], flatRandom.count == 4 * shape[0] else {
                 throw CheckpointError.shapeMismatch(entry: vector.path("states"), expected: environments.count, found: shape.first ?? 0)
             }
-            environments.restore(VectorEnvironment.Snapshot(
+            try environments.restore(VectorEnvironmentSnapshot(
                 states: (0..<shape[0]).map { Array(flatStates[($0 * shape[1])..<(($0 + 1) * shape[1])]) },
                 elapsedSteps: try vector.ints("elapsed_steps"),
                 randomStates: (0..<shape[0]).map { Array(flatRandom[($0 * 4)..<(($0 + 1) * 4)]) },
@@ -64,6 +77,7 @@ enum TrainingCheckpoint {
         // Rows written after this checkpoint (a run killed later) would be written again: drop them.
         try returns100.truncate(afterFrame: loaded.frames)
         state = loaded
+        return continuesEpisodes
     }
 
     /// The environment id a checkpoint was trained on (for `colony eval`).

@@ -40,8 +40,8 @@ final class ContinuousControlAgentTests: XCTestCase {
         for id in ContinuousControlFixtures.algorithms {
             let interrupted = try ContinuousControlFixtures.pendulumAgent(id)
             let straight = try ContinuousControlFixtures.pendulumAgent(id)
-            let environmentsA = try VectorEnvironment(id: "Pendulum-v1", count: 1, seed: 3)
-            let environmentsB = try VectorEnvironment(id: "Pendulum-v1", count: 1, seed: 3)
+            let environmentsA = try LocalVectorEnvironment(id: "Pendulum-v1", count: 1, seed: 3)
+            let environmentsB = try LocalVectorEnvironment(id: "Pendulum-v1", count: 1, seed: 3)
             var a = try ContinuousControlFixtures.drive(
                 interrupted, on: environmentsA, from: interrupted.reset(observations: environmentsA.observations), frames: 150)
             let b = try ContinuousControlFixtures.drive(
@@ -77,14 +77,14 @@ final class ContinuousControlAgentTests: XCTestCase {
             var overrides = ContinuousControlFixtures.quickOverrides
             overrides["learning_starts"] = .int(65)
             let original = try ContinuousControlFixtures.pendulumAgent(id, environments: 2, seed: 4, overrides: overrides)
-            let environments = try VectorEnvironment(id: "Pendulum-v1", count: 2, seed: 4)
+            let environments = try LocalVectorEnvironment(id: "Pendulum-v1", count: 2, seed: 4)
             let firstActions = original.reset(observations: environments.observations)
             let warm = try ContinuousControlFixtures.drive(original, on: environments, from: firstActions, frames: 240)
             try AgentCheckpoint.save(original, to: path)
             let continued = try ContinuousControlFixtures.drive(original, on: environments, from: warm.next, frames: 200)
 
             // The same environments, brought to the saved point by replaying the applied actions.
-            let twin = try VectorEnvironment(id: "Pendulum-v1", count: 2, seed: 4)
+            let twin = try LocalVectorEnvironment(id: "Pendulum-v1", count: 2, seed: 4)
             for actions in warm.applied { try twin.step(actions) }
             let restored = try ContinuousControlFixtures.pendulumAgent(id, environments: 2, seed: 99, overrides: overrides)
             try AgentCheckpoint.load(restored, from: path)

@@ -40,7 +40,7 @@ final class OnPolicyAgentTests: XCTestCase {
             XCTAssertEqual(returns.count, 4)
             // ... and by hand: many steps, which in train mode would have completed several rollouts.
             agent.mode = .eval
-            let evaluation = try VectorEnvironment(id: "CartPole-v1", count: 4, seed: 8)
+            let evaluation = try LocalVectorEnvironment(id: "CartPole-v1", count: 4, seed: 8)
             var evalActions = agent.reset(observations: evaluation.observations)
             for _ in 0..<40 {
                 let step = try OnPolicyTesting.drive(agent, on: evaluation, from: evalActions, steps: 1)

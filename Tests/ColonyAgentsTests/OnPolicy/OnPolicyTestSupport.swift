@@ -11,7 +11,7 @@ enum OnPolicyTesting {
     ) throws -> (agent: any RolloutAgent, environments: VectorEnvironment) {
         let configuration = try Agents.schema(id).resolve(overrides)
         let count = environments ?? configuration.int("num_envs")
-        let vector = try VectorEnvironment(id: environment, count: count, seed: seed)
+        let vector = try LocalVectorEnvironment(id: environment, count: count, seed: seed)
         let agent = try Agents.makeParallel(
             configuration, observationSpace: vector.observationSpace, actionSpace: vector.actionSpace, environments: count, seed: seed)
         return (try XCTUnwrap(agent as? any RolloutAgent), vector)

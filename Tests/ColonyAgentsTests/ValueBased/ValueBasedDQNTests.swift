@@ -135,8 +135,8 @@ final class ValueBasedDQNTests: XCTestCase {
 
     func testEvalModeMakesNoUpdatesAndLeavesTrainingUntouched() throws {
         let evaluated = try dqn(), twin = try dqn()
-        let environmentsA = try VectorEnvironment(id: "CartPole-v1", count: 1, seed: 3)
-        let environmentsB = try VectorEnvironment(id: "CartPole-v1", count: 1, seed: 3)
+        let environmentsA = try LocalVectorEnvironment(id: "CartPole-v1", count: 1, seed: 3)
+        let environmentsB = try LocalVectorEnvironment(id: "CartPole-v1", count: 1, seed: 3)
         var actionsA = evaluated.reset(observations: environmentsA.observations)
         var actionsB = twin.reset(observations: environmentsB.observations)
         actionsA = try ValueBasedTestSupport.drive(evaluated, on: environmentsA, frames: 500, from: actionsA).actions
@@ -165,7 +165,7 @@ final class ValueBasedDQNTests: XCTestCase {
 
     func testInfoTagsOnlyOnUpdateSteps() throws {
         let agent = try dqn()
-        let environments = try VectorEnvironment(id: "CartPole-v1", count: 1, seed: 1)
+        let environments = try LocalVectorEnvironment(id: "CartPole-v1", count: 1, seed: 1)
         var actions = agent.reset(observations: environments.observations)
         var updates = 0
         for frame in 1...400 {
@@ -195,7 +195,7 @@ final class ValueBasedDQNTests: XCTestCase {
         for (name, overrides) in options {
             let agent = try dqn(overrides.merging(["total_frames": .int(3_000)]) { _, new in new }, environments: 2)
             var infos: [AgentInfo] = []
-            try AgentRunner.train(agent, on: VectorEnvironment(id: "CartPole-v1", count: 2, seed: 2), frames: 3_000, seed: 2, onStep: { infos.append($0) })
+            try AgentRunner.train(agent, on: LocalVectorEnvironment(id: "CartPole-v1", count: 2, seed: 2), frames: 3_000, seed: 2, onStep: { infos.append($0) })
             XCTAssertGreaterThan(infos.count, 100, name)
             XCTAssertTrue(infos.allSatisfy { $0.scalars.values.allSatisfy(\.isFinite) }, "\(name): non-finite loss or Q")
             XCTAssertTrue(agent.learner.online.parameters.allSatisfy(\.isFinite), "\(name): non-finite parameters")
@@ -212,7 +212,7 @@ final class ValueBasedDQNTests: XCTestCase {
         for (name, overrides, count) in variants {
             let path = ValueBasedTestSupport.temporaryPath(self, "dqn")
             let original = try dqn(overrides, environments: count)
-            let environments = try VectorEnvironment(id: "CartPole-v1", count: count, seed: 5)
+            let environments = try LocalVectorEnvironment(id: "CartPole-v1", count: count, seed: 5)
             var actions = original.reset(observations: environments.observations)
             actions = try ValueBasedTestSupport.drive(original, on: environments, frames: 611, from: actions).actions
             try AgentCheckpoint.save(original, to: path)
@@ -220,7 +220,7 @@ final class ValueBasedDQNTests: XCTestCase {
 
             // The same environment continuation: replay the first part with a twin, then hand over.
             let twin = try dqn(overrides, environments: count)
-            let replayed = try VectorEnvironment(id: "CartPole-v1", count: count, seed: 5)
+            let replayed = try LocalVectorEnvironment(id: "CartPole-v1", count: count, seed: 5)
             var twinActions = twin.reset(observations: replayed.observations)
             twinActions = try ValueBasedTestSupport.drive(twin, on: replayed, frames: 611, from: twinActions).actions
             let restored = try dqn(overrides, environments: count, seed: 12345)  // the checkpoint replaces everything seeded
@@ -246,7 +246,7 @@ final class ValueBasedDQNTests: XCTestCase {
         try AgentCheckpoint.load(restored, from: path)
         var infos: [[AgentInfo]] = []
         for agent in [original, restored] {
-            let environments = try VectorEnvironment(id: "CartPole-v1", count: 1, seed: 4)
+            let environments = try LocalVectorEnvironment(id: "CartPole-v1", count: 1, seed: 4)
             infos.append(try ValueBasedTestSupport.drive(agent, on: environments, frames: 400, from: agent.reset(observations: environments.observations)).infos)
         }
         XCTAssertFalse(infos[0].isEmpty)
@@ -256,7 +256,7 @@ final class ValueBasedDQNTests: XCTestCase {
     func testLoadingIntoADifferentNetworkThrows() throws {
         let path = ValueBasedTestSupport.temporaryPath(self, "shape")
         let agent = try dqn()
-        try AgentRunner.train(agent, on: VectorEnvironment(id: "CartPole-v1", count: 1, seed: 1), frames: 300, seed: 1)
+        try AgentRunner.train(agent, on: LocalVectorEnvironment(id: "CartPole-v1", count: 1, seed: 1), frames: 300, seed: 1)
         try AgentCheckpoint.save(agent, to: path)
         XCTAssertThrowsError(try AgentCheckpoint.load(try dqn(["hidden_sizes": .intList([16])]), from: path)) { error in
             guard case .shapeMismatch = error as? CheckpointError else { return XCTFail("expected a shape mismatch, got \(error)") }

@@ -31,7 +31,7 @@ final class ValueBasedQLearningTests: XCTestCase {
 
     func testCliffWalkingFindsTheOptimalPath() throws {
         let agent = try ValueBasedTestSupport.agent("q_learning", environment: "CliffWalking-v1", seed: 1)
-        try AgentRunner.train(agent, on: VectorEnvironment(id: "CliffWalking-v1", count: 1, seed: 1), frames: 20_000, seed: 1)
+        try AgentRunner.train(agent, on: LocalVectorEnvironment(id: "CliffWalking-v1", count: 1, seed: 1), frames: 20_000, seed: 1)
         // Capped at 200 steps: CliffWalking has no time limit, and a wrong greedy policy may circle forever.
         let returns = try ValueBasedTestSupport.evaluate(agent, environment: "CliffWalking-v1", episodes: 20, seed: 2, maxEpisodeSteps: 200)
         XCTAssertEqual(returns, [Double](repeating: -13, count: 20))
@@ -39,10 +39,10 @@ final class ValueBasedQLearningTests: XCTestCase {
 
     func testEvalModeStoresNothing() throws {
         let agent = try ValueBasedTestSupport.agent("q_learning", environment: "CliffWalking-v1", seed: 1) as! QLearning
-        try AgentRunner.train(agent, on: VectorEnvironment(id: "CliffWalking-v1", count: 1, seed: 1), frames: 2_000, seed: 1)
+        try AgentRunner.train(agent, on: LocalVectorEnvironment(id: "CliffWalking-v1", count: 1, seed: 1), frames: 2_000, seed: 1)
         let (table, frames) = (agent.table, agent.frames)
         agent.mode = .eval
-        let environments = try VectorEnvironment(id: "CliffWalking-v1", count: 1, seed: 3)
+        let environments = try LocalVectorEnvironment(id: "CliffWalking-v1", count: 1, seed: 3)
         _ = try ValueBasedTestSupport.drive(agent, on: environments, frames: 200, from: agent.reset(observations: environments.observations))
         XCTAssertEqual(agent.table, table)
         XCTAssertEqual(agent.frames, frames)
@@ -54,13 +54,13 @@ final class ValueBasedQLearningTests: XCTestCase {
             try ValueBasedTestSupport.agent("q_learning", environment: "CliffWalking-v1", environments: 2, seed: seed, ["exploration_initial_eps": .double(1)])
         }
         let original = try make(3)
-        let environments = try VectorEnvironment(id: "CliffWalking-v1", count: 2, seed: 4)
+        let environments = try LocalVectorEnvironment(id: "CliffWalking-v1", count: 2, seed: 4)
         var actions = try ValueBasedTestSupport.drive(original, on: environments, frames: 1_001, from: original.reset(observations: environments.observations)).actions
         try AgentCheckpoint.save(original, to: path)
         let expected = try ValueBasedTestSupport.drive(original, on: environments, frames: 3_000, from: actions)
 
         let twin = try make(3)
-        let replayed = try VectorEnvironment(id: "CliffWalking-v1", count: 2, seed: 4)
+        let replayed = try LocalVectorEnvironment(id: "CliffWalking-v1", count: 2, seed: 4)
         actions = try ValueBasedTestSupport.drive(twin, on: replayed, frames: 1_001, from: twin.reset(observations: replayed.observations)).actions
         let restored = try make(99)
         try AgentCheckpoint.load(restored, from: path)

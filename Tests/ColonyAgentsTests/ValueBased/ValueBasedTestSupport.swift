@@ -47,7 +47,7 @@ enum ValueBasedTestSupport {
         _ agent: any ParallelAgent, environment id: String, seed: UInt64, threshold: Double, budget: Int, every: Int,
         maxEpisodeSteps: Int? = nil
     ) throws -> (frames: Int?, means: [Double]) {
-        let environments = try VectorEnvironment(id: id, count: agent.environmentCount, seed: seed)
+        let environments = try LocalVectorEnvironment(id: id, count: agent.environmentCount, seed: seed)
         agent.mode = .train
         var actions = agent.reset(observations: environments.observations)
         var means: [Double] = []
@@ -71,7 +71,7 @@ enum ValueBasedTestSupport {
         defer { agent.mode = previous }
         let environment = try Environments.make(id, seed: 0)
         environment.maxEpisodeSteps = maxEpisodeSteps
-        let environments = VectorEnvironment(environments: [environment], seed: seed)
+        let environments = LocalVectorEnvironment(environments: [environment], seed: seed)
         var actions = agent.reset(observations: environments.observations)
         var returns: [Double] = []
         while returns.count < episodes {

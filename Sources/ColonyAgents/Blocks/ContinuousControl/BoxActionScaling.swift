@@ -18,10 +18,11 @@ public struct BoxActionScaling: Sendable, Equatable {
 
     /// Throws one line naming `algorithm` when the space is discrete or unbounded.
     public init(actionSpace: Space, algorithm: String) throws {
-        guard case .box(let low, let high) = actionSpace else {
+        guard case .box(let box) = actionSpace else {
             throw AgentError(
                 "\(algorithm) needs a continuous (Box) action space, got \(actionSpace); use a discrete-action agent such as dqn or ppo")
         }
+        let (low, high) = (box.low, box.high)
         guard low.allSatisfy(\.isFinite) && high.allSatisfy(\.isFinite) else {
             throw AgentError("\(algorithm) squashes actions into the action bounds, which must be finite; got \(actionSpace)")
         }

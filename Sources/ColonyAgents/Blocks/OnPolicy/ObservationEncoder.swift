@@ -16,6 +16,7 @@ public final class ObservationEncoder: Checkpointable {
     /// Throws for an observation space no network can read (an empty Box).
     public init(space: Space, normalizes: Bool, agent: String) throws {
         guard space.flatDimension >= 1 else { throw AgentError("\(agent) needs observations with at least one element, got \(space)") }
+        if case .multiDiscrete = space { throw AgentError("\(agent) cannot encode MultiDiscrete observations, got \(space)") }
         self.space = space
         inputSize = space.flatDimension
         self.normalizes = normalizes && !space.isDiscrete

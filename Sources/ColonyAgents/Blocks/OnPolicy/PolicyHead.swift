@@ -18,9 +18,11 @@ public enum PolicyHead: Sendable, Equatable {
         case .discrete(let count):
             guard count >= 1 else { throw AgentError("\(agent) needs at least one discrete action, got \(actionSpace)") }
             self = .categorical(actionCount: count)
-        case .box(let low, let high):
-            guard !low.isEmpty else { throw AgentError("\(agent) needs a Box action space with at least one dimension, got \(actionSpace)") }
-            self = .gaussian(low: low, high: high)
+        case .box(let box):
+            guard !box.low.isEmpty else { throw AgentError("\(agent) needs a Box action space with at least one dimension, got \(actionSpace)") }
+            self = .gaussian(low: box.low, high: box.high)
+        case .multiDiscrete:
+            throw AgentError("\(agent) has no policy head for a MultiDiscrete action space, got \(actionSpace)")
         }
     }
 
