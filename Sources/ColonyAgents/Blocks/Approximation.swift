@@ -3,8 +3,11 @@ import ColonyNumerics
 /// A trainable function approximator with everything that goes with updating it (ALL's
 /// `Approximation`): the model, its optimizer, a learning-rate schedule, global-norm gradient
 /// clipping, and an optional target copy updated by copy or Polyak averaging. Algorithms compute
-/// the loss gradient into `model.gradients` (via `MLP.backward`) and call `step()`.
-public final class Approximation<Model: Trainable> {
+/// the loss gradient into `model.gradients` (via `Network.backward`) and call `step()`.
+///
+/// `Model` is a concrete `Trainable` (a `ParameterVector`, a `QNetwork`) or `any Network`, so that
+/// any network architecture plugs in; the update code only needs the flat buffers of `Trainable`.
+public final class Approximation<Model> {
     public let name: String
     public let model: Model
     public var optimizer: any Optimizer
@@ -14,15 +17,23 @@ public final class Approximation<Model: Trainable> {
     /// The target network (DQN, SAC, TD3): a copy lagging behind `model`.
     public let target: Model?
     public private(set) var updates = 0
+    /// `model` and `target` seen as their parameter and gradient buffers.
+    private let trainable: any Trainable
+    private let targetTrainable: (any Trainable)?
 
-    public init(name: String, model: Model, optimizer: any Optimizer, schedule: Schedule, maxGradientNorm: Float? = nil, target: Model? = nil) {
+    private init(
+        name: String, model: Model, trainable: any Trainable, optimizer: any Optimizer, schedule: Schedule,
+        maxGradientNorm: Float?, target: Model?, targetTrainable: (any Trainable)?
+    ) {
         self.name = name
         self.model = model
+        self.trainable = trainable
         self.optimizer = optimizer
         self.schedule = schedule
         self.maxGradientNorm = maxGradientNorm
         self.target = target
-        if let target { target.parameters = model.parameters }
+        self.targetTrainable = targetTrainable
+        targetTrainable?.copyParameters(from: trainable)
     }
 
     public var learningRate: Float { schedule.value(at: updates) }
@@ -32,34 +43,43 @@ public final class Approximation<Model: Trainable> {
     @discardableResult
     public func step() -> Float {
         var norm: Float = 0
-        if let maxGradientNorm { norm = clipGlobalNorm([model], maxNorm: maxGradientNorm) }
-        optimizer.step(model, learningRate: learningRate)
-        model.zeroGradients()
+        if let maxGradientNorm { norm = clipGlobalNorm([trainable], maxNorm: maxGradientNorm) }
+        optimizer.step(trainable, learningRate: learningRate)
+        trainable.zeroGradients()
         updates += 1
         return norm
     }
 
-    /// target ← τ·model + (1 − τ)·target (τ = 1: hard copy).
+    /// target ← target + τ·(model − target) (τ = 1: hard copy).
     public func updateTarget(tau: Float = 1) {
-        guard let target else { return }
-        if tau >= 1 {
-            target.parameters = model.parameters
-            return
-        }
-        let source = model.parameters
-        target.parameters.withUnsafeMutableBufferPointer { t in
-            source.withUnsafeBufferPointer { s in
-                for i in 0..<t.count { t[i] += tau * (s[i] - t[i]) }
-            }
-        }
+        targetTrainable?.softUpdate(from: trainable, tau: tau)
+    }
+}
+
+extension Approximation where Model: Trainable {
+    public convenience init(name: String, model: Model, optimizer: any Optimizer, schedule: Schedule, maxGradientNorm: Float? = nil, target: Model? = nil) {
+        self.init(
+            name: name, model: model, trainable: model, optimizer: optimizer, schedule: schedule,
+            maxGradientNorm: maxGradientNorm, target: target, targetTrainable: target)
+    }
+}
+
+extension Approximation where Model == any Network {
+    public convenience init(
+        name: String, model: any Network, optimizer: any Optimizer, schedule: Schedule, maxGradientNorm: Float? = nil,
+        target: (any Network)? = nil
+    ) {
+        self.init(
+            name: name, model: model, trainable: model, optimizer: optimizer, schedule: schedule,
+            maxGradientNorm: maxGradientNorm, target: target, targetTrainable: target)
     }
 }
 
 extension Approximation: Checkpointable {
     public func save(to writer: CheckpointWriter) throws {
         let group = writer.group(name)
-        try group.write(model.parameters, "parameters")
-        if let target { try group.write(target.parameters, "target_parameters") }
+        try group.write(trainable.parameters, "parameters")
+        if let targetTrainable { try group.write(targetTrainable.parameters, "target_parameters") }
         try group.write(updates, "updates")
         let state = optimizer.state
         try group.write(state.stepCount, "optimizer/step")
@@ -68,8 +88,8 @@ extension Approximation: Checkpointable {
 
     public func restore(from reader: CheckpointReader) throws {
         let group = reader.group(name)
-        model.parameters = try group.floats("parameters", count: model.parameters.count)
-        if let target { target.parameters = try group.floats("target_parameters", count: target.parameters.count) }
+        trainable.parameters = try group.floats("parameters", count: trainable.parameters.count)
+        if let targetTrainable { targetTrainable.parameters = try group.floats("target_parameters", count: targetTrainable.parameters.count) }
         updates = try group.int("updates")
         var buffers: [String: [Float]] = [:]
         if group.contains("optimizer") {
@@ -78,6 +98,6 @@ extension Approximation: Checkpointable {
             }
         }
         try optimizer.restore(OptimizerState(stepCount: try group.int("optimizer/step"), buffers: buffers))
-        model.zeroGradients()
+        trainable.zeroGradients()
     }
 }

@@ -14,7 +14,7 @@
 /// Not thread-safe, and deliberately not `Sendable`: forward caches activations and the network
 /// owns scratch memory, so one owner (an actor, a thread) uses it at a time. What crosses
 /// isolation boundaries is `parameters`, a plain `[Float]`.
-public final class MLP: Trainable {
+public final class MLP: Network {
     /// Widths from input to output, e.g. [4, 64, 64, 2].
     public let layerSizes: [Int]
     public let layers: [LinearLayer]
@@ -26,6 +26,8 @@ public final class MLP: Trainable {
 
     public var inputSize: Int { layerSizes[0] }
     public var outputSize: Int { layerSizes[layerSizes.count - 1] }
+    public var inputShape: [Int] { [inputSize] }
+    public var outputShape: [Int] { [outputSize] }
 
     // Batch workspace, sized for `batchCapacity` rows: layer l's output at
     // batchCapacity · activationOffsets[l], followed by three batchCapacity × widest regions for
@@ -113,28 +115,6 @@ public final class MLP: Trainable {
         let clone = MLP(sizes: layerSizes, hidden: layers[0].activation, output: layers[layers.count - 1].activation)
         clone.copyParameters(from: self)
         return clone
-    }
-
-    /// Overwrites this network's parameters in place (no allocation), e.g. a hard target update.
-    public func copyParameters(from source: MLP) {
-        precondition(source.layerSizes == layerSizes, "copyParameters: sizes \(source.layerSizes) differ from \(layerSizes)")
-        if source === self { return }
-        source.checkBuffers()
-        parameters.withUnsafeMutableBufferPointer { target in
-            source.parameters.withUnsafeBufferPointer { target.baseAddress!.update(from: $0.baseAddress!, count: parameterCount) }
-        }
-    }
-
-    /// Polyak averaging toward `source`: θ ← τ·θ_source + (1 − τ)·θ. O(parameterCount).
-    public func softUpdate(from source: MLP, tau: Float) {
-        precondition(source.layerSizes == layerSizes, "softUpdate: sizes \(source.layerSizes) differ from \(layerSizes)")
-        precondition((0...1).contains(tau), "softUpdate: tau \(tau) outside [0, 1]")
-        source.checkBuffers()
-        parameters.withUnsafeMutableBufferPointer { target in
-            source.parameters.withUnsafeBufferPointer { online in
-                for index in 0..<parameterCount { target[index] = tau * online[index] + (1 - tau) * target[index] }
-            }
-        }
     }
 
     /// Outputs for a batch × inputSize matrix; keeps the activations for `backward`.

@@ -70,7 +70,7 @@ enum ContinuousControlFixtures {
     }
 
     /// One input row through `network` with `forwardSingle`: the reference the batched paths are checked against.
-    static func forwardSingle(_ network: MLP, _ input: [Float]) -> [Float] {
+    static func forwardSingle(_ network: any Network, _ input: [Float]) -> [Float] {
         var output = [Float](repeating: 0, count: network.outputSize)
         input.withUnsafeBufferPointer { x in output.withUnsafeMutableBufferPointer { network.forwardSingle(x, into: $0) } }
         return output

@@ -56,7 +56,7 @@ final class ValueBasedQNetworkTests: XCTestCase {
     func testDuelingAggregationSubtractsTheMeanAdvantage() {
         var rng = RandomSource(seed: 5)
         let network = QNetwork(observationSize: 2, actionCount: 3, hiddenSizes: [8], dueling: true, rng: &rng)
-        XCTAssertEqual(network.network.layerSizes, [2, 8, 4], "value and advantage streams share one (1 + |A|)-wide head")
+        XCTAssertEqual((network.network as? MLP)?.layerSizes, [2, 8, 4], "value and advantage streams share one (1 + |A|)-wide head")
         let observations = (0..<8).map { _ in rng.normal() }
         let q = network.forward(Tensor(shape: [4, 2], scalars: observations))
         let raw = network.network.forward(Tensor(shape: [4, 2], scalars: observations))
@@ -78,7 +78,7 @@ final class ValueBasedQNetworkTests: XCTestCase {
     func testPlainNetworkIsTheMLPAndCopiesAreIndependent() {
         var rng = RandomSource(seed: 9)
         let network = QNetwork(observationSize: 4, actionCount: 2, hiddenSizes: [16, 16], dueling: false, rng: &rng)
-        XCTAssertEqual(network.network.layerSizes, [4, 16, 16, 2])
+        XCTAssertEqual((network.network as? MLP)?.layerSizes, [4, 16, 16, 2])
         let observations = (0..<12).map { _ in rng.normal() }
         let batch = Tensor(shape: [3, 4], scalars: observations)
         XCTAssertEqual(network.forward(batch), network.network.forward(batch))

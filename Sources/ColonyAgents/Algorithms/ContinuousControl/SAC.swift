@@ -64,7 +64,7 @@ public final class SACLearner: ContinuousActorCriticLearner {
     public let observationSize: Int
     public let actionSize: Int
     /// s ↦ [μ(s), log σ(s)]: `2·actionSize` outputs; log σ is clamped to [−20, 2] by `TanhGaussian`.
-    public let actor: Approximation<MLP>
+    public let actor: Approximation<any Network>
     /// Twin soft Q critics with Polyak targets; SAC has no target actor.
     public let critics: QCritics
     /// The learned log α (automatic temperature), nil when α is fixed.

@@ -58,7 +58,7 @@ public final class TD3Learner: ContinuousActorCriticLearner {
     public let observationSize: Int
     public let actionSize: Int
     /// s ↦ μ(s) = tanh(·) ∈ [−1, 1]ᵈ, with a Polyak target μ'.
-    public let actor: Approximation<MLP>
+    public let actor: Approximation<any Network>
     public let critics: QCritics
     public let tau: Float
     /// Critic updates so far; the actor updates when it is a multiple of `policyDelay`.

@@ -51,10 +51,8 @@ public final class DQN: ParallelAgent {
     // Hyperparameters, read once.
     private let actionCount: Int
     private let gamma: Float
-    private let batchSize: Int
-    private let learningStarts: Int
-    private let trainFrequency: Int
-    private let gradientSteps: Int
+    /// When it acts at random and how many gradient steps it takes, as SAC and TD3 do.
+    private let schedule: OffPolicySchedule
     private let targetUpdateInterval: Int
     private let tau: Float
     private let exploration: Schedule
@@ -79,7 +77,6 @@ public final class DQN: ParallelAgent {
     /// Per buffer slot, its row in the current round's shared bootstrap values; -1 outside a round.
     private var distinctRow: [Int] = []
     private var started = false
-    private var framesSinceTraining = 0
     private var framesSinceTargetUpdate = 0
 
     public init(configuration: Configuration, context: AgentContext) throws {
@@ -92,10 +89,9 @@ public final class DQN: ParallelAgent {
 
         let c = configuration
         gamma = c.float("gamma")
-        batchSize = c.int("batch_size")
-        learningStarts = c.int("learning_starts")
-        trainFrequency = c.int("train_freq")
-        gradientSteps = c.int("gradient_steps")
+        schedule = OffPolicySchedule(
+            learningStarts: c.int("learning_starts"), trainFrequency: c.int("train_freq"),
+            gradientSteps: c.int("gradient_steps"), batchSize: c.int("batch_size"))
         targetUpdateInterval = c.int("target_update_interval")
         tau = c.float("tau")
         let totalFrames = c.int("total_frames")
@@ -122,7 +118,7 @@ public final class DQN: ParallelAgent {
         lastActions = [Int](repeating: 0, count: environmentCount)
         encodedActions = [Float](repeating: 0, count: environmentCount)
         greedyScratch = [Int](repeating: 0, count: environmentCount)
-        batch = TransitionBatch(count: batchSize, observationSize: observationSize, actionSize: 1)
+        batch = TransitionBatch(count: schedule.batchSize, observationSize: observationSize, actionSize: 1)
     }
 
     /// ε of the behaviour policy at the current frame.
@@ -144,6 +140,7 @@ public final class DQN: ParallelAgent {
         precondition(observations.count == environmentCount * observationSize, "expected \(environmentCount) × \(observationSize) observations")
         guard mode == .train else { return ParallelAgentStep(actions: greedy(observations)) }
         precondition(started, "call reset(observations:) before step")
+        let previousFrames = frames
         frames += environmentCount
         store(observations: observations, rewards: rewards, terminated: terminated, truncated: truncated, finalObservations: finalObservations)
 
@@ -157,13 +154,8 @@ public final class DQN: ParallelAgent {
 
         // Train every train_freq frames once learning_starts frames have passed.
         var info = AgentInfo()
-        framesSinceTraining += environmentCount
-        if framesSinceTraining >= trainFrequency {
-            let rounds = framesSinceTraining / trainFrequency
-            framesSinceTraining -= rounds * trainFrequency
-            let steps = gradientSteps >= 0 ? rounds * gradientSteps : rounds * trainFrequency
-            if frames > learningStarts && replay.count > 0 && steps > 0 { info = train(gradientSteps: steps) }
-        }
+        let steps = schedule.gradientStepsDue(from: previousFrames, to: frames)
+        if replay.count > 0 && steps > 0 { info = train(gradientSteps: steps) }
         return ParallelAgentStep(actions: act(observations), info: info)
     }
 
@@ -171,7 +163,7 @@ public final class DQN: ParallelAgent {
     /// with their observations for the next transitions. One coin per environment; one batched
     /// forward for the environments that exploit.
     private func act(_ observations: [Float]) -> [Action] {
-        let epsilon = frames < learningStarts ? 1 : explorationRate
+        let epsilon = schedule.actsRandomly(afterFrames: frames) ? 1 : explorationRate
         var computedGreedy = false
         for env in 0..<environmentCount {
             if explorationRNG.nextFloat() < epsilon {
@@ -224,6 +216,8 @@ public final class DQN: ParallelAgent {
     }
 
     // MARK: Training
+
+    private var batchSize: Int { schedule.batchSize }
 
     private func train(gradientSteps: Int) -> AgentInfo {
         let beta = Double(priorityBeta.value(at: frames))
@@ -294,7 +288,9 @@ public final class DQN: ParallelAgent {
         try writer.write(replayRNG.state, "rng/replay")
         try writer.write(lastObservations, "last_observations")
         try writer.write(lastActions, "last_actions")
-        try writer.write([frames, framesSinceTraining, framesSinceTargetUpdate, started ? 1 : 0], "counters")
+        // The second counter is the frames since the last training round, kept for the layout
+        // (the schedule derives it from `frames`).
+        try writer.write([frames, frames % schedule.trainFrequency, framesSinceTargetUpdate, started ? 1 : 0], "counters")
     }
 
     public func restore(from reader: CheckpointReader) throws {
@@ -311,6 +307,6 @@ public final class DQN: ParallelAgent {
         lastActions = actions
         let counters = try reader.ints("counters")
         guard counters.count == 4 else { throw CheckpointError.shapeMismatch(entry: reader.path("counters"), expected: 4, found: counters.count) }
-        (frames, framesSinceTraining, framesSinceTargetUpdate, started) = (counters[0], counters[1], counters[2], counters[3] != 0)
+        (frames, framesSinceTargetUpdate, started) = (counters[0], counters[2], counters[3] != 0)
     }
 }

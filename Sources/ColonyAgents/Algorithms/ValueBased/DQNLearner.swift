@@ -157,7 +157,7 @@ public final class DQNLearner {
 
     /// Target sync: θ⁻ ← τ·θ + (1 − τ)·θ⁻ (τ = 1, the DQN default: a hard copy, done in place).
     public func updateTarget(tau: Float = 1) {
-        if tau >= 1 { target.copyParameters(from: online) } else { target.network.softUpdate(from: online.network, tau: tau) }
+        target.softUpdate(from: online, tau: tau)
     }
 
     public var learningRate: Float { approximation.learningRate }

@@ -17,7 +17,7 @@ public final class QCritics: Checkpointable {
     }
 
     /// The critics, checkpointed as "qf1", "qf2", ... (CleanRL's names).
-    public let members: [Approximation<MLP>]
+    public let members: [Approximation<any Network>]
     public let observationSize: Int
     public let actionSize: Int
 
@@ -31,7 +31,7 @@ public final class QCritics: Checkpointable {
         self.observationSize = observationSize
         self.actionSize = actionSize
         let sizes = [observationSize + actionSize] + hiddenSizes + [1]
-        var members: [Approximation<MLP>] = []
+        var members: [Approximation<any Network>] = []
         for index in 1...count {
             let network = MLP(sizes: sizes, hidden: activation, output: .identity, initialization: .torchLinearDefault, rng: &rng)
             members.append(Approximation(

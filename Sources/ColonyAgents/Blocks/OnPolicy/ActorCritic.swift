@@ -10,12 +10,12 @@ import ColonyNumerics
 /// so one `backward` serves all of them (the algorithm computes its weights wᵢ, c and gᵢ), then `step`.
 public final class ActorCritic: Checkpointable {
     public let policy: StochasticPolicy
-    public var valueNetwork: MLP { value.model }
+    public var valueNetwork: any Network { value.model }
     /// Global L2 norm the joint gradient is clipped to; nil: no clipping.
     public let maxGradientNorm: Float?
 
-    private let policyApproximation: Approximation<MLP>
-    private let value: Approximation<MLP>
+    private let policyApproximation: Approximation<any Network>
+    private let value: Approximation<any Network>
     private let logStdApproximation: Approximation<ParameterVector>?
     /// Rows of the last value forward, which the value gradient of `backward` is padded to.
     private var valueRows = 0

@@ -4,14 +4,14 @@ import ColonyNumerics
 ///
 /// Acting is one batched `forward` over the N environments' observations. `distribution` keeps the
 /// network's activations, so a loss can `backward` through it afterwards (do not act in between).
-/// Not thread-safe, like `MLP`: one owner.
+/// Not thread-safe, like its `Network`: one owner.
 public final class StochasticPolicy {
-    public let network: MLP
+    public let network: any Network
     public let head: PolicyHead
     /// The state-independent log σ of a Gaussian head (nil for a categorical head).
     public let logStd: ParameterVector?
 
-    public init(network: MLP, head: PolicyHead, logStd: ParameterVector?) {
+    public init(network: any Network, head: PolicyHead, logStd: ParameterVector?) {
         precondition(network.outputSize == head.outputSize, "StochasticPolicy: the network has \(network.outputSize) outputs, the head needs \(head.outputSize)")
         precondition((logStd?.parameters.count ?? 0) == head.logStdSize, "StochasticPolicy: the log-std must have \(head.logStdSize) entries")
         self.network = network

@@ -20,7 +20,7 @@ import ColonyNumerics
 /// `forwardSingle` and leaves the cache alone. DQN and Ape-X use it; tabular agents do not.
 public final class QNetwork: Trainable {
     /// The torso and the output layer: |A| outputs, or 1 + |A| (V, then A) when dueling.
-    public let network: MLP
+    public let network: any Network
     public let actionCount: Int
     public let dueling: Bool
 
@@ -59,7 +59,7 @@ public final class QNetwork: Trainable {
         self.init(network: network, actionCount: actionCount, dueling: dueling)
     }
 
-    private init(network: MLP, actionCount: Int, dueling: Bool) {
+    private init(network: any Network, actionCount: Int, dueling: Bool) {
         precondition(network.outputSize == (dueling ? 1 + actionCount : actionCount), "QNetwork: output layer does not fit \(actionCount) actions")
         self.network = network
         self.actionCount = actionCount
@@ -75,9 +75,6 @@ public final class QNetwork: Trainable {
 
     /// The same structure and parameters, zero gradients: a target network.
     public func copy() -> QNetwork { QNetwork(network: network.copy(), actionCount: actionCount, dueling: dueling) }
-
-    /// Overwrites the parameters in place (a hard target update without allocating).
-    public func copyParameters(from source: QNetwork) { network.copyParameters(from: source.network) }
 
     /// Q-values, batch × |A|, for a batch × observationSize matrix; keeps what `backward` needs.
     /// O(batch · parameters).

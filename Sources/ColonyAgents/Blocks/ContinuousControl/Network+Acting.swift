@@ -1,6 +1,6 @@
 import ColonyNumerics
 
-extension MLP {
+extension Network {
     /// Outputs for `count` input rows (`count × inputSize`, row-major) on the acting path:
     /// `forwardSingle` for one row (no batch workspace, no backward cache), one batched `forward`
     /// (one sgemm per layer) otherwise.
