@@ -11,8 +11,10 @@ public protocol DistributedLearner: AnyObject, Checkpointable {
 
 /// A learner that updates on whole unrolls (IMPALA).
 public protocol TrajectoryLearner: DistributedLearner {
-    /// One update on a batch of unrolls of equal length.
-    func learn(_ batch: TrajectoryBatch) throws -> AgentInfo
+    /// Checks a received unroll once: well formed and fitting this learner's networks.
+    func validate(_ batch: TrajectoryBatch) throws -> ValidatedTrajectory
+    /// One update on validated unrolls of equal length (side by side).
+    func learn(_ batch: ValidatedTrajectory) -> AgentInfo
 }
 
 /// A learner that applies actors' gradients (A3C).

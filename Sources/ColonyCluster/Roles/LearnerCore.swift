@@ -20,10 +20,16 @@ final class LearnerCore {
     var parameters: [Float] { learner.actingParameters }
     var parameterCount: Int { learner.parameterCount }
 
-    /// IMPALA: one update on a batch of unrolls.
-    func learn(_ batch: TrajectoryBatch) throws -> AgentInfo {
+    /// IMPALA: checks a received unroll once, against the learner's networks.
+    func validate(_ batch: TrajectoryBatch) throws -> ValidatedTrajectory {
         guard let learner = learner as? any TrajectoryLearner else { throw AgentError("this learner takes gradients, not trajectories") }
-        return try learner.learn(batch)
+        return try learner.validate(batch)
+    }
+
+    /// IMPALA: one update on validated unrolls.
+    func learn(_ batch: ValidatedTrajectory) throws -> AgentInfo {
+        guard let learner = learner as? any TrajectoryLearner else { throw AgentError("this learner takes gradients, not trajectories") }
+        return learner.learn(batch)
     }
 
     /// A3C: one optimizer step with a worker's gradient.

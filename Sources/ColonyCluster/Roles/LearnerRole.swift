@@ -70,7 +70,7 @@ public final class LearnerRole: Sendable {
         let drops = DropCounter()
         let limits = LearnerMessages.learnerLimits
         var outstanding: [[UInt8]: Int] = [:]  // credits granted and not yet used, per worker identity
-        var pending: [TrajectoryBatch] = []
+        var pending: [ValidatedTrajectory] = []
         var lags: [Double] = []
         var metrics = MetricAccumulator()
         var window = ThroughputWindow(counters)
@@ -117,8 +117,8 @@ public final class LearnerRole: Sendable {
                         }
                         lags.append(Double(lag))
                         if message.type == .trajectory {
-                            let batch: TrajectoryBatch
-                            do { batch = try LearnerMessages.trajectory(message) } catch {
+                            let batch: ValidatedTrajectory
+                            do { batch = try core.validate(LearnerMessages.trajectory(message)) } catch {
                                 drops.record(.schema, sender: message.senderID)
                                 logger.warning("dropped a trajectory from \(formatID(message.senderID)): \(error)")
                                 continue
@@ -129,7 +129,7 @@ public final class LearnerRole: Sendable {
                                 let grouped = Dictionary(grouping: pending) { $0.steps }
                                 pending.removeAll()
                                 for group in grouped.values {
-                                    metrics.add(try core.learn(TrajectoryBatch.concatenating(group)))
+                                    metrics.add(try core.learn(ValidatedTrajectory.concatenating(group)))
                                     counters.version += 1
                                     counters.updates += 1
                                 }
