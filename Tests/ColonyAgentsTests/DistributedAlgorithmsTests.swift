@@ -15,7 +15,8 @@ final class DistributedAlgorithmsTests: XCTestCase {
     }
 
     func testBuiltInsAreRegisteredWithTheirAgentsAndDataFlows() throws {
-        XCTAssertEqual(DistributedAlgorithms.list(), ["a3c", "apex_dqn", "apex_sac", "impala"])
+        // Other tests may register more; the built-ins are always there.
+        XCTAssertTrue(Set(["a3c", "apex_dqn", "apex_sac", "impala"]).isSubset(of: DistributedAlgorithms.list()))
         let flows = Dictionary(uniqueKeysWithValues: DistributedAlgorithms.all().map { ($0.id, ($0.agent, $0.dataFlow, $0.replaySampling)) })
         XCTAssertEqual(flows["impala"]?.0, "impala")
         XCTAssertEqual(flows["impala"]?.1, .trajectories)
