@@ -4,12 +4,18 @@ import ColonyEnvironments
 import ColonyExperiments
 
 struct Algorithms: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List the registered agents.")
+    static let configuration = CommandConfiguration(abstract: "List the registered agents and which of them run distributed.")
 
     func run() throws {
         for id in Agents.list() {
             let schema = try Agents.schema(id)
             print(id.padding(toLength: 12, withPad: " ", startingAt: 0) + "\(schema.keys.count) configuration keys   colony config \(id)")
+        }
+        print("\ndistributed (colony cluster up FILE.toml; [agent] takes the keys of colony config AGENT):")
+        for algorithm in DistributedAlgorithms.all() {
+            print(algorithm.id.padding(toLength: 12, withPad: " ", startingAt: 0)
+                + "\(algorithm.summary)\n" + String(repeating: " ", count: 12)
+                + "workers send \(algorithm.dataFlow); \(algorithm.dataFlow.processes); [agent] keys of \(algorithm.agent)")
         }
     }
 }

@@ -1,4 +1,4 @@
-import ColonyAgents
+@testable import ColonyAgents
 @testable import ColonyCluster
 import ColonyStorage
 import Foundation
@@ -64,7 +64,7 @@ final class ReplayClusterSettingsTests: XCTestCase {
         for (text, expected) in cases {
             do {
                 let s = try settings(text)
-                _ = try ReplayAlgorithm.learnerCore(s)
+                _ = try s.makeReplayLearner()
                 XCTFail("accepted: \(text)")
             } catch {
                 XCTAssertTrue("\(error)".contains(expected), "\(text)\n→ \(error)\nexpected to contain: \(expected)")
@@ -77,7 +77,7 @@ final class ReplayClusterSettingsTests: XCTestCase {
             let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../cluster/\(file)").standardized.path
             let s = try ClusterSettings(path: path)
             XCTAssertNotNil(s.replay, file)
-            _ = try ReplayAlgorithm.learnerCore(s)
+            _ = try s.makeReplayLearner()
         }
     }
 
@@ -85,10 +85,10 @@ final class ReplayClusterSettingsTests: XCTestCase {
     /// learner that synced every few updates instead (10 frames' worth) let Q diverge to 1e11.
     func testApeXTargetSyncsAsRarelyAsSingleProcessDQN() throws {
         let zoo = try settings("algorithm = \"apex_dqn\"\nenv = \"CartPole-v1\"")  // 128 steps per 256 frames, target every 10 frames
-        XCTAssertEqual(try ApeXDQNLearnerCore(settings: zoo).updatesPerTargetSync, 128)
+        XCTAssertEqual(try ApeXDQNLearnerCore(setup: zoo.distributedSetup()).updatesPerTargetSync, 128)
         let frameClock = try settings("algorithm = \"apex_dqn\"\nenv = \"CartPole-v1\"\n[agent]\ntrain_freq = 4\ngradient_steps = 1\ntarget_update_interval = 1000")
         // r = 64 · 1 / 4 = 16 samples per insert: an update per 4 frames, so 1000 frames are 250 updates.
-        XCTAssertEqual(try ApeXDQNLearnerCore(settings: frameClock).updatesPerTargetSync, 250)
+        XCTAssertEqual(try ApeXDQNLearnerCore(setup: frameClock.distributedSetup()).updatesPerTargetSync, 250)
     }
 
     func testTransitionItemsRoundTrip() {

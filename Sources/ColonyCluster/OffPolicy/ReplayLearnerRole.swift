@@ -41,7 +41,7 @@ public final class ReplayLearnerRole: Sendable {
         let replaySettings = settings.replay!
         let directory = settings.runDirectory
         try directory.create()
-        let core = try ReplayAlgorithm.learnerCore(settings)
+        let core = try settings.makeReplayLearner()
         let returns100 = ReturnsCSV(path: directory.returns100)
         let evaluations = EvaluationLog(path: directory.path + "/returns-eval.csv")
         var counters = LearnerCounters()

@@ -37,8 +37,7 @@ public final class ReplayWorkerRole: Sendable {
 
     /// Ape-X's ε of this worker (nil for algorithms without ε-greedy exploration).
     public var explorationRate: Double? {
-        guard settings.algorithm == "apex_dqn", let replay = settings.replay else { return nil }
-        return apeXEpsilon(actor: index, actors: max(settings.workers, index + 1), base: replay.epsilon, alpha: replay.epsilonAlpha)
+        (try? settings.makeReplayActor(index: index, seed: 0))?.explorationRate
     }
 
     /// Runs until the coordinator orders shutdown or `stop()`; returns the frames it stepped.
@@ -49,13 +48,14 @@ public final class ReplayWorkerRole: Sendable {
         let layout = replaySettings.layout
         let seed = settings.seed &+ 7919 &* UInt64(index + 1) &+ UInt64.random(in: 0...1_000_000)
         let environments = try VectorEnvironments.make(id: settings.environment, count: settings.environmentsPerWorker, seed: seed)
-        let actor = try ReplayAlgorithm.actor(settings, index: index, actors: max(settings.workers, index + 1), seed: seed &+ 1)
+        let actor = try settings.makeReplayActor(index: index, seed: seed &+ 1)
         let gamma = settings.configuration.float("gamma")
-        var nStep = NStepAccumulator(steps: ReplayAlgorithm.nStep(settings), gamma: gamma, environments: environments.count)
+        var nStep = NStepAccumulator(steps: actor.nStep, gamma: gamma, environments: environments.count)
 
         let session = WorkerSession(settings: settings, index: index, stats: { [self] in self.stats.withLock { $0 } }, logger: logger)
         defer { session.stop() }
         let (zmq, name, client) = (session.context, session.name, session.client)
+        let explorationRate = actor.explorationRate
         if let epsilon = explorationRate { logger.info("\(name): ε = \(String(format: "%.5f", epsilon))") }
 
         var sender = WireSender()

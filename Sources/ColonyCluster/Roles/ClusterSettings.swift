@@ -47,22 +47,16 @@ public struct ClusterSettings: Sendable {
     /// The replay table and off-policy settings of `apex_dqn` and `apex_sac`; nil for IMPALA and A3C.
     public var replay: ReplayClusterSettings?
 
-    public static let algorithms = ["impala", "a3c", "apex_dqn", "apex_sac"]
+    /// Ids of the distributed algorithms (`DistributedAlgorithms`), sorted.
+    public static var algorithms: [String] { DistributedAlgorithms.list() }
     /// Algorithms whose workers insert transitions into `colony-replay` and whose learner samples them.
-    public static let replayAlgorithms: Set<String> = ["apex_dqn", "apex_sac"]
+    public static var replayAlgorithms: Set<String> { Set(DistributedAlgorithms.all().filter(\.usesReplay).map(\.id)) }
     static let clusterKeys: Set<String> = [
         "coordinator", "host", "workers", "envs_per_worker", "credits", "batch_unrolls", "max_policy_lag", "checkpoint_every",
     ]
 
-    /// The registry id whose configuration the algorithm uses (A3C's loss is A2C's).
-    public static func agentID(for algorithm: String) -> String {
-        switch algorithm {
-        case "a3c": "a2c"
-        case "apex_dqn": "dqn"
-        case "apex_sac": "sac"
-        default: algorithm
-        }
-    }
+    /// The registered algorithm this run trains with.
+    public var distributed: DistributedAlgorithm { get throws { try DistributedAlgorithms.lookup(algorithm) } }
 
     /// Whether this run trains from a replay server (Ape-X style) rather than from trajectories or gradients.
     public var usesReplay: Bool { replay != nil }
@@ -91,10 +85,10 @@ public struct ClusterSettings: Sendable {
             throw fail("unknown key '\(key)' (top-level keys: algorithm, env, frames, seed, runs_dir; tables: [cluster], [agent])")
         }
         algorithm = try string("algorithm")
-        guard Self.algorithms.contains(algorithm) else {
+        guard let distributed = try? DistributedAlgorithms.lookup(algorithm) else {
             throw fail("algorithm '\(algorithm)' does not run as a cluster; use one of \(Self.algorithms.joined(separator: ", "))")
         }
-        let replayBased = Self.replayAlgorithms.contains(algorithm)
+        let replayBased = distributed.usesReplay
         for table in document.tableNames where !["cluster", "agent", "replay"].contains(table) {
             throw fail("unknown table [\(table)]; a cluster file has [cluster], [agent] and, for \(Self.replayAlgorithms.sorted().joined(separator: " and ")), [replay]")
         }
@@ -122,7 +116,7 @@ public struct ClusterSettings: Sendable {
         maxPolicyLag = try int("cluster.max_policy_lag", 50, range: 0...1_000_000)
         checkpointInterval = try int("cluster.checkpoint_every", 100_000, range: 1...Int.max)
 
-        let agent = Self.agentID(for: algorithm)
+        let agent = distributed.agent
         let schema = try Agents.schema(agent)
         var overrides: [String: ConfigurationValue] = [:]
         for (key, value) in document.table("agent") {
@@ -140,7 +134,7 @@ public struct ClusterSettings: Sendable {
         configuration = try schema.resolve(overrides)
         if replayBased {
             replay = try ReplayClusterSettings(
-                document: document, source: source, algorithm: algorithm, environment: environment, configuration: configuration,
+                document: document, source: source, algorithm: distributed, environment: environment, configuration: configuration,
                 runDirectory: RunDirectory(runsDirectory: runsDirectory, agent: algorithm, environment: environment, seed: seed), fail: fail)
         }
     }

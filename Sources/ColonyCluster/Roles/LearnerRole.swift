@@ -49,11 +49,7 @@ public final class LearnerRole: Sendable {
         logger.logSlurmNode(of: "learner")
         let directory = settings.runDirectory
         try directory.create()
-        let probe = try Environments.make(settings.environment, seed: 0)
-        let context = AgentContext(
-            observationSpace: probe.observationSpace, actionSpace: probe.actionSpace,
-            environmentCount: settings.environmentsPerWorker, seed: settings.seed)
-        let core = try LearnerCore(settings: settings, context: context)
+        let core = try LearnerCore(settings: settings)
         let returns100 = ReturnsCSV(path: directory.returns100)
         var counters = LearnerCounters()
         var resumedFrom: Int?
@@ -74,7 +70,7 @@ public final class LearnerRole: Sendable {
         let drops = DropCounter()
         let limits = LearnerMessages.learnerLimits
         var outstanding: [[UInt8]: Int] = [:]  // credits granted and not yet used, per worker identity
-        var pending: [TrajectoryBatch] = []
+        var pending: [ValidatedTrajectory] = []
         var lags: [Double] = []
         var metrics = MetricAccumulator()
         var window = ThroughputWindow(counters)
@@ -121,8 +117,8 @@ public final class LearnerRole: Sendable {
                         }
                         lags.append(Double(lag))
                         if message.type == .trajectory {
-                            let batch: TrajectoryBatch
-                            do { batch = try LearnerMessages.trajectory(message) } catch {
+                            let batch: ValidatedTrajectory
+                            do { batch = try core.validate(LearnerMessages.trajectory(message)) } catch {
                                 drops.record(.schema, sender: message.senderID)
                                 logger.warning("dropped a trajectory from \(formatID(message.senderID)): \(error)")
                                 continue
@@ -133,7 +129,7 @@ public final class LearnerRole: Sendable {
                                 let grouped = Dictionary(grouping: pending) { $0.steps }
                                 pending.removeAll()
                                 for group in grouped.values {
-                                    metrics.add(try core.learn(TrajectoryBatch.concatenating(group)))
+                                    metrics.add(try core.learn(ValidatedTrajectory.concatenating(group)))
                                     counters.version += 1
                                     counters.updates += 1
                                 }
@@ -196,38 +192,6 @@ struct LearnerCounters {
     var updates = 0
     var episodes = 0
     var version = 0
-}
-
-/// What the learner learns with: IMPALA's V-trace learner or A3C's shared actor-critic.
-final class LearnerCore {
-    let networks: ActorCritic
-    private let impala: IMPALALearner?
-
-    init(settings: ClusterSettings, context: AgentContext) throws {
-        if settings.algorithm == "impala" {
-            let learner = try IMPALALearner(configuration: settings.configuration, context: context)
-            impala = learner
-            networks = learner.networks
-        } else {
-            impala = nil
-            networks = try RemoteRolloutAgent(configuration: settings.configuration, context: context).networks
-        }
-    }
-
-    var parameters: [Float] { networks.flatParameters }
-    var parameterCount: Int { networks.parameterCount }
-
-    func learn(_ batch: TrajectoryBatch) throws -> AgentInfo {
-        guard let impala else { throw AgentError("this learner takes gradients, not trajectories") }
-        return try impala.learn(batch)
-    }
-
-    /// A3C: one optimizer step with a worker's gradient.
-    func apply(_ gradient: [Float]) -> AgentInfo {
-        networks.setGradients(gradient)
-        let norm = networks.step()
-        return AgentInfo(["losses/grad_norm": Double(norm), "charts/learning_rate": Double(networks.learningRate)])
-    }
 }
 
 /// A learner's checkpoint: `checkpoints/latest.h5` (+ numbered, the last 3 kept), its learning state

@@ -37,7 +37,7 @@ public struct ReplayClusterSettings: Sendable {
     /// The `[cluster]` keys that only replay-based runs read.
     static let clusterKeys: Set<String> = ["transitions_per_insert", "insert_window", "publish_every", "epsilon", "epsilon_alpha", "eval_every", "eval_episodes"]
 
-    init(document: TOMLDocument, source: String, algorithm: String, environment: String, configuration: Configuration,
+    init(document: TOMLDocument, source: String, algorithm: DistributedAlgorithm, environment: String, configuration: Configuration,
          runDirectory: RunDirectory, fail: (String) -> ConfigurationError) throws {
         func int(_ key: String, _ fallback: Int, range: ClosedRange<Int>) throws -> Int {
             switch document["cluster." + key] {
@@ -68,7 +68,11 @@ public struct ReplayClusterSettings: Sendable {
         let c = configuration
         let gradientSteps = c.int("gradient_steps") > 0 ? c.int("gradient_steps") : c.int("train_freq")
         let ratio = Double(c.int("batch_size") * gradientSteps) / Double(c.int("train_freq"))
-        let selector: ReplaySelector = algorithm == "apex_dqn" ? .prioritized(alpha: c.double("priority_alpha")) : .uniform
+        let selector: ReplaySelector
+        switch algorithm.replaySampling {
+        case .prioritized(let alphaKey)?: selector = .prioritized(alpha: c.double(alphaKey))
+        case .uniform?, nil: selector = .uniform
+        }
         // Room for a worker's window of inserts before the learner must catch up.
         let buffer = max(2 * max(1, ratio), ratio * Double(transitionsPerInsert * insertWindow))
         let defaults = ReplayTableConfiguration(

@@ -40,11 +40,9 @@ public final class WorkerRole: Sendable {
         logger.logSlurmNode(of: "worker \(index)")
         let environments = try VectorEnvironments.make(
             id: settings.environment, count: settings.environmentsPerWorker, seed: settings.seed &+ 7919 &* UInt64(index + 1) &+ UInt64.random(in: 0...1_000_000))
-        let context = AgentContext(
-            observationSpace: environments.observationSpace, actionSpace: environments.actionSpace,
-            environmentCount: environments.count, seed: UInt64.random(in: 0...UInt64.max))
-        let agent = try RemoteRolloutAgent(configuration: settings.configuration, context: context)
-        let a2c = settings.algorithm == "a3c" ? A2CLoss(configuration: settings.configuration) : nil
+        guard let agent = try settings.makeActor(index: index, seed: UInt64.random(in: 0...UInt64.max)) as? RemoteRolloutAgent else {
+            throw AgentError("\(settings.algorithm)'s actor does not collect rollouts")
+        }
 
         let session = WorkerSession(settings: settings, index: index, stats: { [self] in self.stats.withLock { $0 } }, logger: logger)
         defer { session.stop() }
@@ -70,38 +68,31 @@ public final class WorkerRole: Sendable {
             defer { link.close() }
 
             setWaiting(.noParameters)
-            switch try link.awaitFirstParameters(expectedCount: agent.networks.parameterCount, timeout: learnerTimeout, worker: name, logger: logger, stopping: stopping) {
+            switch try link.awaitFirstParameters(expectedCount: agent.parameterCount, timeout: learnerTimeout, worker: name, logger: logger, stopping: stopping) {
             case .ready: break
             case .retry: continue connections
             case .stopped: break connections
             }
-            agent.networks.setParameters(link.parameters!)
             var actingVersion = link.version!
+            agent.setParameters(link.parameters!, version: actingVersion)
             setWaiting(nil)
 
-            // Ship each full rollout; a lost learner is noticed here and ends the connection.
-            var lost = false
-            agent.ship = { batch, networks in
-                var tensors: [WireTensor]
-                var type = MessageType.trajectory
-                var info = AgentInfo()
-                if let a2c {
-                    info = a2c.accumulateGradients(networks, batch: batch)
-                    tensors = [WireTensor(networks.flatGradients), WireTensor([Int32(batch.count)])]
-                    networks.discardGradients()
-                    type = .gradient
-                } else {
-                    tensors = LearnerMessages.trajectoryTensors(batch)
+            /// Sends one of the actor's outputs once the learner has granted a credit.
+            func deliver(_ output: ActorOutput) throws -> Delivery {
+                let (type, tensors): (MessageType, [WireTensor])
+                switch output {
+                case .trajectory(let batch): (type, tensors) = (.trajectory, LearnerMessages.trajectoryTensors(batch))
+                case .gradient(let gradient, let frames): (type, tensors) = (.gradient, [WireTensor(gradient), WireTensor([Int32(frames)])])
                 }
                 do {
                     let waited = Date().timeIntervalSince1970
                     var lastRequest = waited
                     while link.credits == 0 {
                         setWaiting(.backpressure)
-                        if stopping() { return info }
+                        if stopping() { return .stopping }
                         try link.poll(timeout: 50)
                         let now = Date().timeIntervalSince1970
-                        if now - waited > self.learnerTimeout { lost = true; return info }
+                        if now - waited > learnerTimeout { return .learnerLost }
                         // A learner that restarted knows nothing of our credits: ask again once a second.
                         if link.credits == 0 && now - lastRequest >= 1 {
                             try link.requestCredits(&sender)
@@ -110,16 +101,17 @@ public final class WorkerRole: Sendable {
                     }
                     setWaiting(nil)
                     try link.send(sender.message(type, parameterVersion: UInt64(actingVersion), tensors: tensors))
+                    return .sent
                 } catch {
-                    lost = true
+                    return .learnerLost
                 }
-                return info
             }
 
             environments.reset(seed: nil)
             var actions = agent.reset(observations: environments.observations)
             var episodeReturns: [Double] = []
             var episodeLengths: [Int32] = []
+            var lost = false
             while !stopping() && !lost {
                 try environments.step(actions)
                 frames += environments.count
@@ -132,8 +124,12 @@ public final class WorkerRole: Sendable {
                     truncated: environments.truncated, finalObservations: environments.finalObservations)
                 actions = step.actions
 
-                // After each shipped rollout: report episodes, take the newest parameters.
-                if agent.rollout.stepCount == 0 {
+                // After each finished rollout: hand it to the learner, report episodes, take the newest parameters.
+                let outputs = agent.outputs.drain()
+                if !outputs.isEmpty {
+                    for output in outputs where !lost && !stopping() {
+                        lost = try deliver(output) == .learnerLost
+                    }
                     if !episodeReturns.isEmpty {
                         try link.send(sender.message(.episodes, tensors: [WireTensor(episodeReturns), WireTensor(episodeLengths)]))
                         recentReturns += episodeReturns
@@ -143,9 +139,9 @@ public final class WorkerRole: Sendable {
                     }
                     try link.poll(timeout: 0)
                     if let version = link.version, version != actingVersion, let parameters = link.parameters,
-                       parameters.count == agent.networks.parameterCount {
-                        agent.networks.setParameters(parameters)
+                       parameters.count == agent.parameterCount {
                         actingVersion = version
+                        agent.setParameters(parameters, version: version)
                         // From the learner publishing this version to this worker acting with it.
                         if let published = link.publishedAt { latencies.append(Date().timeIntervalSince1970 - published) }
                         if latencies.count > 1000 { latencies.removeFirst(latencies.count - 1000) }
@@ -174,6 +170,15 @@ public final class WorkerRole: Sendable {
         logger.info("\(name) stopped after \(frames) frames")
         return frames
     }
+}
+
+/// What became of an output the worker tried to send.
+private enum Delivery {
+    case sent
+    /// The worker was asked to stop while it waited for a credit.
+    case stopping
+    /// No credit within the timeout, or the socket failed: find the learner again.
+    case learnerLost
 }
 
 /// A worker's two sockets to one learner: a DEALER for data and credits, a SUB for parameters.

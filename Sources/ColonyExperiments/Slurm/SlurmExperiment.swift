@@ -124,11 +124,10 @@ public struct SlurmExperiment: Sendable {
 
     // MARK: Distributed cells
 
-    /// Algorithms a distributed cell can run (`colony-learner` and `colony-worker`; `ClusterSettings.algorithms`).
-    public static let distributedAgents = ["impala", "a3c", "apex_dqn", "apex_sac"]
-    /// Those whose learner samples from a `colony-replay` server, which the cell's job starts on its head node
-    /// (`ClusterSettings.replayAlgorithms`).
-    public static let replayAgents: Set<String> = ["apex_dqn", "apex_sac"]
+    /// Algorithms a distributed cell can run (`colony-learner` and `colony-worker`): the `DistributedAlgorithms`.
+    public static var distributedAgents: [String] { DistributedAlgorithms.list() }
+    /// Those whose learner samples from a `colony-replay` server, which the cell's job starts on its head node.
+    public static var replayAgents: Set<String> { Set(DistributedAlgorithms.all().filter(\.usesReplay).map(\.id)) }
 
     /// Distributed algorithms with no single-process agent of that id (a3c, apex_dqn, apex_sac): their cells need a cluster.
     public static var clusterOnlyAgents: [String] { distributedAgents.filter { !Agents.list().contains($0) } }
@@ -145,7 +144,7 @@ public struct SlurmExperiment: Sendable {
         } else {
             let clusterOnly = agents.intersection(clusterOnlyAgents).sorted()
             guard clusterOnly.isEmpty else {
-                throw SlurmError("\(clusterOnly.joined(separator: ", ")) \(clusterOnly.count == 1 ? "runs" : "run") only as a cluster (a learner, workers and, for apex_dqn and apex_sac, a replay server, each its own process), not as a single-process cell: submit the grid with --distributed (or run one with `colony cluster up`)")
+                throw SlurmError("\(clusterOnly.joined(separator: ", ")) \(clusterOnly.count == 1 ? "runs" : "run") only as a cluster (a learner, workers and, for \(replayAgents.sorted().joined(separator: " and ")), a replay server, each its own process), not as a single-process cell: submit the grid with --distributed (or run one with `colony cluster up`)")
             }
         }
     }

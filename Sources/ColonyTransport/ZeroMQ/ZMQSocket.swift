@@ -18,7 +18,7 @@ public final class ZMQSocket {
         self.kind = kind
         self.handle = socket
         // Never let close() block process exit on unsent messages unless asked.
-        try setOption(ZMQ_LINGER, Int32(0))
+        try setOption(.linger(milliseconds: 0))
     }
 
     deinit { close() }
@@ -64,58 +64,50 @@ public final class ZMQSocket {
 
     // MARK: Options
 
-    public func setOption(_ option: Int32, _ value: Int32) throws {
-        var value = value
-        guard zmq_setsockopt(try live("zmq_setsockopt"), option, &value, MemoryLayout<Int32>.size) == 0 else {
-            throw ZMQError(function: "zmq_setsockopt", detail: "option \(option) = \(value)")
+    /// Sets one socket option (with the value width libzmq expects for it).
+    public func setOption(_ option: ZMQSocketOption) throws {
+        let socket = try live("zmq_setsockopt")
+        let status: Int32
+        switch option.value {
+        case .int32(var value): status = zmq_setsockopt(socket, option.number, &value, MemoryLayout<Int32>.size)
+        case .int64(var value): status = zmq_setsockopt(socket, option.number, &value, MemoryLayout<Int64>.size)
+        case .bytes(let bytes): status = zmq_setsockopt(socket, option.number, bytes, bytes.count)
         }
-    }
-
-    public func setOption(_ option: Int32, _ value: Int64) throws {
-        var value = value
-        guard zmq_setsockopt(try live("zmq_setsockopt"), option, &value, MemoryLayout<Int64>.size) == 0 else {
-            throw ZMQError(function: "zmq_setsockopt", detail: "option \(option) = \(value)")
-        }
-    }
-
-    public func setOption(_ option: Int32, bytes: [UInt8]) throws {
-        guard zmq_setsockopt(try live("zmq_setsockopt"), option, bytes, bytes.count) == 0 else {
-            throw ZMQError(function: "zmq_setsockopt", detail: "option \(option)")
-        }
+        guard status == 0 else { throw ZMQError(function: "zmq_setsockopt", detail: option.description) }
     }
 
     /// Messages queued per peer before PUSH/DEALER block and PUB/ROUTER drop.
     public func setHighWaterMarks(send: Int32, receive: Int32) throws {
-        try setOption(ZMQ_SNDHWM, send)
-        try setOption(ZMQ_RCVHWM, receive)
+        try setOption(.sendHighWaterMark(send))
+        try setOption(.receiveHighWaterMark(receive))
     }
 
     /// Milliseconds a blocking receive waits before throwing EAGAIN (-1: forever).
-    public func setReceiveTimeout(milliseconds: Int32) throws { try setOption(ZMQ_RCVTIMEO, milliseconds) }
+    public func setReceiveTimeout(milliseconds: Int32) throws { try setOption(.receiveTimeout(milliseconds: milliseconds)) }
     /// Milliseconds a blocking send waits before throwing EAGAIN (-1: forever).
-    public func setSendTimeout(milliseconds: Int32) throws { try setOption(ZMQ_SNDTIMEO, milliseconds) }
+    public func setSendTimeout(milliseconds: Int32) throws { try setOption(.sendTimeout(milliseconds: milliseconds)) }
     /// Milliseconds unsent messages survive `close()`.
-    public func setLinger(milliseconds: Int32) throws { try setOption(ZMQ_LINGER, milliseconds) }
+    public func setLinger(milliseconds: Int32) throws { try setOption(.linger(milliseconds: milliseconds)) }
     /// Larger messages are refused by libzmq and the peer is disconnected: a bound on what a peer can make us allocate.
-    public func setMaximumMessageSize(bytes: Int64) throws { try setOption(ZMQ_MAXMSGSIZE, bytes) }
+    public func setMaximumMessageSize(bytes: Int64) throws { try setOption(.maximumMessageSize(bytes: bytes)) }
     /// Reconnect backoff for connecting sockets.
     public func setReconnectInterval(milliseconds: Int32, maximum: Int32) throws {
-        try setOption(ZMQ_RECONNECT_IVL, milliseconds)
-        try setOption(ZMQ_RECONNECT_IVL_MAX, maximum)
+        try setOption(.reconnectInterval(milliseconds: milliseconds))
+        try setOption(.maximumReconnectInterval(milliseconds: maximum))
     }
     /// ZMTP heartbeats: a silent peer connection is closed after `timeout` ms.
     public func setHeartbeat(interval: Int32, timeout: Int32) throws {
-        try setOption(ZMQ_HEARTBEAT_IVL, interval)
-        try setOption(ZMQ_HEARTBEAT_TIMEOUT, timeout)
+        try setOption(.heartbeatInterval(milliseconds: interval))
+        try setOption(.heartbeatTimeout(milliseconds: timeout))
     }
     /// Queue messages only to completed connections (no silent buffering for a peer that is not there).
-    public func setImmediate(_ on: Bool) throws { try setOption(ZMQ_IMMEDIATE, Int32(on ? 1 : 0)) }
+    public func setImmediate(_ on: Bool) throws { try setOption(.immediate(on)) }
     /// ROUTER fails with EHOSTUNREACH instead of silently dropping messages to unknown peers.
-    public func setRouterMandatory(_ on: Bool) throws { try setOption(ZMQ_ROUTER_MANDATORY, Int32(on ? 1 : 0)) }
-    public func setRoutingID(_ id: [UInt8]) throws { try setOption(ZMQ_ROUTING_ID, bytes: id) }
-    public func subscribe(_ prefix: [UInt8] = []) throws { try setOption(ZMQ_SUBSCRIBE, bytes: prefix) }
+    public func setRouterMandatory(_ on: Bool) throws { try setOption(.routerMandatory(on)) }
+    public func setRoutingID(_ id: [UInt8]) throws { try setOption(.routingID(id)) }
+    public func subscribe(_ prefix: [UInt8] = []) throws { try setOption(.subscribe(prefix: prefix)) }
     /// Keep only the newest message (for "latest version wins" streams).
-    public func setConflate(_ on: Bool) throws { try setOption(ZMQ_CONFLATE, Int32(on ? 1 : 0)) }
+    public func setConflate(_ on: Bool) throws { try setOption(.conflate(on)) }
 
     // MARK: Messages
 

@@ -135,6 +135,14 @@ public final class IMPALALearner {
     /// One learner step on `batch`. Returns the step's scalars. Throws, changing nothing, when the
     /// batch is malformed or does not fit these networks.
     public func learn(_ batch: TrajectoryBatch) throws -> AgentInfo {
+        learn(try validate(batch))
+    }
+
+    /// One learner step on a batch already checked against these networks.
+    public func learn(_ batch: ValidatedTrajectory) -> AgentInfo { learnValidated(batch.batch) }
+
+    /// Checks that `batch` is well formed and fits these networks (a batch from elsewhere).
+    public func validate(_ batch: TrajectoryBatch) throws -> ValidatedTrajectory {
         try batch.validate()
         let (inputSize, actionSize) = (networks.policy.network.inputSize, networks.policy.head.actionSize)
         guard batch.observationSize == inputSize, batch.actionSize == actionSize else {
@@ -144,7 +152,7 @@ public final class IMPALALearner {
            let action = batch.actions.first(where: { !($0 >= 0 && $0 < Float(count) && $0.rounded() == $0) }) {
             throw AgentError("trajectory batch holds action \(action), which is not one of the \(count) discrete actions")
         }
-        return learnValidated(batch)
+        return ValidatedTrajectory(checked: batch)
     }
 
     /// `learn` on a batch known to fit (this process's own rollout).

@@ -3,9 +3,9 @@ import ColonyNumerics
 
 /// The acting half of a distributed on-policy algorithm (IMPALA, A3C): it collects rollouts exactly
 /// as the single-process agents do (same encoder, reward scaling, truncation bootstrap observations,
-/// behaviour log-probabilities) and hands each full rollout to `ship` instead of learning from it.
-/// A worker process sends the rollout (IMPALA) or its A2C gradient (A3C) to the learner in `ship`.
-public final class RemoteRolloutAgent: RolloutAgent {
+/// behaviour log-probabilities) and, instead of learning from each full rollout, puts what the
+/// learner needs (the rollout itself, or its A2C gradient) into `outputs`, which the worker drains.
+public final class RemoteRolloutAgent: RolloutAgent, DistributedActor {
     public let id: String
     public let configuration: Configuration
     public let actionSpace: Space
@@ -13,23 +13,36 @@ public final class RemoteRolloutAgent: RolloutAgent {
     public let networks: ActorCritic
     public let rollout: Rollout
     public let encoder: ObservationEncoder
-    /// Called with every full rollout; returns what the step reports.
-    public var ship: (TrajectoryBatch, ActorCritic) -> AgentInfo = { _, _ in AgentInfo() }
+    /// Every full rollout's output, in order; drained by the worker after each step.
+    public let outputs = ActorSink<ActorOutput>()
+    private let output: (TrajectoryBatch, ActorCritic) -> (ActorOutput, AgentInfo)
 
-    /// - Parameter configuration: an `impala` or `a2c` configuration; its rollout length is
-    ///   `unroll_length` or `n_steps`.
-    public init(configuration: Configuration, context: AgentContext) throws {
+    /// - Parameters:
+    ///   - configuration: an `impala` or `a2c` configuration; its rollout length is `unroll_length` or `n_steps`.
+    ///   - makeOptimizer: the optimizer of the algorithm's learner (the networks are built as its learner's).
+    ///   - output: what the learner gets from a full rollout, and what the step reports.
+    public init(
+        configuration: Configuration, context: AgentContext, makeOptimizer: @escaping () -> any Optimizer,
+        output: @escaping (TrajectoryBatch, ActorCritic) -> (ActorOutput, AgentInfo)
+    ) throws {
         self.configuration = configuration
         id = configuration.agent
         actionSpace = context.actionSpace
+        self.output = output
         let steps = configuration.schema.key("unroll_length") != nil ? configuration.int("unroll_length") : configuration.int("n_steps")
-        let makeOptimizer = id == "impala" ? IMPALALearner.optimizerFactory(configuration) : A2C.optimizerFactory(configuration)
         let components = try OnPolicyComponents(
             agent: id, configuration: configuration, context: context, steps: steps, updatesPerRollout: 1, makeOptimizer: makeOptimizer)
         (networks, rollout, encoder) = (components.networks, components.rollout, components.encoder)
     }
 
-    public func update() -> AgentInfo { ship(rollout.batch, networks) }
+    public func update() -> AgentInfo {
+        let (item, info) = output(rollout.batch, networks)
+        outputs.put(item)
+        return info
+    }
+
+    public var parameterCount: Int { networks.parameterCount }
+    public func setParameters(_ parameters: [Float], version: Int) { networks.setParameters(parameters) }
 
     public func save(to writer: CheckpointWriter) throws { try saveRolloutAgent(to: writer) }
     public func restore(from reader: CheckpointReader) throws { try restoreRolloutAgent(from: reader) }

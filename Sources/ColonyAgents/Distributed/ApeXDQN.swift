@@ -1,6 +1,22 @@
-import ColonyAgents
 import ColonyEnvironments
 import ColonyNumerics
+
+/// Ape-X DQN (Horgan et al., 2018): ε_i-greedy workers insert n-step transitions with their own TD
+/// errors as priorities; the learner samples proportionally to priority.
+enum ApeXDQNDistributed {
+    static let algorithm = DistributedAlgorithm(
+        id: "apex_dqn", agent: "dqn", summary: "distributed prioritized replay DQN; workers insert transitions with priorities",
+        dataFlow: .replayTransitions, replaySampling: .prioritized(alphaKey: "priority_alpha"),
+        makeLearner: { try ApeXDQNLearnerCore(setup: $0) },
+        makeActor: { try ApeXDQNActor(setup: $0, slot: $1) })
+
+    static func actionCount(_ setup: DistributedSetup) throws -> Int {
+        guard case .discrete(let actionCount) = setup.actionSpace else {
+            throw AgentError("apex_dqn needs a discrete action space; \(setup.environment) has \(setup.actionSpace) (use apex_sac)")
+        }
+        return actionCount
+    }
+}
 
 /// Ape-X DQN's learner (Horgan et al., 2018): double-Q (as configured) n-step updates on prioritized
 /// batches from the replay server, new priorities |δ| + ε for the sampled keys, and a target network
@@ -20,21 +36,18 @@ final class ApeXDQNLearnerCore: ReplayLearnerCore {
     private let beta: Schedule
     private var updatesSinceTargetSync = 0
 
-    init(settings: ClusterSettings) throws {
-        let c = settings.configuration, replay = settings.replay!
-        let probe = try Environments.make(settings.environment, seed: 0)
-        guard case .discrete(let actionCount) = probe.actionSpace else {
-            throw AgentError("apex_dqn needs a discrete action space; \(settings.environment) has \(probe.actionSpace) (use apex_sac)")
-        }
-        var rng = RandomSource(seed: settings.seed)
-        learner = try DQNLearner(configuration: c, observationSize: replay.layout.observationSize, actionCount: actionCount, rng: &rng)
+    init(setup: DistributedSetup) throws {
+        let c = setup.configuration
+        let actionCount = try ApeXDQNDistributed.actionCount(setup)
+        var rng = RandomSource(seed: setup.seed)
+        learner = try DQNLearner(configuration: c, observationSize: setup.observationSize, actionCount: actionCount, rng: &rng)
         batchSize = c.int("batch_size")
         priorityEpsilon = c.float("priority_epsilon")
         tau = c.float("tau")
-        let framesPerUpdate = Double(batchSize) / replay.table.rateLimiter.samplesPerInsert
+        let framesPerUpdate = Double(batchSize) / setup.samplesPerInsert
         let updatesPerRound = c.int("gradient_steps") > 0 ? c.int("gradient_steps") : c.int("train_freq")
         updatesPerTargetSync = max(1, updatesPerRound, Int((Double(c.int("target_update_interval")) / framesPerUpdate).rounded()))
-        beta = .linearDecay(from: c.float("priority_beta_start"), to: c.float("priority_beta_end"), over: settings.frames)
+        beta = .linearDecay(from: c.float("priority_beta_start"), to: c.float("priority_beta_end"), over: setup.frames)
     }
 
     var actingParameters: [Float] { learner.online.parameters }
@@ -82,19 +95,20 @@ final class ApeXDQNActor: ReplayActor {
     private var rng: RandomSource
     private var greedy: [Int]
 
-    init(settings: ClusterSettings, index: Int, actors: Int, seed: UInt64) throws {
-        let c = settings.configuration, replay = settings.replay!
-        let probe = try Environments.make(settings.environment, seed: 0)
-        guard case .discrete(let actionCount) = probe.actionSpace else {
-            throw AgentError("apex_dqn needs a discrete action space; \(settings.environment) has \(probe.actionSpace)")
-        }
-        rng = RandomSource(seed: seed)
+    init(setup: DistributedSetup, slot: ActorSlot) throws {
+        let c = setup.configuration
+        let actionCount = try ApeXDQNDistributed.actionCount(setup)
+        rng = RandomSource(seed: slot.seed)
         var initialization = rng.split()
-        learner = try DQNLearner(configuration: c, observationSize: replay.layout.observationSize, actionCount: actionCount, rng: &initialization)
-        epsilon = apeXEpsilon(actor: index, actors: actors, base: replay.epsilon, alpha: replay.epsilonAlpha)
+        learner = try DQNLearner(configuration: c, observationSize: setup.observationSize, actionCount: actionCount, rng: &initialization)
+        epsilon = apeXEpsilon(actor: slot.index, actors: slot.actors, base: setup.epsilon, alpha: setup.epsilonAlpha)
         priorityEpsilon = c.float("priority_epsilon")
+        nStep = c.int("n_step")
         greedy = []
     }
+
+    let nStep: Int
+    var explorationRate: Double? { epsilon }
 
     var parameterCount: Int { learner.online.parameters.count }
 

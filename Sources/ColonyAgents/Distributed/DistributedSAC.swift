@@ -1,6 +1,15 @@
-import ColonyAgents
 import ColonyEnvironments
 import ColonyNumerics
+
+/// SAC (Haarnoja et al., 2018) with Ape-X's layout: workers sample from their copy of the actor and
+/// insert transitions into a uniform table; the learner makes SAC's updates on sampled batches.
+enum DistributedSACAlgorithm {
+    static let algorithm = DistributedAlgorithm(
+        id: "apex_sac", agent: "sac", summary: "soft actor-critic from a shared uniform replay server",
+        dataFlow: .replayTransitions, replaySampling: .uniform,
+        makeLearner: { try DistributedSACLearnerCore(setup: $0) },
+        makeActor: { try DistributedSACActor(setup: $0, slot: $1) })
+}
 
 /// Distributed SAC's learner: SAC's update (twin soft critics, reparameterized actor, automatic
 /// temperature) on uniform batches from the replay server; workers act with its actor.
@@ -9,13 +18,12 @@ final class DistributedSACLearnerCore: ReplayLearnerCore {
     let batchSize: Int
     private let scaling: BoxActionScaling
 
-    init(settings: ClusterSettings) throws {
-        let c = settings.configuration, layout = settings.replay!.layout
-        let probe = try Environments.make(settings.environment, seed: 0)
-        scaling = try BoxActionScaling(actionSpace: probe.actionSpace, algorithm: "apex_sac")
-        var initialization = RandomSource(seed: settings.seed)
+    init(setup: DistributedSetup) throws {
+        let c = setup.configuration
+        scaling = try BoxActionScaling(actionSpace: setup.actionSpace, algorithm: "apex_sac")
+        var initialization = RandomSource(seed: setup.seed)
         let learning = initialization.split()
-        learner = SACLearner(configuration: c, observationSize: layout.observationSize, actionSize: layout.actionSize,
+        learner = SACLearner(configuration: c, observationSize: setup.observationSize, actionSize: setup.actionSize,
                              initializationRNG: &initialization, learningRNG: learning)
         batchSize = c.int("batch_size")
     }
@@ -46,13 +54,12 @@ final class DistributedSACActor: ReplayActor {
     private var rng: RandomSource
     private var trained = false
 
-    init(settings: ClusterSettings, seed: UInt64) throws {
-        let c = settings.configuration, layout = settings.replay!.layout
-        let probe = try Environments.make(settings.environment, seed: 0)
-        scaling = try BoxActionScaling(actionSpace: probe.actionSpace, algorithm: "apex_sac")
-        rng = RandomSource(seed: seed)
+    init(setup: DistributedSetup, slot: ActorSlot) throws {
+        let c = setup.configuration
+        scaling = try BoxActionScaling(actionSpace: setup.actionSpace, algorithm: "apex_sac")
+        rng = RandomSource(seed: slot.seed)
         var initialization = rng.split()
-        learner = SACLearner(configuration: c, observationSize: layout.observationSize, actionSize: layout.actionSize,
+        learner = SACLearner(configuration: c, observationSize: setup.observationSize, actionSize: setup.actionSize,
                              initializationRNG: &initialization, learningRNG: rng.split())
     }
 
@@ -71,4 +78,8 @@ final class DistributedSACActor: ReplayActor {
     }
 
     func priorities(for batch: TransitionBatch) -> [Float] { [Float](repeating: 1, count: batch.count) }
+
+    var explorationRate: Double? { nil }
+    /// SAC has no `n_step`: one-step transitions.
+    var nStep: Int { 1 }
 }

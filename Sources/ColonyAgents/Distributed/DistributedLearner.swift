@@ -1,0 +1,40 @@
+import ColonyEnvironments
+
+/// The learner's half of a distributed algorithm, transport-free (Acme's `Learner` and
+/// `VariableSource`): it updates on data the learner process has received and validated, and is
+/// the source of the flat parameters that actors act with. Its checkpoint is the learner's state.
+public protocol DistributedLearner: AnyObject, Checkpointable {
+    /// What actors take in `DistributedActor.setParameters`: the acting network's flat parameters.
+    var actingParameters: [Float] { get }
+    var parameterCount: Int { get }
+}
+
+/// A learner that updates on whole unrolls (IMPALA).
+public protocol TrajectoryLearner: DistributedLearner {
+    /// Checks a received unroll once: well formed and fitting this learner's networks.
+    func validate(_ batch: TrajectoryBatch) throws -> ValidatedTrajectory
+    /// One update on validated unrolls of equal length (side by side).
+    func learn(_ batch: ValidatedTrajectory) -> AgentInfo
+}
+
+/// A learner that applies actors' gradients (A3C).
+public protocol GradientLearner: DistributedLearner {
+    /// One optimizer step with a gradient of `parameterCount` values.
+    func apply(_ gradient: [Float]) -> AgentInfo
+}
+
+/// A learner that samples transitions from a replay table (Ape-X DQN, distributed SAC).
+public protocol ReplayLearnerCore: DistributedLearner {
+    /// Transitions per update (the sample request's size).
+    var batchSize: Int { get }
+    /// Importance-sampling exponent β at `frame` (ignored by uniform tables).
+    func importanceExponent(atFrame frame: Int) -> Double
+    /// One update on `batch`; new priorities for its items when the table is prioritized.
+    func learn(_ batch: TransitionBatch) -> (info: AgentInfo, priorities: [Float]?)
+    /// The evaluation policy (no exploration) on `count` observations.
+    func evaluationActions(_ observations: [Float], count: Int) -> [Action]
+}
+
+extension ReplayLearnerCore {
+    public var parameterCount: Int { actingParameters.count }
+}
