@@ -1,6 +1,6 @@
 // swift-tools-version:6.0
 // Colony: a distributed actor–learner reinforcement-learning system.
-// Layers (see docs/architecture.md): C libraries → numerics → environments → agents → storage/transport → roles → experiments.
+// The layer order of the modules is described in docs/architecture.md.
 import PackageDescription
 
 // Release builds target the build machine's CPU (AVX2/FMA where present): the hot loops (MLP layers,
@@ -40,11 +40,21 @@ let package = Package(
         .target(name: "ColonyStorage", dependencies: ["CHDF5"], swiftSettings: optimized),
         .target(name: "ColonyTransport", dependencies: ["CZeroMQ"], swiftSettings: optimized),
         .target(name: "ColonyAgents", dependencies: ["ColonyNumerics", "ColonyEnvironments", "ColonyStorage"], swiftSettings: optimized),
-        .target(name: "ColonyExperiments", dependencies: ["ColonyAgents"], swiftSettings: optimized),
-        .target(name: "ColonyCluster", dependencies: ["ColonyTransport", "ColonyExperiments"], swiftSettings: optimized),
+        .target(
+            name: "ColonyExperiments", dependencies: ["ColonyNumerics", "ColonyEnvironments", "ColonyStorage", "ColonyAgents"],
+            swiftSettings: optimized
+        ),
+        .target(
+            name: "ColonyCluster",
+            dependencies: ["ColonyNumerics", "ColonyEnvironments", "ColonyStorage", "ColonyTransport", "ColonyAgents", "ColonyExperiments"],
+            swiftSettings: optimized
+        ),
         .executableTarget(
             name: "ColonyCommand",
-            dependencies: ["ColonyExperiments", "ColonyCluster", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "ColonyEnvironments", "ColonyStorage", "ColonyAgents", "ColonyExperiments", "ColonyCluster",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: optimized
         ),
         .executableTarget(
@@ -64,14 +74,14 @@ let package = Package(
         ),
         .executableTarget(
             name: "ColonyReplayCommand",
-            dependencies: ["ColonyCluster", "ColonyExperiments", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["ColonyStorage", "ColonyCluster", "ColonyExperiments", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: optimized
         ),
 
         .executableTarget(
             name: "ColonyBench",
             dependencies: [
-                "ColonyNumerics", "ColonyEnvironments", "ColonyTransport", "ColonyAgents", "ColonyStorage", "ColonyCluster",
+                "ColonyNumerics", "ColonyEnvironments", "ColonyStorage", "ColonyTransport", "ColonyAgents", "ColonyCluster",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/ColonyBench"
@@ -80,15 +90,20 @@ let package = Package(
         .testTarget(name: "ColonyNumericsTests", dependencies: ["ColonyNumerics"]),
         .testTarget(
             name: "ColonyEnvironmentsTests",
-            dependencies: ["ColonyEnvironments"],
+            dependencies: ["ColonyNumerics", "ColonyEnvironments"],
             resources: [.copy("Recordings")]
         ),
         .testTarget(name: "ColonyStorageTests", dependencies: ["ColonyStorage"]),
         .testTarget(name: "ColonyTransportTests", dependencies: ["ColonyTransport"]),
-        .testTarget(name: "ColonyAgentsTests", dependencies: ["ColonyAgents"]),
-        .testTarget(name: "ColonyExperimentsTests", dependencies: ["ColonyExperiments"]),
-        .testTarget(name: "ColonyClusterTests", dependencies: ["ColonyCluster", "ColonyTransport"]),
+        .testTarget(name: "ColonyAgentsTests", dependencies: ["ColonyNumerics", "ColonyEnvironments", "ColonyStorage", "ColonyAgents"]),
+        .testTarget(
+            name: "ColonyExperimentsTests", dependencies: ["ColonyNumerics", "ColonyEnvironments", "ColonyStorage", "ColonyAgents", "ColonyExperiments"]
+        ),
+        .testTarget(
+            name: "ColonyClusterTests",
+            dependencies: ["ColonyNumerics", "ColonyStorage", "ColonyTransport", "ColonyAgents", "ColonyExperiments", "ColonyCluster"]
+        ),
         // Runs the `colony` binary against a real Slurm cluster on this host (slurm/local-cluster.sh).
-        .testTarget(name: "ColonySlurmTests", dependencies: ["ColonyExperiments", "ColonyCluster"]),
+        .testTarget(name: "ColonySlurmTests", dependencies: ["ColonyStorage", "ColonyExperiments", "ColonyCluster"]),
     ]
 )

@@ -72,7 +72,7 @@ public struct DistributedSetup: Sendable {
     /// Floats per stored action: 1 for a discrete action, the box's dimension otherwise.
     public var actionSize: Int {
         switch actionSpace {
-        case .box(let low, _): low.count
+        case .box(let box): box.elementCount
         default: 1
         }
     }

@@ -1,3 +1,4 @@
+import ColonyEnvironments
 import Synchronization
 
 /// The registry of distributed algorithms (what `colony-learner` and `colony-worker` run), as

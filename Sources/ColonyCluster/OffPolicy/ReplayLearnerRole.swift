@@ -45,17 +45,12 @@ public final class ReplayLearnerRole: Sendable {
         let returns100 = ReturnsCSV(path: directory.returns100)
         let evaluations = EvaluationLog(path: directory.path + "/returns-eval.csv")
         var counters = LearnerCounters()
-        var resumedFrom: Int?
-        if FileManager.default.fileExists(atPath: directory.latestCheckpoint) {
-            try LearnerCheckpoint.load(core, group: "learner", counters: &counters, returns100: returns100, settings: settings, from: directory.latestCheckpoint)
-            try evaluations.truncate(afterFrame: counters.frames)
-            resumedFrom = counters.frames
-            logger.info("resuming from \(directory.latestCheckpoint) at frame \(counters.frames), parameter version \(counters.version)")
-        }
-        let host = try LearnerHost(settings: settings, returns100: returns100, frame: counters.frames,
+        let resumedFrom = try LearnerCheckpoint.resume(core, group: "learner", counters: &counters, returns100: returns100, settings: settings, logger: logger)
+        if resumedFrom != nil { try evaluations.truncate(afterFrame: counters.frames) }
+        let host = try LearnerHost(settings: settings, returns100: returns100, counters: counters,
                                    stats: { [self] in self.stats.withLock { $0 } }, logger: logger)
         defer { host.client.stop() }
-        let endpoints = host.endpoints, data = host.data, board = host.board, client = host.client
+        let endpoints = host.endpoints, data = host.data, recorder = host.recorder, client = host.client
         boundEndpoints.withLock { $0 = endpoints }
         logger.info("\(settings.algorithm) learner on \(settings.environment): data \(endpoints["data"]!), parameters \(endpoints["parameters"]!), "
             + "batches of \(core.batchSize), \(replaySettings.table.rateLimiter)")
@@ -63,23 +58,12 @@ public final class ReplayLearnerRole: Sendable {
         try publish()
         let zmq = host.context
 
-        func stopReason() -> String? {
-            if stopRequested.load(ordering: .relaxed) { return "stopped" }
-            if let signal = StopSignal.requested { return "signal \(signal)" }
-            if host.shutdownOrdered { return "the coordinator ordered shutdown" }
-            if counters.frames >= settings.frames { return "frame budget of \(settings.frames) reached" }
-            return nil
-        }
-
         let drops = DropCounter()
         let limits = LearnerMessages.learnerLimits
-        var metrics = MetricAccumulator()
-        var window = ThroughputWindow(counters)
-        var nextCheckpoint = (counters.frames / settings.checkpointInterval + 1) * settings.checkpointInterval
         let evaluationInterval = replaySettings.evaluationInterval
         var nextEvaluation = evaluationInterval > 0 ? (counters.frames / evaluationInterval + 1) * evaluationInterval : Int.max
         var replay: ReplayConnection?
-        var reason: String?
+        var stopReason: StopReason
 
         func evaluate() throws {
             let returns = try PolicyEvaluation.returns(
@@ -87,7 +71,7 @@ public final class ReplayLearnerRole: Sendable {
             ) { core.evaluationActions($0, count: $1) }
             let row = ReturnsCSV.Row(frame: counters.frames, returns: returns)
             try evaluations.append(row)
-            board.scalar("eval/mean_return", row.mean, step: counters.frames)
+            recorder.board.scalar("eval/mean_return", row.mean, step: counters.frames)
             logger.info(String(format: "evaluation at frame %d: %.1f ± %.1f over %d episodes", counters.frames, row.mean,
                                row.std / Double(returns.count).squareRoot(), returns.count))
         }
@@ -116,7 +100,7 @@ public final class ReplayLearnerRole: Sendable {
         }
 
         while true {
-            if let stop = stopReason() { reason = stop; break }
+            if let reason = host.stopReason(counters, requested: stopRequested.load(ordering: .relaxed)) { stopReason = reason; break }
 
             // (Re)connect to the replay server the coordinator names.
             if replay == nil {
@@ -141,7 +125,7 @@ public final class ReplayLearnerRole: Sendable {
                 let batch = replaySettings.layout.batch(sample.payloads, weights: sample.weights)
                 let (info, priorities) = core.learn(batch)
                 if let priorities { try connection.client.updatePriorities(keys: sample.keys, priorities: priorities) }
-                metrics.add(info)
+                recorder.add(info)
                 counters.updates += 1
                 counters.version += 1
                 if counters.updates % replaySettings.publishEvery == 0 {
@@ -159,40 +143,25 @@ public final class ReplayLearnerRole: Sendable {
             }
 
             try host.publishIfSilent(core.actingParameters, version: counters.version)
-            if let (framesPerSecond, updatesPerSecond) = window.close(counters) {
+            if let rates = recorder.closeThroughputWindow(frames: counters.frames, updates: counters.updates) {
                 var extra = ["frames": Double(counters.frames), "frames_at": Date().timeIntervalSince1970, "version": Double(counters.version), "dropped": Double(drops.total)]
                 if let last = evaluations.rows.last { extra["eval_mean_return"] = last.mean }
                 stats.withLock {
                     $0 = MemberStats(
-                        framesPerSecond: framesPerSecond, updatesPerSecond: updatesPerSecond, meanReturn: host.recentMeanReturn,
-                        waitingOn: updatesPerSecond == 0 ? .rateLimiter : nil, extra: extra)
+                        framesPerSecond: rates.framesPerSecond, updatesPerSecond: rates.updatesPerSecond, meanReturn: recorder.recentMeanReturn,
+                        waitingOn: rates.updatesPerSecond == 0 ? .rateLimiter : nil, extra: extra)
                 }
-                board.scalar("charts/SPS", framesPerSecond, step: counters.frames)
-                board.scalar("charts/updates_per_second", updatesPerSecond, step: counters.frames)
-                metrics.write(to: board, step: counters.frames)
             }
             if counters.frames >= nextEvaluation {
                 try evaluate()
                 nextEvaluation = (counters.frames / evaluationInterval + 1) * evaluationInterval
             }
-            if counters.frames >= nextCheckpoint {
-                try LearnerCheckpoint.save(core, group: "learner", counters: counters, returns100: returns100, settings: settings, to: directory)
-                try host.recordProgress(counters, settings: settings, testMeanReturn: evaluations.rows.last?.mean)
-                try board.flush()
-                nextCheckpoint = (counters.frames / settings.checkpointInterval + 1) * settings.checkpointInterval
-            }
+            try host.checkpointIfDue(core, group: "learner", counters: counters, testMeanReturn: evaluations.rows.last?.mean)
         }
 
-        let stopReason = reason ?? "stopped"
-        let done = counters.frames >= settings.frames
-        if done && evaluations.rows.last?.frame != counters.frames && evaluationInterval > 0 { try evaluate() }
-        try LearnerCheckpoint.save(core, group: "learner", counters: counters, returns100: returns100, settings: settings, to: directory)
-        metrics.write(to: board, step: counters.frames)
-        try host.finish(counters, settings: settings, reason: stopReason, testMeanReturn: evaluations.rows.last?.mean)
-        if drops.total > 0 { logger.info("dropped messages: \(drops.snapshot())") }
-        logger.info("learner stopped: \(stopReason) at frame \(counters.frames) after \(counters.updates) updates")
-        return LearnerRole.Result(frames: counters.frames, updates: counters.updates, episodes: counters.episodes,
-                                  resumedFrom: resumedFrom, stopReason: stopReason)
+        if counters.frames >= settings.frames && evaluations.rows.last?.frame != counters.frames && evaluationInterval > 0 { try evaluate() }
+        return try host.finish(core, group: "learner", counters: counters, reason: stopReason, resumedFrom: resumedFrom, drops: drops,
+                               logger: logger, testMeanReturn: evaluations.rows.last?.mean)
     }
 }
 

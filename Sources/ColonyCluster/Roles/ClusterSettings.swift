@@ -23,6 +23,7 @@ import Foundation
 /// batch_unrolls = 2           # IMPALA: unrolls per learner update
 /// max_policy_lag = 50         # older trajectories or gradients are dropped (counted)
 /// checkpoint_every = 100_000
+/// keep_checkpoints = 3        # numbered learner checkpoints kept besides latest.h5
 ///
 /// [agent]                     # keys of `colony config impala` (a3c: of a2c; apex_dqn: dqn; apex_sac: sac)
 /// learning_rate = 1e-3
@@ -43,6 +44,8 @@ public struct ClusterSettings: Sendable {
     public var batchUnrolls: Int
     public var maxPolicyLag: Int
     public var checkpointInterval: Int
+    /// Numbered learner checkpoints kept besides `latest.h5`.
+    public var keepCheckpoints: Int
     public var configuration: Configuration
     /// The replay table and off-policy settings of `apex_dqn` and `apex_sac`; nil for IMPALA and A3C.
     public var replay: ReplayClusterSettings?
@@ -53,6 +56,7 @@ public struct ClusterSettings: Sendable {
     public static var replayAlgorithms: Set<String> { Set(DistributedAlgorithms.all().filter(\.usesReplay).map(\.id)) }
     static let clusterKeys: Set<String> = [
         "coordinator", "host", "workers", "envs_per_worker", "credits", "batch_unrolls", "max_policy_lag", "checkpoint_every",
+        "keep_checkpoints",
     ]
 
     /// The registered algorithm this run trains with.
@@ -115,6 +119,7 @@ public struct ClusterSettings: Sendable {
         batchUnrolls = try int("cluster.batch_unrolls", 2, range: 1...1024)
         maxPolicyLag = try int("cluster.max_policy_lag", 50, range: 0...1_000_000)
         checkpointInterval = try int("cluster.checkpoint_every", 100_000, range: 1...Int.max)
+        keepCheckpoints = try int("cluster.keep_checkpoints", RunRecorder.defaultKeepCheckpoints, range: 1...10_000)
 
         let agent = distributed.agent
         let schema = try Agents.schema(agent)

@@ -1,3 +1,4 @@
+import ColonyAgents
 import ColonyExperiments
 import ColonyStorage
 import ColonyTransport
@@ -5,12 +6,12 @@ import Foundation
 import Synchronization
 
 /// What every learner process (`LearnerRole`, `ReplayLearnerRole`) sets up around its update loop:
-/// the run directory's configuration file and TensorBoard writer, a ROUTER for worker data, a PUB for
-/// parameters, its registration with the coordinator, and the record of the episodes workers report
-/// (returns100.csv, TensorBoard, the recent mean). Owned by the learner's thread, sockets included.
+/// the run's `RunRecorder` (config.toml, TensorBoard, returns100.csv, status.json, checkpoints), a
+/// ROUTER for worker data, a PUB for parameters and its registration with the coordinator. Owned by
+/// the learner's thread, sockets included.
 final class LearnerHost {
-    let board: TensorBoardWriter
-    let returns100: ReturnsCSV
+    let recorder: RunRecorder
+    let settings: ClusterSettings
     /// Worker data: trajectories, gradients, episode reports, credit requests.
     let data: ZMQSocket
     let endpoints: [String: String]
@@ -20,19 +21,17 @@ final class LearnerHost {
     private let parameters: ZMQSocket
     private let shutdown = ShutdownFlag()
     private var sender = WireSender()
-    private(set) var recentReturns: [Double] = []
     private var lastPublish = 0.0
 
-    /// Writes `config.toml`, opens TensorBoard, binds both sockets on `settings.host` and registers.
-    init(settings: ClusterSettings, returns100: ReturnsCSV, frame: Int, stats: @escaping @Sendable () -> MemberStats, logger: ClusterLogger) throws {
-        let directory = settings.runDirectory
-        let configuration = settings.configuration.toml(annotated: true)
-        try AtomicFile.write(
-            "# effective configuration of the \(settings.algorithm) learner on \(settings.environment), seed \(settings.seed), \(settings.frames) frames\n"
-                + configuration, to: directory.configuration)
-        board = try TensorBoardWriter(directory: directory.path)
-        board.text("config", "```\n" + configuration + "```", step: frame)
-        self.returns100 = returns100
+    /// Opens the run's recorder at the (resumed) `counters`, binds both sockets on `settings.host` and registers.
+    init(settings: ClusterSettings, returns100: ReturnsCSV, counters: LearnerCounters, stats: @escaping @Sendable () -> MemberStats, logger: ClusterLogger) throws {
+        self.settings = settings
+        recorder = try RunRecorder(
+            directory: settings.runDirectory, returns100: returns100,
+            header: "# effective configuration of the \(settings.algorithm) learner on \(settings.environment), seed \(settings.seed), \(settings.frames) frames\n",
+            configuration: settings.configuration.toml(annotated: true), totalFrames: settings.frames,
+            checkpointInterval: settings.checkpointInterval, keepCheckpoints: settings.keepCheckpoints,
+            frames: counters.frames, updates: counters.updates)
 
         let zmq = context
         data = try ZMQSocket(zmq, .router)
@@ -79,44 +78,50 @@ final class LearnerHost {
     func recordEpisodes(_ message: WireMessage, frame: Int) throws -> Int {
         let returns = try message.tensors[0].doubles(), lengths = try message.tensors[1].int32s()
         for (episodeReturn, length) in zip(returns, lengths) {
-            board.scalar("charts/episodic_return", episodeReturn, step: frame)
-            board.scalar("charts/episodic_length", Double(length), step: frame)
-            recentReturns.append(episodeReturn)
-            if let row = try returns100.record(episodeReturn: episodeReturn, frame: frame) {
-                for (name, value) in [("mean", row.mean), ("std", row.std), ("max", row.max), ("min", row.min)] {
-                    board.scalar("summary/returns100/\(name)", value, step: frame)
-                }
-            }
+            try recorder.recordEpisode(return: episodeReturn, length: Int(length), frame: frame)
         }
-        if recentReturns.count > 100 { recentReturns.removeFirst(recentReturns.count - 100) }
         return returns.count
     }
 
-    /// Mean of the last 100 reported episodes.
-    var recentMeanReturn: Double? { recentReturns.isEmpty ? nil : recentReturns.reduce(0, +) / Double(recentReturns.count) }
-
-    /// Writes status.json as running (at each checkpoint: `colony experiment status` reads it while a
-    /// distributed cell runs).
-    func recordProgress(_ counters: LearnerCounters, settings: ClusterSettings, testMeanReturn: Double? = nil) throws {
-        try RunStatus(
-            state: .running, frames: counters.frames, totalFrames: settings.frames, episodes: counters.episodes,
-            lastMeanReturn: returns100.rows.last?.mean, testMeanReturn: testMeanReturn
-        ).write(to: settings.runDirectory.status)
+    /// Why the loop should stop now, if it should: `requested` by the owner, a signal, the
+    /// coordinator's shutdown order, or the frame budget.
+    func stopReason(_ counters: LearnerCounters, requested: Bool) -> StopReason? {
+        recorder.stopReason(frames: counters.frames, requested: requested, shutdownOrdered: shutdownOrdered)
     }
 
-    /// Writes status.json and, at the frame budget, asks the coordinator to end the run. (The owner's
-    /// `defer { host.client.stop() }` unregisters.)
-    func finish(_ counters: LearnerCounters, settings: ClusterSettings, reason: String, testMeanReturn: Double? = nil) throws {
+    /// Writes a learner checkpoint of `state` under `group` (and status.json as running: `colony
+    /// experiment status` reads it while a distributed cell runs).
+    func checkpoint(_ state: any Checkpointable, group: String, counters: LearnerCounters, testMeanReturn: Double? = nil) throws {
+        try recorder.checkpoint(frames: counters.frames, episodes: counters.episodes, testMeanReturn: testMeanReturn) { path in
+            try LearnerCheckpoint.save(state, group: group, counters: counters, returns100: recorder.returns100, settings: settings, to: path)
+        }
+    }
+
+    /// Checkpoints when `counters.frames` has reached the next checkpoint.
+    func checkpointIfDue(_ state: any Checkpointable, group: String, counters: LearnerCounters, testMeanReturn: @autoclosure () -> Double? = nil) throws {
+        if recorder.isCheckpointDue(frames: counters.frames) { try checkpoint(state, group: group, counters: counters, testMeanReturn: testMeanReturn()) }
+    }
+
+    /// Ends the run: a last checkpoint, the pending metrics, status.json (done at the frame budget,
+    /// with the reason) and, at the frame budget, the request that the coordinator end the run. (The
+    /// owner's `defer { host.client.stop() }` unregisters.)
+    func finish(_ state: any Checkpointable, group: String, counters: LearnerCounters, reason: StopReason, resumedFrom: Int?,
+                drops: DropCounter, logger: ClusterLogger, testMeanReturn: Double? = nil) throws -> LearnerRole.Result {
+        try checkpoint(state, group: group, counters: counters, testMeanReturn: testMeanReturn)
+        recorder.writeMetrics(step: counters.frames)
+        try recorder.flush()
         let done = counters.frames >= settings.frames
-        try board.flush()
-        try RunStatus(
-            state: done ? .done : .running, frames: counters.frames, totalFrames: settings.frames, episodes: counters.episodes,
-            lastMeanReturn: returns100.rows.last?.mean, testMeanReturn: testMeanReturn, message: reason
-        ).write(to: settings.runDirectory.status)
+        try recorder.writeStatus(
+            done ? .done : .running, frames: counters.frames, episodes: counters.episodes, lastMeanReturn: recorder.lastMeanReturn,
+            testMeanReturn: testMeanReturn, message: reason.description)
         if done {
-            client.requestShutdown(reason: reason)
+            client.requestShutdown(reason: reason.description)
             Thread.sleep(forTimeInterval: 0.5)  // let the request leave before the client closes
         }
+        if drops.total > 0 { logger.info("dropped messages: \(drops.snapshot())") }
+        logger.info("learner stopped: \(reason) at frame \(counters.frames) after \(counters.updates) updates")
+        return LearnerRole.Result(frames: counters.frames, updates: counters.updates, episodes: counters.episodes,
+                                  resumedFrom: resumedFrom, stopReason: reason.description)
     }
 }
 
@@ -125,24 +130,4 @@ final class ShutdownFlag: Sendable {
     private let flag = Atomic<Bool>(false)
     func set() { flag.store(true, ordering: .relaxed) }
     var isSet: Bool { flag.load(ordering: .relaxed) }
-}
-
-/// Frames and updates per second, measured over windows of at least a second.
-struct ThroughputWindow {
-    private var frames: Int
-    private var updates: Int
-    private var time = Date().timeIntervalSince1970
-
-    init(_ counters: LearnerCounters) {
-        frames = counters.frames
-        updates = counters.updates
-    }
-
-    /// The rates since the window opened, once a second has passed (and a new window opens); nil before.
-    mutating func close(_ counters: LearnerCounters) -> (framesPerSecond: Double, updatesPerSecond: Double)? {
-        let now = Date().timeIntervalSince1970
-        guard now - time >= 1 else { return nil }
-        defer { (frames, updates, time) = (counters.frames, counters.updates, now) }
-        return (Double(counters.frames - frames) / (now - time), Double(counters.updates - updates) / (now - time))
-    }
 }

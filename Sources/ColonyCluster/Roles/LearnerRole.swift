@@ -52,16 +52,11 @@ public final class LearnerRole: Sendable {
         let core = try LearnerCore(settings: settings)
         let returns100 = ReturnsCSV(path: directory.returns100)
         var counters = LearnerCounters()
-        var resumedFrom: Int?
-        if FileManager.default.fileExists(atPath: directory.latestCheckpoint) {
-            try LearnerCheckpoint.load(core.networks, group: "networks", counters: &counters, returns100: returns100, settings: settings, from: directory.latestCheckpoint)
-            resumedFrom = counters.frames
-            logger.info("resuming from \(directory.latestCheckpoint) at frame \(counters.frames), parameter version \(counters.version)")
-        }
-        let host = try LearnerHost(settings: settings, returns100: returns100, frame: counters.frames,
+        let resumedFrom = try LearnerCheckpoint.resume(core.networks, group: "networks", counters: &counters, returns100: returns100, settings: settings, logger: logger)
+        let host = try LearnerHost(settings: settings, returns100: returns100, counters: counters,
                                    stats: { [self] in self.stats.withLock { $0 } }, logger: logger)
         defer { host.client.stop() }
-        let endpoints = host.endpoints, data = host.data, board = host.board
+        let endpoints = host.endpoints, data = host.data, recorder = host.recorder
         boundEndpoints.withLock { $0 = endpoints }
         logger.info("\(settings.algorithm) learner on \(settings.environment): data \(endpoints["data"]!), parameters \(endpoints["parameters"]!)")
         func publish() throws { try host.publish(core.parameters, version: counters.version) }
@@ -72,10 +67,7 @@ public final class LearnerRole: Sendable {
         var outstanding: [[UInt8]: Int] = [:]  // credits granted and not yet used, per worker identity
         var pending: [ValidatedTrajectory] = []
         var lags: [Double] = []
-        var metrics = MetricAccumulator()
-        var window = ThroughputWindow(counters)
-        var nextCheckpoint = (counters.frames / settings.checkpointInterval + 1) * settings.checkpointInterval
-        var stopReason = ""
+        var stopReason: StopReason
 
         func grant(_ identity: FrameBuffer, _ count: Int) throws {
             guard count > 0 else { return }
@@ -84,10 +76,7 @@ public final class LearnerRole: Sendable {
         }
 
         while true {
-            if stopRequested.load(ordering: .relaxed) { stopReason = "stopped"; break }
-            if let signal = StopSignal.requested { stopReason = "signal \(signal)"; break }
-            if host.shutdownOrdered { stopReason = "the coordinator ordered shutdown"; break }
-            if counters.frames >= settings.frames { stopReason = "frame budget of \(settings.frames) reached"; break }
+            if let reason = host.stopReason(counters, requested: stopRequested.load(ordering: .relaxed)) { stopReason = reason; break }
 
             if try data.waitReadable(timeout: 50) {
                 // Drain what is queued, then update: a batch of messages per wake-up.
@@ -129,7 +118,7 @@ public final class LearnerRole: Sendable {
                                 let grouped = Dictionary(grouping: pending) { $0.steps }
                                 pending.removeAll()
                                 for group in grouped.values {
-                                    metrics.add(try core.learn(ValidatedTrajectory.concatenating(group)))
+                                    recorder.add(try core.learn(ValidatedTrajectory.concatenating(group)))
                                     counters.version += 1
                                     counters.updates += 1
                                 }
@@ -142,7 +131,7 @@ public final class LearnerRole: Sendable {
                                 continue
                             }
                             counters.frames += Int(try message.tensors[1].int32s()[0])
-                            metrics.add(core.apply(gradient))
+                            recorder.add(core.apply(gradient))
                             counters.version += 1
                             counters.updates += 1
                             try publish()
@@ -154,35 +143,21 @@ public final class LearnerRole: Sendable {
             }
 
             try host.publishIfSilent(core.parameters, version: counters.version)
-            if let (framesPerSecond, updatesPerSecond) = window.close(counters) {
+            if let rates = recorder.closeThroughputWindow(frames: counters.frames, updates: counters.updates) {
                 let lag = lags.isEmpty ? nil : lags.reduce(0, +) / Double(lags.count)
                 lags.removeAll(keepingCapacity: true)
                 stats.withLock {
                     $0 = MemberStats(
-                        framesPerSecond: framesPerSecond, updatesPerSecond: updatesPerSecond, policyLag: lag, meanReturn: host.recentMeanReturn,
-                        waitingOn: framesPerSecond == 0 ? .nothingToDo : nil,
+                        framesPerSecond: rates.framesPerSecond, updatesPerSecond: rates.updatesPerSecond, policyLag: lag,
+                        meanReturn: recorder.recentMeanReturn, waitingOn: rates.framesPerSecond == 0 ? .nothingToDo : nil,
                         extra: ["frames": Double(counters.frames), "frames_at": Date().timeIntervalSince1970,
                                 "version": Double(counters.version), "dropped": Double(drops.total)])
                 }
-                board.scalar("charts/SPS", framesPerSecond, step: counters.frames)
-                board.scalar("charts/updates_per_second", updatesPerSecond, step: counters.frames)
-                if let lag { board.scalar("charts/policy_lag", lag, step: counters.frames) }
-                metrics.write(to: board, step: counters.frames)
+                if let lag { recorder.board.scalar("charts/policy_lag", lag, step: counters.frames) }
             }
-            if counters.frames >= nextCheckpoint {
-                try LearnerCheckpoint.save(core.networks, group: "networks", counters: counters, returns100: returns100, settings: settings, to: directory)
-                try host.recordProgress(counters, settings: settings)
-                try board.flush()
-                nextCheckpoint += settings.checkpointInterval
-            }
+            try host.checkpointIfDue(core.networks, group: "networks", counters: counters)
         }
-
-        try LearnerCheckpoint.save(core.networks, group: "networks", counters: counters, returns100: returns100, settings: settings, to: directory)
-        metrics.write(to: board, step: counters.frames)
-        try host.finish(counters, settings: settings, reason: stopReason)
-        if drops.total > 0 { logger.info("dropped messages: \(drops.snapshot())") }
-        logger.info("learner stopped: \(stopReason) at frame \(counters.frames) after \(counters.updates) updates")
-        return Result(frames: counters.frames, updates: counters.updates, episodes: counters.episodes, resumedFrom: resumedFrom, stopReason: stopReason)
+        return try host.finish(core.networks, group: "networks", counters: counters, reason: stopReason, resumedFrom: resumedFrom, drops: drops, logger: logger)
     }
 }
 
@@ -192,43 +167,4 @@ struct LearnerCounters {
     var updates = 0
     var episodes = 0
     var version = 0
-}
-
-/// A learner's checkpoint: `checkpoints/latest.h5` (+ numbered, the last 3 kept), its learning state
-/// under `group` (IMPALA/A3C: the networks with their optimizer state; replay-based: the whole
-/// learner core), the counters and the current 100-episode window.
-enum LearnerCheckpoint {
-    static func save(_ state: any Checkpointable, group: String, counters: LearnerCounters, returns100: ReturnsCSV, settings: ClusterSettings, to directory: RunDirectory) throws {
-        let numbered = directory.numberedCheckpoint(frame: counters.frames)
-        try HDF5File.writeAtomically(numbered) { file in
-            try file.setAttribute("format", "colony-learner-checkpoint")
-            try file.setAttribute("version", Int64(1))
-            try file.setAttribute("algorithm", settings.algorithm)
-            try file.writeString(settings.configuration.toml(annotated: false), at: "config")
-            let writer = CheckpointWriter(file: file)
-            try state.save(to: writer.group(group))
-            try writer.write([counters.frames, counters.updates, counters.episodes, counters.version], "counters")
-            try writer.write(returns100.pendingReturns, "returns100_window")
-        }
-        try AtomicFile.replace(directory.latestCheckpoint) { try FileManager.default.copyItem(atPath: numbered, toPath: $0) }
-        for old in directory.numberedCheckpoints().dropLast(3) { try? FileManager.default.removeItem(atPath: old) }
-    }
-
-    static func load(_ state: any Checkpointable, group: String, counters: inout LearnerCounters, returns100: ReturnsCSV, settings: ClusterSettings, from path: String) throws {
-        let file = try HDF5File.open(path)
-        guard (try? file.stringAttribute("format")) == "colony-learner-checkpoint" else {
-            throw CheckpointError.notAColonyCheckpoint(path: path)
-        }
-        let algorithm = try file.stringAttribute("algorithm")
-        guard algorithm == settings.algorithm else {
-            throw CheckpointError.wrongAgent(path: path, expected: settings.algorithm, found: algorithm)
-        }
-        let reader = CheckpointReader(file: file)
-        try state.restore(from: reader.group(group))
-        let values = try reader.ints("counters")
-        guard values.count == 4 else { throw CheckpointError.shapeMismatch(entry: "counters", expected: 4, found: values.count) }
-        counters = LearnerCounters(frames: values[0], updates: values[1], episodes: values[2], version: values[3])
-        returns100.pendingReturns = try reader.doubles("returns100_window")
-        try returns100.truncate(afterFrame: counters.frames)
-    }
 }

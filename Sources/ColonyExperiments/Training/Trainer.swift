@@ -21,7 +21,7 @@ public struct TrainingOptions: Sendable {
 
     public init(
         environment: String, seed: UInt64, frames: Int, configuration: Configuration, runsDirectory: String = "runs",
-        checkpointInterval: Int = 0, keepCheckpoints: Int = 3, testEpisodes: Int = 100, fresh: Bool = false
+        checkpointInterval: Int = 0, keepCheckpoints: Int = RunRecorder.defaultKeepCheckpoints, testEpisodes: Int = 100, fresh: Bool = false
     ) {
         self.environment = environment
         self.seed = seed
@@ -106,80 +106,60 @@ public final class Trainer {
             return try run()
         }
 
-        try AtomicFile.write(runHeader() + options.configuration.toml(annotated: true), to: directory.configuration)
-        let board = try TensorBoardWriter(directory: directory.path)
-        board.text("config", "```\n" + options.configuration.toml(annotated: true) + "```", step: state.frames)
-        try RunStatus(state: .running, frames: state.frames, totalFrames: options.frames, episodes: state.episodes).write(to: directory.status)
+        let recorder = try RunRecorder(
+            directory: directory, returns100: returns100, header: runHeader(), configuration: options.configuration.toml(annotated: true),
+            totalFrames: options.frames, checkpointInterval: options.checkpointInterval, keepCheckpoints: options.keepCheckpoints,
+            frames: state.frames)
+        try recorder.writeStatus(.running, frames: state.frames, episodes: state.episodes)
         onFirstStep(Date().timeIntervalSince1970, state.frames)
 
-        var metrics = MetricAccumulator()
-        var recentReturns: [Double] = []
-        var nextCheckpoint = (state.frames / options.checkpointInterval + 1) * options.checkpointInterval
-        var rateWindow = (frames: state.frames, time: Date().timeIntervalSince1970)
-        var framesPerSecond = 0.0
-        var stopped: Int32?
+        func checkpoint() throws {
+            try recorder.checkpoint(frames: state.frames, episodes: state.episodes) { path in
+                try TrainingCheckpoint.save(agent: agent, environments: environments, returns100: returns100, state: state, environment: options.environment, to: path)
+            }
+        }
 
-        while state.frames < options.frames {
-            if let signal = StopSignal.requested { stopped = signal; break }
+        var stopReason: StopReason
+        while true {
+            if let reason = recorder.stopReason(frames: state.frames) { stopReason = reason; break }
             try environments.step(state.actions)
             state.frames += environments.count
             let step = agent.step(
                 observations: environments.observations, rewards: environments.rewards, terminated: environments.terminated,
                 truncated: environments.truncated, finalObservations: environments.finalObservations)
             state.actions = step.actions
-            metrics.add(step.info)
-
+            recorder.add(step.info)
             for episode in environments.completedEpisodes {
                 state.episodes += 1
-                board.scalar("charts/episodic_return", episode.episodeReturn, step: state.frames)
-                board.scalar("charts/episodic_length", Double(episode.length), step: state.frames)
-                recentReturns.append(episode.episodeReturn)
-                if recentReturns.count > 100 { recentReturns.removeFirst(recentReturns.count - 100) }
-                if let row = try returns100.record(episodeReturn: episode.episodeReturn, frame: state.frames) {
-                    for (name, value) in [("mean", row.mean), ("std", row.std), ("max", row.max), ("min", row.min)] {
-                        board.scalar("summary/returns100/\(name)", value, step: state.frames)
-                    }
-                }
+                try recorder.recordEpisode(return: episode.episodeReturn, length: episode.length, frame: state.frames)
             }
-
-            let now = Date().timeIntervalSince1970
-            if now - rateWindow.time >= 1 {
-                framesPerSecond = Double(state.frames - rateWindow.frames) / (now - rateWindow.time)
-                rateWindow = (state.frames, now)
-                board.scalar("charts/SPS", framesPerSecond, step: state.frames)
-                metrics.write(to: board, step: state.frames)
-            }
-            progress.update(frames: state.frames, total: options.frames, framesPerSecond: framesPerSecond, recentMeanReturn: mean(recentReturns))
-
-            if state.frames >= nextCheckpoint {
-                try checkpoint(agent, environments, returns100, state, board)
-                nextCheckpoint += options.checkpointInterval
-            }
+            recorder.closeThroughputWindow(frames: state.frames)
+            progress.update(frames: state.frames, total: options.frames, framesPerSecond: recorder.framesPerSecond, recentMeanReturn: recorder.recentMeanReturn)
+            if recorder.isCheckpointDue(frames: state.frames) { try checkpoint() }
         }
-        metrics.write(to: board, step: state.frames)
-        progress.update(frames: state.frames, total: options.frames, framesPerSecond: framesPerSecond, recentMeanReturn: mean(recentReturns), force: true)
+        recorder.writeMetrics(step: state.frames)
+        progress.update(frames: state.frames, total: options.frames, framesPerSecond: recorder.framesPerSecond, recentMeanReturn: recorder.recentMeanReturn, force: true)
         progress.finish()
-        try checkpoint(agent, environments, returns100, state, board)
+        try checkpoint()
 
         var testReturns: [Double] = []
-        if stopped == nil {
+        if let signal = stopReason.signal {
+            log("stopped by signal \(signal) at frame \(state.frames); checkpoint written, rerun the same command to resume")
+        } else {
             if options.testEpisodes > 0 {
                 testReturns = try AgentRunner.evaluate(agent, environment: options.environment, episodes: options.testEpisodes, seed: options.seed &+ 1_000_003)
                 let row = ReturnsCSV.Row(frame: state.frames, returns: testReturns)
                 try ReturnsCSV.writeSingleRow(row, to: directory.returnsTest)
-                board.scalar("summary/returns-test/mean", row.mean, step: state.frames)
+                recorder.board.scalar("summary/returns-test/mean", row.mean, step: state.frames)
                 log(String(format: "test returns over %d episodes: %.2f ± %.2f (standard error)", testReturns.count, row.mean, row.std / Double(testReturns.count).squareRoot()))
             }
-            try RunStatus(
-                state: .done, frames: state.frames, totalFrames: options.frames, episodes: state.episodes,
-                lastMeanReturn: returns100.rows.last?.mean ?? mean(recentReturns), testMeanReturn: testReturns.isEmpty ? nil : mean(testReturns)
-            ).write(to: directory.status)
-        } else {
-            log("stopped by signal \(stopped!) at frame \(state.frames); checkpoint written, rerun the same command to resume")
+            try recorder.writeStatus(
+                .done, frames: state.frames, episodes: state.episodes, lastMeanReturn: recorder.lastMeanReturn ?? recorder.recentMeanReturn,
+                testMeanReturn: testReturns.isEmpty ? nil : testReturns.reduce(0, +) / Double(testReturns.count))
         }
-        try board.flush()
+        try recorder.flush()
         return TrainingResult(
-            frames: state.frames, episodes: state.episodes, resumedFrom: resumedFrom, stoppedBySignal: stopped, testReturns: testReturns,
+            frames: state.frames, episodes: state.episodes, resumedFrom: resumedFrom, stoppedBySignal: stopReason.signal, testReturns: testReturns,
             lastReturns100: returns100.rows.last, wallClockSeconds: Date().timeIntervalSince1970 - started)
     }
 
@@ -199,22 +179,6 @@ public final class Trainer {
             throw TrainingError("\(directory.path) holds a run with a different configuration; rerun with the same settings to resume, or --fresh to start over")
         }
     }
-
-    private func checkpoint(_ agent: any ParallelAgent, _ environments: any VectorEnvironment, _ returns100: ReturnsCSV, _ state: LoopState, _ board: TensorBoardWriter) throws {
-        let directory = options.directory
-        let numbered = directory.numberedCheckpoint(frame: state.frames)
-        try TrainingCheckpoint.save(agent: agent, environments: environments, returns100: returns100, state: state, environment: options.environment, to: numbered)
-        try AtomicFile.replace(directory.latestCheckpoint) { temporary in
-            try FileManager.default.copyItem(atPath: numbered, toPath: temporary)
-        }
-        for old in directory.numberedCheckpoints().dropLast(options.keepCheckpoints) { try? FileManager.default.removeItem(atPath: old) }
-        try RunStatus(
-            state: .running, frames: state.frames, totalFrames: options.frames, episodes: state.episodes, lastMeanReturn: returns100.rows.last?.mean
-        ).write(to: directory.status)
-        try board.flush()
-    }
-
-    private func mean(_ values: [Double]) -> Double? { values.isEmpty ? nil : values.reduce(0, +) / Double(values.count) }
 }
 
 /// The loop's own state, saved with the agent so a resumed run continues exactly.

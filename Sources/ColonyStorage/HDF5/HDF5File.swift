@@ -114,11 +114,11 @@ public final class HDF5File: @unchecked Sendable {  // all access to `handle` is
             defer { H5Sclose(space) }
             let linkProperties = intermediateGroupProperties()
             defer { H5Pclose(linkProperties) }
-            let dataset = H5Dcreate2(file, object, T.hdf5NativeType, space, linkProperties, colony_h5p_default(), colony_h5p_default())
+            let dataset = H5Dcreate2(file, object, T.hdf5NativeType.id, space, linkProperties, colony_h5p_default(), colony_h5p_default())
             guard dataset >= 0 else { throw HDF5Error(function: "H5Dcreate2", path: "\(path):\(object)") }
             defer { H5Dclose(dataset) }
             let status = values.withUnsafeBytes { bytes in
-                H5Dwrite(dataset, T.hdf5NativeType, colony_h5s_all(), colony_h5s_all(), colony_h5p_default(), bytes.baseAddress)
+                H5Dwrite(dataset, T.hdf5NativeType.id, colony_h5s_all(), colony_h5s_all(), colony_h5p_default(), bytes.baseAddress)
             }
             guard status >= 0 else { throw HDF5Error(function: "H5Dwrite", path: "\(path):\(object)") }
         }
@@ -140,7 +140,7 @@ public final class HDF5File: @unchecked Sendable {  // all access to `handle` is
             let shape = try datasetShape(dataset, object)
             var values = [T](repeating: T.zero, count: shape.reduce(1, *))
             let status = values.withUnsafeMutableBytes { bytes in
-                H5Dread(dataset, T.hdf5NativeType, colony_h5s_all(), colony_h5s_all(), colony_h5p_default(), bytes.baseAddress)
+                H5Dread(dataset, T.hdf5NativeType.id, colony_h5s_all(), colony_h5s_all(), colony_h5p_default(), bytes.baseAddress)
             }
             guard status >= 0 else { throw HDF5Error(function: "H5Dread", path: "\(path):\(object)", detail: "cannot read as \(T.self)") }
             return (values, shape)
@@ -242,8 +242,8 @@ public final class HDF5File: @unchecked Sendable {  // all access to `handle` is
     /// Sets a numeric attribute on a group or dataset ("/" for the file).
     public func setAttribute<T: HDF5Element>(_ name: String, _ value: T, on object: String = "/") throws {
         try withAttributeTarget(object) { target in
-            try writeAttribute(name, target: target, type: T.hdf5NativeType, object: object) { attribute in
-                withUnsafeBytes(of: value) { H5Awrite(attribute, T.hdf5NativeType, $0.baseAddress) }
+            try writeAttribute(name, target: target, type: T.hdf5NativeType.id, object: object) { attribute in
+                withUnsafeBytes(of: value) { H5Awrite(attribute, T.hdf5NativeType.id, $0.baseAddress) }
             }
         }
     }
@@ -276,7 +276,7 @@ public final class HDF5File: @unchecked Sendable {  // all access to `handle` is
     public func attribute<T: HDF5Element>(_ name: String, as type: T.Type = T.self, on object: String = "/") throws -> T {
         try withAttribute(name, on: object) { attribute in
             var value = T.zero
-            let status = withUnsafeMutableBytes(of: &value) { H5Aread(attribute, T.hdf5NativeType, $0.baseAddress) }
+            let status = withUnsafeMutableBytes(of: &value) { H5Aread(attribute, T.hdf5NativeType.id, $0.baseAddress) }
             guard status >= 0 else { throw HDF5Error(function: "H5Aread", path: "\(path):\(object)@\(name)", detail: "cannot read as \(T.self)") }
             return value
         }

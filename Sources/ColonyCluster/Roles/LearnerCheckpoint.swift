@@ -1,0 +1,51 @@
+import ColonyAgents
+import ColonyExperiments
+import ColonyStorage
+import Foundation
+
+/// A learner's checkpoint file (`RunRecorder` numbers, copies and rotates it): its learning state
+/// under `group` (IMPALA/A3C: the networks with their optimizer state; replay-based: the whole
+/// learner core), the counters and the current 100-episode window.
+enum LearnerCheckpoint {
+    static func save(_ state: any Checkpointable, group: String, counters: LearnerCounters, returns100: ReturnsCSV, settings: ClusterSettings, to path: String) throws {
+        try HDF5File.writeAtomically(path) { file in
+            try file.setAttribute("format", "colony-learner-checkpoint")
+            try file.setAttribute("version", Int64(1))
+            try file.setAttribute("algorithm", settings.algorithm)
+            try file.writeString(settings.configuration.toml(annotated: false), at: "config")
+            let writer = CheckpointWriter(file: file)
+            try state.save(to: writer.group(group))
+            try writer.write([counters.frames, counters.updates, counters.episodes, counters.version], "counters")
+            try writer.write(returns100.pendingReturns, "returns100_window")
+        }
+    }
+
+    /// Restores `state` and `counters` from the run's `latest.h5` when there is one; returns the frame
+    /// it resumed from, or nil for a fresh start.
+    static func resume(_ state: any Checkpointable, group: String, counters: inout LearnerCounters, returns100: ReturnsCSV,
+                       settings: ClusterSettings, logger: ClusterLogger) throws -> Int? {
+        let latest = settings.runDirectory.latestCheckpoint
+        guard FileManager.default.fileExists(atPath: latest) else { return nil }
+        try load(state, group: group, counters: &counters, returns100: returns100, settings: settings, from: latest)
+        logger.info("resuming from \(latest) at frame \(counters.frames), parameter version \(counters.version)")
+        return counters.frames
+    }
+
+    static func load(_ state: any Checkpointable, group: String, counters: inout LearnerCounters, returns100: ReturnsCSV, settings: ClusterSettings, from path: String) throws {
+        let file = try HDF5File.open(path)
+        guard (try? file.stringAttribute("format")) == "colony-learner-checkpoint" else {
+            throw CheckpointError.notAColonyCheckpoint(path: path)
+        }
+        let algorithm = try file.stringAttribute("algorithm")
+        guard algorithm == settings.algorithm else {
+            throw CheckpointError.wrongAgent(path: path, expected: settings.algorithm, found: algorithm)
+        }
+        let reader = CheckpointReader(file: file)
+        try state.restore(from: reader.group(group))
+        let values = try reader.ints("counters")
+        guard values.count == 4 else { throw CheckpointError.shapeMismatch(entry: "counters", expected: 4, found: values.count) }
+        counters = LearnerCounters(frames: values[0], updates: values[1], episodes: values[2], version: values[3])
+        returns100.pendingReturns = try reader.doubles("returns100_window")
+        try returns100.truncate(afterFrame: counters.frames)
+    }
+}
