@@ -11,7 +11,7 @@ import Foundation
 ///   of 8, the way actors insert), and sampled transitions per second in batches of 256;
 /// - resident memory per stored item against its 44-byte payload (a table filled in this process, and
 ///   the server's growth while it is filled);
-/// - the table's `BlockedSumTree` and the binary `SumTree` it replaced at 1e4, 1e5 and 1e6 items;
+/// - the table's `BlockedSumTree` and the binary sum tree it replaced at 1e4, 1e5 and 1e6 items;
 /// - Reverb (dm-reverb's Python client and server, same workload) in the same run, when it imports.
 struct ReplayBenchmarks {
     let seconds: Double
@@ -182,12 +182,12 @@ struct ReplayBenchmarks {
 
     // MARK: Sum structures
 
-    /// Update and find of the table's `BlockedSumTree` (alpha 0.6, as served) and of the binary
-    /// `SumTree` it replaced, at random slots of a full structure; then a whole `table.sample(256)`.
+    /// Update and find of `BlockedSumTree` (alpha 0.6, as served; single-process replay uses it too) and
+    /// of the binary sum tree it replaced (`BinarySumTree`, the reference), at random slots of a full structure; then a whole `table.sample(256)`.
     private func structureCosts() throws {
         var rng = RandomSource(seed: 4)
         print("\n## Sum structures (in process): cost per operation, prioritized (alpha 0.6)\n")
-        print("| capacity | BlockedSumTree update (ns) | BlockedSumTree find (ns) | SumTree update (ns) | SumTree find (ns) | table.sample(256) (µs) |")
+        print("| capacity | BlockedSumTree update (ns) | BlockedSumTree find (ns) | binary tree update (ns) | binary tree find (ns) | table.sample(256) (µs) |")
         print("| ---: | ---: | ---: | ---: | ---: | ---: |")
         var sink = 0
         for size in [10_000, 100_000, 1_000_000] {
@@ -205,7 +205,7 @@ struct ReplayBenchmarks {
                 for _ in 0..<4096 { sink &+= blocked.find(rng.nextDouble() * blockedTotal) }
             }
 
-            var tree = SumTree(capacity: size)
+            var tree = BinarySumTree(capacity: size)
             for i in 0..<size { tree.update(i, priority: Double(initial[i])) }
             let treeUpdates = measureRate(seconds: seconds / 4, operationsPerCall: 4096, roundSize: 1) {
                 for (index, value) in zip(indices, values) { tree.update(index, priority: Double(value)) }

@@ -102,4 +102,37 @@ final class DistributedAlgorithmsTests: XCTestCase {
         XCTAssertNil(actor?.explorationRate)
         XCTAssertEqual(actor?.nStep, 1)
     }
+
+    func testReplayActorsWriteFullBatchesOfNStepTransitionsWithPrioritiesToTheirSink() throws {
+        let setup = try setup("apex_dqn")
+        guard let actor = try DistributedAlgorithms.lookup("apex_dqn").makeActor(setup, ActorSlot(index: 0, actors: 1, seed: 2)) as? any ReplayActor else {
+            return XCTFail("apex_dqn's actor is not a replay actor")
+        }
+        let environments = try VectorEnvironments.make(id: "CartPole-v1", count: 2, seed: 4)
+        let layout = TransitionLayout(observationSize: setup.observationSize, actionSize: setup.actionSize)
+        let sink = ActorSink<PrioritizedTransitions>()
+        let writer = TransitionWriter(actor: actor, layout: layout, gamma: 0.99, environments: 2, batchSize: 16, sink: sink)
+        var observations = environments.observations
+        var batches: [PrioritizedTransitions] = []
+        for _ in 0..<200 {
+            let (actions, stored) = actor.act(observations, count: 2)
+            XCTAssertEqual(stored.count, 2 * layout.actionSize)
+            try environments.step(actions)
+            writer.observe(from: observations, stored: stored, environments: environments)
+            observations = environments.observations
+            batches += sink.drain()
+        }
+        // 400 steps give about 400 n-step transitions (the last n − 1 of each open episode still wait).
+        XCTAssertGreaterThanOrEqual(batches.count, (400 - 2 * actor.nStep) / 17)
+        for batch in batches {
+            XCTAssertGreaterThanOrEqual(batch.count, 16, "a batch is put only when full")
+            XCTAssertEqual(batch.items.count, batch.count * layout.itemSize)
+            XCTAssertTrue(batch.priorities.allSatisfy { $0.isFinite && $0 > 0 }, "Ape-X's initial priorities are |TD error| + ε")
+            let discounts = (0..<batch.count).map { batch.items[($0 + 1) * layout.itemSize - 1] }
+            XCTAssertTrue(discounts.allSatisfy { $0 >= 0 && $0 <= 1 })
+            XCTAssertTrue(discounts.contains { $0 > 0 }, "most n-step transitions bootstrap")
+        }
+        writer.clear()
+        XCTAssertTrue(sink.drain().isEmpty)
+    }
 }

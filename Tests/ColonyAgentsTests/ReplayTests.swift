@@ -2,46 +2,6 @@ import XCTest
 import ColonyNumerics
 @testable import ColonyAgents
 
-final class SumTreeTests: XCTestCase {
-    func testRootIsTheSumAndFindFollowsCumulativeMass() {
-        var tree = SumTree(capacity: 5)
-        XCTAssertEqual(tree.total, 0)
-        let priorities: [Double] = [1, 0, 3, 0.5, 2]
-        for (i, p) in priorities.enumerated() { tree.update(i, priority: p) }
-        XCTAssertEqual(tree.total, 6.5, accuracy: 1e-12)
-        XCTAssertEqual(tree.find(0), 0)
-        XCTAssertEqual(tree.find(0.999), 0)
-        XCTAssertEqual(tree.find(1.0), 2, "a zero-priority leaf is never found")
-        XCTAssertEqual(tree.find(3.999), 2)
-        XCTAssertEqual(tree.find(4.0), 3)
-        XCTAssertEqual(tree.find(4.5), 4)
-        XCTAssertEqual(tree.find(6.49), 4)
-        tree.update(2, priority: 0)
-        XCTAssertEqual(tree.total, 3.5, accuracy: 1e-12)
-        XCTAssertEqual(tree.find(1.2), 3)
-    }
-
-    func testSamplingFrequenciesAreProportional() {
-        var tree = SumTree(capacity: 1000)
-        var rng = RandomSource(seed: 3)
-        var priorities: [Double] = []
-        for i in 0..<1000 {
-            let p = Double(rng.nextInt(below: 10))
-            priorities.append(p)
-            tree.update(i, priority: p)
-        }
-        var counts = [Int](repeating: 0, count: 1000)
-        let draws = 200_000
-        for _ in 0..<draws { counts[tree.find(rng.nextDouble() * tree.total)] += 1 }
-        let total = priorities.reduce(0, +)
-        for i in 0..<1000 {
-            let expected = Double(draws) * priorities[i] / total
-            if priorities[i] == 0 { XCTAssertEqual(counts[i], 0) }
-            else { XCTAssertEqual(Double(counts[i]), expected, accuracy: 5 * expected.squareRoot() + 3) }
-        }
-    }
-}
-
 final class ReplayBufferTests: XCTestCase {
     func testFIFOEvictionAndUniformSampling() {
         let buffer = ReplayBuffer(capacity: 3, observationSize: 2, actionSize: 1)

@@ -5,6 +5,11 @@ import Foundation
 import XCTest
 
 final class ReplayTableTests: XCTestCase {
+    func testInvalidCapacityIsRefused() {
+        XCTAssertThrowsError(try ReplayTable(.init(capacity: 0, itemSize: 1)))
+        XCTAssertThrowsError(try ReplayTable(.init(capacity: -3, itemSize: 1)))
+    }
+
     private func item(_ value: Float, size: Int = 3) -> [Float] { [Float](repeating: value, count: size) }
 
     func testFIFOEvictionKeepsNewestAndIncreasingKeys() throws {
@@ -110,85 +115,6 @@ final class ReplayTableTests: XCTestCase {
 }
 
 /// The blocked sum tree against a reference written like the math (Dopamine's sum_tree_test habit).
-final class BlockedSumTreeTests: XCTestCase {
-    /// Slot whose cumulative weight interval contains `mass`, by a linear scan.
-    private func naiveFind(_ weights: [Double], _ mass: Double) -> Int {
-        var cumulative = 0.0
-        for (slot, weight) in weights.enumerated() where weight > 0 {
-            cumulative += weight
-            if mass < cumulative { return slot }
-        }
-        return weights.lastIndex { $0 > 0 }!
-    }
-
-    func testEmptyTreeAndInvalidCapacity() {
-        let tree = BlockedSumTree(capacity: 5, alpha: 0.6)
-        XCTAssertEqual(tree.total, 0)
-        XCTAssertEqual(tree.occupied, 0)
-        XCTAssertEqual(tree.minimumPositive, .infinity)
-        XCTAssertFalse(tree.isOccupied(0))
-        XCTAssertThrowsError(try ReplayTable(.init(capacity: 0, itemSize: 1)))
-        XCTAssertThrowsError(try ReplayTable(.init(capacity: -3, itemSize: 1)))
-    }
-
-    func testSumsMinimaCountsAndFindMatchNaiveReference() {
-        var rng = RandomSource(seed: 21)
-        for (capacity, alpha) in [(1, 0.6), (31, 1.0), (1000, 0.6), (4097, 0.0)] {
-            let tree = BlockedSumTree(capacity: capacity, alpha: alpha)
-            var leaves = [Float](repeating: -1, count: capacity)
-            for step in 0..<(3 * capacity + 50) {
-                let slot = rng.nextInt(below: capacity)
-                // Empty, zero and positive priorities, some far apart in size.
-                let choice = rng.nextInt(below: 6)
-                let value: Float = choice == 0 ? -1 : choice == 1 ? 0 : rng.nextFloat() * (choice == 5 ? 1000 : 1)
-                if step % 7 == 0, slot + 3 <= capacity {
-                    let run: [Float] = [value, 0.5, 2]
-                    run.withUnsafeBufferPointer { tree.update(from: slot, priorities: $0) }
-                    leaves.replaceSubrange(slot..<slot + 3, with: run)
-                } else {
-                    tree.update(slot, priority: value)
-                    leaves[slot] = value
-                }
-            }
-            let weights = leaves.map { $0 > 0 ? pow(Double($0), alpha) : 0 }
-            let total = weights.reduce(0, +)
-            XCTAssertEqual(tree.total, total, accuracy: 1e-6 * max(1, total), "capacity \(capacity)")
-            XCTAssertEqual(tree.occupied, leaves.filter { $0 >= 0 }.count)
-            XCTAssertEqual(tree.minimumPositive, leaves.filter { $0 > 0 }.min() ?? .infinity)
-            for slot in 0..<capacity { XCTAssertEqual(tree[slot], leaves[slot]) }
-            if total > 0 {
-                // Masses at the middle of each positive slot's interval: no rounding ties.
-                var cumulative = 0.0
-                for (slot, weight) in weights.enumerated() where weight > 0 {
-                    XCTAssertEqual(tree.find(cumulative + weight / 2), slot, "capacity \(capacity), slot \(slot)")
-                    cumulative += weight
-                }
-                for _ in 0..<200 {
-                    let found = tree.find(rng.nextDouble() * tree.total)
-                    XCTAssertGreaterThan(weights[found], 0, "never an empty or zero-priority slot")
-                }
-                XCTAssertEqual(tree.find(tree.total), naiveFind(weights, total), "the very end falls back to the last positive slot")
-            }
-            let occupiedSlots = leaves.indices.filter { leaves[$0] >= 0 }
-            for (rank, slot) in occupiedSlots.enumerated() { XCTAssertEqual(tree.findOccupied(rank), slot) }
-        }
-    }
-
-    func testRebuildEqualsUpdates() {
-        var rng = RandomSource(seed: 4)
-        let leaves = (0..<300).map { _ in rng.nextInt(below: 4) == 0 ? Float(-1) : rng.nextFloat() }
-        let updated = BlockedSumTree(capacity: 300, alpha: 0.7)
-        for (slot, leaf) in leaves.enumerated() { updated.update(slot, priority: leaf) }
-        let rebuilt = BlockedSumTree(capacity: 300, alpha: 0.7)
-        rebuilt.update(7, priority: 3)
-        rebuilt.rebuild { target in for (slot, leaf) in leaves.enumerated() { target[slot] = leaf } }
-        XCTAssertEqual(rebuilt.total, updated.total)
-        XCTAssertEqual(rebuilt.occupied, updated.occupied)
-        XCTAssertEqual(rebuilt.minimumPositive, updated.minimumPositive)
-        for mass in stride(from: 0.0, to: updated.total, by: updated.total / 97) { XCTAssertEqual(rebuilt.find(mass), updated.find(mass)) }
-    }
-}
-
 final class ReplayTableRingTests: XCTestCase {
     func testRemovedItemLeavesAHoleUntilItsSlotComesRound() throws {
         let table = try ReplayTable(.init(capacity: 4, itemSize: 1, selector: .prioritized(alpha: 1), maxTimesSampled: 1))

@@ -98,8 +98,10 @@ final class MLPTests: XCTestCase {
         }
         let deadRows = net.layers[1].outputSize / 3
         XCTAssertTrue(net.gradients[net.layers[1].weightRange].filter { $0 == 0 }.count >= deadRows * net.layers[1].inputSize, "dead units get no gradient")
-        assertApproximatelyEqual(net.gradients, expected, absolute: 0, relative: 1e-6)
-        assertApproximatelyEqual(inputGradient.scalars, gradient.scalars, absolute: 1e-7, relative: 1e-6)
+        // The reference multiplies in another order (dense matmul); OpenBLAS's kernels round differently by
+        // shape and CPU, a few Float ulps on AMD EPYC.
+        assertApproximatelyEqual(net.gradients, expected, absolute: 1e-7, relative: 1e-5)
+        assertApproximatelyEqual(inputGradient.scalars, gradient.scalars, absolute: 1e-7, relative: 1e-5)
     }
 
     func testGradientOfBatchEqualsSumOfPerSampleGradients() {

@@ -36,8 +36,9 @@ public final class ActorSink<Item> {
     }
 }
 
-/// An actor of a replay-based algorithm: acts on a batch of observations; the worker builds n-step
-/// transitions from its steps and asks it for their initial priorities.
+/// An actor of a replay-based algorithm: acts on a batch of observations; its `TransitionWriter`
+/// observes the steps, builds n-step transitions, asks it for their initial priorities and puts them
+/// into the worker's sink.
 public protocol ReplayActor: DistributedActor {
     /// Actions for the environments and their encoding as stored in replay (`count × actionSize`).
     func act(_ observations: [Float], count: Int) -> (actions: [Action], stored: [Float])
@@ -45,6 +46,6 @@ public protocol ReplayActor: DistributedActor {
     func priorities(for batch: TransitionBatch) -> [Float]
     /// This actor's ε where it explores ε-greedily (Ape-X), for logs and status.
     var explorationRate: Double? { get }
-    /// n of the n-step transitions the worker builds for it.
+    /// n of the n-step transitions its `TransitionWriter` builds.
     var nStep: Int { get }
 }

@@ -13,8 +13,9 @@ public protocol DistributedLearner: AnyObject, Checkpointable {
 public protocol TrajectoryLearner: DistributedLearner {
     /// Checks a received unroll once: well formed and fitting this learner's networks.
     func validate(_ batch: TrajectoryBatch) throws -> ValidatedTrajectory
-    /// One update on validated unrolls of equal length (side by side).
-    func learn(_ batch: ValidatedTrajectory) -> AgentInfo
+    /// One update on validated unrolls (the mean loss over all their steps); each is used as it
+    /// was decoded, never concatenated into a copy.
+    func learn(_ unrolls: [ValidatedTrajectory]) -> AgentInfo
 }
 
 /// A learner that applies actors' gradients (A3C).

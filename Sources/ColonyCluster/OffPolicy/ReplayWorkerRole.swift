@@ -7,10 +7,10 @@ import Foundation
 import Synchronization
 
 /// A worker of a replay-based run (`apex_dqn`, `apex_sac`; `colony-worker` picks it from the cluster
-/// file): steps N environments with batched inference on its copy of the newest parameters, turns
-/// the steps into n-step transitions, gives them initial priorities (Ape-X: its own TD errors) and
-/// inserts them into `colony-replay` in batches of `transitions_per_insert`; reports episodes and
-/// frames to the learner.
+/// file): steps N environments with batched inference on its copy of the newest parameters; its
+/// actor's `TransitionWriter` turns the steps into n-step transitions with initial priorities (Ape-X:
+/// its own TD errors) in batches of `transitions_per_insert`, which this role drains from the sink and
+/// inserts into `colony-replay`; reports episodes and frames to the learner.
 ///
 /// Inserts are pipelined (`insert_window` in flight); the replay server answers them only as its
 /// rate limiter allows, so a slow learner slows the workers. It finds the learner and the replay
@@ -49,8 +49,10 @@ public final class ReplayWorkerRole: Sendable {
         let seed = settings.seed &+ 7919 &* UInt64(index + 1) &+ UInt64.random(in: 0...1_000_000)
         let environments = try VectorEnvironments.make(id: settings.environment, count: settings.environmentsPerWorker, seed: seed)
         let actor = try settings.makeReplayActor(index: index, seed: seed &+ 1)
-        let gamma = settings.configuration.float("gamma")
-        var nStep = NStepAccumulator(steps: actor.nStep, gamma: gamma, environments: environments.count)
+        let sink = ActorSink<PrioritizedTransitions>()
+        let writer = TransitionWriter(
+            actor: actor, layout: layout, gamma: settings.configuration.float("gamma"), environments: environments.count,
+            batchSize: replaySettings.transitionsPerInsert, sink: sink)
 
         let session = WorkerSession(settings: settings, index: index, stats: { [self] in self.stats.withLock { $0 } }, logger: logger)
         defer { session.stop() }
@@ -93,11 +95,9 @@ public final class ReplayWorkerRole: Sendable {
             setWaiting(nil)
 
             environments.reset(seed: nil)
-            nStep.clear()
+            writer.clear()
+            _ = sink.drain()
             var observations = environments.observations
-            var items: [Float] = []
-            items.reserveCapacity((replaySettings.transitionsPerInsert + environments.count * 8) * layout.itemSize)
-            var itemCount = 0
             var episodeReturns: [Double] = []
             var episodeLengths: [Int32] = []
 
@@ -106,47 +106,33 @@ public final class ReplayWorkerRole: Sendable {
                 try environments.step(actions)
                 frames += environments.count
                 framesToReport += environments.count
-                // Each array once per step, not per element through the existential.
-                let next = environments.observations, finalObservations = environments.finalObservations
-                let rewards = environments.rewards, terminated = environments.terminated, truncated = environments.truncated
-                let o = layout.observationSize, a = layout.actionSize
-                for env in 0..<environments.count {
-                    let final = finalObservations[env]
-                    nStep.record(
-                        env: env, observation: observations[(env * o)..<((env + 1) * o)], action: stored[(env * a)..<((env + 1) * a)],
-                        reward: Float(rewards[env]), next: final.map { $0[...] } ?? next[(env * o)..<((env + 1) * o)],
-                        terminated: terminated[env], truncated: truncated[env]
-                    ) { observation, action, reward, nextObservation, discount in
-                        layout.append(observation: observation, action: action, reward: reward, next: nextObservation, discount: discount, to: &items)
-                        itemCount += 1
-                    }
-                }
-                observations = next
+                writer.observe(from: observations, stored: stored, environments: environments)
+                observations = environments.observations
                 for episode in environments.completedEpisodes {
                     episodeReturns.append(episode.episodeReturn)
                     episodeLengths.append(Int32(episode.length))
                 }
-                guard itemCount >= replaySettings.transitionsPerInsert else { continue }
+                let finished = sink.drain()
+                guard !finished.isEmpty else { continue }
 
-                // A full batch: priorities, insert (waiting only while the window is full), report, new parameters.
-                let priorities = actor.priorities(for: layout.batch(items, weights: [Float](repeating: 1, count: itemCount)))
+                // Full batches: insert (waiting only while the window is full), report, new parameters.
                 setWaiting(.rateLimiter)
-                var inserted = false
-                let insertStart = Date().timeIntervalSince1970
-                while !inserted && !stopping() {
-                    do {
-                        try replay.insertPipelined(payloads: items, priorities: priorities, window: replaySettings.insertWindow, timeout: .seconds(1))
-                        inserted = true
-                    } catch ReplayClientError.timedOut {
-                        if Date().timeIntervalSince1970 - insertStart > silenceTimeout {
-                            logger.warning("\(name): the replay server at \(replayEndpoint) has not answered inserts for \(silenceTimeout) s; asking the coordinator again")
-                            continue connections
+                for batch in finished {
+                    let insertStart = Date().timeIntervalSince1970
+                    var inserted = false
+                    while !inserted && !stopping() {
+                        do {
+                            try replay.insertPipelined(payloads: batch.items, priorities: batch.priorities, window: replaySettings.insertWindow, timeout: .seconds(1))
+                            inserted = true
+                        } catch ReplayClientError.timedOut {
+                            if Date().timeIntervalSince1970 - insertStart > silenceTimeout {
+                                logger.warning("\(name): the replay server at \(replayEndpoint) has not answered inserts for \(silenceTimeout) s; asking the coordinator again")
+                                continue connections
+                            }
                         }
                     }
                 }
                 setWaiting(nil)
-                items.removeAll(keepingCapacity: true)
-                itemCount = 0
                 try link.send(sender.message(.episodes, tensors: [
                     WireTensor(episodeReturns), WireTensor(episodeLengths), WireTensor([Int32(framesToReport)]),
                 ]))

@@ -27,9 +27,9 @@ final class LearnerCore {
     }
 
     /// IMPALA: one update on validated unrolls.
-    func learn(_ batch: ValidatedTrajectory) throws -> AgentInfo {
+    func learn(_ unrolls: [ValidatedTrajectory]) throws -> AgentInfo {
         guard let learner = learner as? any TrajectoryLearner else { throw AgentError("this learner takes gradients, not trajectories") }
-        return learner.learn(batch)
+        return learner.learn(unrolls)
     }
 
     /// A3C: one optimizer step with a worker's gradient.

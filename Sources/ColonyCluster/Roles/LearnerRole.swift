@@ -115,13 +115,10 @@ public final class LearnerRole: Sendable {
                             counters.frames += batch.count
                             pending.append(batch)
                             if pending.count >= settings.batchUnrolls {
-                                let grouped = Dictionary(grouping: pending) { $0.steps }
-                                pending.removeAll()
-                                for group in grouped.values {
-                                    recorder.add(try core.learn(ValidatedTrajectory.concatenating(group)))
-                                    counters.version += 1
-                                    counters.updates += 1
-                                }
+                                recorder.add(try core.learn(pending))
+                                pending.removeAll(keepingCapacity: true)
+                                counters.version += 1
+                                counters.updates += 1
                                 try publish()
                             }
                         } else {

@@ -139,7 +139,11 @@ public final class IMPALALearner {
     }
 
     /// One learner step on a batch already checked against these networks.
-    public func learn(_ batch: ValidatedTrajectory) -> AgentInfo { learnValidated(batch.batch) }
+    public func learn(_ batch: ValidatedTrajectory) -> AgentInfo { learnValidated([batch.batch]) }
+
+    /// One learner step on validated unrolls (a distributed learner's `batch_unrolls`), each used
+    /// where it was decoded.
+    public func learn(_ unrolls: [ValidatedTrajectory]) -> AgentInfo { learnValidated(unrolls.map(\.batch)) }
 
     /// Checks that `batch` is well formed and fits these networks (a batch from elsewhere).
     public func validate(_ batch: TrajectoryBatch) throws -> ValidatedTrajectory {
@@ -156,38 +160,56 @@ public final class IMPALALearner {
     }
 
     /// `learn` on a batch known to fit (this process's own rollout).
-    func learnValidated(_ batch: TrajectoryBatch) -> AgentInfo {
-        let scale = 1 / Float(batch.count)
+    func learnValidated(_ batch: TrajectoryBatch) -> AgentInfo { learnValidated([batch]) }
+
+    /// One step on several unrolls (of any lengths) without copying them into one batch: the loss is the mean over every step of every unroll, each unroll's gradient is
+    /// accumulated in turn (V-trace runs along each environment's column, so nothing crosses unrolls)
+    /// and the optimizer steps once. With one unroll this is exactly the single-batch step.
+    func learnValidated(_ unrolls: [TrajectoryBatch]) -> AgentInfo {
+        precondition(!unrolls.isEmpty, "IMPALALearner: an update needs at least one unroll")
+        let total = unrolls.reduce(0) { $0 + $1.count }
+        let scale = 1 / Float(total)
         let learningRate = networks.learningRate
+        var policyTerms: [Float] = [], entropies: [Float] = [], allLogRhos: [Float] = [], allValues: [Float] = [], allTargets: [Float] = []
 
-        // The learner's policy on the T·N steps, its critic on every observation (bootstrap rows included).
-        let distribution = networks.policy.distribution(observations: batch.stepObservations, count: batch.count)
-        let (values, nextValues) = batch.splitValues(
-            networks.values(observations: batch.valueObservations, count: batch.valueObservationCount))
+        for batch in unrolls {
+            // The learner's policy on the T·N steps, its critic on every observation (bootstrap rows included).
+            let distribution = networks.policy.distribution(observations: batch.stepObservations, count: batch.count)
+            let (values, nextValues) = batch.splitValues(
+                networks.values(observations: batch.valueObservations, count: batch.valueObservationCount))
 
-        // Importance weights of the learner's policy against the behaviour policy that acted.
-        let logRhos = logRhos(batch, distribution)
+            // Importance weights of the learner's policy against the behaviour policy that acted.
+            let logRhos = logRhos(batch, distribution)
 
-        // V-trace targets and policy-gradient advantages; terminations cut the discount.
-        let targets = vtrace(
-            logRhos: logRhos, rewards: batch.rewards, values: values, nextValues: nextValues,
-            discounts: batch.terminated.map { $0 ? 0 : gamma }, ended: batch.ended,
-            steps: batch.steps, environments: batch.environments, rhoBar: rhoBar, cBar: cBar, policyRhoBar: rhoBar)
+            // V-trace targets and policy-gradient advantages; terminations cut the discount.
+            let targets = vtrace(
+                logRhos: logRhos, rewards: batch.rewards, values: values, nextValues: nextValues,
+                discounts: batch.terminated.map { $0 ? 0 : gamma }, ended: batch.ended,
+                steps: batch.steps, environments: batch.environments, rhoBar: rhoBar, cBar: cBar, policyRhoBar: rhoBar)
 
-        // One step on L = −mean(A^pg·log π) + vf_coef·½·mean((v_s − V)²) − ent_coef·mean(H).
-        let valueLoss = ActorCritic.squaredErrorLoss(values: values, targets: targets.values, coefficient: 0.5 * valueCoefficient)
-        networks.backward(
-            distribution, actions: batch.actions, logProbWeights: targets.policyAdvantages.map { -$0 * scale },
-            entropyWeight: -entropyCoefficient * scale, valueGradient: valueLoss.gradient)
+            // This unroll's share of L = −mean(A^pg·log π) + vf_coef·½·mean((v_s − V)²) − ent_coef·mean(H).
+            let share = Float(batch.count) / Float(total)
+            let valueLoss = ActorCritic.squaredErrorLoss(values: values, targets: targets.values, coefficient: 0.5 * valueCoefficient * share)
+            networks.backward(
+                distribution, actions: batch.actions, logProbWeights: targets.policyAdvantages.map { -$0 * scale },
+                entropyWeight: -entropyCoefficient * scale, valueGradient: valueLoss.gradient)
+
+            let logProbs = zip(logRhos, batch.behaviourLogProbs).map { $0 + $1 }
+            policyTerms += zip(targets.policyAdvantages, logProbs).map { $0 * $1 }
+            entropies += distribution.entropy()
+            allLogRhos += logRhos
+            allValues += values
+            allTargets += targets.values
+        }
         let gradientNorm = networks.step()
 
-        let logProbs = zip(logRhos, batch.behaviourLogProbs).map { $0 + $1 }
+        var squaredErrors: Float = 0
+        for i in allTargets.indices { squaredErrors += (allValues[i] - allTargets[i]) * (allValues[i] - allTargets[i]) }
         var info = AgentInfo.actorCritic(
-            policyLoss: -OnPolicyStatistics.mean(zip(targets.policyAdvantages, logProbs).map { $0 * $1 }),
-            valueLoss: valueLoss.loss, entropy: OnPolicyStatistics.mean(distribution.entropy()),
-            learningRate: learningRate, gradientNorm: gradientNorm)
-        info["charts/mean_abs_log_rho"] = Double(OnPolicyStatistics.mean(logRhos.map(abs)))
-        info["losses/explained_variance"] = Double(OnPolicyStatistics.explainedVariance(values: values, returns: targets.values))
+            policyLoss: -OnPolicyStatistics.mean(policyTerms), valueLoss: squaredErrors / Float(max(allTargets.count, 1)),
+            entropy: OnPolicyStatistics.mean(entropies), learningRate: learningRate, gradientNorm: gradientNorm)
+        info["charts/mean_abs_log_rho"] = Double(OnPolicyStatistics.mean(allLogRhos.map(abs)))
+        info["losses/explained_variance"] = Double(OnPolicyStatistics.explainedVariance(values: allValues, returns: allTargets))
         return info
     }
 }

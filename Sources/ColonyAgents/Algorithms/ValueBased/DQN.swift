@@ -80,7 +80,7 @@ public final class DQN: ParallelAgent {
     private var framesSinceTargetUpdate = 0
 
     public init(configuration: Configuration, context: AgentContext) throws {
-        precondition(configuration.agent == "dqn", "DQN needs a dqn configuration, got \(configuration.agent)")
+        precondition(configuration.agent == Self.schema.agent, "DQN needs a dqn configuration, got \(configuration.agent)")
         self.configuration = configuration
         environmentCount = context.environmentCount
         observationSpace = context.observationSpace

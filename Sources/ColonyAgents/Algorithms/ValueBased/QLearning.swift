@@ -46,7 +46,7 @@ public final class QLearning: ParallelAgent {
     private var started = false
 
     public init(configuration: Configuration, context: AgentContext) throws {
-        precondition(configuration.agent == "q_learning", "QLearning needs a q_learning configuration, got \(configuration.agent)")
+        precondition(configuration.agent == Self.schema.agent, "QLearning needs a q_learning configuration, got \(configuration.agent)")
         self.configuration = configuration
         environmentCount = context.environmentCount
         observationSpace = context.observationSpace

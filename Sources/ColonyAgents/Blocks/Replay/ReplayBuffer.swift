@@ -28,8 +28,8 @@ public final class ReplayBuffer: Checkpointable {
     private var rewards: [Float]
     private var nextObservations: [Float]
     private var discounts: [Float]
-    private var sumTree: SumTree?
-    private var minTree: MinTree?
+    /// Raw priorities (|δ| + ε) with Σ p^α and the smallest p: the same structure the cluster's replay table uses.
+    private var priorities: BlockedSumTree?
     private var maxPriority: Double = 1
     public private(set) var count = 0
     private var nextSlot = 0
@@ -45,10 +45,7 @@ public final class ReplayBuffer: Checkpointable {
         actions = [Float](repeating: 0, count: capacity * actionSize)
         rewards = [Float](repeating: 0, count: capacity)
         discounts = [Float](repeating: 0, count: capacity)
-        if prioritized != nil {
-            sumTree = SumTree(capacity: capacity)
-            minTree = MinTree(capacity: capacity)
-        }
+        if let prioritized { priorities = BlockedSumTree(capacity: capacity, alpha: prioritized.alpha) }
     }
 
     /// Stores one transition, evicting the oldest when full. New transitions get the largest priority
@@ -61,11 +58,7 @@ public final class ReplayBuffer: Checkpointable {
         actions.replaceSubrange(slot * actionSize..<(slot + 1) * actionSize, with: action)
         rewards[slot] = reward
         discounts[slot] = discount
-        if let options = prioritized {
-            let priority = Foundation.pow(maxPriority, options.alpha)
-            sumTree!.update(slot, priority: priority)
-            minTree!.update(slot, value: priority)
-        }
+        priorities?.update(slot, priority: Float(maxPriority))
         nextSlot = (nextSlot + 1) % capacity
         count = min(count + 1, capacity)
     }
@@ -83,15 +76,15 @@ public final class ReplayBuffer: Checkpointable {
     public func sample(_ batchSize: Int, rng: inout RandomSource, beta: Double = 0.4, into batch: inout TransitionBatch) {
         precondition(count > 0, "cannot sample from an empty replay buffer")
         fit(&batch, rows: batchSize)
-        if let sumTree, let minTree {
-            let total = sumTree.total
+        if let priorities, priorities.total > 0 {
+            let total = priorities.total
             let segment = total / Double(batchSize)
-            let maxWeight = Foundation.pow(Double(count) * minTree.minimum / total, -beta)
+            let maxWeight = Foundation.pow(Double(count) * priorities.weight(ofLeaf: priorities.minimumPositive) / total, -beta)
             for row in 0..<batchSize {
                 let mass = (Double(row) + rng.nextDouble()) * segment
-                let index = sumTree.find(min(mass, total * (1 - 1e-12)))
+                let index = priorities.find(min(mass, total * (1 - 1e-12)))
                 batch.indices[row] = index
-                let probability = sumTree[index] / total
+                let probability = priorities.weight(ofLeaf: priorities[index]) / total
                 batch.weights[row] = Float(Foundation.pow(Double(count) * probability, -beta) / maxWeight)
             }
         } else {
@@ -162,14 +155,12 @@ public final class ReplayBuffer: Checkpointable {
 
     /// Sets priorities p_i = (|δ_i| + ε)^α from new TD errors of sampled transitions.
     public func updatePriorities(indices: [Int], tdErrors: [Float]) {
-        guard let options = prioritized else { return }
+        guard let options = prioritized, let priorities else { return }
         for (index, error) in zip(indices, tdErrors) {
             let raw = Double(abs(error)) + options.epsilon
             guard raw.isFinite else { continue }
             maxPriority = max(maxPriority, raw)
-            let priority = Foundation.pow(raw, options.alpha)
-            sumTree!.update(index, priority: priority)
-            minTree!.update(index, value: priority)
+            priorities.update(index, priority: Float(raw))
         }
     }
 
@@ -180,8 +171,11 @@ public final class ReplayBuffer: Checkpointable {
         try writer.write(Array(rewards[0..<count]), "rewards")
         try writer.write(Array(discounts[0..<count]), "discounts")
         try writer.write([Int64(count), Int64(nextSlot), Int64(capacity)], "cursor")
-        if let sumTree {
-            try writer.write(Array(sumTree.leaves[0..<count]), "priorities")
+        if let priorities {
+            // "priorities" keeps its meaning (p^α, as checkpoints before the shared tree stored it); the
+            // raw Float priorities make a resumed run sample exactly as the uninterrupted one.
+            try writer.write((0..<count).map { priorities.weight(ofLeaf: priorities[$0]) }, "priorities")
+            try writer.write((0..<count).map { priorities[$0] }, "raw_priorities")
             try writer.write([maxPriority], "max_priority")
         }
     }
@@ -199,15 +193,21 @@ public final class ReplayBuffer: Checkpointable {
         discounts.replaceSubrange(0..<stored, with: try reader.floats("discounts", count: stored))
         count = stored
         nextSlot = cursor[1]
-        if prioritized != nil {
-            let priorities = try reader.doubles("priorities")
-            sumTree = SumTree(capacity: capacity)
-            minTree = MinTree(capacity: capacity)
-            for (index, priority) in priorities.enumerated() {
-                sumTree!.update(index, priority: priority)
-                minTree!.update(index, value: priority)
-            }
+        if let prioritized, let priorities {
+            let raw = reader.contains("raw_priorities")
+                ? try reader.floats("raw_priorities", count: stored)
+                : Self.rawPriorities(weights: try reader.doubles("priorities"), alpha: prioritized.alpha)
+            guard raw.count == stored else { throw CheckpointError.shapeMismatch(entry: reader.path("priorities"), expected: stored, found: raw.count) }
+            priorities.rebuild { leaves in for (slot, priority) in raw.enumerated() { leaves[slot] = priority } }
             maxPriority = try reader.doubles("max_priority").first ?? 1
+        }
+    }
+
+    /// Raw priorities from the p^α weights that checkpoints written before `raw_priorities` hold.
+    private static func rawPriorities(weights: [Double], alpha: Double) -> [Float] {
+        weights.map { weight in
+            guard weight > 0 else { return 0 }
+            return alpha == 0 ? 1 : Float(Foundation.pow(weight, 1 / alpha))
         }
     }
 }

@@ -1,15 +1,18 @@
+/// The binary sum tree that single-process replay used before `BlockedSumTree` served both replay
+/// stacks; kept here only as the reference the sum-structure table measures against.
+///
 /// A binary sum tree over `capacity` non-negative priorities (Schaul et al., 2016).
 ///
 /// Leaves hold priorities, every inner node the sum of its children, so the root is the total.
 /// `update` and `find` are O(log n); `total` is O(1). Stored in one flat array of 2·size
 /// doubles (size = capacity rounded up to a power of two) so a walk touches log n cache lines.
-public struct SumTree: Sendable {
-    public let capacity: Int
+struct BinarySumTree: Sendable {
+    let capacity: Int
     private let size: Int
     private var nodes: [Double]
 
-    public init(capacity: Int) {
-        precondition(capacity > 0, "SumTree capacity must be positive, got \(capacity)")
+    init(capacity: Int) {
+        precondition(capacity > 0, "BinarySumTree capacity must be positive, got \(capacity)")
         self.capacity = capacity
         var size = 1
         while size < capacity { size <<= 1 }
@@ -18,13 +21,13 @@ public struct SumTree: Sendable {
     }
 
     /// Sum of all priorities.
-    @inline(__always) public var total: Double { nodes[1] }
+    @inline(__always) var total: Double { nodes[1] }
 
-    @inline(__always) public subscript(index: Int) -> Double { nodes[size + index] }
+    @inline(__always) subscript(index: Int) -> Double { nodes[size + index] }
 
     /// Sets the priority at `index`, updating the sums on the path to the root. O(log n).
-    public mutating func update(_ index: Int, priority: Double) {
-        precondition(index >= 0 && index < capacity, "SumTree index \(index) outside 0..<\(capacity)")
+    mutating func update(_ index: Int, priority: Double) {
+        precondition(index >= 0 && index < capacity, "BinarySumTree index \(index) outside 0..<\(capacity)")
         precondition(priority >= 0 && priority.isFinite, "priorities must be finite and non-negative, got \(priority)")
         var node = size + index
         let delta = priority - nodes[node]
@@ -40,7 +43,7 @@ public struct SumTree: Sendable {
 
     /// The leaf whose cumulative range contains `mass` in [0, total). O(log n).
     /// Never returns a zero-priority leaf while the total is positive.
-    public func find(_ mass: Double) -> Int {
+    func find(_ mass: Double) -> Int {
         var remaining = max(0, mass)
         var node = 1
         nodes.withUnsafeBufferPointer { tree in
@@ -61,16 +64,16 @@ public struct SumTree: Sendable {
     }
 
     /// Recomputes every inner node from the leaves (removes accumulated rounding drift). O(n).
-    public mutating func rebuild() {
+    mutating func rebuild() {
         for node in stride(from: size - 1, through: 1, by: -1) { nodes[node] = nodes[2 * node] + nodes[2 * node + 1] }
     }
 
     /// Smallest positive leaf priority, O(n); used for the max importance weight.
-    public var minimumPositive: Double {
+    var minimumPositive: Double {
         var best = Double.infinity
         for i in 0..<capacity where nodes[size + i] > 0 { best = min(best, nodes[size + i]) }
         return best
     }
 
-    public var leaves: [Double] { Array(nodes[size..<(size + capacity)]) }
+    var leaves: [Double] { Array(nodes[size..<(size + capacity)]) }
 }
