@@ -11,7 +11,7 @@ import Foundation
 ///   of 8, the way actors insert), and sampled transitions per second in batches of 256;
 /// - resident memory per stored item against its 44-byte payload (a table filled in this process, and
 ///   the server's growth while it is filled);
-/// - the table's `BlockedSumTree` and the binary sum tree it replaced at 1e4, 1e5 and 1e6 items;
+/// - `BlockedSumTree` with blocks of 16 (the table) and of 1 (single-process replay) against a binary sum tree at 1e4, 1e5 and 1e6 items;
 /// - Reverb (dm-reverb's Python client and server, same workload) in the same run, when it imports.
 struct ReplayBenchmarks {
     let seconds: Double
@@ -182,36 +182,44 @@ struct ReplayBenchmarks {
 
     // MARK: Sum structures
 
-    /// Update and find of `BlockedSumTree` (alpha 0.6, as served; single-process replay uses it too) and
-    /// of the binary sum tree it replaced (`BinarySumTree`, the reference), at random slots of a full structure; then a whole `table.sample(256)`.
+    /// Update and find of `BlockedSumTree` with the replay server's blocks of 16 and with the blocks of 1
+    /// that single-process prioritized replay uses, and of a plain binary sum tree (`BinarySumTree`, the
+    /// structure single-process replay used before, as the reference), at random slots of a full
+    /// structure; then a whole `table.sample(256)`.
     private func structureCosts() throws {
         var rng = RandomSource(seed: 4)
         print("\n## Sum structures (in process): cost per operation, prioritized (alpha 0.6)\n")
-        print("| capacity | BlockedSumTree update (ns) | BlockedSumTree find (ns) | binary tree update (ns) | binary tree find (ns) | table.sample(256) (µs) |")
-        print("| ---: | ---: | ---: | ---: | ---: | ---: |")
+        print("| capacity | blocks of 16: update (ns) | find (ns) | blocks of 1: update (ns) | find (ns) | binary tree (reference): update (ns) | find (ns) | table.sample(256) (µs) |")
+        print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         var sink = 0
+        func ns(_ rate: Double) -> String { String(format: "%.0f", 1e9 / rate) }
         for size in [10_000, 100_000, 1_000_000] {
             let indices = (0..<4096).map { _ in rng.nextInt(below: size) }
             let values = (0..<4096).map { _ in rng.nextFloat() + 0.01 }
-
-            let blocked = BlockedSumTree(capacity: size, alpha: 0.6)
             let initial = (0..<size).map { _ in rng.nextFloat() + 0.01 }
-            blocked.rebuild { leaves in for slot in 0..<size { leaves[slot] = initial[slot] } }
-            let blockedUpdates = measureRate(seconds: seconds / 4, operationsPerCall: 4096, roundSize: 1) {
-                for (index, value) in zip(indices, values) { blocked.update(index, priority: value) }
-            }
-            let blockedTotal = blocked.total
-            let blockedFinds = measureRate(seconds: seconds / 4, operationsPerCall: 4096, roundSize: 1) {
-                for _ in 0..<4096 { sink &+= blocked.find(rng.nextDouble() * blockedTotal) }
+
+            var blockedFigures: [String] = []
+            for blockSize in [16, 1] {
+                let blocked = BlockedSumTree(capacity: size, alpha: 0.6, blockSize: blockSize)
+                blocked.rebuild { leaves in for slot in 0..<size { leaves[slot] = initial[slot] } }
+                let updates = measureRate(seconds: seconds / 6, operationsPerCall: 4096, roundSize: 1) {
+                    for (index, value) in zip(indices, values) { blocked.update(index, priority: value) }
+                }
+                let total = blocked.total
+                let finds = measureRate(seconds: seconds / 6, operationsPerCall: 4096, roundSize: 1) {
+                    for _ in 0..<4096 { sink &+= blocked.find(rng.nextDouble() * total) }
+                }
+                blockedFigures += [ns(updates), ns(finds)]
             }
 
+            // The binary tree stores p^α, which its user computed once per update.
             var tree = BinarySumTree(capacity: size)
-            for i in 0..<size { tree.update(i, priority: Double(initial[i])) }
-            let treeUpdates = measureRate(seconds: seconds / 4, operationsPerCall: 4096, roundSize: 1) {
-                for (index, value) in zip(indices, values) { tree.update(index, priority: Double(value)) }
+            for i in 0..<size { tree.update(i, priority: Double(powf(initial[i], 0.6))) }
+            let treeUpdates = measureRate(seconds: seconds / 6, operationsPerCall: 4096, roundSize: 1) {
+                for (index, value) in zip(indices, values) { tree.update(index, priority: Double(powf(value, 0.6))) }
             }
             let treeTotal = tree.total
-            let treeFinds = measureRate(seconds: seconds / 4, operationsPerCall: 4096, roundSize: 1) {
+            let treeFinds = measureRate(seconds: seconds / 6, operationsPerCall: 4096, roundSize: 1) {
                 for _ in 0..<4096 { sink &+= tree.find(rng.nextDouble() * treeTotal) }
             }
 
@@ -220,11 +228,10 @@ struct ReplayBenchmarks {
                 let n = min(8192, size - start)
                 try inProcess.insert(payloads: [Float](repeating: 1, count: n * Self.itemSize), priorities: Array(initial[start..<start + n]))
             }
-            let samples = try measureRate(seconds: seconds / 4, operationsPerCall: 1, roundSize: 10) {
+            let samples = try measureRate(seconds: seconds / 6, operationsPerCall: 1, roundSize: 10) {
                 sink &+= Int(try inProcess.sample(256, beta: 0.4, rng: &rng).keys[0] & 1)
             }
-            func ns(_ rate: Double) -> String { String(format: "%.0f", 1e9 / rate) }
-            print("| \(size) | \(ns(blockedUpdates)) | \(ns(blockedFinds)) | \(ns(treeUpdates)) | \(ns(treeFinds)) | \(String(format: "%.1f", 1e6 / samples)) |")
+            print("| \(size) | \(blockedFigures.joined(separator: " | ")) | \(ns(treeUpdates)) | \(ns(treeFinds)) | \(String(format: "%.1f", 1e6 / samples)) |")
         }
         if sink == -1 { print("") }  // keeps the finds from being optimised away
     }

@@ -24,8 +24,9 @@ final class BlockedSumTreeTests: XCTestCase {
 
     func testSumsMinimaCountsAndFindMatchNaiveReference() {
         var rng = RandomSource(seed: 21)
-        for (capacity, alpha) in [(1, 0.6), (31, 1.0), (1000, 0.6), (4097, 0.0)] {
-            let tree = BlockedSumTree(capacity: capacity, alpha: alpha)
+        // Blocks of 16 (the replay server's), of 1 (single-process replay) and a size in between.
+        for (capacity, alpha, blockSize) in [(1, 0.6, 16), (31, 1.0, 16), (1000, 0.6, 16), (4097, 0.0, 16), (1, 0.6, 1), (1000, 0.6, 1), (517, 1.0, 4)] {
+            let tree = BlockedSumTree(capacity: capacity, alpha: alpha, blockSize: blockSize)
             var leaves = [Float](repeating: -1, count: capacity)
             for step in 0..<(3 * capacity + 50) {
                 let slot = rng.nextInt(below: capacity)
@@ -43,7 +44,7 @@ final class BlockedSumTreeTests: XCTestCase {
             }
             let weights = leaves.map { $0 > 0 ? pow(Double($0), alpha) : 0 }
             let total = weights.reduce(0, +)
-            XCTAssertEqual(tree.total, total, accuracy: 1e-6 * max(1, total), "capacity \(capacity)")
+            XCTAssertEqual(tree.total, total, accuracy: 1e-6 * max(1, total), "capacity \(capacity), blocks of \(blockSize)")
             XCTAssertEqual(tree.occupied, leaves.filter { $0 >= 0 }.count)
             XCTAssertEqual(tree.minimumPositive, leaves.filter { $0 > 0 }.min() ?? .infinity)
             for slot in 0..<capacity { XCTAssertEqual(tree[slot], leaves[slot]) }
@@ -51,7 +52,7 @@ final class BlockedSumTreeTests: XCTestCase {
                 // Masses at the middle of each positive slot's interval: no rounding ties.
                 var cumulative = 0.0
                 for (slot, weight) in weights.enumerated() where weight > 0 {
-                    XCTAssertEqual(tree.find(cumulative + weight / 2), slot, "capacity \(capacity), slot \(slot)")
+                    XCTAssertEqual(tree.find(cumulative + weight / 2), slot, "capacity \(capacity), blocks of \(blockSize), slot \(slot)")
                     cumulative += weight
                 }
                 for _ in 0..<200 {

@@ -3,7 +3,7 @@ import Foundation
 /// Priorities of a fixed number of slots, for proportional sampling with little memory per slot.
 ///
 /// Each slot holds its raw priority as one `Float` leaf (a negative leaf marks an empty slot). Leaves
-/// are grouped in blocks of b = 16; a binary tree over the blocks keeps, per subtree, the sum of the
+/// are grouped in blocks of b slots (a power of two); a binary tree over the blocks keeps, per subtree, the sum of the
 /// weights w = p^α of its positive leaves (Double, so sums over many blocks stay exact enough), the
 /// smallest positive leaf (for importance-weight normalisation) and the number of occupied slots (for
 /// uniform draws). A block's figures are recomputed from its leaves when a slot is filled or emptied,
@@ -11,15 +11,22 @@ import Foundation
 /// reset whenever the block is recomputed), and every tree node is recomputed from its children.
 ///
 /// Memory: 4 bytes per slot plus 16 bytes per tree node, two nodes per block (up to four when the
-/// block count is just past a power of two): 6 to 8 bytes per slot. The block size trades that against
-/// time: `find` computes p^α for each leaf it passes in its block (b/2 on average); at 1e6 slots, blocks
-/// of 16 sample about twice as fast as blocks of 32 for one byte more per slot.
+/// block count is just past a power of two): 6 to 8 bytes per slot with b = 16 (the replay server's
+/// table, where memory per item counts), 36 to 68 with b = 1 (single-process replay, where the
+/// buffers are small and each gradient step samples and updates a batch). The block size trades
+/// memory against time: `find` computes p^α for each leaf it passes in its block (b/2 on average);
+/// at 1e6 slots, blocks of 16 sample about twice as fast as blocks of 32 for one byte more per slot.
+/// `colony-bench replay` measures both block sizes against a plain binary sum tree.
 /// Costs: `update` O(log(n/b)) between positive priorities, else O(b + log(n/b)); `find` and
 /// `findOccupied` O(log(n/b) + b). Not thread-safe: one owner.
 public final class BlockedSumTree {
-    public static let blockSize = 16
+    /// The replay server's block size.
+    public static let defaultBlockSize = 16
 
     public let capacity: Int
+    /// Slots per block (a power of two).
+    public let blockSize: Int
+    private let blockShift: Int
     /// The priority exponent α (0: every positive priority weighs 1).
     public let alpha: Float
     private let blockCount: Int
@@ -30,13 +37,16 @@ public final class BlockedSumTree {
     private let minima: UnsafeMutablePointer<Float>
     private let counts: UnsafeMutablePointer<Int32>
 
-    /// `capacity` empty slots.
-    public init(capacity: Int, alpha: Double) {
+    /// `capacity` empty slots in blocks of `blockSize` (a power of two from 1 to 1024).
+    public init(capacity: Int, alpha: Double, blockSize: Int = defaultBlockSize) {
         precondition(capacity > 0 && capacity <= Int(Int32.max), "capacity must be between 1 and \(Int32.max), got \(capacity)")
         precondition(alpha.isFinite && alpha >= 0, "alpha must be finite and non-negative, got \(alpha)")
+        precondition(blockSize >= 1 && blockSize <= 1024 && blockSize & (blockSize - 1) == 0, "blockSize must be a power of two from 1 to 1024, got \(blockSize)")
         self.capacity = capacity
         self.alpha = Float(alpha)
-        blockCount = (capacity + Self.blockSize - 1) / Self.blockSize
+        self.blockSize = blockSize
+        blockShift = blockSize.trailingZeroBitCount
+        blockCount = (capacity + blockSize - 1) >> blockShift
         var width = 1
         while width < blockCount { width <<= 1 }
         treeWidth = width
@@ -91,20 +101,19 @@ public final class BlockedSumTree {
         precondition(slot >= 0 && slot < capacity, "slot \(slot) outside 0..<\(capacity)")
         let old = leaves[slot]
         leaves[slot] = priority
-        let block = slot / Self.blockSize
+        let block = slot >> blockShift
         guard old > 0 && priority > 0 else {
             refresh(blocks: block...block)
             return
         }
         var node = treeWidth + block
-        sums[node] += weight(ofLeaf: priority) - weight(ofLeaf: old)
-        if priority < minima[node] {
+        if blockSize == 1 {
+            // The leaf is its whole block: set the block's figures outright (one power, no drift).
+            sums[node] = weight(ofLeaf: priority)
             minima[node] = priority
-        } else if old == minima[node] {
-            let start = block * Self.blockSize, end = min(start + Self.blockSize, capacity)
-            var minimum = Float.infinity
-            for other in start..<end where leaves[other] > 0 { minimum = min(minimum, leaves[other]) }
-            minima[node] = minimum
+        } else {
+            sums[node] += weight(ofLeaf: priority) - weight(ofLeaf: old)
+            updateMinimum(ofBlock: block, node: node, old: old, new: priority)
         }
         node >>= 1
         while node >= 1 {
@@ -115,13 +124,26 @@ public final class BlockedSumTree {
         }
     }
 
+    /// A block's minimum after one positive leaf changed from `old` to `new`: rescanned (no powers)
+    /// only when the old value was the minimum and the new one is larger.
+    private func updateMinimum(ofBlock block: Int, node: Int, old: Float, new priority: Float) {
+        if priority < minima[node] {
+            minima[node] = priority
+        } else if old == minima[node] {
+            let start = block * blockSize, end = min(start + blockSize, capacity)
+            var minimum = Float.infinity
+            for other in start..<end where leaves[other] > 0 { minimum = min(minimum, leaves[other]) }
+            minima[node] = minimum
+        }
+    }
+
     /// Sets consecutive slots' priorities from `start` on (one refresh per touched block, so a batch
     /// costs O(B + b · blocks + log n)).
     public func update(from start: Int, priorities: UnsafeBufferPointer<Float>) {
         guard !priorities.isEmpty else { return }
         precondition(start >= 0 && start + priorities.count <= capacity, "slots \(start)..<\(start + priorities.count) outside 0..<\(capacity)")
         (leaves + start).update(from: priorities.baseAddress!, count: priorities.count)
-        refresh(blocks: start / Self.blockSize...(start + priorities.count - 1) / Self.blockSize)
+        refresh(blocks: start >> blockShift...(start + priorities.count - 1) >> blockShift)
     }
 
     /// Empties every slot, lets `fill` write any leaves (all slots at once, e.g. on restore), then
@@ -138,7 +160,7 @@ public final class BlockedSumTree {
     /// Recomputes the given blocks from their leaves, then their ancestors level by level.
     private func refresh(blocks: ClosedRange<Int>) {
         for block in blocks {
-            let start = block * Self.blockSize, end = min(start + Self.blockSize, capacity)
+            let start = block * blockSize, end = min(start + blockSize, capacity)
             var sum = 0.0, minimum = Float.infinity, count: Int32 = 0
             for slot in start..<end {
                 let leaf = leaves[slot]
@@ -184,7 +206,7 @@ public final class BlockedSumTree {
                 node = left + 1
             }
         }
-        let start = (node - treeWidth) * Self.blockSize, end = min(start + Self.blockSize, capacity)
+        let start = (node - treeWidth) * blockSize, end = min(start + blockSize, capacity)
         var last = -1
         for slot in start..<end {
             let weight = weight(ofLeaf: leaves[slot])
@@ -210,7 +232,7 @@ public final class BlockedSumTree {
                 node = left + 1
             }
         }
-        let start = (node - treeWidth) * Self.blockSize, end = min(start + Self.blockSize, capacity)
+        let start = (node - treeWidth) * blockSize, end = min(start + blockSize, capacity)
         for slot in start..<end where leaves[slot] >= 0 {
             if remaining == 0 { return slot }
             remaining -= 1

@@ -45,7 +45,7 @@ public final class ReplayBuffer: Checkpointable {
         actions = [Float](repeating: 0, count: capacity * actionSize)
         rewards = [Float](repeating: 0, count: capacity)
         discounts = [Float](repeating: 0, count: capacity)
-        if let prioritized { priorities = BlockedSumTree(capacity: capacity, alpha: prioritized.alpha) }
+        if let prioritized { priorities = BlockedSumTree(capacity: capacity, alpha: prioritized.alpha, blockSize: 1) }
     }
 
     /// Stores one transition, evicting the oldest when full. New transitions get the largest priority
