@@ -87,4 +87,60 @@ final class OnPolicyIMPALATests: XCTestCase {
         XCTAssertNotNil(info["losses/value_loss"])
         XCTAssertEqual(learner.networks.updates, 1)
     }
+
+    /// A distributed learner's update on several received unrolls (unroll-major, never concatenated)
+    /// is the update on those unrolls laid side by side in one batch.
+    func testLearningFromSeveralUnrollsEqualsLearningFromThemSideBySide() throws {
+        let context = AgentContext(observationSpace: .box(low: -1, high: 1, count: 4), actionSpace: .discrete(2), environmentCount: 3, seed: 9)
+        let configuration = try IMPALA.schema.resolve([:])
+        let grouped = try IMPALALearner(configuration: configuration, context: context)
+        let sideBySide = try IMPALALearner(configuration: configuration, context: context)
+        var rng = RandomSource(seed: 12)
+        func unroll(environments: Int, truncatedAt index: Int?) -> TrajectoryBatch {
+            var batch = TrajectoryBatch(steps: 6, environments: environments, observationSize: 4, actionSize: 1)
+            batch.observations = batch.observations.map { _ in rng.uniform(Float(-1), 1) }
+            let (actions, logProbs) = grouped.networks.policy.sample(observations: batch.stepObservations, count: batch.count, rng: &rng)
+            batch.actions = actions
+            batch.behaviourLogProbs = logProbs.map { $0 - rng.uniform(Float(0), 0.3) }
+            batch.rewards = batch.rewards.map { _ in rng.uniform(Float(0), 1) }
+            batch.terminated = batch.terminated.map { _ in rng.nextInt(below: 8) == 0 }
+            if let index {
+                batch.terminated[index] = false
+                batch.truncated[index] = true
+                batch.truncationIndices = [index]
+                batch.truncationObservations = (0..<4).map { _ in rng.uniform(Float(-1), 1) }
+            }
+            return batch
+        }
+        let first = unroll(environments: 3, truncatedAt: 7), second = unroll(environments: 2, truncatedAt: nil)
+
+        // The reference: both unrolls as one time-major batch of 3 + 2 environments.
+        var combined = TrajectoryBatch(steps: 6, environments: 5, observationSize: 4, actionSize: 1)
+        for t in 0...6 {
+            for (offset, batch) in [(0, first), (3, second)] {
+                for e in 0..<batch.environments {
+                    let (from, to) = (t * batch.environments + e, t * 5 + offset + e)
+                    combined.observations.replaceSubrange((to * 4)..<(to * 4 + 4), with: batch.observations[(from * 4)..<(from * 4 + 4)])
+                    guard t < 6 else { continue }
+                    combined.actions[to] = batch.actions[from]
+                    combined.rewards[to] = batch.rewards[from]
+                    combined.terminated[to] = batch.terminated[from]
+                    combined.truncated[to] = batch.truncated[from]
+                    combined.behaviourLogProbs[to] = batch.behaviourLogProbs[from]
+                }
+            }
+        }
+        combined.truncationIndices = [(7 / 3) * 5 + 7 % 3]
+        combined.truncationObservations = first.truncationObservations
+
+        let groupedInfo = grouped.learn([try grouped.validate(first), try grouped.validate(second)])
+        let sideBySideInfo = sideBySide.learn(try sideBySide.validate(combined))
+        for key in ["losses/policy_loss", "losses/value_loss", "losses/entropy", "charts/mean_abs_log_rho"] {
+            XCTAssertEqual(groupedInfo[key]!, sideBySideInfo[key]!, accuracy: 1e-5 * max(1, abs(sideBySideInfo[key]!)), key)
+        }
+        let (a, b) = (grouped.networks.flatParameters, sideBySide.networks.flatParameters)
+        XCTAssertEqual(a.count, b.count)
+        for i in a.indices { XCTAssertEqual(a[i], b[i], accuracy: 1e-5, "parameter \(i)") }
+        XCTAssertNotEqual(a, try IMPALALearner(configuration: configuration, context: context).networks.flatParameters, "the update moved the parameters")
+    }
 }

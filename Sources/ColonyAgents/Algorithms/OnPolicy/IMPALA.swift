@@ -125,11 +125,8 @@ public final class IMPALALearner {
 
     /// log ρ_t = log π(a_t|x_t) − log μ(a_t|x_t) for every step, π the learner's current policy.
     public func logRhos(_ batch: TrajectoryBatch) -> [Float] {
-        logRhos(batch, networks.policy.distribution(observations: batch.stepObservations, count: batch.count))
-    }
-
-    private func logRhos(_ batch: TrajectoryBatch, _ distribution: PolicyDistribution) -> [Float] {
-        zip(distribution.logProb(actions: batch.actions), batch.behaviourLogProbs).map { $0 - $1 }
+        let distribution = networks.policy.distribution(observations: batch.stepObservations, count: batch.count)
+        return zip(distribution.logProb(actions: batch.actions), batch.behaviourLogProbs).map { $0 - $1 }
     }
 
     /// One learner step on `batch`. Returns the step's scalars. Throws, changing nothing, when the
@@ -162,54 +159,79 @@ public final class IMPALALearner {
     /// `learn` on a batch known to fit (this process's own rollout).
     func learnValidated(_ batch: TrajectoryBatch) -> AgentInfo { learnValidated([batch]) }
 
-    /// One step on several unrolls (of any lengths) without copying them into one batch: the loss is the mean over every step of every unroll, each unroll's gradient is
-    /// accumulated in turn (V-trace runs along each environment's column, so nothing crosses unrolls)
-    /// and the optimizer steps once. With one unroll this is exactly the single-batch step.
+    /// One step on several unrolls (of any lengths) as one batch, without first concatenating them: the
+    /// network inputs are filled from the unrolls one after another (unroll-major rows; the copy of the
+    /// observations a single batch makes too), V-trace runs per unroll (along each environment's column,
+    /// so nothing crosses unrolls), and the loss is the mean over every step. With one unroll this is
+    /// exactly the single-batch step.
     func learnValidated(_ unrolls: [TrajectoryBatch]) -> AgentInfo {
         precondition(!unrolls.isEmpty, "IMPALALearner: an update needs at least one unroll")
         let total = unrolls.reduce(0) { $0 + $1.count }
+        let valueRows = unrolls.reduce(0) { $0 + $1.valueObservationCount }
         let scale = 1 / Float(total)
         let learningRate = networks.learningRate
-        var policyTerms: [Float] = [], entropies: [Float] = [], allLogRhos: [Float] = [], allValues: [Float] = [], allTargets: [Float] = []
 
-        for batch in unrolls {
-            // The learner's policy on the T·N steps, its critic on every observation (bootstrap rows included).
-            let distribution = networks.policy.distribution(observations: batch.stepObservations, count: batch.count)
-            let (values, nextValues) = batch.splitValues(
-                networks.values(observations: batch.valueObservations, count: batch.valueObservationCount))
-
-            // Importance weights of the learner's policy against the behaviour policy that acted.
-            let logRhos = logRhos(batch, distribution)
-
-            // V-trace targets and policy-gradient advantages; terminations cut the discount.
-            let targets = vtrace(
-                logRhos: logRhos, rewards: batch.rewards, values: values, nextValues: nextValues,
-                discounts: batch.terminated.map { $0 ? 0 : gamma }, ended: batch.ended,
-                steps: batch.steps, environments: batch.environments, rhoBar: rhoBar, cBar: cBar, policyRhoBar: rhoBar)
-
-            // This unroll's share of L = −mean(A^pg·log π) + vf_coef·½·mean((v_s − V)²) − ent_coef·mean(H).
-            let share = Float(batch.count) / Float(total)
-            let valueLoss = ActorCritic.squaredErrorLoss(values: values, targets: targets.values, coefficient: 0.5 * valueCoefficient * share)
-            networks.backward(
-                distribution, actions: batch.actions, logProbWeights: targets.policyAdvantages.map { -$0 * scale },
-                entropyWeight: -entropyCoefficient * scale, valueGradient: valueLoss.gradient)
-
-            let logProbs = zip(logRhos, batch.behaviourLogProbs).map { $0 + $1 }
-            policyTerms += zip(targets.policyAdvantages, logProbs).map { $0 * $1 }
-            entropies += distribution.entropy()
-            allLogRhos += logRhos
-            allValues += values
-            allTargets += targets.values
+        var stepObservations: [Float] = [], valueObservations: [Float] = [], actions: [Float] = [], behaviourLogProbs: [Float] = []
+        if unrolls.count == 1 {
+            let batch = unrolls[0]
+            (stepObservations, valueObservations, actions, behaviourLogProbs) = (batch.stepObservations, batch.valueObservations, batch.actions, batch.behaviourLogProbs)
+        } else {
+            let width = unrolls[0].observationSize
+            stepObservations.reserveCapacity(total * width)
+            valueObservations.reserveCapacity(valueRows * width)
+            for batch in unrolls {
+                stepObservations += batch.observations[0..<(batch.count * width)]
+                valueObservations += batch.observations
+                valueObservations += batch.truncationObservations
+                actions += batch.actions
+                behaviourLogProbs += batch.behaviourLogProbs
+            }
         }
+
+        // The learner's policy on every step, its critic on every observation (bootstrap rows included).
+        let distribution = networks.policy.distribution(observations: stepObservations, count: total)
+        let valueOutputs = networks.values(observations: valueObservations, count: valueRows)
+
+        // Importance weights of the learner's policy against the behaviour policy that acted.
+        let logRhos = zip(distribution.logProb(actions: actions), behaviourLogProbs).map { $0 - $1 }
+
+        // V-trace targets and policy-gradient advantages per unroll; terminations cut the discount.
+        var values: [Float] = [], targetValues: [Float] = [], advantages: [Float] = []
+        var valueRowOfStep: [Int] = []  // where each step's V(x_t) sits among the critic's rows
+        var (stepOffset, valueOffset) = (0, 0)
+        for batch in unrolls {
+            let (unrollValues, nextValues) = batch.splitValues(Array(valueOutputs[valueOffset..<(valueOffset + batch.valueObservationCount)]))
+            let targets = vtrace(
+                logRhos: Array(logRhos[stepOffset..<(stepOffset + batch.count)]), rewards: batch.rewards, values: unrollValues,
+                nextValues: nextValues, discounts: batch.terminated.map { $0 ? 0 : gamma }, ended: batch.ended,
+                steps: batch.steps, environments: batch.environments, rhoBar: rhoBar, cBar: cBar, policyRhoBar: rhoBar)
+            values += unrollValues
+            targetValues += targets.values
+            advantages += targets.policyAdvantages
+            valueRowOfStep += (valueOffset..<(valueOffset + batch.count))
+            stepOffset += batch.count
+            valueOffset += batch.valueObservationCount
+        }
+
+        // One step on L = −mean(A^pg·log π) + vf_coef·½·mean((v_s − V)²) − ent_coef·mean(H).
+        let valueLoss = ActorCritic.squaredErrorLoss(values: values, targets: targetValues, coefficient: 0.5 * valueCoefficient)
+        var valueGradient = valueLoss.gradient
+        if unrolls.count > 1 {
+            valueGradient = [Float](repeating: 0, count: valueRows)
+            for (step, row) in valueRowOfStep.enumerated() { valueGradient[row] = valueLoss.gradient[step] }
+        }
+        networks.backward(
+            distribution, actions: actions, logProbWeights: advantages.map { -$0 * scale },
+            entropyWeight: -entropyCoefficient * scale, valueGradient: valueGradient)
         let gradientNorm = networks.step()
 
-        var squaredErrors: Float = 0
-        for i in allTargets.indices { squaredErrors += (allValues[i] - allTargets[i]) * (allValues[i] - allTargets[i]) }
+        let logProbs = zip(logRhos, behaviourLogProbs).map { $0 + $1 }
         var info = AgentInfo.actorCritic(
-            policyLoss: -OnPolicyStatistics.mean(policyTerms), valueLoss: squaredErrors / Float(max(allTargets.count, 1)),
-            entropy: OnPolicyStatistics.mean(entropies), learningRate: learningRate, gradientNorm: gradientNorm)
-        info["charts/mean_abs_log_rho"] = Double(OnPolicyStatistics.mean(allLogRhos.map(abs)))
-        info["losses/explained_variance"] = Double(OnPolicyStatistics.explainedVariance(values: allValues, returns: allTargets))
+            policyLoss: -OnPolicyStatistics.mean(zip(advantages, logProbs).map { $0 * $1 }),
+            valueLoss: valueLoss.loss, entropy: OnPolicyStatistics.mean(distribution.entropy()),
+            learningRate: learningRate, gradientNorm: gradientNorm)
+        info["charts/mean_abs_log_rho"] = Double(OnPolicyStatistics.mean(logRhos.map(abs)))
+        info["losses/explained_variance"] = Double(OnPolicyStatistics.explainedVariance(values: values, returns: targetValues))
         return info
     }
 }
