@@ -87,17 +87,20 @@ let package = Package(
             path: "Benchmarks/ColonyBench"
         ),
 
+        // What several test targets share (an environment that cannot be snapshotted, as a remote one).
+        .target(name: "ColonyTestSupport", dependencies: ["ColonyNumerics", "ColonyEnvironments"], path: "Tests/ColonyTestSupport"),
         .testTarget(name: "ColonyNumericsTests", dependencies: ["ColonyNumerics"]),
         .testTarget(
             name: "ColonyEnvironmentsTests",
-            dependencies: ["ColonyNumerics", "ColonyEnvironments"],
+            dependencies: ["ColonyNumerics", "ColonyEnvironments", "ColonyTestSupport"],
             resources: [.copy("Recordings")]
         ),
         .testTarget(name: "ColonyStorageTests", dependencies: ["ColonyStorage"]),
         .testTarget(name: "ColonyTransportTests", dependencies: ["ColonyTransport"]),
         .testTarget(name: "ColonyAgentsTests", dependencies: ["ColonyNumerics", "ColonyEnvironments", "ColonyStorage", "ColonyAgents"]),
         .testTarget(
-            name: "ColonyExperimentsTests", dependencies: ["ColonyNumerics", "ColonyEnvironments", "ColonyStorage", "ColonyAgents", "ColonyExperiments"]
+            name: "ColonyExperimentsTests",
+            dependencies: ["ColonyNumerics", "ColonyEnvironments", "ColonyStorage", "ColonyAgents", "ColonyExperiments", "ColonyTestSupport"]
         ),
         .testTarget(
             name: "ColonyClusterTests",

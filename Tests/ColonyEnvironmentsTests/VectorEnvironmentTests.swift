@@ -1,4 +1,5 @@
 import ColonyNumerics
+import ColonyTestSupport
 import XCTest
 @testable import ColonyEnvironments
 

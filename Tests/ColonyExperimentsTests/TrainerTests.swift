@@ -1,6 +1,7 @@
 import ColonyAgents
 import ColonyEnvironments
 import ColonyStorage
+import ColonyTestSupport
 import Foundation
 import XCTest
 @testable import ColonyExperiments
