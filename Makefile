@@ -11,13 +11,14 @@ RELEASE_BIN = $(shell swift build -c release --show-bin-path)
 REFERENCE_VENV := .venv-ref
 BENCH_VENV := Benchmarks/.venv
 
-.PHONY: help deps build test demo bench bench-learning reference-python slurm-up slurm-down clean
+.PHONY: help deps build test demo bench bench-learning reference-python envhost slurm-up slurm-down clean
 
 help:
 	@echo "make demo   - train an agent (the main job) on an embedded default configuration"
 	@echo "make test   - install native dependencies and run every test"
 	@echo "make build  - release build of every executable"
 	@echo "make bench  - throughput benchmarks against gymnasium, EnvPool, PyTorch and raw libzmq"
+	@echo "make envhost - python/.venv for gym: environments (gymnasium, ale-py, mujoco, minigrid; docs/envhost.md)"
 	@echo "make deps   - install libzmq3-dev, libopenblas-dev, libhdf5-dev with apt-get when missing"
 	@echo "make slurm-up / slurm-down - a real 3-node Slurm cluster on this host (slurm/local-cluster.sh; root)"
 
@@ -39,6 +40,15 @@ reference-python:
 	  || echo "warning: could not set up $(REFERENCE_VENV); file-compatibility tests will be skipped"; \
 	fi
 
+# The environment host's Python (docs/envhost.md): gym: ids use python/.venv unless --python or COLONY_PYTHON says otherwise.
+# Where pip cannot reach the index, the host's tests skip and say why.
+ENVHOST_VENV := python/.venv
+envhost:
+	@if [ ! -x $(ENVHOST_VENV)/bin/python ] || ! $(ENVHOST_VENV)/bin/python -c "import gymnasium, zmq, numpy, ale_py" 2>/dev/null; then \
+	  python3 -m venv $(ENVHOST_VENV) && $(ENVHOST_VENV)/bin/pip install -q --disable-pip-version-check -r python/requirements-envhost.txt \
+	  || echo "warning: could not set up $(ENVHOST_VENV); gym: environments need --python or COLONY_PYTHON, and their tests will be skipped"; \
+	fi
+
 # Tests run optimised: the learning tests train real agents (seconds in release, minutes in debug).
 TEST_FLAGS := -c release -Xswiftc -enable-testing $(SWIFT_BUILD_FLAGS)
 
@@ -52,7 +62,7 @@ slurm-down:
 
 # The Slurm tests submit to the local cluster: it is up before the tests and stopped after, unless it was
 # already up (then it stays). Where it cannot start (not root), those tests skip and say why.
-test: deps reference-python
+test: deps reference-python envhost
 	swift build --build-tests $(TEST_FLAGS)
 	@was_up=$$(bash slurm/local-cluster.sh is-up && echo yes); \
 	bash slurm/local-cluster.sh up || echo "warning: no local Slurm cluster; the Slurm tests will try once more, then skip"; \

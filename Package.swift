@@ -36,7 +36,7 @@ let package = Package(
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
 
         .target(name: "ColonyNumerics", dependencies: ["CBLAS"], swiftSettings: optimized),
-        .target(name: "ColonyEnvironments", dependencies: ["ColonyNumerics"], swiftSettings: optimized),
+        .target(name: "ColonyEnvironments", dependencies: ["ColonyNumerics", "ColonyTransport"], swiftSettings: optimized),
         .target(name: "ColonyStorage", dependencies: ["CHDF5"], swiftSettings: optimized),
         .target(name: "ColonyTransport", dependencies: ["CZeroMQ"], swiftSettings: optimized),
         .target(name: "ColonyAgents", dependencies: ["ColonyNumerics", "ColonyEnvironments", "ColonyStorage"], swiftSettings: optimized),

@@ -53,7 +53,7 @@ struct ClusterBenchmarks {
         let probe = try Environments.make("CartPole-v1", seed: 0)
         let configuration = try Agents.schema("impala").resolve(["total_frames": .int(frames)])
         let agent = try Agents.makeParallel(configuration, observationSpace: probe.observationSpace, actionSpace: probe.actionSpace, environments: 8, seed: 1)
-        let loop = TrainingLoop(agent: agent, environments: try VectorEnvironments.make(id: "CartPole-v1", count: 8, seed: 1), seed: 1)
+        let loop = try TrainingLoop(agent: agent, environments: VectorEnvironments.make(id: "CartPole-v1", count: 8, seed: 1), seed: 1)
         let start = Date()
         var window: [Double] = []
         var solved: Double?

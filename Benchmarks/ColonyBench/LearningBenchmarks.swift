@@ -71,7 +71,7 @@ struct LearningBenchmarks {
         let configuration = try Agents.schema(testCase.agent).resolve(testCase.overrides)
         let count = configuration.int("num_envs")
         let agent = try Agents.makeParallel(configuration, observationSpace: probe.observationSpace, actionSpace: probe.actionSpace, environments: count, seed: seed)
-        let loop = TrainingLoop(agent: agent, environments: try VectorEnvironments.make(id: testCase.environment, count: count, seed: seed), seed: seed)
+        let loop = try TrainingLoop(agent: agent, environments: VectorEnvironments.make(id: testCase.environment, count: count, seed: seed), seed: seed)
         let interval = max(1_000, testCase.budget / 20)
         var trainingSeconds = 0.0
         var result = SeedResult(secondsForBudget: 0, finalScore: -.infinity)

@@ -15,14 +15,21 @@ struct Train: ParsableCommand {
         Configuration: the algorithm's defaults (`colony config <agent>`), then a TOML file, then --set:
           colony train --agent dqn --env CartPole-v1 --set learning_rate=1e-3 --set double_q=false
           colony train --config my-ppo.toml          (the file may also name agent, env, frames and seed)
+
+        Gymnasium environments run in Python environment hosts (docs/envhost.md); their settings are env.<key>:
+          colony train --agent ppo --env gym:ALE/Pong-v5 --set env.kwargs.frameskip=1 \\
+              --set 'env.wrappers=["AtariPreprocessing(frame_skip=1)", "FrameStackObservation(stack_size=4)"]'
         """
     )
 
     @Option(help: "Algorithm id (see `colony algorithms`).")
     var agent: String?
 
-    @Option(help: "Environment id (see `colony envs`).")
+    @Option(help: "Environment id (see `colony envs`), or gym:<id> for any Gymnasium environment (`colony envs --gym`).")
     var env: String?
+
+    @Option(help: "Python interpreter for gym: environments (default: env.python, COLONY_PYTHON, then `make envhost`'s venv).")
+    var python: String?
 
     @Option(help: "Environment frames to train for (default: 100000).")
     var frames: Int?
@@ -66,17 +73,19 @@ struct Train: ParsableCommand {
             guard let agent = agent ?? sources.runValue("agent")?.stringValue else {
                 throw TrainingError("no agent given: pass --agent ID (one of \(Agents.list().joined(separator: ", ")))")
             }
-            guard let environment = env ?? sources.runValue("env")?.stringValue else {
-                throw TrainingError("no environment given: pass --env ID (one of \(Environments.ids.joined(separator: ", ")))")
+            guard var environment = try sources.environmentSettings(id: env) else {
+                throw TrainingError("no environment given: pass --env ID (one of \(Environments.ids.joined(separator: ", ")), or gym:<id> for any Gymnasium environment)")
             }
-            _ = try Environments.make(environment, seed: 0)  // an unknown id fails here, listing the known ones
+            if let python { environment.python = python }
+            _ = try VectorEnvironments.describe(environment)  // an unknown id or a broken Python setup fails here
             let configuration = try sources.resolve(agent: agent)
             let options = TrainingOptions(
-                environment: environment, seed: seed ?? sources.runValue("seed")?.intValue.map(UInt64.init) ?? 1,
+                environment: environment.id, seed: seed ?? sources.runValue("seed")?.intValue.map(UInt64.init) ?? 1,
                 frames: frames ?? sources.runValue("frames")?.intValue ?? 100_000, configuration: configuration, runsDirectory: runsDir,
-                checkpointInterval: checkpointEvery, keepCheckpoints: keepCheckpoints, testEpisodes: testEpisodes, fresh: fresh)
+                checkpointInterval: checkpointEvery, keepCheckpoints: keepCheckpoints, testEpisodes: testEpisodes, fresh: fresh,
+                environmentSettings: environment)
             StopSignal.install()
-            let label = "\(agent) \(environment) seed \(options.seed)"
+            let label = "\(agent) \(environment.id) seed \(options.seed)"
             print("training \(label) for \(options.frames) frames → \(options.directory.path)")
             let trainer = Trainer(options: options, progress: ProgressReporter(style: ProgressReporter.automatic(quiet: quiet), label: label))
             let result = try trainer.run()

@@ -12,7 +12,7 @@ public enum AgentRunner {
         _ agent: any ParallelAgent, on environments: any VectorEnvironment, frames: Int, seed: UInt64,
         onStep: ((AgentInfo) -> Void)? = nil, onEpisode: ((EpisodeRecord) -> Void)? = nil
     ) throws -> [EpisodeRecord] {
-        let loop = TrainingLoop(agent: agent, environments: environments, seed: seed)
+        let loop = try TrainingLoop(agent: agent, environments: environments, seed: seed)
         return try loop.advance(frames: frames, onStep: onStep, onEpisode: onEpisode)
     }
 
@@ -22,13 +22,18 @@ public enum AgentRunner {
     public static let evaluationStepLimit = 1_000
 
     public static func evaluate(_ agent: any ParallelAgent, environment id: String, episodes: Int, seed: UInt64) throws -> [Double] {
+        try evaluate(agent, environment: EnvironmentSettings(id: id), episodes: episodes, seed: seed)
+    }
+
+    /// `evaluate` for an environment with settings (a `gym:` id with kwargs and wrappers, say).
+    public static func evaluate(_ agent: any ParallelAgent, environment settings: EnvironmentSettings, episodes: Int, seed: UInt64) throws -> [Double] {
         let previous = agent.mode
         agent.mode = .eval
         defer { agent.mode = previous }
         let count = agent.environmentCount
         // Environments without a time limit (CliffWalking) get one here: a greedy policy that walks in
         // circles must end its episode, not hang the evaluation.
-        let environments = try VectorEnvironments.make(id: id, count: count, seed: seed, defaultMaxEpisodeSteps: evaluationStepLimit)
+        let environments = try VectorEnvironments.make(settings, count: count, seed: seed, defaultMaxEpisodeSteps: evaluationStepLimit)
         var actions = agent.reset(observations: environments.observations)
         // Each copy contributes its first ⌈episodes / N⌉ episodes, so short episodes are not over-represented.
         let perEnvironment = (episodes + count - 1) / count
@@ -53,12 +58,12 @@ public final class TrainingLoop {
     public private(set) var frames = 0
     private var actions: [Action]
 
-    public init(agent: any ParallelAgent, environments: any VectorEnvironment, seed: UInt64) {
+    public init(agent: any ParallelAgent, environments: any VectorEnvironment, seed: UInt64) throws {
         precondition(environments.count == agent.environmentCount, "the agent acts on \(agent.environmentCount) environments, got \(environments.count)")
         self.agent = agent
         self.environments = environments
         agent.mode = .train
-        environments.reset(seed: seed)
+        try environments.reset(seed: seed)
         actions = agent.reset(observations: environments.observations)
     }
 

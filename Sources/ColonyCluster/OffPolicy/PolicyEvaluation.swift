@@ -6,10 +6,10 @@ import Foundation
 /// together with one batched decision per step until each has finished one episode (an episode
 /// still running after `maximumSteps` counts with its return so far).
 enum PolicyEvaluation {
-    static func returns(environment: String, episodes: Int, seed: UInt64, maximumSteps: Int = 10_000,
+    static func returns(environment: EnvironmentSettings, episodes: Int, seed: UInt64, maximumSteps: Int = 10_000,
                         policy: ([Float], Int) -> [Action]) throws -> [Double] {
-        let environments = try VectorEnvironments.make(id: environment, count: episodes, seed: seed)
-        environments.reset(seed: seed)
+        let environments = try VectorEnvironments.make(environment, count: episodes, seed: seed)
+        try environments.reset(seed: seed)
         var running = [Double](repeating: 0, count: episodes)
         var finished = [Double?](repeating: nil, count: episodes)
         var remaining = episodes

@@ -67,7 +67,7 @@ public final class ReplayLearnerRole: Sendable {
 
         func evaluate() throws {
             let returns = try PolicyEvaluation.returns(
-                environment: settings.environment, episodes: replaySettings.evaluationEpisodes, seed: settings.seed &+ 1_000_003
+                environment: settings.environmentSettings, episodes: replaySettings.evaluationEpisodes, seed: settings.seed &+ 1_000_003
             ) { core.evaluationActions($0, count: $1) }
             let row = ReturnsCSV.Row(frame: counters.frames, returns: returns)
             try evaluations.append(row)

@@ -47,7 +47,7 @@ public final class ReplayWorkerRole: Sendable {
         let replaySettings = settings.replay!
         let layout = replaySettings.layout
         let seed = settings.seed &+ 7919 &* UInt64(index + 1) &+ UInt64.random(in: 0...1_000_000)
-        let environments = try VectorEnvironments.make(id: settings.environment, count: settings.environmentsPerWorker, seed: seed)
+        let environments = try VectorEnvironments.make(settings.environmentSettings, count: settings.environmentsPerWorker, seed: seed)
         let actor = try settings.makeReplayActor(index: index, seed: seed &+ 1)
         let sink = ActorSink<PrioritizedTransitions>()
         let writer = TransitionWriter(
@@ -94,7 +94,7 @@ public final class ReplayWorkerRole: Sendable {
             actor.setParameters(link.parameters!, version: actingVersion)
             setWaiting(nil)
 
-            environments.reset(seed: nil)
+            try environments.reset(seed: nil)
             writer.clear()
             _ = sink.drain()
             var observations = environments.observations

@@ -4,7 +4,7 @@ import ColonyEnvironments
 extension ClusterSettings {
     /// What the algorithm's learner and actor factories need from this run.
     func distributedSetup() throws -> DistributedSetup {
-        let probe = try Environments.make(environment, seed: 0)
+        let probe = try VectorEnvironments.describe(environmentSettings)
         var setup = DistributedSetup(
             configuration: configuration, environment: environment, observationSpace: probe.observationSpace,
             actionSpace: probe.actionSpace, environmentsPerWorker: environmentsPerWorker, frames: frames, seed: seed)

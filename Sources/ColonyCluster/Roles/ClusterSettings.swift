@@ -32,7 +32,10 @@ import Foundation
 /// ```
 public struct ClusterSettings: Sendable {
     public var algorithm: String
-    public var environment: String
+    /// The environment id (`env = "..."` or `[env] id`).
+    public var environment: String { environmentSettings.id }
+    /// The id with the `[env]` table: kwargs, wrappers and the Python of `gym:` environments.
+    public var environmentSettings: EnvironmentSettings
     public var frames: Int
     public var seed: UInt64
     public var runsDirectory: String
@@ -93,8 +96,8 @@ public struct ClusterSettings: Sendable {
             throw fail("algorithm '\(algorithm)' does not run as a cluster; use one of \(Self.algorithms.joined(separator: ", "))")
         }
         let replayBased = distributed.usesReplay
-        for table in document.tableNames where !["cluster", "agent", "replay"].contains(table) {
-            throw fail("unknown table [\(table)]; a cluster file has [cluster], [agent] and, for \(Self.replayAlgorithms.sorted().joined(separator: " and ")), [replay]")
+        for table in document.tableNames where !["cluster", "agent", "replay", "env", "env.kwargs"].contains(table) {
+            throw fail("unknown table [\(table)]; a cluster file has [cluster], [agent], [env] and, for \(Self.replayAlgorithms.sorted().joined(separator: " and ")), [replay]")
         }
         if !replayBased && document.tableNames.contains("replay") {
             throw fail("[replay] is for \(Self.replayAlgorithms.sorted().joined(separator: " and ")); \(algorithm) has no replay server")
@@ -107,7 +110,14 @@ public struct ClusterSettings: Sendable {
             let hint = closestMatch(to: key, in: Array(knownClusterKeys)).map { "; did you mean '\($0)'?" } ?? ""
             throw fail("unknown key '\(key)' in [cluster]\(hint)")
         }
-        environment = try string("env")
+        do {
+            guard let settings = try ConfigurationSources.environmentSettings(file: document) else {
+                throw fail("no environment: set env = \"<id>\" at the top level or id in [env]")
+            }
+            environmentSettings = settings
+        } catch let error as ConfigurationError {
+            throw fail("\(error)")
+        }
         frames = try int("frames", 1_000_000, range: 1...Int.max)
         seed = UInt64(try int("seed", 1, range: 0...Int.max))
         runsDirectory = try string("runs_dir", "runs")
@@ -139,7 +149,7 @@ public struct ClusterSettings: Sendable {
         configuration = try schema.resolve(overrides)
         if replayBased {
             replay = try ReplayClusterSettings(
-                document: document, source: source, algorithm: distributed, environment: environment, configuration: configuration,
+                document: document, source: source, algorithm: distributed, environment: environmentSettings, configuration: configuration,
                 runDirectory: RunDirectory(runsDirectory: runsDirectory, agent: algorithm, environment: environment, seed: seed), fail: fail)
         }
     }

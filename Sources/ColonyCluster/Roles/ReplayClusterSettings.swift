@@ -37,7 +37,7 @@ public struct ReplayClusterSettings: Sendable {
     /// The `[cluster]` keys that only replay-based runs read.
     static let clusterKeys: Set<String> = ["transitions_per_insert", "insert_window", "publish_every", "epsilon", "epsilon_alpha", "eval_every", "eval_episodes"]
 
-    init(document: TOMLDocument, source: String, algorithm: DistributedAlgorithm, environment: String, configuration: Configuration,
+    init(document: TOMLDocument, source: String, algorithm: DistributedAlgorithm, environment: EnvironmentSettings, configuration: Configuration,
          runDirectory: RunDirectory, fail: (String) -> ConfigurationError) throws {
         func int(_ key: String, _ fallback: Int, range: ClosedRange<Int>) throws -> Int {
             switch document["cluster." + key] {
@@ -54,7 +54,7 @@ public struct ReplayClusterSettings: Sendable {
             case let other?: throw fail("[cluster] '\(key)' must be a number in \(range.lowerBound)...\(range.upperBound), not \(other)")
             }
         }
-        let probe = try Environments.make(environment, seed: 0)
+        let probe = try VectorEnvironments.describe(environment)
         layout = TransitionLayout(observationSize: probe.observationSpace.elementCount, actionSize: probe.actionSpace.elementCount)
         transitionsPerInsert = try int("transitions_per_insert", 64, range: 1...65_536)
         insertWindow = try int("insert_window", 4, range: 1...1024)
@@ -89,7 +89,7 @@ public struct ReplayClusterSettings: Sendable {
             throw fail("[replay] min_size \(table.rateLimiter.minSize) (from learning_starts unless set) exceeds the capacity \(table.capacity): sampling would never start")
         }
         guard table.itemSize == layout.itemSize else {
-            throw fail("[replay] item_size is \(table.itemSize), but a transition of \(environment) takes \(layout.itemSize) floats "
+            throw fail("[replay] item_size is \(table.itemSize), but a transition of \(environment.id) takes \(layout.itemSize) floats "
                 + "(observation \(layout.observationSize) | action \(layout.actionSize) | reward | next observation | discount); leave item_size out")
         }
         self.table = table

@@ -39,7 +39,7 @@ public final class WorkerRole: Sendable {
     public func run() throws -> Int {
         logger.logSlurmNode(of: "worker \(index)")
         let environments = try VectorEnvironments.make(
-            id: settings.environment, count: settings.environmentsPerWorker, seed: settings.seed &+ 7919 &* UInt64(index + 1) &+ UInt64.random(in: 0...1_000_000))
+            settings.environmentSettings, count: settings.environmentsPerWorker, seed: settings.seed &+ 7919 &* UInt64(index + 1) &+ UInt64.random(in: 0...1_000_000))
         guard let agent = try settings.makeActor(index: index, seed: UInt64.random(in: 0...UInt64.max)) as? RemoteRolloutAgent else {
             throw AgentError("\(settings.algorithm)'s actor does not collect rollouts")
         }
@@ -107,7 +107,7 @@ public final class WorkerRole: Sendable {
                 }
             }
 
-            environments.reset(seed: nil)
+            try environments.reset(seed: nil)
             var actions = agent.reset(observations: environments.observations)
             var episodeReturns: [Double] = []
             var episodeLengths: [Int32] = []

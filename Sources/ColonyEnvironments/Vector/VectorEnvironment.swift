@@ -31,7 +31,7 @@ public protocol VectorEnvironment: AnyObject {
 
     /// Resets every copy and the bookkeeping. A seed seeds copy `i` from the `i`-th `split()` of
     /// `RandomSource(seed:)`; nil continues each copy's own stream.
-    func reset(seed: UInt64?)
+    func reset(seed: UInt64?) throws
     /// Steps every copy with its action (`actions.count == count`). Throws
     /// `EnvironmentError.invalidAction` before any copy steps if one action is invalid.
     func step(_ actions: [Action]) throws
@@ -55,14 +55,5 @@ extension VectorEnvironment {
     /// Observation row `index` of `observations`.
     public func observation(_ index: Int) -> ArraySlice<Float> {
         observations[(index * observationCount)..<((index + 1) * observationCount)]
-    }
-}
-
-/// Builds the vector environments the trainer, the workers and evaluation step.
-public enum VectorEnvironments {
-    /// `count` copies of the registered `id`, seeded from `seed` and reset. Copies registered
-    /// without a time limit get `defaultMaxEpisodeSteps`, if given.
-    public static func make(id: String, count: Int, seed: UInt64, defaultMaxEpisodeSteps: Int? = nil) throws -> any VectorEnvironment {
-        try LocalVectorEnvironment(id: id, count: count, seed: seed, defaultMaxEpisodeSteps: defaultMaxEpisodeSteps)
     }
 }

@@ -1,6 +1,7 @@
 import ColonyAgents
 import ColonyEnvironments
 import ColonyStorage
+import Foundation
 
 /// Turns a TOML file and `--set key=value` assignments into validated overrides of an algorithm's
 /// defaults. Later sources win: defaults < file < `--set`. Unknown keys, wrong types and malformed
@@ -27,7 +28,7 @@ public struct ConfigurationSources: Sendable {
         let schema = try Agents.schema(agent)
         var overrides: [String: ConfigurationValue] = [:]
         if let file {
-            for (key, value) in file.table("") where !Self.runKeys.contains(key) {
+            for (key, value) in file.table("") where !Self.runKeys.contains(key) && !Self.isEnvironmentKey(key) {
                 guard let spec = schema.key(key) else {
                     throw ConfigurationError.unknownKey(key: key, agent: agent, suggestion: closestMatch(to: key, in: schema.keys.map(\.name)))
                 }
@@ -36,15 +37,69 @@ public struct ConfigurationSources: Sendable {
                 }
                 overrides[key] = converted
             }
-            if let table = file.tableNames.first {
+            if let table = file.tableNames.first(where: { !Self.isEnvironmentKey($0) && $0 != "env" }) {
                 throw ConfigurationError.invalid("\(filePath ?? "config"): tables such as [\(table)] are for cluster files; an agent's keys go at the top level")
             }
         }
-        for assignment in assignments {
+        for assignment in assignments where !Self.isEnvironmentKey(assignment) {
             let (key, value) = try schema.parseAssignment(assignment)
             overrides[key] = value
         }
         return try schema.resolve(overrides)
+    }
+
+    /// The environment: its id (`--env`, the file's `env = "..."` or `[env] id`), then the file's
+    /// `[env]` and `[env.kwargs]` tables, then `--set env.<key>=<value>`. Nil when no id is given.
+    public func environmentSettings(id explicitID: String?) throws -> EnvironmentSettings? {
+        try Self.environmentSettings(file: file, assignments: assignments, id: explicitID)
+    }
+
+    /// `environmentSettings(id:)` for any run or cluster file.
+    public static func environmentSettings(file: TOMLDocument?, assignments: [String] = [], id explicitID: String? = nil) throws -> EnvironmentSettings? {
+        var entries: [(key: String, value: TOMLValue)] = []
+        if let file {
+            entries = file.entries.filter { Self.isEnvironmentKey($0.key) }.map { (String($0.key.dropFirst("env.".count)), $0.value) }
+        }
+        for assignment in assignments where Self.isEnvironmentKey(assignment) {
+            guard let equals = assignment.firstIndex(of: "=") else {
+                throw ConfigurationError.invalid("--set \(assignment): expected env.<key>=<value>")
+            }
+            let key = String(assignment[assignment.index(assignment.startIndex, offsetBy: 4)..<equals]).trimmingCharacters(in: .whitespaces)
+            let text = String(assignment[assignment.index(after: equals)...]).trimmingCharacters(in: .whitespaces)
+            // A TOML value (1, 2.5, true, "text", [..]); anything else is taken as a bare string (a path, an id).
+            let value = (try? TOMLDocument(parsing: "value = \(text)", source: "--set"))?["value"] ?? .string(text)
+            entries.append((key, value))
+        }
+        let topLevelID: String? = if case .string(let id)? = file?["env"] { id } else { nil }
+        let tableID: String? = entries.last(where: { $0.key == "id" }).flatMap { if case .string(let id) = $0.value { id } else { nil } }
+        guard let id = explicitID ?? tableID ?? topLevelID else { return nil }
+        var settings = EnvironmentSettings(id: id)
+        for (key, value) in entries where key != "id" {
+            guard let argument = Self.environmentArgument(value) else {
+                throw ConfigurationError.invalid("env.\(key) = \(value): environment settings take numbers, booleans, strings and lists of them")
+            }
+            do {
+                try settings.set(key, argument)
+            } catch {
+                throw ConfigurationError.invalid("\(error)")
+            }
+        }
+        return settings
+    }
+
+    /// `env.<key>` in a file or an assignment, as opposed to an agent's key.
+    public static func isEnvironmentKey(_ text: String) -> Bool { text.hasPrefix("env.") }
+
+    static func environmentArgument(_ value: TOMLValue) -> EnvironmentArgument? {
+        switch value {
+        case .int(let v): return .int(v)
+        case .double(let v): return .double(v)
+        case .bool(let v): return .bool(v)
+        case .string(let v): return .string(v)
+        case .array(let items):
+            let converted = items.compactMap(environmentArgument)
+            return converted.count == items.count ? .array(converted) : nil
+        }
     }
 
     /// The configuration a checkpoint was trained with (its `config` text: `agent = "..."` and every key).

@@ -136,9 +136,10 @@ extension ExperimentGrid {
     public func validateCells() throws {
         var checkedPairs = Set<String>()
         for cell in cells {
-            let configuration = try ConfigurationSources(assignments: cell.overrides).resolve(agent: cell.agent)
+            let sources = try ConfigurationSources(assignments: cell.overrides)
+            let configuration = try sources.resolve(agent: cell.agent)
             guard checkedPairs.insert("\(cell.agent)/\(cell.environment)/\(cell.overrides)").inserted else { continue }
-            let environment = try Environments.make(cell.environment, seed: 0)
+            let environment = try VectorEnvironments.describe(try sources.environmentSettings(id: cell.environment) ?? EnvironmentSettings(id: cell.environment))
             _ = try Agents.makeParallel(configuration, observationSpace: environment.observationSpace, actionSpace: environment.actionSpace,
                                         environments: configuration.int("num_envs"), seed: 0)
         }

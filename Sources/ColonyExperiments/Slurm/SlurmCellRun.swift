@@ -72,10 +72,12 @@ public struct SlurmCellRun {
 
         let result: TrainingResult
         do {
-            let configuration = try ConfigurationSources(assignments: cell.overrides).resolve(agent: cell.agent)
+            let sources = try ConfigurationSources(assignments: cell.overrides)
+            let configuration = try sources.resolve(agent: cell.agent)
             let options = TrainingOptions(
                 environment: cell.environment, seed: cell.seed, frames: experiment.grid.frames, configuration: configuration,
-                runsDirectory: experiment.directory, checkpointInterval: checkpointEvery, testEpisodes: experiment.grid.testEpisodes)
+                runsDirectory: experiment.directory, checkpointInterval: checkpointEvery, testEpisodes: experiment.grid.testEpisodes,
+                environmentSettings: try sources.environmentSettings(id: cell.environment))
             precondition(options.directory == runDirectory, "the trainer's run directory must be the manifest's")
             let label = "cell \(index) (\(cell.agent) \(cell.environment) seed \(cell.seed))"
             log("\(label): \(experiment.grid.frames) frames → \(runDirectory.path)")

@@ -6,7 +6,8 @@ import Foundation
 /// Loads a training checkpoint into a fresh agent and evaluates it (`colony eval`).
 public struct CheckpointEvaluation {
     public let agent: any ParallelAgent
-    public let environment: String
+    public let environmentSettings: EnvironmentSettings
+    public var environment: String { environmentSettings.id }
 
     public init(checkpoint path: String) throws {
         guard FileManager.default.fileExists(atPath: path) else {
@@ -14,8 +15,8 @@ public struct CheckpointEvaluation {
         }
         let header = try AgentCheckpoint.Header(path: path)
         let configuration = try ConfigurationSources.configuration(fromSavedTOML: header.configurationTOML, source: path)
-        environment = try TrainingCheckpoint.environment(of: path)
-        let probe = try Environments.make(environment, seed: 0)
+        environmentSettings = try TrainingCheckpoint.environment(of: path)
+        let probe = try VectorEnvironments.describe(environmentSettings)
         agent = try Agents.makeParallel(
             configuration, observationSpace: probe.observationSpace, actionSpace: probe.actionSpace,
             environments: configuration.int("num_envs"), seed: 0)
@@ -24,7 +25,7 @@ public struct CheckpointEvaluation {
 
     /// Returns of `episodes` deterministic evaluation episodes.
     public func returns(episodes: Int, seed: UInt64) throws -> [Double] {
-        try AgentRunner.evaluate(agent, environment: environment, episodes: episodes, seed: seed)
+        try AgentRunner.evaluate(agent, environment: environmentSettings, episodes: episodes, seed: seed)
     }
 
     /// Plays one evaluation episode in the first environment, handing each text frame to `draw`.

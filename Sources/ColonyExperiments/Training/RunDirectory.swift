@@ -15,7 +15,12 @@ public struct RunDirectory: Sendable, Equatable {
     public init(path: String) { self.path = path }
 
     public init(runsDirectory: String, agent: String, environment: String, seed: UInt64) {
-        path = "\(runsDirectory)/\(agent)/\(environment)/seed-\(seed)"
+        path = "\(runsDirectory)/\(agent)/\(Self.directoryName(environment: environment))/seed-\(seed)"
+    }
+
+    /// One path component per environment: `gym:ALE/Pong-v5` → `gym-ALE-Pong-v5` (native ids are as they are).
+    public static func directoryName(environment: String) -> String {
+        String(environment.map { $0 == "/" || $0 == ":" ? "-" : $0 })
     }
 
     public var configuration: String { path + "/config.toml" }

@@ -6,7 +6,12 @@ import Foundation
 
 /// Everything `colony train` needs to know about one run.
 public struct TrainingOptions: Sendable {
-    public var environment: String
+    /// The environment's id and, for `gym:` ids, how the Python host builds it.
+    public var environmentSettings: EnvironmentSettings
+    public var environment: String {
+        get { environmentSettings.id }
+        set { environmentSettings.id = newValue }
+    }
     public var seed: UInt64
     public var frames: Int
     public var configuration: Configuration
@@ -21,9 +26,10 @@ public struct TrainingOptions: Sendable {
 
     public init(
         environment: String, seed: UInt64, frames: Int, configuration: Configuration, runsDirectory: String = "runs",
-        checkpointInterval: Int = 0, keepCheckpoints: Int = RunRecorder.defaultKeepCheckpoints, testEpisodes: Int = 100, fresh: Bool = false
+        checkpointInterval: Int = 0, keepCheckpoints: Int = RunRecorder.defaultKeepCheckpoints, testEpisodes: Int = 100, fresh: Bool = false,
+        environmentSettings: EnvironmentSettings? = nil
     ) {
-        self.environment = environment
+        self.environmentSettings = environmentSettings ?? EnvironmentSettings(id: environment)
         self.seed = seed
         self.frames = frames
         self.configuration = configuration
@@ -79,7 +85,7 @@ public final class Trainer {
         let directory = options.directory
         // Build everything that can refuse the request (spaces, configuration) before touching the disk.
         let environmentCount = options.configuration.int("num_envs")
-        let environments = try VectorEnvironments.make(id: options.environment, count: environmentCount, seed: options.seed)
+        let environments = try VectorEnvironments.make(options.environmentSettings, count: environmentCount, seed: options.seed)
         let agent = try Agents.makeParallel(
             options.configuration, observationSpace: environments.observationSpace, actionSpace: environments.actionSpace,
             environments: environmentCount, seed: options.seed)
@@ -97,7 +103,7 @@ public final class Trainer {
             log("resuming \(directory.path) from frame \(state.frames) (use --fresh to start over)")
             if !continuesEpisodes {
                 state.actions = agent.reset(observations: environments.observations)
-                log("the checkpoint holds no environment snapshot for \(options.environment): resuming with fresh episodes")
+                log("\(options.environment) cannot be snapshotted: resuming with fresh episodes")
             }
         } else if !returns100.rows.isEmpty {
             // Files of a run that never checkpointed: start clean rather than mix two runs in one CSV.
@@ -115,7 +121,7 @@ public final class Trainer {
 
         func checkpoint() throws {
             try recorder.checkpoint(frames: state.frames, episodes: state.episodes) { path in
-                try TrainingCheckpoint.save(agent: agent, environments: environments, returns100: returns100, state: state, environment: options.environment, to: path)
+                try TrainingCheckpoint.save(agent: agent, environments: environments, returns100: returns100, state: state, environment: options.environmentSettings, to: path)
             }
         }
 
@@ -147,7 +153,7 @@ public final class Trainer {
             log("stopped by signal \(signal) at frame \(state.frames); checkpoint written, rerun the same command to resume")
         } else {
             if options.testEpisodes > 0 {
-                testReturns = try AgentRunner.evaluate(agent, environment: options.environment, episodes: options.testEpisodes, seed: options.seed &+ 1_000_003)
+                testReturns = try AgentRunner.evaluate(agent, environment: options.environmentSettings, episodes: options.testEpisodes, seed: options.seed &+ 1_000_003)
                 let row = ReturnsCSV.Row(frame: state.frames, returns: testReturns)
                 try ReturnsCSV.writeSingleRow(row, to: directory.returnsTest)
                 recorder.board.scalar("summary/returns-test/mean", row.mean, step: state.frames)

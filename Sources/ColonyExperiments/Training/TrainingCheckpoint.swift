@@ -4,16 +4,17 @@ import ColonyStorage
 
 /// A training checkpoint: the agent (`agent/...`) plus the loop around it (`extra/...`), so that a
 /// resumed run continues exactly where the saved one was. Layout of `extra/` (h5py):
-/// - `environment` (string), `frames`, `episodes`
+/// - `environment` (string), `environment_settings` (JSON: kwargs, wrappers, ...), `frames`, `episodes`
 /// - `pending_actions` [N × action size]: the actions chosen for the next step
 /// - `returns100_window`: returns of the current incomplete 100-episode window
 /// - `vector/states` [N × state size], `vector/elapsed_steps`, `vector/random_states` [N × 4],
 ///   `vector/observations`, `vector/episode_returns`, `vector/episode_lengths`; absent where the
 ///   environments cannot be snapshotted (a resumed run then starts fresh episodes)
 enum TrainingCheckpoint {
-    static func save(agent: any ParallelAgent, environments: any VectorEnvironment, returns100: ReturnsCSV, state: LoopState, environment: String, to path: String) throws {
+    static func save(agent: any ParallelAgent, environments: any VectorEnvironment, returns100: ReturnsCSV, state: LoopState, environment: EnvironmentSettings, to path: String) throws {
         try AgentCheckpoint.save(agent, to: path) { extra in
-            try extra.write(environment, "environment")
+            try extra.write(environment.id, "environment")
+            try extra.write(environment.json, "environment_settings")
             try extra.write(state.frames, "frames")
             try extra.write(state.episodes, "episodes")
             let width = environments.actionSpace.elementCount
@@ -80,8 +81,11 @@ enum TrainingCheckpoint {
         return continuesEpisodes
     }
 
-    /// The environment id a checkpoint was trained on (for `colony eval`).
-    static func environment(of path: String) throws -> String {
-        try HDF5File.open(path).readString(at: "extra/environment")
+    /// The environment a checkpoint was trained on (for `colony eval`); checkpoints from before
+    /// environment settings existed hold only the id.
+    static func environment(of path: String) throws -> EnvironmentSettings {
+        let file = try HDF5File.open(path)
+        if let json = try? file.readString(at: "extra/environment_settings") { return try EnvironmentSettings(json: json) }
+        return EnvironmentSettings(id: try file.readString(at: "extra/environment"))
     }
 }

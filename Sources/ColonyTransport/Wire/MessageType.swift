@@ -1,7 +1,7 @@
 /// What a message is, as frame 0's `message type` field (u16) says.
 ///
 /// Values are grouped in ranges so each family can grow without renumbering (see docs/wire.md):
-/// 1–15 membership and control, 16–31 learner data, 32–47 replay, 48 and up free. A value that is
+/// 1–15 membership and control, 16–31 learner data, 32–47 replay, 48–63 environment host, 64 and up free. A value that is
 /// not a case here is an unknown type and the message is dropped.
 public enum MessageType: UInt16, CaseIterable, Sendable, CustomStringConvertible {
     // Membership and control (UTF-8 JSON in one u8 tensor).
@@ -29,8 +29,27 @@ public enum MessageType: UInt16, CaseIterable, Sendable, CustomStringConvertible
     case replaySampleReply = 34
     case replayPriorityUpdate = 35
 
+    // Environment host (docs/envhost.md): a Python process serving Gymnasium environments.
+    case envSpecRequest = 48
+    case envSpec = 49
+    case envReset = 50
+    case envObservations = 51
+    case envStep = 52
+    case envStepResult = 53
+    case envError = 54
+    case envRender = 55
+    case envFrame = 56
+    case envClose = 57
+    case envClosed = 58
+
     /// Control messages carry exactly one rank-1 u8 tensor holding UTF-8 JSON.
-    public var isControl: Bool { rawValue < 16 }
+    public var isControl: Bool { rawValue < 16 || Self.hostControlTypes.contains(self) }
+
+    /// Membership and control between cluster members (the coordinator's traffic).
+    public var isMembershipControl: Bool { rawValue < 16 }
+
+    /// The environment host's JSON messages (the rest of its family carries tensors).
+    private static let hostControlTypes: Set<MessageType> = [.envSpecRequest, .envSpec, .envError, .envClose, .envClosed]
 
     public var description: String {
         switch self {
@@ -53,6 +72,17 @@ public enum MessageType: UInt16, CaseIterable, Sendable, CustomStringConvertible
         case .replaySample: "replaySample"
         case .replaySampleReply: "replaySampleReply"
         case .replayPriorityUpdate: "replayPriorityUpdate"
+        case .envSpecRequest: "envSpecRequest"
+        case .envSpec: "envSpec"
+        case .envReset: "envReset"
+        case .envObservations: "envObservations"
+        case .envStep: "envStep"
+        case .envStepResult: "envStepResult"
+        case .envError: "envError"
+        case .envRender: "envRender"
+        case .envFrame: "envFrame"
+        case .envClose: "envClose"
+        case .envClosed: "envClosed"
         }
     }
 }

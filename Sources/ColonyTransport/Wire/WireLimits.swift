@@ -33,7 +33,7 @@ public struct WireLimits: Sendable {
     /// Control traffic only (the coordinator's socket, `colony status`): small JSON messages.
     public static func control(maximumMessageBytes: Int = 1 << 20) -> WireLimits {
         WireLimits(maximumMessageBytes: maximumMessageBytes, maximumTensors: 1, maximumRank: 1,
-                   acceptedTypes: Set(MessageType.allCases.filter(\.isControl)),
+                   acceptedTypes: Set(MessageType.allCases.filter(\.isMembershipControl)),
                    schemas: standardSchemas(controlBytes: maximumMessageBytes))
     }
 

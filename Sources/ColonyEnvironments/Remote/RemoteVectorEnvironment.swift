@@ -1,0 +1,465 @@
+import ColonyNumerics
+import ColonyTransport
+import Foundation
+
+/// A `VectorEnvironment` of Gymnasium environments served by Python environment hosts
+/// (docs/envhost.md): K host processes (one per core by default, as the GIL suggests) each serve a
+/// contiguous slice of the N environments. A step sends every host its actions before waiting for
+/// any, so the hosts step side by side. Same-step autoreset, final observations and episode records
+/// behave exactly as `LocalVectorEnvironment`'s.
+///
+/// A host that crashes, hangs or raises is restarted up to `max_restarts` times: its environments'
+/// unfinished episodes are cut — reported as truncated at their last good observation with reward 0,
+/// counted in `interruptedEpisodes` and never recorded as episodes — and start afresh. Past the
+/// bound, or for a failure no restart can mend (a bad id, a missing interpreter), `step` throws an
+/// `EnvironmentHostError`. A remote environment cannot be snapshotted. One owner, not thread-safe:
+/// the hosts' sockets belong to the thread that uses the vector.
+public final class RemoteVectorEnvironment: VectorEnvironment {
+    public let id: String
+    public let count: Int
+    public let observationSpace: Space
+    public let actionSpace: Space
+    public let observationCount: Int
+    /// The Gymnasium version and layout the hosts reported.
+    public let gymnasiumVersion: String
+    /// Where each leaf of a flattened Dict or Tuple observation sits in a row (empty otherwise).
+    public let observationLayout: [ObservationLeaf]
+    /// The whitelisted info entries, `count × infoKeys.count` row-major, NaN where absent.
+    public private(set) var info: [Double]
+    public let infoKeys: [String]
+    /// Host restarts so far, and the unfinished episodes they cut.
+    public private(set) var restarts = 0
+    public private(set) var interruptedEpisodes = 0
+    /// The environments cut by a restart in the last step (reported as truncated).
+    public private(set) var interruptedIndices: [Int] = []
+    /// The time limit the Gymnasium registration (or `max_episode_steps`) applies; nil for none.
+    public let maxEpisodeSteps: Int?
+    public let rewardThreshold: Double?
+    /// What `render()` can return (`env.metadata["render_modes"]`).
+    public let renderModes: [String]
+    /// The pids of the running hosts.
+    public var hostProcessIDs: [Int32] { hosts.compactMap(\.pid) }
+
+    public var observations: [Float] { buffers.observations }
+    public var rewards: [Double] { buffers.rewards }
+    public var terminated: [Bool] { buffers.terminated }
+    public var truncated: [Bool] { buffers.truncated }
+    public var finalObservations: [[Float]?] { buffers.finalObservations }
+    public var completedEpisodes: [EpisodeRecord] { buffers.completedEpisodes }
+
+    public struct ObservationLeaf: Sendable, Equatable {
+        public var path: String
+        public var offset: Int
+        public var shape: [Int]
+        public var dtype: String
+    }
+
+    private struct Buffers {
+        var observations: [Float] = []
+        var rewards: [Double] = []
+        var terminated: [Bool] = []
+        var truncated: [Bool] = []
+        var finalObservations: [[Float]?] = []
+        var completedEpisodes: [EpisodeRecord] = []
+        var episodeReturns: [Double] = []
+        var episodeLengths: [Int] = []
+    }
+
+    private var buffers = Buffers()
+    private let hosts: [EnvironmentHostProcess]
+    /// First environment index of each host's slice.
+    private let offsets: [Int]
+    private let observation: HostSpace
+    private let action: HostSpace
+    private let settings: EnvironmentSettings
+    private let context = ZMQContext()
+    private let directory: String
+    /// Seeds for hosts restarted mid-run, so fresh episodes differ from the first ones.
+    private var restartSeeds: RandomSource
+
+    /// Starts the hosts for `count` environments of `settings.id` (`gym:` prefix optional) and
+    /// resets them from `seed`. Throws `EnvironmentHostError` naming what went wrong.
+    public init(_ settings: EnvironmentSettings, count: Int, seed: UInt64, renderMode: String? = nil) throws {
+        precondition(count > 0, "a vector environment needs at least one environment")
+        self.settings = settings
+        self.id = settings.id
+        self.count = count
+        restartSeeds = RandomSource(seed: seed ^ 0x5EED_0F_4E57A27)
+        let template = FileManager.default.temporaryDirectory.path + "/colony-envhost-XXXXXX"
+        var path = Array(template.utf8CString)
+        guard mkdtemp(&path) != nil else { throw EnvironmentHostError(.couldNotStart(python: "python", status: "no temporary directory"), environment: settings.id, pid: nil, detail: "mkdtemp failed with errno \(errno)") }
+        directory = String(decoding: path.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+
+        let hostCount = max(1, min(settings.hosts ?? ProcessInfo.processInfo.activeProcessorCount, count))
+        let python = PythonInterpreter.resolve(settings)
+        var hosts: [EnvironmentHostProcess] = []
+        var offsets: [Int] = []
+        var first = 0
+        for k in 0..<hostCount {
+            let slice = count / hostCount + (k < count % hostCount ? 1 : 0)
+            let configuration = EnvironmentHostProcess.Configuration(
+                id: Self.gymnasiumID(settings.id), count: slice, kwargs: settings.kwargs, wrappers: settings.wrappers,
+                infoKeys: settings.infoKeys, renderMode: renderMode, firstIndex: first)
+            hosts.append(EnvironmentHostProcess(
+                environment: settings.id, configuration: configuration, python: python, timeoutSeconds: settings.stepTimeoutSeconds,
+                transport: settings.transport, context: context, directory: directory, name: "host-\(k)"))
+            offsets.append(first)
+            first += slice
+        }
+        self.hosts = hosts
+        self.offsets = offsets
+
+        let specs: [EnvironmentHostSpec]
+        do {
+            let requests = try hosts.map { try $0.launch() }
+            specs = try zip(hosts, requests).map { try $0.awaitSpec($1) }
+            let spec = specs[0]
+            do {
+                observation = try HostSpace(spec.observationSpace, role: "observation")
+                action = try HostSpace(spec.actionSpace, role: "action")
+            } catch {
+                throw EnvironmentHostError(.makeFailed, environment: settings.id, pid: spec.pid, detail: error.description)
+            }
+        } catch {
+            for host in hosts { host.terminate() }
+            try? FileManager.default.removeItem(atPath: directory)
+            throw error
+        }
+        observationSpace = observation.space
+        actionSpace = action.space
+        observationCount = observation.space.elementCount
+        gymnasiumVersion = specs[0].gymnasiumVersion
+        maxEpisodeSteps = specs[0].maxEpisodeSteps
+        rewardThreshold = specs[0].rewardThreshold
+        renderModes = specs[0].renderModes ?? []
+        observationLayout = (specs[0].observationLayout ?? []).map { ObservationLeaf(path: $0.path, offset: $0.offset, shape: $0.shape, dtype: $0.dtype) }
+        infoKeys = settings.infoKeys
+        info = [Double](repeating: .nan, count: count * settings.infoKeys.count)
+        for host in hosts { host.setReplyLimits(replyLimits(environments: host.configuration.count)) }
+        buffers = freshBuffers()
+        try reset(seed: seed)
+    }
+
+    deinit {
+        for host in hosts { host.close() }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// `gym:ALE/Pong-v5` → `ALE/Pong-v5`.
+    static func gymnasiumID(_ id: String) -> String {
+        id.hasPrefix(GymnasiumEnvironmentSource.prefix) ? String(id.dropFirst(GymnasiumEnvironmentSource.prefix.count)) : id
+    }
+
+    // MARK: Reset and step
+
+    /// Resets every environment. A seed gives environment `i` the first number of the `i`-th
+    /// `split()` of `RandomSource(seed:)` as its Gymnasium seed; nil continues each one's own stream.
+    public func reset(seed: UInt64?) throws {
+        var seeds: [UInt64]?
+        if let seed {
+            var root = RandomSource(seed: seed)
+            seeds = root.split(count: count).map { stream in
+                var stream = stream
+                return stream.next()
+            }
+        }
+        var fresh = freshBuffers()
+        var failure: (Int, EnvironmentHostError)?
+        let requests = try hosts.indices.map { k in
+            try hosts[k].send(.envReset, tensors: seeds.map { [Self.seedTensor(Array($0[offsets[k]..<(offsets[k] + hosts[k].configuration.count)]))] } ?? [])
+        }
+        for k in hosts.indices {
+            do {
+                let reply = try hosts[k].awaitReply(to: requests[k], expecting: .envObservations)
+                try copyObservations(reply.tensors[0], into: &fresh.observations, from: offsets[k])
+            } catch let error as EnvironmentHostError {
+                if failure == nil { failure = (k, error) }
+            }
+        }
+        buffers = fresh
+        if let (k, error) = failure {
+            try restart(k, after: error, cutting: false)
+        }
+    }
+
+    public func step(_ actions: [Action]) throws {
+        precondition(actions.count == count, "expected \(count) actions, got \(actions.count)")
+        for (i, action) in actions.enumerated() where !accepts(action) {
+            throw EnvironmentError.invalidAction(environment: "\(id)[\(i)]", action: action, space: actionSpace)
+        }
+        try stepHosts { first, n in
+            switch self.actionSpace {
+            case .discrete:
+                return WireTensor(of: Int64.self, shape: [n]) { out in
+                    for j in 0..<n { if case .discrete(let a) = actions[first + j] { out[j] = Int64(a) } }
+                }
+            case .box:
+                let width = self.actionSpace.elementCount
+                return WireTensor(of: Float.self, shape: [n] + self.actionSpace.shape) { out in
+                    for j in 0..<n { if case .continuous(let v) = actions[first + j] { for e in 0..<width { out[j * width + e] = v[e] } } }
+                }
+            case .multiDiscrete(let counts):
+                return WireTensor(of: Int64.self, shape: [n, counts.count]) { out in
+                    for j in 0..<n { if case .continuous(let v) = actions[first + j] { for e in 0..<counts.count { out[j * counts.count + e] = Int64(v[e]) } } }
+                }
+            }
+        }
+    }
+
+    public func step(discrete actions: [Int]) throws {
+        precondition(actions.count == count, "expected \(count) actions, got \(actions.count)")
+        guard case .discrete(let n) = actionSpace else {
+            throw EnvironmentError.invalidAction(environment: id, action: .discrete(actions.first ?? 0), space: actionSpace)
+        }
+        for (i, action) in actions.enumerated() where action < 0 || action >= n {
+            throw EnvironmentError.invalidAction(environment: "\(id)[\(i)]", action: .discrete(action), space: actionSpace)
+        }
+        try stepHosts { first, n in
+            WireTensor(of: Int64.self, shape: [n]) { out in for j in 0..<n { out[j] = Int64(actions[first + j]) } }
+        }
+    }
+
+    public func step(continuous actions: [Float]) throws {
+        let width = actionSpace.elementCount
+        precondition(actions.count == count * width, "expected \(count * width) action values, got \(actions.count)")
+        for i in 0..<count {
+            let action = Action.continuous(Array(actions[(i * width)..<((i + 1) * width)]))
+            if !accepts(action) { throw EnvironmentError.invalidAction(environment: "\(id)[\(i)]", action: action, space: actionSpace) }
+        }
+        try stepHosts { first, n in
+            if case .multiDiscrete = self.actionSpace {
+                return WireTensor(of: Int64.self, shape: [n, width]) { out in for e in 0..<(n * width) { out[e] = Int64(actions[first * width + e]) } }
+            }
+            return WireTensor(of: Float.self, shape: [n] + self.actionSpace.shape) { out in
+                for e in 0..<(n * width) { out[e] = actions[first * width + e] }
+            }
+        }
+    }
+
+    /// Sends every host its slice's actions, then collects every reply; a failed host is restarted
+    /// after the others' results are in.
+    private func stepHosts(_ actionTensor: (_ first: Int, _ count: Int) -> WireTensor) throws {
+        var b = Buffers()
+        swap(&b, &buffers)
+        var failures: [(Int, EnvironmentHostError)] = []
+        do {
+            for i in b.finalObservations.indices where b.finalObservations[i] != nil { b.finalObservations[i] = nil }
+            b.completedEpisodes.removeAll(keepingCapacity: true)
+            interruptedIndices.removeAll(keepingCapacity: true)
+            var requests = [UInt64?](repeating: nil, count: hosts.count)
+            for k in hosts.indices {
+                do {
+                    requests[k] = try hosts[k].send(.envStep, tensors: [actionTensor(offsets[k], hosts[k].configuration.count)])
+                } catch let error as EnvironmentHostError {
+                    failures.append((k, error))
+                }
+            }
+            for k in hosts.indices {
+                guard let request = requests[k] else { continue }
+                do {
+                    let reply = try hosts[k].awaitReply(to: request, expecting: .envStepResult)
+                    try apply(reply, host: k, to: &b)
+                } catch let error as EnvironmentHostError {
+                    failures.append((k, error))
+                }
+            }
+            b.completedEpisodes.sort { $0.environmentIndex < $1.environmentIndex }
+        } catch {
+            swap(&b, &buffers)
+            throw error
+        }
+        swap(&b, &buffers)
+        for (k, error) in failures.sorted(by: { $0.0 < $1.0 }) {
+            try restart(k, after: error, cutting: true)
+        }
+    }
+
+    /// Writes one host's step result into the buffers, with the checks its schema cannot express.
+    private func apply(_ reply: WireMessage, host k: Int, to b: inout Buffers) throws {
+        let first = offsets[k], n = hosts[k].configuration.count
+        let t = reply.tensors
+        try copyObservations(t[0], into: &b.observations, from: first)
+        let rewards = try t[1].doubles(), terminated = try t[2].uint8s(), truncated = try t[3].uint8s()
+        let finals = try t[4].int64s()
+        let infoWidth = infoKeys.count
+        if infoWidth > 0 {
+            let values = try t[6].doubles()
+            for e in 0..<(n * infoWidth) { info[first * infoWidth + e] = values[e] }
+        }
+        let finished = (0..<n).filter { terminated[$0] != 0 || truncated[$0] != 0 }
+        guard finals.map({ Int($0) }) == finished else {
+            throw EnvironmentHostError(.protocolViolation, environment: id, pid: hosts[k].pid,
+                                       detail: "final observations for \(finals) but the finished environments are \(finished)")
+        }
+        var finalRows: [Float] = []
+        if !finished.isEmpty { try Self.convert(t[5], count: finished.count * observationCount, start: observation.discreteStart, into: &finalRows) }
+        for j in 0..<n {
+            let i = first + j
+            b.rewards[i] = rewards[j]
+            b.terminated[i] = terminated[j] != 0
+            b.truncated[i] = truncated[j] != 0
+            b.episodeReturns[i] += rewards[j]
+            b.episodeLengths[i] += 1
+        }
+        for (row, j) in finished.enumerated() {
+            let i = first + j
+            b.finalObservations[i] = Array(finalRows[(row * observationCount)..<((row + 1) * observationCount)])
+            b.completedEpisodes.append(EpisodeRecord(environmentIndex: i, episodeReturn: b.episodeReturns[i], length: b.episodeLengths[i], terminated: b.terminated[i]))
+            b.episodeReturns[i] = 0
+            b.episodeLengths[i] = 0
+        }
+    }
+
+    /// Replaces host `k` after `error`, or throws when no restart can help. With `cutting`, its
+    /// environments' unfinished episodes end as truncated at their last observation.
+    private func restart(_ k: Int, after error: EnvironmentHostError, cutting: Bool) throws {
+        guard error.isRestartable else { throw error }
+        guard restarts < settings.maximumRestarts else {
+            throw EnvironmentHostError(.tooManyRestarts(restarts: restarts), environment: id, pid: error.pid, detail: error.headline, traceback: error.traceback)
+        }
+        restarts += 1
+        FileHandle.standardError.write(Data("colony: restarting the environment host (restart \(restarts) of at most \(settings.maximumRestarts)) after: \(error.headline)\n".utf8))
+        let host = hosts[k]
+        let first = offsets[k], n = host.configuration.count
+        host.terminate()
+        let spec = try host.start()
+        guard (try? HostSpace(spec.observationSpace, role: "observation")) == observation, (try? HostSpace(spec.actionSpace, role: "action")) == action else {
+            throw EnvironmentHostError(.protocolViolation, environment: id, pid: spec.pid, detail: "the restarted host reports other spaces")
+        }
+        host.setReplyLimits(replyLimits(environments: n))
+        let seeds = (0..<n).map { _ in restartSeeds.next() }
+        let reply = try host.request(.envReset, tensors: [Self.seedTensor(seeds)], expecting: .envObservations)
+        let rowWidth = observationCount
+        for j in 0..<n where cutting {
+            let i = first + j
+            buffers.finalObservations[i] = Array(buffers.observations[(i * rowWidth)..<((i + 1) * rowWidth)])
+            buffers.rewards[i] = 0
+            buffers.terminated[i] = false
+            buffers.truncated[i] = true
+            interruptedIndices.append(i)
+        }
+        if cutting { interruptedEpisodes += n }
+        for j in 0..<n {
+            buffers.episodeReturns[first + j] = 0
+            buffers.episodeLengths[first + j] = 0
+        }
+        let width = infoKeys.count
+        for e in (first * width)..<((first + n) * width) { info[e] = .nan }
+        try copyObservations(reply.tensors[0], into: &buffers.observations, from: first)
+        interruptedIndices.sort()
+    }
+
+    // MARK: Rendering and snapshots
+
+    /// A drawing of environment `index`: the host's text for `ansi` environments, a note of the
+    /// frame's size for image ones (see `renderFrame`). Needs a vector made with a render mode.
+    public func render(_ index: Int) -> String {
+        switch try? renderFrame(index) {
+        case .text(let text)?: return text
+        case .image(let width, let height, _)?: return "[\(width)×\(height) RGB frame]"
+        case nil: return "[\(id)[\(index)] cannot render: make the vector with a render mode]"
+        }
+    }
+
+    /// What the host's `render()` returns for environment `index`.
+    public enum RenderedFrame: Sendable, Equatable {
+        case text(String)
+        /// Row-major RGB bytes, `height × width × 3`.
+        case image(width: Int, height: Int, rgb: [UInt8])
+    }
+
+    public func renderFrame(_ index: Int) throws -> RenderedFrame {
+        precondition(index >= 0 && index < count, "no environment \(index)")
+        let k = offsets.lastIndex { $0 <= index }!
+        let reply = try hosts[k].request(.envRender, tensors: [WireTensor([Int64(index - offsets[k])], shape: [1])], expecting: .envFrame)
+        guard let frame = reply.tensors.first else { throw EnvironmentHostError(.protocolViolation, environment: id, pid: hosts[k].pid, detail: "an empty frame") }
+        if frame.shape.count == 3, frame.shape[2] == 3, frame.dtype == .u8 {
+            return .image(width: frame.shape[1], height: frame.shape[0], rgb: try frame.uint8s())
+        }
+        guard frame.shape.count == 1, frame.dtype == .u8, let text = frame.utf8String() else {
+            throw EnvironmentHostError(.protocolViolation, environment: id, pid: hosts[k].pid, detail: "a frame of \(frame)")
+        }
+        return .text(text)
+    }
+
+    /// Python environments cannot be snapshotted: nil.
+    public func snapshot() -> VectorEnvironmentSnapshot? { nil }
+
+    public func restore(_ snapshot: VectorEnvironmentSnapshot) throws {
+        throw EnvironmentError.notSnapshottable(environment: id)
+    }
+
+    // MARK: Wire helpers
+
+    private func freshBuffers() -> Buffers {
+        var fresh = Buffers()
+        fresh.observations = [Float](repeating: 0, count: count * observationCount)
+        fresh.rewards = [Double](repeating: 0, count: count)
+        fresh.terminated = [Bool](repeating: false, count: count)
+        fresh.truncated = [Bool](repeating: false, count: count)
+        fresh.finalObservations = [[Float]?](repeating: nil, count: count)
+        fresh.episodeReturns = [Double](repeating: 0, count: count)
+        fresh.episodeLengths = [Int](repeating: 0, count: count)
+        return fresh
+    }
+
+    private func accepts(_ action: Action) -> Bool {
+        actionSpace.contains(action) || {
+            // Box actions beyond the bounds are the environment's to clip, as Gymnasium's are.
+            if case .box(let box) = actionSpace, case .continuous(let values) = action {
+                return values.count == box.elementCount && values.allSatisfy(\.isFinite)
+            }
+            return false
+        }()
+    }
+
+    private static func seedTensor(_ seeds: [UInt64]) -> WireTensor {
+        WireTensor(seeds.map { Int64(bitPattern: $0) }, shape: [seeds.count])
+    }
+
+    private func copyObservations(_ tensor: WireTensor, into rows: inout [Float], from first: Int) throws {
+        let n = tensor.shape.first ?? 0
+        var values: [Float] = []
+        try Self.convert(tensor, count: n * observationCount, start: observation.discreteStart, into: &values)
+        rows.replaceSubrange((first * observationCount)..<((first + n) * observationCount), with: values)
+    }
+
+    /// Observation values of any wire type as floats; a Discrete observation loses its `start`.
+    private static func convert(_ tensor: WireTensor, count: Int, start: Int, into values: inout [Float]) throws {
+        values = [Float](repeating: 0, count: count)
+        try values.withUnsafeMutableBufferPointer { out in
+            switch tensor.dtype {
+            case .f32: try tensor.withValues(as: Float.self) { for e in 0..<count { out[e] = $0[e] } }
+            case .u8: try tensor.withValues(as: UInt8.self) { for e in 0..<count { out[e] = Float($0[e]) } }
+            case .i64: try tensor.withValues(as: Int64.self) { for e in 0..<count { out[e] = Float($0[e] - Int64(start)) } }
+            default: break
+            }
+        }
+    }
+
+    /// The reply schemas of a host serving `n` environments: every shape and dtype fixed by the
+    /// spec, float observations and rewards finite, info free to hold NaN.
+    private func replyLimits(environments n: Int) -> WireLimits {
+        let dtype: WireDType = switch observation.wireType {
+        case .float32: .f32
+        case .uint8: .u8
+        case .int64: .i64
+        }
+        let shape = observationSpace.isDiscrete ? [] : observationSpace.shape.map { MessageSchema.Dimension.fixed($0) }
+        var limits = EnvironmentHostProcess.specLimits
+        limits.maximumTensors = 8
+        limits.maximumRank = 8
+        limits.acceptedTypes = [.envObservations, .envStepResult, .envError, .envFrame, .envClosed, .envSpec]
+        limits.schemas[.envObservations] = MessageSchema(tensors: [.init("observations", dtype, [.fixed(n)] + shape, requireFinite: true)])
+        limits.schemas[.envStepResult] = MessageSchema(tensors: [
+            .init("observations", dtype, [.fixed(n)] + shape, requireFinite: true),
+            .init("rewards", .f64, [.fixed(n)], requireFinite: true),
+            .init("terminated", .u8, [.fixed(n)]),
+            .init("truncated", .u8, [.fixed(n)]),
+            .init("final_indices", .i64, ["F"]),
+            .init("final_observations", dtype, ["F"] + shape, requireFinite: true),
+            .init("info", .f64, [.fixed(n), .fixed(infoKeys.count)], requireFinite: false),
+        ], bounds: ["F": 0...n])
+        return limits
+    }
+}

@@ -1,0 +1,156 @@
+"""N Gymnasium environments stepped as one vector with same-step autoreset (docs/envhost.md).
+
+Implemented here rather than with gymnasium.vector so the semantics do not depend on the Gymnasium
+version: a finished environment is reset within the step that finished it, its final observation
+travels separately with its index.
+"""
+
+from __future__ import annotations
+
+import os
+
+import gymnasium
+import numpy as np
+
+from .actions import ActionDecoder, RequestError
+from .config import HostConfig
+from .spaces import ObservationEncoder
+
+
+class EnvFailure(Exception):
+    """One environment raised or returned something the wire cannot carry; `env_index` is global."""
+
+    def __init__(self, env_index: int, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.env_index = env_index
+        self.error = error
+
+
+def _info_number(value: object) -> float:
+    """A numeric info entry as f64; anything else (missing, text, arrays, non-finite) is NaN, which
+    the wire allows only here and means "absent"."""
+    if isinstance(value, np.ndarray) and value.size == 1:
+        value = value.reshape(()).item()
+    if isinstance(value, (bool, int, float, np.number, np.bool_)):
+        number = float(value)
+        return number if np.isfinite(number) else np.nan
+    return np.nan
+
+
+def _finite_or_none(value: float | None) -> float | None:
+    """JSON has no infinity; an infinite threshold means none."""
+    return value if value is None or np.isfinite(value) else None
+
+
+class EnvVector:
+    """The host's environments; every method returns the reply's tensors."""
+
+    def __init__(self, envs: list[gymnasium.Env], config: HostConfig) -> None:
+        self.envs = envs
+        self.config = config
+        self.count = len(envs)
+        self.encoder = ObservationEncoder(envs[0].observation_space)
+        self.actions = ActionDecoder(envs[0].action_space, self.count)
+
+    def spec(self) -> dict:
+        first = self.envs[0]
+        spec = first.spec
+        return {"gymnasium_version": gymnasium.__version__, "id": self.config.id, "count": self.count,
+                "pid": os.getpid(),
+                **self.encoder.spec_fields(),
+                "action_space": self.actions.description,
+                "max_episode_steps": spec.max_episode_steps if spec is not None else None,
+                "reward_threshold": _finite_or_none(spec.reward_threshold if spec is not None else None),
+                "info_keys": list(self.config.info_keys),
+                "render_modes": list(first.metadata.get("render_modes", []))}
+
+    def _global(self, index: int) -> int:
+        return self.config.first_index + index
+
+    def reset(self, seeds: list[int | None]) -> list[np.ndarray]:
+        observations = self.encoder.empty(self.count)
+        for index, (env, seed) in enumerate(zip(self.envs, seeds)):
+            try:
+                observation, _ = env.reset(seed=seed)
+                self.encoder.write(observations, index, observation)
+            except Exception as error:  # noqa: BLE001 - an environment's own failure goes to the client
+                raise EnvFailure(self._global(index), error) from error
+        self._check_finite(observations, range(self.count), "observation")
+        return [observations]
+
+    def step(self, tensors: tuple[np.ndarray, ...]) -> list[np.ndarray]:
+        """observations, rewards, terminated, truncated, final indices, final observations, info."""
+        actions = self.actions.decode(tensors)
+        count, keys = self.count, self.config.info_keys
+        observations = self.encoder.empty(count)
+        rewards = np.empty(count, np.float64)
+        terminated = np.zeros(count, np.uint8)
+        truncated = np.zeros(count, np.uint8)
+        info = np.full((count, len(keys)), np.nan)
+        final_indices: list[int] = []
+        final_rows: list[np.ndarray] = []
+        for index, (env, action) in enumerate(zip(self.envs, actions)):
+            try:
+                observation, reward, is_terminated, is_truncated, step_info = env.step(action)
+                rewards[index] = reward
+                terminated[index] = bool(is_terminated)
+                truncated[index] = bool(is_truncated)
+                for column, key in enumerate(keys):
+                    if key in step_info:
+                        info[index, column] = _info_number(step_info[key])
+                if is_terminated or is_truncated:
+                    final = self.encoder.empty(1)
+                    self.encoder.write(final, 0, observation)
+                    final_rows.append(final)
+                    final_indices.append(index)
+                    observation, _ = env.reset()
+                self.encoder.write(observations, index, observation)
+            except Exception as error:  # noqa: BLE001 - an environment's own failure goes to the client
+                raise EnvFailure(self._global(index), error) from error
+        final_observations = np.concatenate(final_rows) if final_rows else self.encoder.empty(0)
+        self._check_finite(rewards, range(count), "reward")
+        self._check_finite(observations, range(count), "observation")
+        self._check_finite(final_observations, final_indices, "final observation")
+        return [observations, rewards, terminated, truncated, np.asarray(final_indices, np.int64),
+                final_observations, info]
+
+    def _check_finite(self, values: np.ndarray, indices: range | list[int], what: str) -> None:
+        """NaN and infinity are rejected everywhere on the wire, so they are the environment's error."""
+        if values.dtype.kind != "f" or np.isfinite(values).all():
+            return
+        flat = values.reshape(len(values), -1)
+        finite = np.isfinite(flat)
+        row = int(np.flatnonzero(~finite.all(axis=1))[0])
+        index = indices[row]
+        bad = flat[row][~finite[row]][0]
+        error = ValueError(f"environment {self._global(index)} ({self.config.id}) returned a non-finite {what} ({bad})")
+        raise EnvFailure(self._global(index), error)
+
+    def render(self, tensors: tuple[np.ndarray, ...]) -> list[np.ndarray]:
+        """One environment's frame: u8 [H, W, 3] for rgb_array, u8 [L] UTF-8 text for ansi."""
+        if len(tensors) != 1 or tensors[0].dtype != np.int64 or tensors[0].shape != (1,):
+            raise RequestError("envRender carries one i64 [1] tensor: the environment's index in this host")
+        index = int(tensors[0][0])
+        if not 0 <= index < self.count:
+            raise RequestError(f"envRender index {index} is outside 0..{self.count - 1}")
+        mode = self.config.render_mode
+        if mode is None:
+            raise RequestError("the environments were made without a render mode: make the environment with "
+                               "render_mode \"rgb_array\" or \"ansi\" (the host config's render_mode)")
+        try:
+            frame = self.envs[index].render()
+            if mode == "ansi":
+                if not isinstance(frame, str):
+                    raise TypeError(f"render() in ansi mode returned {type(frame).__name__}, not text")
+                return [np.frombuffer(frame.encode("utf-8"), dtype=np.uint8)]
+            frame = np.asarray(frame)
+            if frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
+                raise TypeError(f"render() in rgb_array mode returned {frame.dtype} {list(frame.shape)}, "
+                                "not uint8 [H, W, 3]")
+            return [np.ascontiguousarray(frame)]
+        except Exception as error:  # noqa: BLE001 - an environment's own failure goes to the client
+            raise EnvFailure(self._global(index), error) from error
+
+    def close(self) -> None:
+        for env in self.envs:
+            env.close()
