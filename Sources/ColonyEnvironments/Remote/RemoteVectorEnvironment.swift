@@ -54,18 +54,7 @@ public final class RemoteVectorEnvironment: VectorEnvironment {
         public var dtype: String
     }
 
-    private struct Buffers {
-        var observations: [Float] = []
-        var rewards: [Double] = []
-        var terminated: [Bool] = []
-        var truncated: [Bool] = []
-        var finalObservations: [[Float]?] = []
-        var completedEpisodes: [EpisodeRecord] = []
-        var episodeReturns: [Double] = []
-        var episodeLengths: [Int] = []
-    }
-
-    private var buffers = Buffers()
+    private var buffers = VectorStepBuffers()
     private let hosts: [EnvironmentHostProcess]
     /// First environment index of each host's slice.
     private let offsets: [Int]
@@ -136,7 +125,7 @@ public final class RemoteVectorEnvironment: VectorEnvironment {
         infoKeys = settings.infoKeys
         info = [Double](repeating: .nan, count: count * settings.infoKeys.count)
         for host in hosts { host.setReplyLimits(replyLimits(environments: host.configuration.count)) }
-        buffers = freshBuffers()
+        buffers = VectorStepBuffers(count: count, observationCount: observationCount)
         try reset(seed: seed)
     }
 
@@ -163,7 +152,7 @@ public final class RemoteVectorEnvironment: VectorEnvironment {
                 return stream.next()
             }
         }
-        var fresh = freshBuffers()
+        var fresh = VectorStepBuffers(count: count, observationCount: observationCount)
         var failure: (Int, EnvironmentHostError)?
         let requests = try hosts.indices.map { k in
             try hosts[k].send(.envReset, tensors: seeds.map { [Self.seedTensor(Array($0[offsets[k]..<(offsets[k] + hosts[k].configuration.count)]))] } ?? [])
@@ -239,7 +228,7 @@ public final class RemoteVectorEnvironment: VectorEnvironment {
     /// Sends every host its slice's actions, then collects every reply; a failed host is restarted
     /// after the others' results are in.
     private func stepHosts(_ actionTensor: (_ first: Int, _ count: Int) -> WireTensor) throws {
-        var b = Buffers()
+        var b = VectorStepBuffers()
         swap(&b, &buffers)
         var failures: [(Int, EnvironmentHostError)] = []
         do {
@@ -275,7 +264,7 @@ public final class RemoteVectorEnvironment: VectorEnvironment {
     }
 
     /// Writes one host's step result into the buffers, with the checks its schema cannot express.
-    private func apply(_ reply: WireMessage, host k: Int, to b: inout Buffers) throws {
+    private func apply(_ reply: WireMessage, host k: Int, to b: inout VectorStepBuffers) throws {
         let first = offsets[k], n = hosts[k].configuration.count
         let t = reply.tensors
         try copyObservations(t[0], into: &b.observations, from: first)
@@ -390,18 +379,6 @@ public final class RemoteVectorEnvironment: VectorEnvironment {
     }
 
     // MARK: Wire helpers
-
-    private func freshBuffers() -> Buffers {
-        var fresh = Buffers()
-        fresh.observations = [Float](repeating: 0, count: count * observationCount)
-        fresh.rewards = [Double](repeating: 0, count: count)
-        fresh.terminated = [Bool](repeating: false, count: count)
-        fresh.truncated = [Bool](repeating: false, count: count)
-        fresh.finalObservations = [[Float]?](repeating: nil, count: count)
-        fresh.episodeReturns = [Double](repeating: 0, count: count)
-        fresh.episodeLengths = [Int](repeating: 0, count: count)
-        return fresh
-    }
 
     private func accepts(_ action: Action) -> Bool {
         actionSpace.contains(action) || {

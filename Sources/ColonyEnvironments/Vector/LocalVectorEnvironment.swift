@@ -43,22 +43,7 @@ public final class LocalVectorEnvironment: VectorEnvironment {
     /// The episodes that finished in the last step, in environment order.
     public var completedEpisodes: [EpisodeRecord] { buffers.completedEpisodes }
 
-    /// Everything a step writes, in one value so that `step` can move it into a local and write
-    /// elements without a class-property access (and its exclusivity check) per element.
-    private struct Buffers {
-        var observations: [Float] = []
-        var rewards: [Double] = []
-        var terminated: [Bool] = []
-        var truncated: [Bool] = []
-        var finalObservations: [[Float]?] = []
-        var completedEpisodes: [EpisodeRecord] = []
-        var episodeReturns: [Double] = []
-        var episodeLengths: [Int] = []
-        /// Where `finalObservations` is non-nil, to clear it cheaply.
-        var finishedIndices: [Int] = []
-    }
-
-    private var buffers = Buffers()
+    private var buffers = VectorStepBuffers()
     private var continuousScratch: [[Float]]
 
     /// `count` copies of the registered `id`, seeded from `seed` and reset. Copies registered
@@ -110,14 +95,7 @@ public final class LocalVectorEnvironment: VectorEnvironment {
                 }
             }
         }
-        var fresh = Buffers()
-        fresh.observations = [Float](repeating: 0, count: count * observationCount)
-        fresh.rewards = [Double](repeating: 0, count: count)
-        fresh.terminated = [Bool](repeating: false, count: count)
-        fresh.truncated = [Bool](repeating: false, count: count)
-        fresh.finalObservations = [[Float]?](repeating: nil, count: count)
-        fresh.episodeReturns = [Double](repeating: 0, count: count)
-        fresh.episodeLengths = [Int](repeating: 0, count: count)
+        var fresh = VectorStepBuffers(count: count, observationCount: observationCount)
         let width = observationCount
         fresh.observations.withUnsafeMutableBufferPointer { rows in
             for (i, environment) in environments.enumerated() {
@@ -189,12 +167,8 @@ public final class LocalVectorEnvironment: VectorEnvironment {
             environment.elapsedSteps = snapshot.elapsedSteps[i]
             environment.randomSource = RandomSource(state: snapshot.randomStates[i])
         }
-        var fresh = Buffers()
+        var fresh = VectorStepBuffers(count: count, observationCount: observationCount)
         fresh.observations = snapshot.observations
-        fresh.rewards = [Double](repeating: 0, count: count)
-        fresh.terminated = [Bool](repeating: false, count: count)
-        fresh.truncated = [Bool](repeating: false, count: count)
-        fresh.finalObservations = [[Float]?](repeating: nil, count: count)
         fresh.episodeReturns = snapshot.episodeReturns
         fresh.episodeLengths = snapshot.episodeLengths
         buffers = fresh
@@ -215,7 +189,7 @@ public final class LocalVectorEnvironment: VectorEnvironment {
 
     @inline(__always)
     private func stepAll(_ action: (Int) -> Action) throws {
-        var b = Buffers()
+        var b = VectorStepBuffers()
         swap(&b, &buffers)
         defer { swap(&b, &buffers) }
         for i in b.finishedIndices { b.finalObservations[i] = nil }
