@@ -73,17 +73,17 @@ class Host:
 
     def serve(self) -> int:
         """Answers requests until envClose (0), a build error was reported (3), or no request came
-        within the idle timeout (0)."""
-        poller = zmq.Poller()
-        poller.register(self.socket, zmq.POLLIN)
+        within the idle timeout (0). Receives wake up every second to check the idle time."""
+        self.socket.setsockopt(zmq.RCVTIMEO, 1000)
         last_request = time.monotonic()
         while True:
-            if not poller.poll(1000):
+            try:
+                frames = self.socket.recv_multipart()
+            except zmq.Again:
                 if time.monotonic() - last_request > self.idle_timeout:
                     print(f"colony_envhost: no request for {self.idle_timeout:g} s; exiting", file=sys.stderr, flush=True)
                     return self._shut_down(0)
                 continue
-            frames = self.socket.recv_multipart()
             last_request = time.monotonic()
             reply_type, tensors, status = self._answer(frames)
             self.socket.send_multipart(self.sender.frames(reply_type, tensors, wire.claimed_sequence(frames)), copy=False)

@@ -134,7 +134,6 @@ class ObservationEncoder:
         else:
             raise ValueError(f"unsupported observation space {space}: Colony takes Box, Discrete, "
                              "MultiDiscrete, MultiBinary, or Dict/Tuple of them")
-        self.is_float = self.dtype == np.float32
 
     def _init_flattened(self, space: spaces.Space) -> None:
         leaves: list[_Leaf] = []

@@ -18,7 +18,8 @@ from .spaces import ObservationEncoder
 
 
 class EnvFailure(Exception):
-    """One environment raised or returned something the wire cannot carry; `env_index` is global."""
+    """One environment raised or returned something the wire cannot carry. `env_index` is its index
+    in this host (the client adds `first_index`); messages written here name the global index."""
 
     def __init__(self, env_index: int, error: BaseException) -> None:
         super().__init__(str(error))
@@ -64,9 +65,6 @@ class EnvVector:
                 "info_keys": list(self.config.info_keys),
                 "render_modes": list(first.metadata.get("render_modes", []))}
 
-    def _global(self, index: int) -> int:
-        return self.config.first_index + index
-
     def reset(self, seeds: list[int | None]) -> list[np.ndarray]:
         observations = self.encoder.empty(self.count)
         for index, (env, seed) in enumerate(zip(self.envs, seeds)):
@@ -74,45 +72,50 @@ class EnvVector:
                 observation, _ = env.reset(seed=seed)
                 self.encoder.write(observations, index, observation)
             except Exception as error:  # noqa: BLE001 - an environment's own failure goes to the client
-                raise EnvFailure(self._global(index), error) from error
+                raise EnvFailure(index, error) from error
         self._check_finite(observations, range(self.count), "observation")
         return [observations]
 
     def step(self, tensors: tuple[np.ndarray, ...]) -> list[np.ndarray]:
-        """observations, rewards, terminated, truncated, final indices, final observations, info."""
+        """observations, rewards, terminated, truncated, final indices, final observations, info.
+
+        Per-environment results are gathered in Python lists and converted once: at these sizes
+        that is cheaper than writing numpy elements one by one.
+        """
         actions = self.actions.decode(tensors)
-        count, keys = self.count, self.config.info_keys
+        count, keys, write = self.count, self.config.info_keys, self.encoder.write
         observations = self.encoder.empty(count)
-        rewards = np.empty(count, np.float64)
-        terminated = np.zeros(count, np.uint8)
-        truncated = np.zeros(count, np.uint8)
-        info = np.full((count, len(keys)), np.nan)
+        rewards, terminated, truncated, info = [], [], [], []
         final_indices: list[int] = []
         final_rows: list[np.ndarray] = []
         for index, (env, action) in enumerate(zip(self.envs, actions)):
             try:
                 observation, reward, is_terminated, is_truncated, step_info = env.step(action)
-                rewards[index] = reward
-                terminated[index] = bool(is_terminated)
-                truncated[index] = bool(is_truncated)
-                for column, key in enumerate(keys):
-                    if key in step_info:
-                        info[index, column] = _info_number(step_info[key])
+                rewards.append(float(reward))
+                terminated.append(bool(is_terminated))
+                truncated.append(bool(is_truncated))
+                if keys:
+                    info.append([_info_number(step_info.get(key)) for key in keys])
                 if is_terminated or is_truncated:
                     final = self.encoder.empty(1)
-                    self.encoder.write(final, 0, observation)
+                    write(final, 0, observation)
                     final_rows.append(final)
                     final_indices.append(index)
                     observation, _ = env.reset()
-                self.encoder.write(observations, index, observation)
+                write(observations, index, observation)
             except Exception as error:  # noqa: BLE001 - an environment's own failure goes to the client
-                raise EnvFailure(self._global(index), error) from error
-        final_observations = np.concatenate(final_rows) if final_rows else self.encoder.empty(0)
-        self._check_finite(rewards, range(count), "reward")
+                raise EnvFailure(index, error) from error
+        rewards_array = np.array(rewards, np.float64)
+        self._check_finite(rewards_array, range(count), "reward")
         self._check_finite(observations, range(count), "observation")
-        self._check_finite(final_observations, final_indices, "final observation")
-        return [observations, rewards, terminated, truncated, np.asarray(final_indices, np.int64),
-                final_observations, info]
+        if final_rows:
+            final_observations = np.concatenate(final_rows)
+            self._check_finite(final_observations, final_indices, "final observation")
+        else:
+            final_observations = self.encoder.empty(0)
+        info_array = np.array(info, np.float64) if keys else np.empty((count, 0), np.float64)
+        return [observations, rewards_array, np.array(terminated, np.uint8), np.array(truncated, np.uint8),
+                np.array(final_indices, np.int64), final_observations, info_array]
 
     def _check_finite(self, values: np.ndarray, indices: range | list[int], what: str) -> None:
         """NaN and infinity are rejected everywhere on the wire, so they are the environment's error."""
@@ -123,8 +126,8 @@ class EnvVector:
         row = int(np.flatnonzero(~finite.all(axis=1))[0])
         index = indices[row]
         bad = flat[row][~finite[row]][0]
-        error = ValueError(f"environment {self._global(index)} ({self.config.id}) returned a non-finite {what} ({bad})")
-        raise EnvFailure(self._global(index), error)
+        error = ValueError(f"environment {self.config.first_index + index} ({self.config.id}) returned a non-finite {what} ({bad})")
+        raise EnvFailure(index, error)
 
     def render(self, tensors: tuple[np.ndarray, ...]) -> list[np.ndarray]:
         """One environment's frame: u8 [H, W, 3] for rgb_array, u8 [L] UTF-8 text for ansi."""
@@ -149,7 +152,7 @@ class EnvVector:
                                 "not uint8 [H, W, 3]")
             return [np.ascontiguousarray(frame)]
         except Exception as error:  # noqa: BLE001 - an environment's own failure goes to the client
-            raise EnvFailure(self._global(index), error) from error
+            raise EnvFailure(index, error) from error
 
     def close(self) -> None:
         for env in self.envs:

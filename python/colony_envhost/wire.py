@@ -24,6 +24,8 @@ MAXIMUM_RANK = 8
 _FIXED_HEADER = struct.Struct("<4sHHQQQQH")
 FIXED_HEADER_BYTES = _FIXED_HEADER.size  # 42
 _DTYPE_AND_RANK = struct.Struct("<BB")
+# A whole tensor descriptor (dtype, rank, dims, byte length) per rank, for encoding in one call.
+_DESCRIPTORS = [struct.Struct(f"<BB{rank}IQ") for rank in range(MAXIMUM_RANK + 1)]
 _BYTE_LENGTH = struct.Struct("<Q")
 _SEQUENCE_OFFSET = 24
 
@@ -97,20 +99,17 @@ def describe(tensor: np.ndarray) -> str:
 def encode(message_type: MessageType, tensors: list[np.ndarray], *, run_id: int, sender_id: int,
            sequence: int, parameter_version: int) -> list:
     """Frames of one message: the header, then each tensor's C-contiguous little-endian array."""
-    header = bytearray(_FIXED_HEADER.pack(MAGIC, PROTOCOL_VERSION, int(message_type), run_id, sender_id,
-                                          sequence, parameter_version, len(tensors)))
-    frames: list = [header]
+    parts = [_FIXED_HEADER.pack(MAGIC, PROTOCOL_VERSION, int(message_type), run_id, sender_id,
+                                sequence, parameter_version, len(tensors))]
+    arrays = []
     for tensor in tensors:
         array = np.ascontiguousarray(tensor)
         code = _CODES.get(array.dtype)
-        if code is None:
-            raise TypeError(f"no wire dtype for {array.dtype}")
-        header += _DTYPE_AND_RANK.pack(code, array.ndim)
-        header += struct.pack(f"<{array.ndim}I", *array.shape)
-        header += _BYTE_LENGTH.pack(array.nbytes)
-        frames.append(array)
-    frames[0] = bytes(header)
-    return frames
+        if code is None or array.ndim > MAXIMUM_RANK:
+            raise TypeError(f"a {array.dtype} tensor of rank {array.ndim} cannot travel (wire ranks end at {MAXIMUM_RANK})")
+        parts.append(_DESCRIPTORS[array.ndim].pack(code, array.ndim, *array.shape, array.nbytes))
+        arrays.append(array)
+    return [b"".join(parts), *arrays]
 
 
 def decode(frames: list[bytes]) -> Message:

@@ -341,7 +341,7 @@ def check_raising_env(directory: str) -> str:
         except HostError as failure:
             error = failure.error
         assert error["message"] == "RuntimeError: deliberate failure at step 3", error["message"]
-        assert error["exception"] == "RuntimeError" and error["env_index"] == 10
+        assert error["exception"] == "RuntimeError" and error["env_index"] == 0  # in the host; the client adds first_index
         assert "Traceback" in error["traceback"] and "in misbehave" in error["traceback"]
         assert host.spec()["count"] == 2  # still serving
         assert host.close() == 0
@@ -360,7 +360,8 @@ def check_nan_observation(directory: str) -> str:
             raise AssertionError("a NaN observation was sent")
         except HostError as failure:
             error = failure.error
-        assert error["env_index"] == 4 and "non-finite observation" in error["message"], error
+        assert error["env_index"] == 0 and "environment 4 " in error["message"], error  # the message names the global index
+        assert "non-finite observation" in error["message"], error
         assert host.close() == 0
     finally:
         host.kill()
