@@ -104,7 +104,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ColonyClusterTests",
-            dependencies: ["ColonyNumerics", "ColonyStorage", "ColonyTransport", "ColonyAgents", "ColonyExperiments", "ColonyCluster"]
+            dependencies: ["ColonyNumerics", "ColonyStorage", "ColonyTransport", "ColonyEnvironments", "ColonyAgents", "ColonyExperiments", "ColonyCluster"]
         ),
         // Runs the `colony` binary against a real Slurm cluster on this host (slurm/local-cluster.sh).
         .testTarget(name: "ColonySlurmTests", dependencies: ["ColonyStorage", "ColonyExperiments", "ColonyCluster"]),

@@ -21,9 +21,12 @@ extension ClusterSettings {
         try distributed.makeLearner(try distributedSetup())
     }
 
-    /// The actor of worker `index` (of `max(workers, index + 1)`), with its own seed.
-    func makeActor(index: Int, seed: UInt64) throws -> any DistributedActor {
-        try distributed.makeActor(try distributedSetup(), ActorSlot(index: index, actors: max(workers, index + 1), seed: seed))
+    /// The actor of worker `index` (of `max(workers, index + 1)`), with its own seed, for
+    /// `environments` environments (default: the worker's `environmentsPerWorker`).
+    func makeActor(index: Int, seed: UInt64, environments: Int? = nil) throws -> any DistributedActor {
+        var setup = try distributedSetup()
+        if let environments { setup.environmentsPerWorker = environments }
+        return try distributed.makeActor(setup, ActorSlot(index: index, actors: max(workers, index + 1), seed: seed))
     }
 }
 

@@ -38,11 +38,8 @@ public final class WorkerRole: Sendable {
     @discardableResult
     public func run() throws -> Int {
         logger.logSlurmNode(of: "worker \(index)")
-        let environments = try VectorEnvironments.make(
-            settings.environmentSettings, count: settings.environmentsPerWorker, seed: settings.seed &+ 7919 &* UInt64(index + 1) &+ UInt64.random(in: 0...1_000_000))
-        guard let agent = try settings.makeActor(index: index, seed: UInt64.random(in: 0...UInt64.max)) as? RemoteRolloutAgent else {
-            throw AgentError("\(settings.algorithm)'s actor does not collect rollouts")
-        }
+        let lanes = try RolloutLane.make(settings: settings, index: index)
+        if lanes.count > 1 { logger.info("worker \(index): double-buffered, \(lanes.map(\.environments.count)) environments stepped in turn") }
 
         let session = WorkerSession(settings: settings, index: index, stats: { [self] in self.stats.withLock { $0 } }, logger: logger)
         defer { session.stop() }
@@ -68,13 +65,13 @@ public final class WorkerRole: Sendable {
             defer { link.close() }
 
             setWaiting(.noParameters)
-            switch try link.awaitFirstParameters(expectedCount: agent.parameterCount, timeout: learnerTimeout, worker: name, logger: logger, stopping: stopping) {
+            switch try link.awaitFirstParameters(expectedCount: lanes[0].agent.parameterCount, timeout: learnerTimeout, worker: name, logger: logger, stopping: stopping) {
             case .ready: break
             case .retry: continue connections
             case .stopped: break connections
             }
             var actingVersion = link.version!
-            agent.setParameters(link.parameters!, version: actingVersion)
+            for lane in lanes { lane.agent.setParameters(link.parameters!, version: actingVersion) }
             setWaiting(nil)
 
             /// Sends one of the actor's outputs once the learner has granted a credit.
@@ -107,62 +104,67 @@ public final class WorkerRole: Sendable {
                 }
             }
 
-            try environments.reset(seed: nil)
-            var actions = agent.reset(observations: environments.observations)
             var episodeReturns: [Double] = []
             var episodeLengths: [Int32] = []
-            var lost = false
-            while !stopping() && !lost {
-                try environments.step(actions)
-                frames += environments.count
-                for episode in environments.completedEpisodes {
-                    episodeReturns.append(episode.episodeReturn)
-                    episodeLengths.append(Int32(episode.length))
-                }
-                let step = agent.step(
-                    observations: environments.observations, rewards: environments.rewards, terminated: environments.terminated,
-                    truncated: environments.truncated, finalObservations: environments.finalObservations)
-                actions = step.actions
 
-                // After each finished rollout: hand it to the learner, report episodes, take the newest parameters.
-                let outputs = agent.outputs.drain()
-                if !outputs.isEmpty {
-                    for output in outputs where !lost && !stopping() {
-                        lost = try deliver(output) == .learnerLost
-                    }
-                    if !episodeReturns.isEmpty {
-                        try link.send(sender.message(.episodes, tensors: [WireTensor(episodeReturns), WireTensor(episodeLengths)]))
-                        recentReturns += episodeReturns
-                        if recentReturns.count > 100 { recentReturns.removeFirst(recentReturns.count - 100) }
-                        episodeReturns.removeAll()
-                        episodeLengths.removeAll()
-                    }
-                    try link.poll(timeout: 0)
-                    if let version = link.version, version != actingVersion, let parameters = link.parameters,
-                       parameters.count == agent.parameterCount {
-                        actingVersion = version
-                        agent.setParameters(parameters, version: version)
-                        // From the learner publishing this version to this worker acting with it.
-                        if let published = link.publishedAt { latencies.append(Date().timeIntervalSince1970 - published) }
-                        if latencies.count > 1000 { latencies.removeFirst(latencies.count - 1000) }
-                    }
-                    let now = Date().timeIntervalSince1970
-                    if now - window.time >= 1 {
-                        let rate = Double(frames - window.frames) / (now - window.time)
-                        window = (frames, now)
-                        let mean = recentReturns.isEmpty ? nil : recentReturns.reduce(0, +) / Double(recentReturns.count)
-                        stats.withLock {
-                            $0.framesPerSecond = rate
-                            $0.meanReturn = mean
-                            $0.policyLag = Double(link.newestSeenVersion - actingVersion)
-                            $0.extra = ["frames": Double(frames), "version": Double(actingVersion), "dropped": Double(link.drops.total)]
-                            if !latencies.isEmpty {
-                                let sorted = latencies.sorted()
-                                $0.extra["parameter_latency_p50_ms"] = 1000 * sorted[sorted.count / 2]
-                                $0.extra["parameter_latency_p99_ms"] = 1000 * sorted[min(sorted.count - 1, sorted.count * 99 / 100)]
-                            }
+            /// After a finished rollout: hand it to the learner, report episodes, take the newest
+            /// parameters; true when the learner is lost.
+            func handOver(_ outputs: [ActorOutput]) throws -> Bool {
+                var lost = false
+                for output in outputs where !lost && !stopping() {
+                    lost = try deliver(output) == .learnerLost
+                }
+                if !episodeReturns.isEmpty {
+                    try link.send(sender.message(.episodes, tensors: [WireTensor(episodeReturns), WireTensor(episodeLengths)]))
+                    recentReturns += episodeReturns
+                    if recentReturns.count > 100 { recentReturns.removeFirst(recentReturns.count - 100) }
+                    episodeReturns.removeAll()
+                    episodeLengths.removeAll()
+                }
+                try link.poll(timeout: 0)
+                if let version = link.version, version != actingVersion, let parameters = link.parameters,
+                   parameters.count == lanes[0].agent.parameterCount {
+                    actingVersion = version
+                    for lane in lanes { lane.agent.setParameters(parameters, version: version) }
+                    // From the learner publishing this version to this worker acting with it.
+                    if let published = link.publishedAt { latencies.append(Date().timeIntervalSince1970 - published) }
+                    if latencies.count > 1000 { latencies.removeFirst(latencies.count - 1000) }
+                }
+                let now = Date().timeIntervalSince1970
+                if now - window.time >= 1 {
+                    let rate = Double(frames - window.frames) / (now - window.time)
+                    window = (frames, now)
+                    let mean = recentReturns.isEmpty ? nil : recentReturns.reduce(0, +) / Double(recentReturns.count)
+                    stats.withLock {
+                        $0.framesPerSecond = rate
+                        $0.meanReturn = mean
+                        $0.policyLag = Double(link.newestSeenVersion - actingVersion)
+                        $0.extra = [
+                            "frames": Double(frames), "version": Double(actingVersion), "dropped": Double(link.drops.total),
+                            "dropped_unrolls": Double(lanes.reduce(0) { $0 + $1.droppedUnrolls }),
+                        ]
+                        if !latencies.isEmpty {
+                            let sorted = latencies.sorted()
+                            $0.extra["parameter_latency_p50_ms"] = 1000 * sorted[sorted.count / 2]
+                            $0.extra["parameter_latency_p99_ms"] = 1000 * sorted[min(sorted.count - 1, sorted.count * 99 / 100)]
                         }
                     }
+                }
+                return lost
+            }
+
+            for lane in lanes { try lane.start() }
+            var lost = false
+            // The lanes take turns: while one lane's actor works, the other lane's hosts step.
+            while !stopping() && !lost {
+                for lane in lanes where !stopping() && !lost {
+                    for episode in try lane.advance() {
+                        episodeReturns.append(episode.episodeReturn)
+                        episodeLengths.append(Int32(episode.length))
+                    }
+                    frames += lane.environments.count
+                    let outputs = lane.agent.outputs.drain()
+                    if !outputs.isEmpty { lost = try handOver(outputs) }
                 }
             }
             if lost { logger.warning("\(name): the learner at \(dataEndpoint) stopped answering; finding it again") }

@@ -85,6 +85,16 @@ public enum Space: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// Whether a vector environment takes `action` for a step: `contains`, except that box actions
+    /// only need the right size and finite values (beyond the bounds they are the environment's to
+    /// clip, as Gymnasium's are).
+    public func accepts(_ action: Action) -> Bool {
+        if case .box(let box) = self, case .continuous(let values) = action {
+            return values.count == box.elementCount && values.allSatisfy(\.isFinite)
+        }
+        return contains(action)
+    }
+
     /// Whether an encoded value (an observation, say) lies in the space; discrete values and the
     /// elements of uint8 and int64 boxes must be integral. NaN is never contained.
     public func contains(_ values: [Float]) -> Bool {

@@ -23,6 +23,10 @@ public struct EnvironmentSettings: Sendable, Equatable {
     public var maximumRestarts: Int = 3
     /// How a vector reaches its hosts.
     public var transport: HostTransport = .ipc
+    /// Whether a cluster worker splits its environments into two halves and acts on one while the
+    /// other's hosts step (Sample Factory's double buffering); only vectors that step in other
+    /// processes gain from it.
+    public var doubleBuffer = true
 
     public enum HostTransport: String, Sendable, Equatable, CaseIterable {
         /// A Unix socket in a private temporary directory (one machine).
@@ -36,7 +40,7 @@ public struct EnvironmentSettings: Sendable, Equatable {
     }
 
     /// The keys `env.<key>` takes besides `kwargs.<name>`.
-    public static let keys = ["id", "wrappers", "info_keys", "python", "hosts", "step_timeout_seconds", "max_restarts", "transport"]
+    public static let keys = ["id", "wrappers", "info_keys", "python", "hosts", "step_timeout_seconds", "max_restarts", "transport", "double_buffer"]
 
     /// Sets `key` (`hosts`, `kwargs.frameskip`, ...) from a run file or `--set env.<key>=<value>`.
     /// Throws `EnvironmentSettingsError` naming the key, what it takes and the closest known key.
@@ -74,6 +78,9 @@ public struct EnvironmentSettings: Sendable, Equatable {
                 throw EnvironmentSettingsError.invalid(key: key, expected: "\"ipc\" or \"tcp\"")
             }
             self.transport = transport
+        case "double_buffer":
+            guard case .bool(let flag) = value else { throw EnvironmentSettingsError.invalid(key: key, expected: "true or false") }
+            doubleBuffer = flag
         default:
             throw EnvironmentSettingsError.unknownKey(key: key, closest: closestMatch(to: key, in: Self.keys + ["kwargs.<name>"]))
         }
@@ -91,6 +98,7 @@ public struct EnvironmentSettings: Sendable, Equatable {
         if stepTimeoutSeconds != defaults.stepTimeoutSeconds { result.append(("step_timeout_seconds", .double(stepTimeoutSeconds))) }
         if maximumRestarts != defaults.maximumRestarts { result.append(("max_restarts", .int(maximumRestarts))) }
         if transport != defaults.transport { result.append(("transport", .string(transport.rawValue))) }
+        if doubleBuffer != defaults.doubleBuffer { result.append(("double_buffer", .bool(doubleBuffer))) }
         for name in kwargs.keys.sorted() { result.append(("kwargs.\(name)", kwargs[name]!)) }
         return result
     }

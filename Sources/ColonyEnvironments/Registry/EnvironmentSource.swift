@@ -12,8 +12,14 @@ public struct EnvironmentDescription: Sendable, Equatable {
     public var isSnapshottable: Bool
     /// What the environment's `render` offers: `ansi` (text), `rgb_array` (frames); native ones draw text.
     public var renderModes: [String]
+    /// Whether its vectors step in other processes (`beginStep` returns before they finish), so a
+    /// caller gains by acting on one vector while another steps.
+    public var stepsConcurrently: Bool
 
-    public init(id: String, observationSpace: Space, actionSpace: Space, maxEpisodeSteps: Int?, rewardThreshold: Double?, isSnapshottable: Bool, renderModes: [String] = ["ansi"]) {
+    public init(
+        id: String, observationSpace: Space, actionSpace: Space, maxEpisodeSteps: Int?, rewardThreshold: Double?, isSnapshottable: Bool,
+        renderModes: [String] = ["ansi"], stepsConcurrently: Bool = false
+    ) {
         self.id = id
         self.observationSpace = observationSpace
         self.actionSpace = actionSpace
@@ -21,6 +27,7 @@ public struct EnvironmentDescription: Sendable, Equatable {
         self.rewardThreshold = rewardThreshold
         self.isSnapshottable = isSnapshottable
         self.renderModes = renderModes
+        self.stepsConcurrently = stepsConcurrently
     }
 }
 

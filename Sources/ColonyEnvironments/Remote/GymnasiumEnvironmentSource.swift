@@ -17,7 +17,7 @@ struct GymnasiumEnvironmentSource: EnvironmentSource {
         let description = EnvironmentDescription(
             id: settings.id, observationSpace: probe.observationSpace, actionSpace: probe.actionSpace,
             maxEpisodeSteps: probe.maxEpisodeSteps, rewardThreshold: probe.rewardThreshold,
-            isSnapshottable: false, renderModes: probe.renderModes)
+            isSnapshottable: false, renderModes: probe.renderModes, stepsConcurrently: true)
         Self.descriptions.withLock { $0[key] = description }
         return description
     }
@@ -35,7 +35,7 @@ struct GymnasiumEnvironmentSource: EnvironmentSource {
     /// Everything that decides what the host builds.
     private static func cacheKey(_ settings: EnvironmentSettings) -> String {
         let python = PythonInterpreter.resolve(settings)
-        let parts = settings.assignments.filter { !["hosts", "step_timeout_seconds", "max_restarts", "transport"].contains($0.key) }
+        let parts = settings.assignments.filter { !["hosts", "step_timeout_seconds", "max_restarts", "transport", "double_buffer"].contains($0.key) }
         return python + "|" + parts.map { "\($0.key)=\($0.value)" }.joined(separator: "|")
     }
 }

@@ -5,8 +5,10 @@ import Foundation
 /// A `VectorEnvironment` of Gymnasium environments served by Python environment hosts
 /// (docs/envhost.md): K host processes (one per core by default, as the GIL suggests) each serve a
 /// contiguous slice of the N environments. A step sends every host its actions before waiting for
-/// any, so the hosts step side by side. Same-step autoreset, final observations and episode records
-/// behave exactly as `LocalVectorEnvironment`'s.
+/// any, so the hosts step side by side; `beginStep` returns right after sending, so that a caller
+/// can act on another vector's observations while these hosts step (a worker's double buffering).
+/// Same-step autoreset, final observations and episode records behave exactly as
+/// `LocalVectorEnvironment`'s.
 ///
 /// A host that crashes, hangs or raises is restarted up to `max_restarts` times: its environments'
 /// unfinished episodes are cut — reported as truncated at their last good observation with reward 0,
@@ -55,6 +57,10 @@ public final class RemoteVectorEnvironment: VectorEnvironment {
     }
 
     private var buffers = VectorStepBuffers()
+    /// The requests of a step `beginStep` sent and `finishStep` has not collected (nil where the
+    /// send failed), and the failed sends.
+    private var pending: [UInt64?]?
+    private var sendFailures: [(Int, EnvironmentHostError)] = []
     private let hosts: [EnvironmentHostProcess]
     /// First environment index of each host's slice.
     private let offsets: [Int]
@@ -144,6 +150,9 @@ public final class RemoteVectorEnvironment: VectorEnvironment {
     /// Resets every environment. A seed gives environment `i` the first number of the `i`-th
     /// `split()` of `RandomSource(seed:)` as its Gymnasium seed; nil continues each one's own stream.
     public func reset(seed: UInt64?) throws {
+        // A step still pending is abandoned: its replies are older than the reset's and skipped.
+        pending = nil
+        sendFailures = []
         var seeds: [UInt64]?
         if let seed {
             var root = RandomSource(seed: seed)
@@ -172,11 +181,18 @@ public final class RemoteVectorEnvironment: VectorEnvironment {
     }
 
     public func step(_ actions: [Action]) throws {
+        try beginStep(actions)
+        try finishStep()
+    }
+
+    /// Sends every host its slice's actions and returns without waiting: the hosts step while the
+    /// caller works (on another vector's observations, say) until `finishStep()`.
+    public func beginStep(_ actions: [Action]) throws {
         precondition(actions.count == count, "expected \(count) actions, got \(actions.count)")
-        for (i, action) in actions.enumerated() where !accepts(action) {
+        for (i, action) in actions.enumerated() where !actionSpace.accepts(action) {
             throw EnvironmentError.invalidAction(environment: "\(id)[\(i)]", action: action, space: actionSpace)
         }
-        try stepHosts { first, n in
+        sendStep { first, n in
             switch self.actionSpace {
             case .discrete:
                 return WireTensor(of: Int64.self, shape: [n]) { out in
@@ -203,9 +219,10 @@ public final class RemoteVectorEnvironment: VectorEnvironment {
         for (i, action) in actions.enumerated() where action < 0 || action >= n {
             throw EnvironmentError.invalidAction(environment: "\(id)[\(i)]", action: .discrete(action), space: actionSpace)
         }
-        try stepHosts { first, n in
+        sendStep { first, n in
             WireTensor(of: Int64.self, shape: [n]) { out in for j in 0..<n { out[j] = Int64(actions[first + j]) } }
         }
+        try finishStep()
     }
 
     public func step(continuous actions: [Float]) throws {
@@ -213,9 +230,9 @@ public final class RemoteVectorEnvironment: VectorEnvironment {
         precondition(actions.count == count * width, "expected \(count * width) action values, got \(actions.count)")
         for i in 0..<count {
             let action = Action.continuous(Array(actions[(i * width)..<((i + 1) * width)]))
-            if !accepts(action) { throw EnvironmentError.invalidAction(environment: "\(id)[\(i)]", action: action, space: actionSpace) }
+            if !actionSpace.accepts(action) { throw EnvironmentError.invalidAction(environment: "\(id)[\(i)]", action: action, space: actionSpace) }
         }
-        try stepHosts { first, n in
+        sendStep { first, n in
             if case .multiDiscrete = self.actionSpace {
                 return WireTensor(of: Int64.self, shape: [n, width]) { out in for e in 0..<(n * width) { out[e] = Int64(actions[first * width + e]) } }
             }
@@ -223,26 +240,38 @@ public final class RemoteVectorEnvironment: VectorEnvironment {
                 for e in 0..<(n * width) { out[e] = actions[first * width + e] }
             }
         }
+        try finishStep()
     }
 
-    /// Sends every host its slice's actions, then collects every reply; a failed host is restarted
-    /// after the others' results are in.
-    private func stepHosts(_ actionTensor: (_ first: Int, _ count: Int) -> WireTensor) throws {
+    /// Sends every host its slice's actions; a host whose send fails is restarted in `finishStep`.
+    private func sendStep(_ actionTensor: (_ first: Int, _ count: Int) -> WireTensor) {
+        precondition(pending == nil, "beginStep while a step is pending: call finishStep() first")
+        var requests = [UInt64?](repeating: nil, count: hosts.count)
+        for k in hosts.indices {
+            do {
+                requests[k] = try hosts[k].send(.envStep, tensors: [actionTensor(offsets[k], hosts[k].configuration.count)])
+            } catch {
+                sendFailures.append((k, error as? EnvironmentHostError
+                    ?? EnvironmentHostError(.protocolViolation, environment: id, pid: hosts[k].pid, detail: "could not send: \(error)")))
+            }
+        }
+        pending = requests
+    }
+
+    /// Collects every host's reply to the pending step; a failed host is restarted after the
+    /// others' results are in. Without a pending step, nothing happens.
+    public func finishStep() throws {
+        guard let requests = pending else { return }
+        pending = nil
+        var failures = sendFailures
+        sendFailures = []
         var b = VectorStepBuffers()
         swap(&b, &buffers)
-        var failures: [(Int, EnvironmentHostError)] = []
         do {
-            for i in b.finalObservations.indices where b.finalObservations[i] != nil { b.finalObservations[i] = nil }
+            for i in b.finishedIndices { b.finalObservations[i] = nil }
+            b.finishedIndices.removeAll(keepingCapacity: true)
             b.completedEpisodes.removeAll(keepingCapacity: true)
             interruptedIndices.removeAll(keepingCapacity: true)
-            var requests = [UInt64?](repeating: nil, count: hosts.count)
-            for k in hosts.indices {
-                do {
-                    requests[k] = try hosts[k].send(.envStep, tensors: [actionTensor(offsets[k], hosts[k].configuration.count)])
-                } catch let error as EnvironmentHostError {
-                    failures.append((k, error))
-                }
-            }
             for k in hosts.indices {
                 guard let request = requests[k] else { continue }
                 do {
@@ -293,6 +322,7 @@ public final class RemoteVectorEnvironment: VectorEnvironment {
         for (row, j) in finished.enumerated() {
             let i = first + j
             b.finalObservations[i] = Array(finalRows[(row * observationCount)..<((row + 1) * observationCount)])
+            b.finishedIndices.append(i)
             b.completedEpisodes.append(EpisodeRecord(environmentIndex: i, episodeReturn: b.episodeReturns[i], length: b.episodeLengths[i], terminated: b.terminated[i]))
             b.episodeReturns[i] = 0
             b.episodeLengths[i] = 0
@@ -322,6 +352,7 @@ public final class RemoteVectorEnvironment: VectorEnvironment {
         for j in 0..<n where cutting {
             let i = first + j
             buffers.finalObservations[i] = Array(buffers.observations[(i * rowWidth)..<((i + 1) * rowWidth)])
+            buffers.finishedIndices.append(i)
             buffers.rewards[i] = 0
             buffers.terminated[i] = false
             buffers.truncated[i] = true
@@ -359,6 +390,7 @@ public final class RemoteVectorEnvironment: VectorEnvironment {
 
     public func renderFrame(_ index: Int) throws -> RenderedFrame {
         precondition(index >= 0 && index < count, "no environment \(index)")
+        precondition(pending == nil, "renderFrame while a step is pending: call finishStep() first")
         let k = offsets.lastIndex { $0 <= index }!
         let reply = try hosts[k].request(.envRender, tensors: [WireTensor([Int64(index - offsets[k])], shape: [1])], expecting: .envFrame)
         guard let frame = reply.tensors.first else { throw EnvironmentHostError(.protocolViolation, environment: id, pid: hosts[k].pid, detail: "an empty frame") }
@@ -379,16 +411,6 @@ public final class RemoteVectorEnvironment: VectorEnvironment {
     }
 
     // MARK: Wire helpers
-
-    private func accepts(_ action: Action) -> Bool {
-        actionSpace.contains(action) || {
-            // Box actions beyond the bounds are the environment's to clip, as Gymnasium's are.
-            if case .box(let box) = actionSpace, case .continuous(let values) = action {
-                return values.count == box.elementCount && values.allSatisfy(\.isFinite)
-            }
-            return false
-        }()
-    }
 
     private static func seedTensor(_ seeds: [UInt64]) -> WireTensor {
         WireTensor(seeds.map { Int64(bitPattern: $0) }, shape: [seeds.count])

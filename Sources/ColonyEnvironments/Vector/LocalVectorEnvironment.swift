@@ -109,7 +109,7 @@ public final class LocalVectorEnvironment: VectorEnvironment {
     /// Every action is checked before any copy steps, so an invalid one changes nothing.
     public func step(_ actions: [Action]) throws {
         precondition(actions.count == count, "expected \(count) actions, got \(actions.count)")
-        for (i, action) in actions.enumerated() where !accepts(action) {
+        for (i, action) in actions.enumerated() where !actionSpace.accepts(action) {
             throw EnvironmentError.invalidAction(environment: "\(id)[\(i)]", action: action, space: actionSpace)
         }
         try stepAll { actions[$0] }
@@ -118,7 +118,7 @@ public final class LocalVectorEnvironment: VectorEnvironment {
     /// Steps every copy of a discrete-action environment; the allocation-free path.
     public func step(discrete actions: [Int]) throws {
         precondition(actions.count == count, "expected \(count) actions, got \(actions.count)")
-        for (i, action) in actions.enumerated() where !accepts(.discrete(action)) {
+        for (i, action) in actions.enumerated() where !actionSpace.accepts(.discrete(action)) {
             throw EnvironmentError.invalidAction(environment: "\(id)[\(i)]", action: .discrete(action), space: actionSpace)
         }
         try stepAll { .discrete(actions[$0]) }
@@ -132,7 +132,7 @@ public final class LocalVectorEnvironment: VectorEnvironment {
         for i in 0..<count {
             for j in 0..<width { continuousScratch[i][j] = actions[i * width + j] }
             let action = Action.continuous(continuousScratch[i])
-            if !accepts(action) {
+            if !actionSpace.accepts(action) {
                 throw EnvironmentError.invalidAction(environment: "\(id)[\(i)]", action: action, space: actionSpace)
             }
         }
@@ -176,16 +176,6 @@ public final class LocalVectorEnvironment: VectorEnvironment {
 
     /// A small ASCII drawing of copy `index`.
     public func render(_ index: Int) -> String { environments[index].render() }
-
-    /// The shape check every built-in environment applies: the right kind and size, in range if
-    /// discrete, finite if continuous (box values beyond the bounds are the environment's to clip).
-    private func accepts(_ action: Action) -> Bool {
-        switch (actionSpace, action) {
-        case (.discrete(let n), .discrete(let index)): return index >= 0 && index < n
-        case (.box(let box), .continuous(let values)): return values.count == box.elementCount && values.allSatisfy(\.isFinite)
-        default: return false
-        }
-    }
 
     @inline(__always)
     private func stepAll(_ action: (Int) -> Action) throws {

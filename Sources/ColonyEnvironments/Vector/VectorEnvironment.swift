@@ -40,6 +40,16 @@ public protocol VectorEnvironment: AnyObject {
     /// Steps every copy of a box-action environment; `actions` is `count × actionSpace.elementCount`, row-major.
     func step(continuous actions: [Float]) throws
 
+    /// Starts a step with `actions` (checked as `step` checks them); the arrays hold its results
+    /// only after `finishStep()`. A vector that steps in other processes returns at once, so the
+    /// caller can act on another vector meanwhile (double buffering); others step here.
+    func beginStep(_ actions: [Action]) throws
+    /// Waits for the step `beginStep` started and fills the arrays.
+    func finishStep() throws
+    /// The copies whose episodes were cut in the last step because what ran them failed and was
+    /// replaced (reported as truncated); empty for in-process copies.
+    var interruptedIndices: [Int] { get }
+
     /// A small ASCII drawing of copy `index`.
     func render(_ index: Int) -> String
 
@@ -52,6 +62,11 @@ public protocol VectorEnvironment: AnyObject {
 }
 
 extension VectorEnvironment {
+    /// In-process vectors step in `beginStep`.
+    public func beginStep(_ actions: [Action]) throws { try step(actions) }
+    public func finishStep() throws {}
+    public var interruptedIndices: [Int] { [] }
+
     /// Observation row `index` of `observations`.
     public func observation(_ index: Int) -> ArraySlice<Float> {
         observations[(index * observationCount)..<((index + 1) * observationCount)]
