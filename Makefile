@@ -44,7 +44,7 @@ reference-python:
 # Where pip cannot reach the index, the host's tests skip and say why.
 ENVHOST_VENV := python/.venv
 envhost:
-	@if [ ! -x $(ENVHOST_VENV)/bin/python ] || ! $(ENVHOST_VENV)/bin/python -c "import gymnasium, zmq, numpy, ale_py" 2>/dev/null; then \
+	@if [ ! -x $(ENVHOST_VENV)/bin/python ] || ! $(ENVHOST_VENV)/bin/python -c "import gymnasium, zmq, numpy, ale_py, cv2, minigrid, mujoco, Box2D, imageio" 2>/dev/null; then \
 	  python3 -m venv $(ENVHOST_VENV) && $(ENVHOST_VENV)/bin/pip install -q --disable-pip-version-check -r python/requirements-envhost.txt \
 	  || echo "warning: could not set up $(ENVHOST_VENV); gym: environments need --python or COLONY_PYTHON, and their tests will be skipped"; \
 	fi

@@ -107,6 +107,6 @@ let package = Package(
             dependencies: ["ColonyNumerics", "ColonyStorage", "ColonyTransport", "ColonyEnvironments", "ColonyAgents", "ColonyExperiments", "ColonyCluster"]
         ),
         // Runs the `colony` binary against a real Slurm cluster on this host (slurm/local-cluster.sh).
-        .testTarget(name: "ColonySlurmTests", dependencies: ["ColonyStorage", "ColonyExperiments", "ColonyCluster"]),
+        .testTarget(name: "ColonySlurmTests", dependencies: ["ColonyStorage", "ColonyEnvironments", "ColonyExperiments", "ColonyCluster"]),
     ]
 )

@@ -51,14 +51,47 @@ struct ShowConfiguration: ParsableCommand {
 }
 
 struct Envs: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List the environments with their spaces and time limits.")
+    static let configuration = CommandConfiguration(
+        abstract: "List the environments with their spaces and time limits.",
+        discussion: "The native environments by default; --gym lists what the environment host's Python has installed (any of them runs as gym:<id>)."
+    )
+
+    @Flag(help: "List the Gymnasium environments the environment host's Python offers (train them as gym:<id>).")
+    var gym = false
+
+    @Option(help: "The Python for --gym (default: COLONY_PYTHON, then make envhost's python/.venv).")
+    var python: String?
+
+    @Option(help: "With --gym: only ids containing this text (case-insensitive), e.g. Pong or MiniGrid.")
+    var filter: String?
+
+    func validate() throws {
+        if !gym && (python != nil || filter != nil) { throw ValidationError("--python and --filter go with --gym") }
+    }
 
     func run() throws {
+        try reportingErrors {
+            if gym { try listGymnasium() } else { try listNative() }
+        }
+    }
+
+    private func listNative() throws {
         for id in Environments.ids {
             let environment = try Environments.make(id, seed: 0)
             let limit = environment.maxEpisodeSteps.map { "limit \($0)" } ?? "no limit"
             print(id.padding(toLength: 26, withPad: " ", startingAt: 0)
                 + "observations \(environment.observationSpace)  actions \(environment.actionSpace)  \(limit)")
         }
+    }
+
+    private func listGymnasium() throws {
+        let catalog = try GymnasiumCatalog.installed(python: python)
+        print("gymnasium \(catalog.gymnasiumVersion) in \(catalog.python)")
+        for name in catalog.packages.keys.sorted() {
+            print("  \(name.padding(toLength: 10, withPad: " ", startingAt: 0)) \(catalog.packages[name].flatMap { $0 } ?? "not installed")")
+        }
+        let ids = filter.map { text in catalog.ids.filter { $0.localizedCaseInsensitiveContains(text) } } ?? catalog.ids
+        print("\(ids.count) environment ids\(filter.map { " containing '\($0)'" } ?? ""); train one with colony train --env gym:<id>:")
+        for id in ids { print("  gym:\(id)") }
     }
 }

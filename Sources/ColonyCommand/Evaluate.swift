@@ -6,7 +6,11 @@ struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract: "Evaluate a checkpoint: deterministic episodes, mean ± standard error, min and max.",
-        discussion: "Example: colony eval --checkpoint runs/ppo/CartPole-v1/seed-1/checkpoints/latest.h5 --episodes 100 --render"
+        discussion: """
+        Example: colony eval --checkpoint runs/ppo/CartPole-v1/seed-1/checkpoints/latest.h5 --episodes 100 --render
+        --render draws text environments in the terminal; image environments (gym:ALE/Pong-v5, MuJoCo) are written as a
+        video instead: --video PATH (.mp4 or .gif), by default videos/eval-seed-<seed>.mp4 in the run's directory.
+        """
     )
 
     @Option(help: "A checkpoint written by `colony train` (checkpoints/latest.h5 or frame-N.h5).")
@@ -18,20 +22,41 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Seed of the evaluation environments.")
     var seed: UInt64 = 12345
 
-    @Flag(help: "Draw one episode as text frames in the terminal first (classic-control environments).")
+    @Flag(help: "Show one episode first: text frames in the terminal, or a video for image environments.")
     var render = false
 
-    @Option(help: "Seconds between rendered frames.")
+    @Option(help: "Seconds between text frames.")
     var frameDelay: Double = 0.03
+
+    @Option(help: "Write one episode's rgb_array frames to this .mp4 or .gif (implies --render for image environments).")
+    var video: String?
+
+    @Option(help: "Frames per second of the video.")
+    var fps: Double = 30
 
     func validate() throws {
         if episodes < 1 { throw ValidationError("--episodes must be at least 1") }
+        if !(fps > 0) { throw ValidationError("--fps must be positive") }
+        if let video, !(video.lowercased().hasSuffix(".mp4") || video.lowercased().hasSuffix(".gif")) {
+            throw ValidationError("--video must name an .mp4 or .gif file, got \(video)")
+        }
+    }
+
+    /// `runs/<agent>/<env>/seed-<s>/checkpoints/latest.h5` → `runs/<agent>/<env>/seed-<s>/videos/eval-seed-<seed>.mp4`.
+    private var defaultVideoPath: String {
+        let checkpoints = URL(fileURLWithPath: checkpoint).deletingLastPathComponent()
+        let run = checkpoints.lastPathComponent == "checkpoints" ? checkpoints.deletingLastPathComponent() : checkpoints
+        return run.appendingPathComponent("videos/eval-seed-\(seed).mp4").path
     }
 
     func run() throws {
         try reportingErrors {
             let evaluation = try CheckpointEvaluation(checkpoint: checkpoint)
-            if render {
+            if video != nil || (render && !evaluation.rendersText) {
+                let path = video ?? defaultVideoPath
+                let (episodeReturn, frames) = try evaluation.record(seed: seed, to: path, fps: fps)
+                print("recorded one episode (\(frames) frames, return \(String(format: "%.2f", episodeReturn))) to \(path)")
+            } else if render {
                 let episodeReturn = try evaluation.render(seed: seed) { frame, step, total in
                     print("\u{1B}[H\u{1B}[2J\(evaluation.environment)  step \(step)  return \(String(format: "%.1f", total))\n\(frame)")
                     Thread.sleep(forTimeInterval: frameDelay)

@@ -55,10 +55,10 @@ struct GridOptions: ParsableArguments {
         let agentList = list(agents) ?? file?.agents ?? []
         let environmentList = list(envs) ?? file?.environments ?? []
         guard !agentList.isEmpty, !environmentList.isEmpty else { throw ValidationError("--agents and --envs need at least one id each") }
-        let gridName = name ?? file?.name ?? (agentList.joined(separator: "-") + "_" + environmentList.joined(separator: "-"))
+        let gridName = name ?? file?.name ?? (agentList.joined(separator: "-") + "_" + environmentList.map { RunDirectory.directoryName(environment: $0) }.joined(separator: "-"))
         return try ExperimentGrid.make(
             name: gridName, agents: agentList, environments: environmentList, seeds: seeds.map { (1...$0).map(UInt64.init) } ?? file?.seeds ?? [1],
-            frames: frames ?? file?.frames ?? 100_000, runsRoot: runsDir, overrides: file?.overrides ?? [:], testEpisodes: testEpisodes ?? file?.testEpisodes ?? 100)
+            frames: frames ?? file?.frames ?? 100_000, runsRoot: runsDir, overrides: file?.overrides ?? [:], environment: file?.environment ?? [], testEpisodes: testEpisodes ?? file?.testEpisodes ?? 100)
     }
 }
 

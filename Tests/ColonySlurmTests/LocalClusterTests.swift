@@ -1,3 +1,4 @@
+import ColonyEnvironments
 import ColonyExperiments
 import ColonyStorage
 import Foundation
@@ -211,6 +212,43 @@ final class LocalClusterTests: XCTestCase {
             XCTAssertTrue(check.output.contains("to start at"), check.output)
         }
         XCTAssertFalse(try LocalCluster.client.queue().contains { $0.jobName == "colony-dry" })
+    }
+
+    /// A cell on a `gym:` environment: the compute node runs the environment host with the Python the
+    /// grid's `[env]` table names, and the cell trains and finishes like a native one.
+    func testGymCellTrainsOnTheCluster() throws {
+        let python = ProcessInfo.processInfo.environment["COLONY_PYTHON"] ?? (PythonInterpreter.packageDirectory ?? "") + "/.venv/bin/python"
+        guard FileManager.default.isExecutableFile(atPath: python) else {
+            throw XCTSkip("no Python for the environment host at \(python) (run `make envhost` or set COLONY_PYTHON)")
+        }
+        try """
+        name = "gym"
+        agents = ["ppo"]
+        envs = ["gym:CartPole-v1"]
+        seeds = 1
+        frames = 8000
+        test_episodes = 3
+
+        [env]
+        python = "\(python)"
+        hosts = 1
+        """.write(toFile: root + "/grid.toml", atomically: true, encoding: .utf8)
+        let submit = try colony("experiment", "submit", "--grid", "grid.toml")
+        XCTAssertEqual(submit.status, 0, submit.output)
+        let experiment = try SlurmExperiment(directory: root + "/runs/gym", client: LocalCluster.client)
+        XCTAssertEqual(experiment.grid.cells.map(\.overrides), [["env.python=\"\(python)\"", "env.hosts=1"]])
+        try waitFor("the gym cell to be done", timeout: 180) { try experiment.report().cells.allSatisfy { $0.state == .done || $0.state == .failed } }
+        let cell = experiment.grid.cells[0]
+        let directory = RunDirectory(path: cell.runDirectory)
+        let logs = (try? FileManager.default.contentsOfDirectory(atPath: experiment.logDirectory))?.compactMap {
+            try? String(contentsOfFile: experiment.logDirectory + "/" + $0, encoding: .utf8)
+        }.joined(separator: "\n") ?? ""
+        XCTAssertEqual(try experiment.report().cells[0].state, .done, logs)
+        XCTAssertTrue(cell.runDirectory.hasSuffix("/ppo/gym-CartPole-v1/seed-1"), cell.runDirectory)
+        XCTAssertEqual(RunStatus.read(directory.status)?.frames, 8000)
+        XCTAssertFalse(try ReturnsCSV.read(directory.returns100).isEmpty)
+        let configuration = try String(contentsOfFile: directory.configuration, encoding: .utf8)
+        XCTAssertTrue(configuration.contains(python), "the run records the Python it used:\n\(configuration)")
     }
 
     // MARK: Helpers

@@ -115,6 +115,17 @@ final class SlurmScriptTests: XCTestCase {
         let silent = ExperimentGrid(name: "silent", agents: ["apex_dqn"], environments: ["CartPole-v1"], seeds: [1], frames: 1000, runsRoot: root, testEpisodes: 0)
         let text = try SlurmExperiment(grid: silent).clusterFile(for: silent.cells[0], layout: layout, checkpointEvery: 0)
         XCTAssertEqual(try ClusterSettings(document: try TOMLDocument(parsing: text), source: "silent").replay?.evaluationInterval, 0)
+
+        // A gym: cell's env.<key> overrides become the cluster file's [env] table, the rest [agent].
+        var gym = ExperimentGrid(name: "gym", agents: ["impala"], environments: ["gym:ALE/Pong-v5"], seeds: [1], frames: 1000, runsRoot: root, testEpisodes: 0)
+        gym.cells[0].overrides = ["env.hosts=2", "env.kwargs.frameskip=1", "env.wrappers=[\"FrameStackObservation(stack_size=4)\"]", "unroll_length=40"]
+        let gymText = try SlurmExperiment(grid: gym).clusterFile(for: gym.cells[0], layout: layout, checkpointEvery: 0)
+        let gymSettings = try ClusterSettings(document: try TOMLDocument(parsing: gymText), source: "gym")
+        XCTAssertEqual(gymSettings.environmentSettings.id, "gym:ALE/Pong-v5", gymText)
+        XCTAssertEqual(gymSettings.environmentSettings.hosts, 2, gymText)
+        XCTAssertEqual(gymSettings.environmentSettings.kwargs["frameskip"], .int(1), gymText)
+        XCTAssertEqual(gymSettings.environmentSettings.wrappers, ["FrameStackObservation(stack_size=4)"], gymText)
+        XCTAssertEqual(gymSettings.configuration.int("unroll_length"), 40, gymText)
     }
 
     func testApexAgentsRunOnlyAsDistributedCells() throws {
@@ -278,6 +289,52 @@ final class SlurmScriptTests: XCTestCase {
         try "agents = [\"random\"]\nenvs = [\"CartPole-v1\"]\n[slurm]\nthrotle = 4\n".write(toFile: path, atomically: true, encoding: .utf8)
         var unknown = SlurmOptions()
         XCTAssertThrowsError(try unknown.apply(table: try GridFile(path: path).slurm, source: path)) { XCTAssertTrue("\($0)".contains("throttle")) }
+    }
+
+    /// `[env]` reaches every gym: cell (first, so per-cell overrides win), never a native one; targets
+    /// name Gymnasium ids whole although they contain "/".
+    func testGridFileEnvTableGoesToGymCellsAndTargetsMayNameNamespacedIds() throws {
+        let root = try temporaryDirectory()
+        let path = root + "/grid.toml"
+        try """
+        agents = ["ppo"]
+        envs = ["CartPole-v1", "gym:ALE/Pong-v5"]
+        seeds = [1, 2]
+
+        [env]
+        hosts = 2
+        wrappers = ["FrameStackObservation(stack_size=4)"]
+        [env.kwargs]
+        frameskip = 4
+
+        [overrides."ppo/gym:ALE/Pong-v5/2"]
+        env.hosts = 1
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        let file = try GridFile(path: path)
+        XCTAssertEqual(file.environment, ["env.hosts=2", "env.wrappers=[\"FrameStackObservation(stack_size=4)\"]", "env.kwargs.frameskip=4"])
+        let grid = try ExperimentGrid.make(
+            name: "g", agents: file.agents!, environments: file.environments!, seeds: file.seeds!, frames: 1000, runsRoot: root,
+            overrides: file.overrides, environment: file.environment, testEpisodes: 0)
+        XCTAssertEqual(grid.cells.map(\.environment), ["CartPole-v1", "CartPole-v1", "gym:ALE/Pong-v5", "gym:ALE/Pong-v5"])
+        XCTAssertEqual(grid.cells[0].overrides, [], "native cells take no host settings")
+        XCTAssertEqual(grid.cells[2].overrides, file.environment)
+        XCTAssertEqual(grid.cells[3].overrides, file.environment + ["env.hosts=1"])
+        let settings = try XCTUnwrap(ConfigurationSources(assignments: grid.cells[3].overrides).environmentSettings(id: "gym:ALE/Pong-v5"))
+        XCTAssertEqual(settings.hosts, 1)
+        XCTAssertEqual(settings.wrappers, ["FrameStackObservation(stack_size=4)"])
+        XCTAssertEqual(settings.kwargs["frameskip"], .int(4))
+        XCTAssertTrue(grid.cells[2].runDirectory.hasSuffix("/ppo/gym-ALE-Pong-v5/seed-1"), grid.cells[2].runDirectory)
+
+        XCTAssertThrowsError(try ExperimentGrid.make(name: "x", agents: ["ppo"], environments: ["gym:ALE/Pong-v5"], seeds: [1], frames: 1,
+                                                     runsRoot: root, overrides: ["ppo/gym:ALE/Pong-v5/3": ["num_envs=2"]], testEpisodes: 0)) {
+            XCTAssertTrue("\($0)".contains("match no cell"), "\($0)")
+        }
+        XCTAssertThrowsError(try ExperimentGrid.make(name: "x", agents: ["ppo"], environments: ["CartPole-v1"], seeds: [1], frames: 1,
+                                                     runsRoot: root, overrides: [:], environment: ["env.hosts=2"], testEpisodes: 0)) {
+            XCTAssertTrue("\($0)".contains("gym:"), "\($0)")
+        }
+        try "agents = [\"ppo\"]\nenvs = [\"gym:CartPole-v1\"]\n[env]\nhost = 2\n".write(toFile: path, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try GridFile(path: path)) { XCTAssertTrue("\($0)".contains("unknown key 'host' in [env]"), "\($0)") }
     }
 
     /// The five states, from the queue while Slurm lists a task and from status.json after it has left.

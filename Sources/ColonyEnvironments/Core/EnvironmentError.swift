@@ -11,6 +11,8 @@ public enum EnvironmentError: Error, Equatable, CustomStringConvertible {
     case resetNeeded(environment: String)
     /// A vector environment was asked to restore a snapshot, but its copies are not `SnapshottableEnvironment`s.
     case notSnapshottable(environment: String)
+    /// A vector was asked to draw in a way its environment does not offer.
+    case unsupportedRenderMode(environment: String, mode: String, available: [String])
 
     public var description: String {
         switch self {
@@ -25,6 +27,9 @@ public enum EnvironmentError: Error, Equatable, CustomStringConvertible {
             return "\(environment): call reset() (or set a state) before step()."
         case .notSnapshottable(let environment):
             return "\(environment): these environments cannot be snapshotted or restored."
+        case .unsupportedRenderMode(let environment, let mode, let available):
+            let offered = available.isEmpty ? "no render mode" : "render modes \(available.joined(separator: ", "))"
+            return "\(environment) cannot render as \(mode): it offers \(offered)."
         }
     }
 }

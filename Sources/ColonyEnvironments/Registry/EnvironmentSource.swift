@@ -40,8 +40,9 @@ public protocol EnvironmentSource: Sendable {
     /// Spaces and limits of `settings.id`, without stepping anything.
     func describe(_ settings: EnvironmentSettings) throws -> EnvironmentDescription
     /// `count` environments, seeded from `seed` and reset. Environments without a time limit of
-    /// their own get `defaultMaxEpisodeSteps`, if given.
-    func makeVector(_ settings: EnvironmentSettings, count: Int, seed: UInt64, defaultMaxEpisodeSteps: Int?) throws -> any VectorEnvironment
+    /// their own get `defaultMaxEpisodeSteps`, if given; `renderMode` (one of the description's
+    /// `renderModes`) is how `renderFrame` draws them.
+    func makeVector(_ settings: EnvironmentSettings, count: Int, seed: UInt64, defaultMaxEpisodeSteps: Int?, renderMode: String?) throws -> any VectorEnvironment
 }
 
 /// The native environments of `Environments`, stepped in-process.
@@ -57,8 +58,11 @@ struct NativeEnvironmentSource: EnvironmentSource {
             isSnapshottable: environment is any SnapshottableEnvironment)
     }
 
-    func makeVector(_ settings: EnvironmentSettings, count: Int, seed: UInt64, defaultMaxEpisodeSteps: Int?) throws -> any VectorEnvironment {
+    func makeVector(_ settings: EnvironmentSettings, count: Int, seed: UInt64, defaultMaxEpisodeSteps: Int?, renderMode: String?) throws -> any VectorEnvironment {
         try rejectHostSettings(settings)
+        if let renderMode, renderMode != "ansi" {
+            throw EnvironmentError.unsupportedRenderMode(environment: settings.id, mode: renderMode, available: ["ansi"])
+        }
         return try LocalVectorEnvironment(id: settings.id, count: count, seed: seed, defaultMaxEpisodeSteps: defaultMaxEpisodeSteps)
     }
 

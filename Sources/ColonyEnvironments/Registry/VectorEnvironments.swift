@@ -14,9 +14,11 @@ import Foundation
 public enum VectorEnvironments {
     /// `count` copies of `settings.id`, seeded from `seed` and reset. Copies without a time limit
     /// of their own get `defaultMaxEpisodeSteps`, if given.
-    public static func make(_ settings: EnvironmentSettings, count: Int, seed: UInt64, defaultMaxEpisodeSteps: Int? = nil) throws -> any VectorEnvironment {
+    public static func make(
+        _ settings: EnvironmentSettings, count: Int, seed: UInt64, defaultMaxEpisodeSteps: Int? = nil, renderMode: String? = nil
+    ) throws -> any VectorEnvironment {
         precondition(count > 0, "a vector environment needs at least one environment")
-        return try source(for: settings.id).makeVector(settings, count: count, seed: seed, defaultMaxEpisodeSteps: defaultMaxEpisodeSteps)
+        return try source(for: settings.id).makeVector(settings, count: count, seed: seed, defaultMaxEpisodeSteps: defaultMaxEpisodeSteps, renderMode: renderMode)
     }
 
     /// `count` copies of `id` with default settings.

@@ -22,12 +22,15 @@ struct GymnasiumEnvironmentSource: EnvironmentSource {
         return description
     }
 
-    func makeVector(_ settings: EnvironmentSettings, count: Int, seed: UInt64, defaultMaxEpisodeSteps: Int?) throws -> any VectorEnvironment {
+    func makeVector(_ settings: EnvironmentSettings, count: Int, seed: UInt64, defaultMaxEpisodeSteps: Int?, renderMode: String?) throws -> any VectorEnvironment {
         var settings = settings
         if let defaultMaxEpisodeSteps, settings.kwargs["max_episode_steps"] == nil, try describe(settings).maxEpisodeSteps == nil {
             settings.kwargs["max_episode_steps"] = .int(defaultMaxEpisodeSteps)
         }
-        return try RemoteVectorEnvironment(settings, count: count, seed: seed)
+        if let renderMode, case let available = try describe(settings).renderModes, !available.contains(renderMode) {
+            throw EnvironmentError.unsupportedRenderMode(environment: settings.id, mode: renderMode, available: available)
+        }
+        return try RemoteVectorEnvironment(settings, count: count, seed: seed, renderMode: renderMode)
     }
 
     private static let descriptions = Mutex<[String: EnvironmentDescription]>([:])

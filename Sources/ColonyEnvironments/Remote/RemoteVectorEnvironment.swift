@@ -382,12 +382,6 @@ public final class RemoteVectorEnvironment: VectorEnvironment {
     }
 
     /// What the host's `render()` returns for environment `index`.
-    public enum RenderedFrame: Sendable, Equatable {
-        case text(String)
-        /// Row-major RGB bytes, `height × width × 3`.
-        case image(width: Int, height: Int, rgb: [UInt8])
-    }
-
     public func renderFrame(_ index: Int) throws -> RenderedFrame {
         precondition(index >= 0 && index < count, "no environment \(index)")
         precondition(pending == nil, "renderFrame while a step is pending: call finishStep() first")

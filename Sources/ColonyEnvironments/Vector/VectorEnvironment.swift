@@ -52,6 +52,9 @@ public protocol VectorEnvironment: AnyObject {
 
     /// A small ASCII drawing of copy `index`.
     func render(_ index: Int) -> String
+    /// Copy `index` as its environment draws it: text, or an RGB image for vectors made with the
+    /// `rgb_array` render mode.
+    func renderFrame(_ index: Int) throws -> RenderedFrame
 
     /// Everything needed to continue this vector exactly, or nil where its copies cannot offer it
     /// (see `SnapshottableEnvironment`). Taken between steps.
@@ -66,6 +69,8 @@ extension VectorEnvironment {
     public func beginStep(_ actions: [Action]) throws { try step(actions) }
     public func finishStep() throws {}
     public var interruptedIndices: [Int] { [] }
+    /// In-process environments draw text.
+    public func renderFrame(_ index: Int) throws -> RenderedFrame { .text(render(index)) }
 
     /// Observation row `index` of `observations`.
     public func observation(_ index: Int) -> ArraySlice<Float> {

@@ -90,6 +90,17 @@ public struct ConfigurationSources: Sendable {
     /// `env.<key>` in a file or an assignment, as opposed to an agent's key.
     public static func isEnvironmentKey(_ text: String) -> Bool { text.hasPrefix("env.") }
 
+    /// An environment argument as TOML writes it.
+    static func tomlValue(_ argument: EnvironmentArgument) -> TOMLValue {
+        switch argument {
+        case .int(let v): .int(v)
+        case .double(let v): .double(v)
+        case .bool(let v): .bool(v)
+        case .string(let v): .string(v)
+        case .array(let items): .array(items.map(tomlValue))
+        }
+    }
+
     static func environmentArgument(_ value: TOMLValue) -> EnvironmentArgument? {
         switch value {
         case .int(let v): return .int(v)
@@ -136,5 +147,24 @@ public struct ConfigurationSources: Sendable {
             return .intList(values)
         default: return nil
         }
+    }
+}
+
+extension EnvironmentSettings {
+    /// The settings besides the id as a run file's `[env]` table (and `[env.kwargs]`), which
+    /// `ConfigurationSources.environmentSettings` reads back; empty when every setting is a default.
+    public var tomlTables: String {
+        let entries = assignments.filter { $0.key != "id" }
+        guard !entries.isEmpty else { return "" }
+        var text = "\n[env]                                # how \(id) is built (docs/envhost.md)\n"
+        for (key, value) in entries where !key.hasPrefix("kwargs.") {
+            text += "\(key) = \(ConfigurationSources.tomlValue(value))\n"
+        }
+        let kwargs = entries.filter { $0.key.hasPrefix("kwargs.") }
+        if !kwargs.isEmpty {
+            text += "\n[env.kwargs]\n"
+            for (key, value) in kwargs { text += "\(key.dropFirst("kwargs.".count)) = \(ConfigurationSources.tomlValue(value))\n" }
+        }
+        return text
     }
 }

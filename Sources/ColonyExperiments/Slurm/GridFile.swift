@@ -20,6 +20,12 @@ import Foundation
 /// [overrides."dqn/CartPole-v1/3"]      # one cell: dqn on CartPole-v1, seed 3
 /// learning_rate = 1e-3
 ///
+/// [env]                                # every gym: cell (docs/envhost.md); per pair: env.<key>
+/// python = "/opt/venvs/gym/bin/python" # in [overrides."<agent>/<env>"]
+/// wrappers = ["FrameStackObservation(stack_size=4)"]
+/// [env.kwargs]
+/// frameskip = 4
+///
 /// [slurm]                              # defaults of the submit flags
 /// partition = "cpu"
 /// time = "2:00:00"
@@ -40,6 +46,9 @@ public struct GridFile: Sendable {
     public var testEpisodes: Int?
     /// `key=value` assignments by target: "agent", "agent/env" or "agent/env/seed".
     public var overrides: [String: [String]] = [:]
+    /// `env.<key>=<value>` assignments from the `[env]` and `[env.kwargs]` tables, for every cell
+    /// whose environment a host serves (`gym:` ids).
+    public var environment: [String] = []
     /// The `[slurm]` table's entries, applied by `SlurmOptions.apply(table:source:)`.
     public var slurm: [(key: String, value: TOMLValue)] = []
 
@@ -88,35 +97,68 @@ public struct GridFile: Sendable {
         for table in document.tableNames {
             if table == "slurm" {
                 slurm = document.table("slurm")
+            } else if table == "env" || table == "env.kwargs" {
+                let prefix = table == "env" ? "env." : "env.kwargs."
+                for (key, value) in document.table(table) {
+                    guard table == "env.kwargs" || EnvironmentSettings.keys.contains(key), key != "id" else {
+                        throw fail("unknown key '\(key)' in [env]; it takes \(EnvironmentSettings.keys.filter { $0 != "id" }.joined(separator: ", ")) and an [env.kwargs] table")
+                    }
+                    environment.append("\(prefix)\(key)=\(value)")
+                }
             } else if table.hasPrefix("overrides.") {
-                let target = String(table.dropFirst("overrides.".count))
-                overrides[target, default: []] += document.table(table).map { "\($0.key)=\($0.value)" }
+                // `env.hosts = 1` in an override table is TOML's dotted key: the sub-table `<target>.env`.
+                var target = String(table.dropFirst("overrides.".count)), prefix = ""
+                for suffix in [".env.kwargs", ".env"] where target.hasSuffix(suffix) {
+                    target.removeLast(suffix.count)
+                    prefix = String(suffix.dropFirst()) + "."
+                    break
+                }
+                overrides[target, default: []] += document.table(table).map { "\(prefix)\($0.key)=\($0.value)" }
             } else {
-                throw fail("unknown table [\(table)]; a grid file has [overrides.<agent>], [overrides.\"<agent>/<env>\"], [overrides.\"<agent>/<env>/<seed>\"] and [slurm]")
+                throw fail("unknown table [\(table)]; a grid file has [overrides.<agent>], [overrides.\"<agent>/<env>\"], [overrides.\"<agent>/<env>/<seed>\"], [env] and [slurm]")
             }
         }
     }
 }
 
 extension ExperimentGrid {
-    /// A grid whose overrides may also name single cells ("agent/env/seed"), besides agents and agent/env pairs.
+    /// A grid whose overrides may also name single cells ("agent/env/seed"), besides agents and
+    /// agent/env pairs; `environment` assignments (a grid file's `[env]` table) go first to every
+    /// cell whose environment a host serves.
     public static func make(name: String, agents: [String], environments: [String], seeds: [UInt64], frames: Int, runsRoot: String,
-                            overrides: [String: [String]], testEpisodes: Int) throws -> ExperimentGrid {
-        for target in overrides.keys {
-            let parts = target.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-            let known = agents.contains(parts[0]) && (parts.count < 2 || environments.contains(parts[1]))
-                && (parts.count < 3 || UInt64(parts[2]).map(seeds.contains) == true) && parts.count <= 3
-            guard known else {
+                            overrides: [String: [String]], environment: [String] = [], testEpisodes: Int) throws -> ExperimentGrid {
+        var pairOverrides: [String: [String]] = [:]
+        var cellOverrides: [String: [String]] = [:]
+        for (target, assignments) in overrides {
+            guard let (agent, environment, seed) = overrideTarget(target, agents: agents, environments: environments, seeds: seeds) else {
                 throw SlurmError("overrides for '\(target)' match no cell; targets are <agent>, <agent>/<env> or <agent>/<env>/<seed> of the grid")
             }
+            if let environment, let seed { cellOverrides["\(agent)/\(environment)/\(seed)", default: []] += assignments }
+            else { pairOverrides[target, default: []] += assignments }
         }
         var grid = ExperimentGrid(name: name, agents: agents, environments: environments, seeds: seeds, frames: frames, runsRoot: runsRoot,
-                                  overrides: overrides.filter { !$0.key.contains("/") || $0.key.split(separator: "/").count == 2 }, testEpisodes: testEpisodes)
+                                  overrides: pairOverrides, testEpisodes: testEpisodes)
         for index in grid.cells.indices {
             let cell = grid.cells[index]
-            grid.cells[index].overrides += overrides["\(cell.agent)/\(cell.environment)/\(cell.seed)"] ?? []
+            let hosted = VectorEnvironments.scheme(of: cell.environment) != ""
+            grid.cells[index].overrides = (hosted ? environment : []) + cell.overrides + (cellOverrides["\(cell.agent)/\(cell.environment)/\(cell.seed)"] ?? [])
+        }
+        if !environment.isEmpty, !environments.contains(where: { VectorEnvironments.scheme(of: $0) != "" }) {
+            throw SlurmError("the [env] table applies to gym: environments, and this grid has none (\(environments.joined(separator: ", ")))")
         }
         return grid
+    }
+
+    /// `agent`, `agent/env` or `agent/env/seed`, with the environment matched whole against the
+    /// grid's (Gymnasium ids contain "/": `ppo/gym:ALE/Pong-v5/3`); nil when no cell matches.
+    static func overrideTarget(_ target: String, agents: [String], environments: [String], seeds: [UInt64]) -> (String, String?, UInt64?)? {
+        guard let slash = target.firstIndex(of: "/") else { return agents.contains(target) ? (target, nil, nil) : nil }
+        let agent = String(target[..<slash]), rest = String(target[target.index(after: slash)...])
+        guard agents.contains(agent) else { return nil }
+        if environments.contains(rest) { return (agent, rest, nil) }
+        guard let last = rest.lastIndex(of: "/"), let seed = UInt64(rest[rest.index(after: last)...]), seeds.contains(seed),
+              environments.contains(String(rest[..<last])) else { return nil }
+        return (agent, String(rest[..<last]), seed)
     }
 
     /// The same grid with its run directories under `directory`: runs/NAME wherever it now is (an

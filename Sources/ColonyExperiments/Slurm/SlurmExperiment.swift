@@ -181,14 +181,17 @@ public struct SlurmExperiment: Sendable {
                 lines.append("eval_every = 0")
             }
         }
-        if !cell.overrides.isEmpty {
-            lines += ["", "[agent]"]
-            for assignment in cell.overrides {
+        // env.<key> overrides build the environment ([env]); the rest configure the agent ([agent]).
+        let environmentOverrides = cell.overrides.filter { $0.hasPrefix("env.") }
+        for (table, assignments) in [("env", environmentOverrides), ("agent", cell.overrides.filter { !$0.hasPrefix("env.") })] where !assignments.isEmpty {
+            lines += ["", "[\(table)]"]
+            for assignment in assignments {
                 let parts = assignment.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
                 guard parts.count == 2 else { continue }
+                let key = table == "env" ? String(parts[0].dropFirst("env.".count)) : parts[0]
                 let value = parts[1]
                 let plain = Int(value) != nil || Double(value) != nil || ["true", "false"].contains(value) || value.hasPrefix("\"") || value.hasPrefix("[")
-                lines.append("\(parts[0]) = \(plain ? value : quoted(value))")
+                lines.append("\(key) = \(plain ? value : quoted(value))")
             }
         }
         return lines.joined(separator: "\n") + "\n"

@@ -28,23 +28,49 @@ public struct CheckpointEvaluation {
         try AgentRunner.evaluate(agent, environment: environmentSettings, episodes: episodes, seed: seed)
     }
 
+    /// What the environment can draw (`ansi` text, `rgb_array` images).
+    public var renderModes: [String] { (try? VectorEnvironments.describe(environmentSettings).renderModes) ?? [] }
+
+    /// Whether `render` draws text (native environments, Gymnasium's `ansi`) rather than images.
+    public var rendersText: Bool { renderModes.contains("ansi") || !renderModes.contains("rgb_array") }
+
     /// Plays one evaluation episode in the first environment, handing each text frame to `draw`.
     public func render(seed: UInt64, draw: (String, Int, Double) -> Void) throws -> Double {
+        try play(seed: seed, renderMode: "ansi") { frame, step, total in
+            switch frame {
+            case .text(let text): draw(text, step, total)
+            case .image(let width, let height, _): draw("[\(width)×\(height) image]", step, total)
+            }
+        }
+    }
+
+    /// Plays one evaluation episode in the first environment and writes its `rgb_array` frames to
+    /// `path` (.mp4 or .gif) at `fps`; returns the episode's return and the frames written.
+    public func record(seed: UInt64, to path: String, fps: Double) throws -> (episodeReturn: Double, frames: Int) {
+        let video = try VideoRecorder(path: path, fps: fps, python: environmentSettings.python)
+        let episodeReturn = try play(seed: seed, renderMode: "rgb_array") { frame, _, _ in
+            if case .image(let width, let height, let rgb) = frame { try video.append(width: width, height: height, rgb: rgb) }
+        }
+        try video.finish()
+        return (episodeReturn, video.frames)
+    }
+
+    /// One deterministic episode of environment 0, each frame before the last step handed to
+    /// `draw` with the step and the return so far.
+    private func play(seed: UInt64, renderMode: String, draw: (RenderedFrame, Int, Double) throws -> Void) throws -> Double {
         agent.mode = .eval
-        let environments = try VectorEnvironments.make(id: environment, count: agent.environmentCount, seed: seed)
+        let environments = try VectorEnvironments.make(environmentSettings, count: agent.environmentCount, seed: seed, renderMode: renderMode)
         var actions = agent.reset(observations: environments.observations)
         var total = 0.0
         var step = 0
-        draw(environments.render(0), step, total)
+        try draw(try environments.renderFrame(0), step, total)
         while true {
             try environments.step(actions)
             step += 1
             total += environments.rewards[0]
-            if let finished = environments.completedEpisodes.first(where: { $0.environmentIndex == 0 }) {
-                draw(environments.render(0), step, finished.episodeReturn)
-                return finished.episodeReturn
-            }
-            draw(environments.render(0), step, total)
+            // Same-step autoreset: a finished environment already shows its next episode.
+            if let finished = environments.completedEpisodes.first(where: { $0.environmentIndex == 0 }) { return finished.episodeReturn }
+            try draw(try environments.renderFrame(0), step, total)
             actions = agent.step(
                 observations: environments.observations, rewards: environments.rewards, terminated: environments.terminated,
                 truncated: environments.truncated, finalObservations: environments.finalObservations).actions

@@ -113,7 +113,7 @@ public final class Trainer {
         }
 
         let recorder = try RunRecorder(
-            directory: directory, returns100: returns100, header: runHeader(), configuration: options.configuration.toml(annotated: true),
+            directory: directory, returns100: returns100, header: runHeader(), configuration: options.configuration.toml(annotated: true) + options.environmentSettings.tomlTables,
             totalFrames: options.frames, checkpointInterval: options.checkpointInterval, keepCheckpoints: options.keepCheckpoints,
             frames: state.frames)
         try recorder.writeStatus(.running, frames: state.frames, episodes: state.episodes)

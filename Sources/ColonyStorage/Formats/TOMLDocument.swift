@@ -11,7 +11,7 @@ public enum TOMLValue: Sendable, Equatable, CustomStringConvertible {
         case .int(let v): String(v)
         case .double(let v): "\(v)"
         case .bool(let v): v ? "true" : "false"
-        case .string(let v): "\"\(v)\""
+        case .string(let v): "\"" + v.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
         case .array(let v): "[" + v.map(\.description).joined(separator: ", ") + "]"
         }
     }
