@@ -81,7 +81,7 @@ let package = Package(
         .executableTarget(
             name: "ColonyBench",
             dependencies: [
-                "ColonyNumerics", "ColonyEnvironments", "ColonyStorage", "ColonyTransport", "ColonyAgents", "ColonyCluster",
+                "ColonyNumerics", "ColonyEnvironments", "ColonyStorage", "ColonyTransport", "ColonyAgents", "ColonyExperiments", "ColonyCluster",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/ColonyBench"

@@ -1,5 +1,6 @@
 import ColonyAgents
 import ColonyEnvironments
+import ColonyExperiments
 import ColonyStorage
 import Foundation
 
@@ -67,15 +68,38 @@ struct ClusterBenchmarks {
         return (Double(loop.frames) / Date().timeIntervalSince(start), solved)
     }
 
+    /// A worker's double buffering on `gym:CartPole-v1` served by Python hosts: the learner's
+    /// consumption with one worker × 8 environments on 2 hosts, stepped as one lane or as two lanes
+    /// of 4 (one host each) in turn. Skipped, saying why, without the environment host's Python.
+    func doubleBuffering(frames: Int) throws {
+        print("\n## Double buffering: IMPALA, 1 worker × 8 gym:CartPole-v1 environments on 2 Python hosts\n")
+        guard (try? VectorEnvironments.describe(EnvironmentSettings(id: "gym:CartPole-v1"))) != nil else {
+            print("- skipped: no Python for the environment host (make envhost)")
+            return
+        }
+        try AtomicFile.createDirectories(scratch)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        print("| worker | learner frames/s |")
+        print("| --- | ---: |")
+        var rates: [Double] = []
+        for doubleBuffer in [false, true] {
+            let run = try cluster(workers: 1, frames: frames, seconds: nil, environment: "gym:CartPole-v1",
+                                  environmentTable: "[env]\nhosts = 2\ndouble_buffer = \(doubleBuffer)\n", tag: doubleBuffer ? "double" : "single")
+            rates.append(run.framesPerSecond)
+            print("| \(doubleBuffer ? "two lanes of 4 envs stepped in turn (double buffering)" : "one lane of 8 envs") | \(format(run.framesPerSecond)) |")
+        }
+        print(String(format: "- double buffering / one lane: %.2f×, %d frames per run, measured in this run on this machine", rates[1] / max(rates[0], 1e-9), frames))
+    }
+
     /// Runs coordinator, learner and workers; returns the learner's consumption rate and the rest.
-    private func cluster(workers: Int, frames: Int, seconds: Double?) throws -> ClusterRun {
-        let port = 20_000 + Int(getpid() % 10_000) + workers * 7 + (seconds == nil ? 0 : 3)
+    private func cluster(workers: Int, frames: Int, seconds: Double?, environment: String = "CartPole-v1", environmentTable: String = "", tag: String = "") throws -> ClusterRun {
+        let port = 20_000 + Int(getpid() % 10_000) + workers * 7 + (seconds == nil ? 0 : 3) + (tag.isEmpty ? 0 : 40 + tag.count)
         let coordinator = "tcp://127.0.0.1:\(port)"
-        let runs = scratch + "/runs-\(workers)-\(seconds == nil ? "speed" : "soak")"
-        let config = scratch + "/cluster-\(workers).toml"
+        let runs = scratch + "/runs-\(workers)-\(seconds == nil ? "speed" : "soak")\(tag)"
+        let config = scratch + "/cluster-\(workers)\(tag).toml"
         try AtomicFile.write("""
         algorithm = "impala"
-        env = "CartPole-v1"
+        env = "\(environment)"
         frames = \(min(frames, Int(Int32.max)))
         seed = 1
         runs_dir = "\(runs)"
@@ -84,6 +108,7 @@ struct ClusterBenchmarks {
         workers = \(workers)
         envs_per_worker = 8
         checkpoint_every = \(max(100_000, min(frames, Int(Int32.max)) / 4))
+        \(environmentTable)
         """, to: config)
         var processes: [(String, Process)] = []
         func start(_ name: String, _ executable: String, _ arguments: [String]) throws {
@@ -103,7 +128,8 @@ struct ClusterBenchmarks {
             for (_, process) in processes { process.waitUntilExit() }
         }
         var result = ClusterRun(framesPerSecond: 0)
-        let returnsPath = runs + "/impala/CartPole-v1/seed-1/returns100.csv"
+        let run = RunDirectory(runsDirectory: runs, agent: "impala", environment: environment, seed: 1)
+        let returnsPath = run.returns100
         let learner = processes[1].1
         let start = Date()
         // The learner's own (frames, when) pairs: rates between them exclude start-up and discovery,
@@ -128,7 +154,7 @@ struct ClusterBenchmarks {
         if let first = samples.first, let last = samples.last, last.at - first.at >= 2 {
             result.framesPerSecond = (last.frames - first.frames) / (last.at - first.at)
         } else {  // too short a run for the learner's own figures: the whole run, start-up included
-            let consumed = (try? HDF5File.open(runs + "/impala/CartPole-v1/seed-1/checkpoints/latest.h5").read(Int64.self, at: "counters").values.first).map { Double($0) }
+            let consumed = (try? HDF5File.open(run.latestCheckpoint).read(Int64.self, at: "counters").values.first).map { Double($0) }
             result.framesPerSecond = (consumed ?? Double(frames)) / Date().timeIntervalSince(start)
         }
         return result

@@ -52,6 +52,7 @@ extension ColonyBench {
             try FoundationBenchmarks(options: options).run()
             try TransportBenchmarks(options: options).run()
             try ClusterBenchmarks(frames: 5_000_000, soakSeconds: 0).run()
+            try ClusterBenchmarks(frames: 5_000_000, soakSeconds: 0).doubleBuffering(frames: 300_000)
             try ReplayBenchmarks(seconds: options.seconds, capacity: 1_000_000, reverbPython: options.reverbInterpreter).run()
         }
     }
@@ -61,14 +62,19 @@ extension ColonyBench {
             commandName: "cluster",
             abstract: "IMPALA cluster throughput with 1 and 2 workers vs one process, parameter latency, and an optional soak run.")
 
-        @Option(help: "Frames per throughput run.")
+        @Option(help: "Frames per throughput run (0: skip these runs).")
         var frames: Int = 5_000_000
 
         @Option(help: "Seconds of the soak run sampling resident memory (0: skip).")
         var soakSeconds: Int = 0
 
+        @Option(help: "Frames per double-buffering run on gym:CartPole-v1 (0: skip).")
+        var doubleBufferFrames: Int = 300_000
+
         func run() throws {
-            try ClusterBenchmarks(frames: frames, soakSeconds: soakSeconds).run()
+            let benchmarks = ClusterBenchmarks(frames: frames, soakSeconds: soakSeconds)
+            if frames > 0 { try benchmarks.run() }
+            if doubleBufferFrames > 0 { try benchmarks.doubleBuffering(frames: doubleBufferFrames) }
         }
     }
 
