@@ -16,7 +16,7 @@ BENCH_VENV := Benchmarks/.venv
 help:
 	@echo "make demo   - train an agent (the main job) on an embedded default configuration"
 	@echo "make test   - install native dependencies and run every test"
-	@echo "make build  - release build of every executable"
+	@echo "make build  - release build of every executable (portable: x86-64-v2; COLONY_TARGET_CPU=native tunes for this CPU)"
 	@echo "make bench  - throughput benchmarks against gymnasium, EnvPool, PyTorch and raw libzmq"
 	@echo "make envhost - python/.venv for gym: environments (gymnasium, ale-py, mujoco, minigrid; docs/envhost.md)"
 	@echo "make deps   - install libzmq3-dev, libopenblas-dev, libhdf5-dev with apt-get when missing"
@@ -61,12 +61,14 @@ slurm-down:
 	@bash slurm/local-cluster.sh down
 
 # The Slurm tests submit to the local cluster: it is up before the tests and stopped after, unless it was
-# already up (then it stays). Where it cannot start (not root), those tests skip and say why.
+# already up (then it stays). Where it cannot start (not root), those tests skip and say why. The environment
+# host's own checks (python/tests/check_envhost.py: protocol, failures, orphaned hosts) run after the Swift tests.
 test: deps reference-python envhost
 	swift build --build-tests $(TEST_FLAGS)
 	@was_up=$$(bash slurm/local-cluster.sh is-up && echo yes); \
 	bash slurm/local-cluster.sh up || echo "warning: no local Slurm cluster; the Slurm tests will try once more, then skip"; \
 	swift test --skip-build $(TEST_FLAGS); status=$$?; \
+	if [ -x $(ENVHOST_VENV)/bin/python ]; then PYTHONPATH=python:python/tests $(ENVHOST_VENV)/bin/python python/tests/check_envhost.py || status=1; fi; \
 	[ "$$was_up" = yes ] || bash slurm/local-cluster.sh down; \
 	exit $$status
 

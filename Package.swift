@@ -1,12 +1,20 @@
 // swift-tools-version:6.0
 // Colony: a distributed actor–learner reinforcement-learning system.
 // The layer order of the modules is described in docs/architecture.md.
+import Foundation
 import PackageDescription
 
-// Release builds target the build machine's CPU (AVX2/FMA where present): the hot loops (MLP layers,
-// environment steps, replay) vectorise twice as wide. Colony builds where it runs (CI, Slurm nodes of one
-// cluster), so the binaries never travel to an older CPU.
-let optimized: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "native"], .when(configuration: .release))]
+// Release builds must run on every x86-64 node a cluster may hold, not only on the CPU that built
+// them: they target `nehalem`, LLVM's name for the x86-64-v2 level (SSE4.2, POPCNT: every x86-64
+// server since 2009). OpenBLAS, which does the heavy matrix work, picks its kernels for the CPU it
+// runs on. `COLONY_TARGET_CPU=native make build` (or another LLVM CPU name, e.g. haswell) tunes the
+// Swift code for one machine instead (docs/architecture.md, "Portable builds").
+#if arch(x86_64)
+let targetCPU = ProcessInfo.processInfo.environment["COLONY_TARGET_CPU"].flatMap { $0.isEmpty ? nil : $0 } ?? "nehalem"
+let optimized: [SwiftSetting] = [.unsafeFlags(["-target-cpu", targetCPU], .when(configuration: .release))]
+#else
+let optimized: [SwiftSetting] = []
+#endif
 
 let package = Package(
     name: "Colony",
