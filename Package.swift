@@ -95,7 +95,8 @@ let package = Package(
             path: "Benchmarks/ColonyBench"
         ),
 
-        // What several test targets share (an environment that cannot be snapshotted, as a remote one).
+        // What several test targets share (an environment that cannot be snapshotted, as a remote one;
+        // the Python interpreter of the environment-host tests).
         .target(name: "ColonyTestSupport", dependencies: ["ColonyNumerics", "ColonyEnvironments"], path: "Tests/ColonyTestSupport"),
         .testTarget(name: "ColonyNumericsTests", dependencies: ["ColonyNumerics"]),
         .testTarget(
@@ -105,7 +106,7 @@ let package = Package(
         ),
         .testTarget(name: "ColonyStorageTests", dependencies: ["ColonyStorage"]),
         .testTarget(name: "ColonyTransportTests", dependencies: ["ColonyTransport"]),
-        .testTarget(name: "ColonyAgentsTests", dependencies: ["ColonyNumerics", "ColonyEnvironments", "ColonyStorage", "ColonyAgents"]),
+        .testTarget(name: "ColonyAgentsTests", dependencies: ["ColonyNumerics", "ColonyEnvironments", "ColonyStorage", "ColonyAgents", "ColonyTestSupport"]),
         .testTarget(
             name: "ColonyExperimentsTests",
             dependencies: ["ColonyNumerics", "ColonyEnvironments", "ColonyStorage", "ColonyAgents", "ColonyExperiments", "ColonyTestSupport"]

@@ -1,4 +1,5 @@
 import ColonyEnvironments
+import ColonyTestSupport
 import Foundation
 import XCTest
 
@@ -6,17 +7,9 @@ import XCTest
 /// skipped, saying why, where no such interpreter exists.
 final class RemoteVectorEnvironmentTests: XCTestCase {
     private func settings(_ id: String) throws -> EnvironmentSettings {
-        let venv = (PythonInterpreter.packageDirectory ?? "") + "/.venv/bin/python"
-        let python = ProcessInfo.processInfo.environment["COLONY_PYTHON"] ?? venv
-        guard FileManager.default.isExecutableFile(atPath: python) else {
-            throw XCTSkip("no Python for the environment host (run `make envhost` or set COLONY_PYTHON)")
-        }
-        var settings = EnvironmentSettings(id: id)
-        settings.python = python
+        guard let settings = EnvironmentHostTesting.settings(id) else { throw XCTSkip(EnvironmentHostTesting.missingPython) }
         return settings
     }
-
-    private var testEnvironments: String { (PythonInterpreter.packageDirectory ?? "python") + "/tests" }
 
     func testCartPoleThroughTheHostMatchesNativeSpacesAndAutoresets() throws {
         let environments = try VectorEnvironments.make(try settings("gym:CartPole-v1"), count: 4, seed: 3)
@@ -48,7 +41,8 @@ final class RemoteVectorEnvironmentTests: XCTestCase {
     }
 
     func testAMissingModuleIsOneLine() throws {
-        XCTAssertThrowsError(try VectorEnvironments.describe(try settings("gym:no_such_module_xyz:Env-v0"))) { error in
+        let settings = try settings("gym:no_such_module_xyz:Env-v0")  // outside the assertion, so a missing Python skips
+        XCTAssertThrowsError(try VectorEnvironments.describe(settings)) { error in
             let text = "\(error)"
             XCTAssertTrue(text.contains("no_such_module_xyz"), text)
             XCTAssertFalse(text.contains("\n"), text)
@@ -73,7 +67,6 @@ final class RemoteVectorEnvironmentTests: XCTestCase {
     }
 
     func testAnEnvironmentThatRaisesNamesItsTraceback() throws {
-        setenv("PYTHONPATH", testEnvironments, 1)
         var settings = try settings("gym:colony_testenvs:RaiseOnStep-v0")
         settings.maximumRestarts = 0
         let vector = try VectorEnvironments.make(settings, count: 1, seed: 1)
@@ -81,6 +74,75 @@ final class RemoteVectorEnvironmentTests: XCTestCase {
             let text = "\(error)"
             XCTAssertTrue(text.contains("deliberate failure"), text)
             XCTAssertTrue(text.contains("Traceback"), text)
+        }
+    }
+
+    // MARK: Hung hosts and NaN observations
+
+    /// `HangOnStep-v0` sleeps an hour in its 5th step after every reset.
+    private func hangingVector(maximumRestarts: Int) throws -> RemoteVectorEnvironment {
+        var settings = try settings("gym:colony_testenvs:HangOnStep-v0")
+        settings.stepTimeoutSeconds = 1.5
+        settings.maximumRestarts = maximumRestarts
+        settings.hosts = 1
+        return try RemoteVectorEnvironment(settings, count: 2, seed: 1)
+    }
+
+    func testAHungHostIsKilledAndTheErrorNamesTheEnvironmentAndPid() throws {
+        let vector = try hangingVector(maximumRestarts: 0)
+        let pid = try XCTUnwrap(vector.hostProcessIDs.first)
+        for _ in 0..<4 { try vector.step(discrete: [0, 1]) }
+        let began = Date()
+        XCTAssertThrowsError(try vector.step(discrete: [0, 1])) { error in
+            let elapsed = Date().timeIntervalSince(began)
+            XCTAssertGreaterThanOrEqual(elapsed, 1.4, "the host had 1.5 s to answer")
+            XCTAssertLessThan(elapsed, 15, "a hung host is given up on at the deadline, not after its hour of sleep")
+            XCTAssertEqual((error as? EnvironmentHostError)?.kind, .tooManyRestarts(restarts: 0), "\(error)")
+            let headline = (error as? EnvironmentHostError)?.headline ?? "\(error)"
+            XCTAssertTrue(headline.contains("gym:colony_testenvs:HangOnStep-v0"), headline)
+            XCTAssertTrue(headline.contains("environment host pid \(pid) did not answer within 1.5 s"), headline)
+        }
+        let signalled = kill(pid, 0), code = errno
+        XCTAssertEqual(signalled, -1, "the hung host was killed")
+        XCTAssertEqual(code, ESRCH)
+    }
+
+    func testAHungHostIsRestartedUntilTheBound() throws {
+        let vector = try hangingVector(maximumRestarts: 1)
+        let first = try XCTUnwrap(vector.hostProcessIDs.first)
+        for _ in 0..<4 { try vector.step(discrete: [0, 1]) }
+        let began = Date()
+        try vector.step(discrete: [0, 1])
+        XCTAssertLessThan(Date().timeIntervalSince(began), 15)
+        XCTAssertEqual(vector.restarts, 1)
+        XCTAssertEqual(vector.interruptedIndices, [0, 1])
+        XCTAssertEqual(vector.truncated, [true, true])
+        XCTAssertEqual(vector.finalObservations[1], [4, 1, 0], "cut at the last observation the hung host sent")
+        XCTAssertEqual(vector.observations, [0, 0, 0, 0, 0, 0], "fresh episodes")
+        XCTAssertNotEqual(vector.hostProcessIDs.first, first)
+        // The fresh host hangs again in its episodes' 5th step: past max_restarts, the error ends the run.
+        for step in 1...4 {
+            try vector.step(discrete: [1, 0])
+            XCTAssertEqual(vector.observations, [Float(step), 1, 0, Float(step), 0, 0])
+            XCTAssertEqual(vector.interruptedIndices, [])
+        }
+        XCTAssertThrowsError(try vector.step(discrete: [1, 0])) { error in
+            XCTAssertEqual((error as? EnvironmentHostError)?.kind, .tooManyRestarts(restarts: 1), "\(error)")
+            XCTAssertTrue("\(error)".contains("did not answer within 1.5 s"), "\(error)")
+        }
+        XCTAssertEqual(vector.restarts, 1)
+    }
+
+    func testANaNObservationIsRejectedNamingTheEnvironment() throws {
+        var settings = try settings("gym:colony_testenvs:NaNObs-v0")
+        settings.maximumRestarts = 0
+        let vector = try VectorEnvironments.make(settings, count: 3, seed: 1)
+        try vector.step(discrete: [0, 1, 0])
+        XCTAssertThrowsError(try vector.step(discrete: [0, 1, 0])) { error in
+            let headline = (error as? EnvironmentHostError)?.headline ?? "\(error)"
+            XCTAssertTrue(headline.contains("returned a non-finite observation (nan)"), headline)
+            XCTAssertTrue(headline.contains("environment 0 (colony_testenvs:NaNObs-v0)"), headline)
+            XCTAssertFalse(headline.contains("\n"), headline)
         }
     }
 }

@@ -16,19 +16,25 @@ from gymnasium import spaces
 
 class StateInInfo(gymnasium.Wrapper):
     """Adds info["state_0".."state_{k-1}"]: the float64 state (CartPole, Acrobot keep it in
-    `unwrapped.state`), so a test can compare the host's dynamics with Colony's native ones exactly."""
+    `unwrapped.state`), so a test can compare the host's dynamics with Colony's native ones exactly.
 
-    def _with_state(self, info: dict) -> dict:
+    A step's info also holds info["start_0".."start_{k-1}"], the state the step started from. The host
+    drops the info of a reset (the first one and every same-step autoreset), so this is how a client
+    learns an episode's reset state: from the info of the episode's first step.
+    """
+
+    def _state(self, prefix: str) -> dict:
         state = np.asarray(self.env.unwrapped.state, dtype=np.float64).ravel()
-        return {**info, **{f"state_{index}": float(value) for index, value in enumerate(state)}}
+        return {f"{prefix}_{index}": float(value) for index, value in enumerate(state)}
 
     def reset(self, **kwargs):
         observation, info = self.env.reset(**kwargs)
-        return observation, self._with_state(info)
+        return observation, {**info, **self._state("state")}
 
     def step(self, action):
+        start = self._state("start")
         observation, reward, terminated, truncated, info = self.env.step(action)
-        return observation, reward, terminated, truncated, self._with_state(info)
+        return observation, reward, terminated, truncated, {**info, **start, **self._state("state")}
 
 
 class _CountingEnv(gymnasium.Env):

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import ColonyEnvironments
 import ColonyNumerics
+import ColonyTestSupport
 @testable import ColonyAgents
 
 final class ContinuousControlSACTests: XCTestCase {
@@ -112,5 +113,12 @@ final class ContinuousControlSACTests: XCTestCase {
     /// Pendulum-v1 within the 20k-frame budget, evaluated deterministically over 10 episodes.
     func testSolvesPendulum() throws {
         try ContinuousControlFixtures.assertSolvesPendulum("sac", frames: 10_000, seed: 1)
+    }
+
+    /// The same run on Gymnasium's own Pendulum-v1, served by a Python environment host (docs/envhost.md):
+    /// trained and evaluated through the host. Skipped where no Python with gymnasium exists.
+    func testSolvesGymnasiumPendulumThroughTheEnvironmentHost() throws {
+        guard let settings = EnvironmentHostTesting.settings("gym:Pendulum-v1") else { throw XCTSkip(EnvironmentHostTesting.missingPython) }
+        try ContinuousControlFixtures.assertSolvesPendulum("sac", frames: 10_000, seed: 1, environment: settings)
     }
 }

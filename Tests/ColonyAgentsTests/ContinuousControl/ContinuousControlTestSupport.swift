@@ -61,10 +61,15 @@ enum ContinuousControlFixtures {
 
     /// Trains `id` at its default configuration for `frames` frames on one Pendulum-v1 and asserts the
     /// mean return of 10 deterministic evaluation episodes is at least −200.
-    static func assertSolvesPendulum(_ id: String, frames: Int, seed: UInt64, file: StaticString = #filePath, line: UInt = #line) throws {
+    /// With `environment`, Pendulum is that one (`gym:Pendulum-v1`, served by a Python environment host) for
+    /// training and evaluation alike.
+    static func assertSolvesPendulum(
+        _ id: String, frames: Int, seed: UInt64, environment: EnvironmentSettings = EnvironmentSettings(id: "Pendulum-v1"),
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws {
         let agent = try pendulumAgent(id, seed: seed, overrides: [:])
-        try AgentRunner.train(agent, on: LocalVectorEnvironment(id: "Pendulum-v1", count: 1, seed: seed), frames: frames, seed: seed)
-        let returns = try AgentRunner.evaluate(agent, environment: "Pendulum-v1", episodes: 10, seed: 100 + seed)
+        try AgentRunner.train(agent, on: VectorEnvironments.make(environment, count: 1, seed: seed), frames: frames, seed: seed)
+        let returns = try AgentRunner.evaluate(agent, environment: environment, episodes: 10, seed: 100 + seed)
         let mean = returns.reduce(0, +) / Double(returns.count)
         XCTAssertGreaterThanOrEqual(mean, -200, "\(id) mean evaluation return \(mean) after \(frames) frames", file: file, line: line)
     }

@@ -2,6 +2,7 @@ import XCTest
 import ColonyAgents
 import ColonyEnvironments
 import ColonyNumerics
+import ColonyTestSupport
 
 final class OnPolicyPPOTests: XCTestCase {
     // MARK: Learning (fixed seeds, deterministic evaluation)
@@ -9,6 +10,17 @@ final class OnPolicyPPOTests: XCTestCase {
     /// rl-baselines3-zoo's CartPole-v1 threshold within its 100k-frame budget, at the default configuration.
     func testLearnsCartPoleWithin100kFrames() throws {
         let mean = try OnPolicyTesting.trainAndEvaluate("ppo", environment: "CartPole-v1", frames: 100_000, seed: 1)
+        XCTAssertGreaterThanOrEqual(mean, 475)
+    }
+
+    /// The same run on Gymnasium's own CartPole-v1, served by Python environment hosts (docs/envhost.md):
+    /// trained and evaluated through the hosts. Skipped where no Python with gymnasium exists.
+    func testLearnsGymnasiumCartPoleThroughTheEnvironmentHostWithin100kFrames() throws {
+        guard var settings = EnvironmentHostTesting.settings("gym:CartPole-v1") else { throw XCTSkip(EnvironmentHostTesting.missingPython) }
+        // One host for the 8 environments: on a small machine it shares the cores with the learner, and
+        // the host count does not change the run (each environment's seed comes from the vector's seed).
+        settings.hosts = 1
+        let mean = try OnPolicyTesting.trainAndEvaluate("ppo", environment: settings, frames: 100_000, seed: 1)
         XCTAssertGreaterThanOrEqual(mean, 475)
     }
 

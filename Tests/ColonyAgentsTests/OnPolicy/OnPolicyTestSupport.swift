@@ -2,6 +2,7 @@ import XCTest
 import ColonyAgents
 import ColonyEnvironments
 import ColonyNumerics
+import ColonyTestSupport
 
 /// Shared helpers of the on-policy tests: building agents by registry id and driving them by hand.
 enum OnPolicyTesting {
@@ -9,9 +10,16 @@ enum OnPolicyTesting {
     static func makeAgent(
         _ id: String, environment: String, environments: Int? = nil, seed: UInt64, overrides: [String: ConfigurationValue] = [:]
     ) throws -> (agent: any RolloutAgent, environments: VectorEnvironment) {
+        try makeAgent(id, environment: EnvironmentSettings(id: environment), environments: environments, seed: seed, overrides: overrides)
+    }
+
+    /// `makeAgent` for any environment settings: a `gym:` id runs in Python environment hosts.
+    static func makeAgent(
+        _ id: String, environment settings: EnvironmentSettings, environments: Int? = nil, seed: UInt64, overrides: [String: ConfigurationValue] = [:]
+    ) throws -> (agent: any RolloutAgent, environments: VectorEnvironment) {
         let configuration = try Agents.schema(id).resolve(overrides)
         let count = environments ?? configuration.int("num_envs")
-        let vector = try LocalVectorEnvironment(id: environment, count: count, seed: seed)
+        let vector = try VectorEnvironments.make(settings, count: count, seed: seed)
         let agent = try Agents.makeParallel(
             configuration, observationSpace: vector.observationSpace, actionSpace: vector.actionSpace, environments: count, seed: seed)
         return (try XCTUnwrap(agent as? any RolloutAgent), vector)
@@ -21,10 +29,17 @@ enum OnPolicyTesting {
     static func trainAndEvaluate(
         _ id: String, environment: String, frames: Int, seed: UInt64, overrides: [String: ConfigurationValue] = [:]
     ) throws -> Double {
-        let (agent, vector) = try makeAgent(id, environment: environment, seed: seed, overrides: overrides)
+        try trainAndEvaluate(id, environment: EnvironmentSettings(id: environment), frames: frames, seed: seed, overrides: overrides)
+    }
+
+    /// `trainAndEvaluate` for any environment settings; a `gym:` id trains and evaluates through Python environment hosts.
+    static func trainAndEvaluate(
+        _ id: String, environment settings: EnvironmentSettings, frames: Int, seed: UInt64, overrides: [String: ConfigurationValue] = [:]
+    ) throws -> Double {
+        let (agent, vector) = try makeAgent(id, environment: settings, seed: seed, overrides: overrides)
         try AgentRunner.train(agent, on: vector, frames: frames, seed: seed)
         XCTAssertGreaterThanOrEqual(agent.frames, frames)
-        let returns = try AgentRunner.evaluate(agent, environment: environment, episodes: 20, seed: seed + 1000)
+        let returns = try AgentRunner.evaluate(agent, environment: settings, episodes: 20, seed: seed + 1000)
         XCTAssertEqual(returns.count, 20)
         return returns.reduce(0, +) / Double(returns.count)
     }
