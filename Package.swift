@@ -113,9 +113,9 @@ let package = Package(
         ),
         .testTarget(
             name: "ColonyClusterTests",
-            dependencies: ["ColonyNumerics", "ColonyStorage", "ColonyTransport", "ColonyEnvironments", "ColonyAgents", "ColonyExperiments", "ColonyCluster"]
+            dependencies: ["ColonyNumerics", "ColonyStorage", "ColonyTransport", "ColonyEnvironments", "ColonyAgents", "ColonyExperiments", "ColonyCluster", "ColonyTestSupport"]
         ),
         // Runs the `colony` binary against a real Slurm cluster on this host (slurm/local-cluster.sh).
-        .testTarget(name: "ColonySlurmTests", dependencies: ["ColonyStorage", "ColonyEnvironments", "ColonyExperiments", "ColonyCluster"]),
+        .testTarget(name: "ColonySlurmTests", dependencies: ["ColonyStorage", "ColonyExperiments", "ColonyCluster", "ColonyTestSupport"]),
     ]
 )

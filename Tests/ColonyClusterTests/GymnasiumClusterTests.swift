@@ -1,6 +1,7 @@
 import ColonyCluster
 import ColonyEnvironments
 import ColonyStorage
+import ColonyTestSupport
 import Foundation
 import XCTest
 
@@ -9,11 +10,7 @@ import XCTest
 final class GymnasiumClusterTests: ExecutableTestCase {
     /// `make envhost`'s interpreter (or COLONY_PYTHON); the test is skipped, saying why, without one.
     private func python() throws -> String {
-        let venv = (PythonInterpreter.packageDirectory ?? "") + "/.venv/bin/python"
-        let python = ProcessInfo.processInfo.environment["COLONY_PYTHON"] ?? venv
-        guard FileManager.default.isExecutableFile(atPath: python) else {
-            throw XCTSkip("no Python for the environment host (run `make envhost` or set COLONY_PYTHON)")
-        }
+        guard let python = EnvironmentHostTesting.python else { throw XCTSkip(EnvironmentHostTesting.missingPython) }
         return python
     }
 

@@ -1,14 +1,12 @@
 import ColonyEnvironments
+import ColonyTestSupport
 import Foundation
 import XCTest
 
 /// `colony envs --gym`'s catalog and `colony eval --render`'s videos, against the real venv.
 final class GymnasiumCatalogAndVideoTests: XCTestCase {
     private func python() throws -> String {
-        let python = ProcessInfo.processInfo.environment["COLONY_PYTHON"] ?? (PythonInterpreter.packageDirectory ?? "") + "/.venv/bin/python"
-        guard FileManager.default.isExecutableFile(atPath: python) else {
-            throw XCTSkip("no Python for the environment host (run `make envhost` or set COLONY_PYTHON)")
-        }
+        guard let python = EnvironmentHostTesting.python else { throw XCTSkip(EnvironmentHostTesting.missingPython) }
         return python
     }
 

@@ -1,6 +1,6 @@
-import ColonyEnvironments
 import ColonyExperiments
 import ColonyStorage
+import ColonyTestSupport
 import Foundation
 import XCTest
 
@@ -217,10 +217,7 @@ final class LocalClusterTests: XCTestCase {
     /// A cell on a `gym:` environment: the compute node runs the environment host with the Python the
     /// grid's `[env]` table names, and the cell trains and finishes like a native one.
     func testGymCellTrainsOnTheCluster() throws {
-        let python = ProcessInfo.processInfo.environment["COLONY_PYTHON"] ?? (PythonInterpreter.packageDirectory ?? "") + "/.venv/bin/python"
-        guard FileManager.default.isExecutableFile(atPath: python) else {
-            throw XCTSkip("no Python for the environment host at \(python) (run `make envhost` or set COLONY_PYTHON)")
-        }
+        guard let python = EnvironmentHostTesting.python else { throw XCTSkip(EnvironmentHostTesting.missingPython) }
         try """
         name = "gym"
         agents = ["ppo"]
