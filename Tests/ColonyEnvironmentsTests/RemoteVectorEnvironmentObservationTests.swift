@@ -67,6 +67,8 @@ final class RemoteVectorEnvironmentObservationTests: XCTestCase {
             "direction @0 [] int64",
             "image @1 [7, 7, 3] uint8",
         ])
+        XCTAssertEqual(vector.droppedObservationLeaves.count, 1)
+        XCTAssertTrue(vector.droppedObservationLeaves.first?.contains("mission") == true, "\(vector.droppedObservationLeaves)")
         XCTAssertEqual(vector.observationSpace, .box(
             low: [0] + [Float](repeating: 0, count: 147), high: [3] + [Float](repeating: 255, count: 147)),
             "one float32 box, since not every leaf is uint8")

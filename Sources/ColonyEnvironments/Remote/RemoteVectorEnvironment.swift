@@ -26,6 +26,9 @@ public final class RemoteVectorEnvironment: VectorEnvironment {
     public let gymnasiumVersion: String
     /// Where each leaf of a flattened Dict or Tuple observation sits in a row (empty otherwise).
     public let observationLayout: [ObservationLeaf]
+    /// The leaves of a Dict or Tuple observation the host left out because they are not numeric
+    /// (a MiniGrid `mission` text, say).
+    public let droppedObservationLeaves: [String]
     /// The whitelisted info entries, `count × infoKeys.count` row-major, NaN where absent.
     public private(set) var info: [Double]
     public let infoKeys: [String]
@@ -128,6 +131,7 @@ public final class RemoteVectorEnvironment: VectorEnvironment {
         rewardThreshold = specs[0].rewardThreshold
         renderModes = specs[0].renderModes ?? []
         observationLayout = (specs[0].observationLayout ?? []).map { ObservationLeaf(path: $0.path, offset: $0.offset, shape: $0.shape, dtype: $0.dtype) }
+        droppedObservationLeaves = specs[0].droppedLeaves ?? []
         infoKeys = settings.infoKeys
         info = [Double](repeating: .nan, count: count * settings.infoKeys.count)
         for host in hosts { host.setReplyLimits(replyLimits(environments: host.configuration.count)) }
