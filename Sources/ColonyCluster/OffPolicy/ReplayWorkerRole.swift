@@ -62,8 +62,7 @@ public final class ReplayWorkerRole: Sendable {
 
         var sender = WireSender()
         var frames = 0, framesToReport = 0
-        var window = (frames: 0, time: Date().timeIntervalSince1970)
-        var recentReturns: [Double] = []
+        var progress = WorkerProgress()
         func stopping() -> Bool { session.stopping(requested: stopRequested.load(ordering: .relaxed)) }
         func setWaiting(_ waiting: WaitingOn?) { stats.withLock { $0.waitingOn = waiting } }
 
@@ -137,8 +136,7 @@ public final class ReplayWorkerRole: Sendable {
                     WireTensor(episodeReturns), WireTensor(episodeLengths), WireTensor([Int32(framesToReport)]),
                 ]))
                 framesToReport = 0
-                recentReturns += episodeReturns
-                if recentReturns.count > 100 { recentReturns.removeFirst(recentReturns.count - 100) }
+                progress.record(returns: episodeReturns)
                 episodeReturns.removeAll()
                 episodeLengths.removeAll()
 
@@ -151,10 +149,7 @@ public final class ReplayWorkerRole: Sendable {
                     logger.warning("\(name): no parameters from the learner for \(silenceTimeout) s; asking the coordinator again")
                     continue connections
                 }
-                if now - window.time >= 1 {
-                    let rate = Double(frames - window.frames) / (now - window.time)
-                    window = (frames, now)
-                    let mean = recentReturns.isEmpty ? nil : recentReturns.reduce(0, +) / Double(recentReturns.count)
+                if let (rate, mean) = progress.report(frames: frames, now: now) {
                     stats.withLock {
                         $0.framesPerSecond = rate
                         $0.meanReturn = mean

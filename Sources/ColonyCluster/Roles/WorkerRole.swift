@@ -47,8 +47,7 @@ public final class WorkerRole: Sendable {
 
         var sender = WireSender()
         var frames = 0
-        var window = (frames: 0, time: Date().timeIntervalSince1970)
-        var recentReturns: [Double] = []
+        var progress = WorkerProgress()
         var latencies: [Double] = []
         func stopping() -> Bool { session.stopping(requested: stopRequested.load(ordering: .relaxed)) }
         func setWaiting(_ waiting: WaitingOn?) {
@@ -116,8 +115,7 @@ public final class WorkerRole: Sendable {
                 }
                 if !episodeReturns.isEmpty {
                     try link.send(sender.message(.episodes, tensors: [WireTensor(episodeReturns), WireTensor(episodeLengths)]))
-                    recentReturns += episodeReturns
-                    if recentReturns.count > 100 { recentReturns.removeFirst(recentReturns.count - 100) }
+                    progress.record(returns: episodeReturns)
                     episodeReturns.removeAll()
                     episodeLengths.removeAll()
                 }
@@ -131,10 +129,7 @@ public final class WorkerRole: Sendable {
                     if latencies.count > 1000 { latencies.removeFirst(latencies.count - 1000) }
                 }
                 let now = Date().timeIntervalSince1970
-                if now - window.time >= 1 {
-                    let rate = Double(frames - window.frames) / (now - window.time)
-                    window = (frames, now)
-                    let mean = recentReturns.isEmpty ? nil : recentReturns.reduce(0, +) / Double(recentReturns.count)
+                if let (rate, mean) = progress.report(frames: frames, now: now) {
                     stats.withLock {
                         $0.framesPerSecond = rate
                         $0.meanReturn = mean

@@ -84,11 +84,7 @@ final class EnvironmentHostProcess {
         let endpoint = try socket.lastEndpoint
         let log = FileHandle(forWritingAtPath: logPath)
         let configurationJSON = String(decoding: try JSONEncoder().encode(configuration), as: UTF8.self)
-        let (executable, arguments) = PythonInterpreter.command(python, ["-m", "colony_envhost", "--connect", endpoint, "--config", configurationJSON])
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.environment = PythonInterpreter.hostEnvironment()
+        let process = PythonInterpreter.process(python, ["-m", "colony_envhost", "--connect", endpoint, "--config", configurationJSON])
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = log
         process.standardError = log

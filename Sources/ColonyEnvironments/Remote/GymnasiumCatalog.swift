@@ -20,11 +20,7 @@ public struct GymnasiumCatalog: Sendable, Decodable {
         var settings = EnvironmentSettings(id: "gym:")
         settings.python = python
         let interpreter = PythonInterpreter.resolve(settings)
-        let (executable, arguments) = PythonInterpreter.command(interpreter, ["-m", "colony_envhost", "--list"])
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.environment = PythonInterpreter.hostEnvironment()
+        let process = PythonInterpreter.process(interpreter, ["-m", "colony_envhost", "--list"])
         let output = Pipe(), errors = Pipe()
         process.standardOutput = output
         process.standardError = errors

@@ -52,10 +52,19 @@ public enum PythonInterpreter {
         return environment
     }
 
-    /// The executable and arguments that run `python` with `arguments`: an absolute path as is,
-    /// a bare name through `/usr/bin/env` (which searches the PATH and execs, keeping the pid).
-    static func command(_ python: String, _ arguments: [String]) -> (executable: URL, arguments: [String]) {
-        if python.contains("/") { return (URL(fileURLWithPath: python), arguments) }
-        return (URL(fileURLWithPath: "/usr/bin/env"), [python] + arguments)
+    /// A process that runs `python` with `arguments` and the hosts' environment (`hostEnvironment`):
+    /// an absolute path as is, a bare name through `/usr/bin/env` (which searches the PATH and
+    /// execs, keeping the pid). The caller sets its standard streams and runs it.
+    static func process(_ python: String, _ arguments: [String]) -> Process {
+        let process = Process()
+        if python.contains("/") {
+            process.executableURL = URL(fileURLWithPath: python)
+            process.arguments = arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = [python] + arguments
+        }
+        process.environment = hostEnvironment()
+        return process
     }
 }

@@ -62,13 +62,9 @@ public final class VideoRecorder {
     private func start(width: Int, height: Int) throws {
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let (executable, arguments) = PythonInterpreter.command(python, [
+        let process = PythonInterpreter.process(python, [
             "-m", "colony_envhost.video", "--output", temporaryPath, "--width", "\(width)", "--height", "\(height)", "--fps", "\(fps)",
         ])
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.environment = PythonInterpreter.hostEnvironment()
         let input = Pipe(), errors = Pipe()
         process.standardInput = input
         process.standardOutput = FileHandle.nullDevice
