@@ -91,7 +91,9 @@ final class EnvironmentHostProcess {
         do {
             try process.run()
         } catch {
-            throw EnvironmentHostError(.couldNotStart(python: python, status: "not started"), environment: environment, pid: nil, detail: "\(error)")
+            let missing = !PythonInterpreter.exists(python)
+            throw EnvironmentHostError(.couldNotStart(python: python, status: missing ? "no such executable" : "not started"), environment: environment,
+                                       pid: nil, detail: missing ? "no such file, nor a name on the PATH" : error.localizedDescription)
         }
         try? log?.close()
         self.process = process

@@ -24,11 +24,12 @@ public struct GymnasiumCatalog: Sendable, Decodable {
         let output = Pipe(), errors = Pipe()
         process.standardOutput = output
         process.standardError = errors
-        func failure(_ detail: String) -> EnvironmentHostError {
-            EnvironmentHostError(.couldNotStart(python: interpreter, status: detail), environment: "gym:", pid: nil,
-                                 detail: "run `make envhost`, or name an interpreter with gymnasium, numpy and pyzmq (--python or COLONY_PYTHON)")
+        func failure(_ status: String) -> EnvironmentHostError {
+            EnvironmentHostError(.couldNotStart(python: interpreter, status: status), environment: "colony envs --gym", pid: nil,
+                                 detail: "the interpreter cannot list Gymnasium's environments")
         }
-        do { try process.run() } catch { throw failure("\(error)") }
+        if !PythonInterpreter.exists(interpreter) { throw failure("no such executable") }
+        do { try process.run() } catch { throw failure("\(error.localizedDescription)") }
         // Read both pipes to the end before waiting, so a large listing cannot block the child.
         let errorData = Mutex(Data())
         let errorsRead = DispatchSemaphore(value: 0)
@@ -45,9 +46,11 @@ public struct GymnasiumCatalog: Sendable, Decodable {
         timer.cancel()
         errorsRead.wait()
         guard process.terminationStatus == 0 else {
-            let message = String(decoding: errorData.withLock { $0 }, as: UTF8.self)
-                .split(separator: "\n").last.map(String.init) ?? "exit status \(process.terminationStatus)"
-            throw failure(message)
+            let lines = String(decoding: errorData.withLock { $0 }, as: UTF8.self).split(separator: "\n")
+                .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            throw EnvironmentHostError(.couldNotStart(python: interpreter, status: "exit status \(process.terminationStatus)"),
+                                       environment: "colony envs --gym", pid: nil,
+                                       detail: lines.suffix(3).joined(separator: " ").nonEmpty ?? "it printed nothing")
         }
         do {
             return try JSONDecoder().decode(GymnasiumCatalog.self, from: data)
@@ -55,4 +58,8 @@ public struct GymnasiumCatalog: Sendable, Decodable {
             throw failure("an unreadable listing: \(error)")
         }
     }
+}
+
+private extension String {
+    var nonEmpty: String? { isEmpty ? nil : self }
 }

@@ -52,6 +52,13 @@ public enum PythonInterpreter {
         return environment
     }
 
+    /// Whether `python` names an executable: a path that exists, or a name found on the PATH.
+    static func exists(_ python: String) -> Bool {
+        if python.contains("/") { return FileManager.default.isExecutableFile(atPath: python) }
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        return path.split(separator: ":").contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(python)") }
+    }
+
     /// A process that runs `python` with `arguments` and the hosts' environment (`hostEnvironment`):
     /// an absolute path as is, a bare name through `/usr/bin/env` (which searches the PATH and
     /// execs, keeping the pid). The caller sets its standard streams and runs it.
