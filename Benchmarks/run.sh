@@ -35,6 +35,9 @@ case "$command" in
     reverb_python=""
     [ -x "$reverb_venv/bin/python" ] && reverb_python="$reverb_venv/bin/python"
     exec "$bin/colony-bench" all --reference-python "$python" --reverb-python "$reverb_python" "$@" ;;
+  envhost)
+    # Its reference runs in the hosts' own interpreter (python/.venv), not in $venv.
+    exec "$bin/colony-bench" envhost "$@" ;;
   *)
     exec "$bin/colony-bench" "$command" --reference-python "$python" "$@" ;;
 esac

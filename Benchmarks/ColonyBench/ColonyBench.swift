@@ -74,9 +74,9 @@ extension ColonyBench {
             commandName: "sb3",
             abstract: "SAC on HalfCheetah-v5 and PPO on LunarLander-v3, Colony and Stable-Baselines3 side by side in the same run.",
             discussion: """
-            Both sides use rl-baselines3-zoo's hyperparameters, the same frames and the same seeds; each reports its final
-            deterministic return and its training wall-clock. SB3 runs in --reference-python (Benchmarks/.venv, which
-            Benchmarks/run.sh fills with stable-baselines3, torch and gymnasium[box2d,mujoco]); Colony's environment hosts
+            Both sides use rl-baselines3-zoo's hyperparameters, the same frames and the same seeds; each reports its final \
+            deterministic return and its training wall-clock. SB3 runs in --reference-python (Benchmarks/.venv, which \
+            Benchmarks/run.sh fills with stable-baselines3, torch and gymnasium[box2d,mujoco]); Colony's environment hosts \
             in python/.venv. The issue's scale is the default (SAC 200k frames, PPO 1M frames, 3 seeds: hours on a small machine).
             """)
 
@@ -86,7 +86,7 @@ extension ColonyBench {
         @Option(help: "Frames of SAC on HalfCheetah-v5 per seed (0: skip).")
         var sacFrames: Int = 200_000
 
-        @Option(help: "Frames of PPO on LunarLander-v3 per seed (0: skip).")
+        @Option(help: "Frames of PPO on LunarLander-v3 per seed, rounded up to whole rollouts of 16384 (0: skip).")
         var ppoFrames: Int = 1_000_000
 
         @Option(help: "Seeds per case (1...N).")
@@ -121,8 +121,8 @@ extension ColonyBench {
             commandName: "envhost",
             abstract: "Env steps/s through one Gymnasium environment host (ipc, tcp) vs the same environments stepped in one Python process.",
             discussion: """
-            CartPole-v1 and ALE/Pong-v5 (registration defaults: frameskip 4, raw 210×160×3 uint8 observations) with
-            1, 8 and 32 environments on one host. The reference (Benchmarks/reference/envhost_python_steps.py) runs in
+            CartPole-v1 and ALE/Pong-v5 (registration defaults: frameskip 4, raw 210×160×3 uint8 observations) with \
+            1, 8 and 32 environments on one host. The reference (Benchmarks/reference/envhost_python_steps.py) runs in \
             the same run, by default in the host's own interpreter, which needs gymnasium and ale-py (make envhost).
             """)
 

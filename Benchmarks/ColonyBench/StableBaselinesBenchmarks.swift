@@ -29,8 +29,11 @@ struct StableBaselinesBenchmarks {
     }
 
     /// PPO on LunarLander-v3: the zoo's LunarLander entry on SB3's MlpPolicy (64-64 tanh, constant lr 3e-4).
-    static func ppoLunarLander(frames: Int) -> Case {
-        Case(agent: "ppo", environment: "LunarLander-v3", frames: frames, goal: 200, overrides: [
+    /// Frames round up to whole rollouts of 16 × 1024, since SB3's `learn` always finishes the rollout it is in.
+    static func ppoLunarLander(frames requested: Int) -> Case {
+        let rollout = 16 * 1024
+        let frames = (requested + rollout - 1) / rollout * rollout
+        return Case(agent: "ppo", environment: "LunarLander-v3", frames: frames, goal: 200, overrides: [
             "num_envs": .int(16), "n_steps": .int(1024), "batch_size": .int(64), "n_epochs": .int(4), "total_frames": .int(frames),
             "learning_rate": .double(3e-4), "anneal_lr": .bool(false), "gamma": .double(0.999), "gae_lambda": .double(0.98),
             "clip_range": .double(0.2), "clip_range_vf": .double(0), "normalize_advantage": .bool(true), "target_kl": .double(0),
@@ -50,12 +53,14 @@ struct StableBaselinesBenchmarks {
     struct Outcome {
         var meanReturn: Double
         var seconds: Double
+        /// CPU seconds spent training: Colony's process and its environment hosts; SB3's process (all threads).
+        var cpuSeconds: Double?
     }
 
     func run() throws {
         print("\n## Learning against Stable-Baselines3, same run: final deterministic return over \(evaluationEpisodes) episodes and training wall-clock\n")
-        print("| agent | env | frames | seed | Colony return | Colony wall-clock | SB3 return | SB3 wall-clock | speed-up (SB3 s / Colony s) | goal |")
-        print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        print("| agent | env | frames | seed | Colony return | Colony wall-clock | SB3 return | SB3 wall-clock | speed-up (SB3 s / Colony s) | Colony CPU | SB3 CPU | CPU ratio (SB3 / Colony) | goal |")
+        print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         var notes = ["at the start: " + machineLoadNote()]
         let reference = ReferenceScript(python: referencePython)
         for testCase in cases {
@@ -81,6 +86,7 @@ struct StableBaselinesBenchmarks {
         }
         print("- the same zoo hyperparameters on both sides (Benchmarks/reference/sb3_train.py lists SB3's, StableBaselinesBenchmarks.swift Colony's); "
               + "wall-clock counts training only (environment steps and updates), not start-up or evaluation; "
+              + "CPU = CPU seconds of that training (Colony: its process and its hosts; SB3: its process, all threads), less disturbed by other work on the machine; "
               + "Colony steps gym: environments through environment hosts (\(hosts.map { "\($0) per vector" } ?? "one per core")), SB3 in its own process (DummyVecEnv); "
               + "at the end: " + machineLoadNote())
         var printed = Set<String>()
@@ -91,19 +97,23 @@ struct StableBaselinesBenchmarks {
         let seconds = { (o: Outcome?) in o.map { String(format: "%.0f s", $0.seconds) } ?? "not run" }
         let value = { (o: Outcome?) in o.map { String(format: "%.1f", $0.meanReturn) } ?? "not run" }
         let speedUp = colony.flatMap { c in sb3.map { String(format: "%.2f×", $0.seconds / c.seconds) } } ?? "n/a"
+        let cpu = { (o: Outcome?) in o?.cpuSeconds.map { String(format: "%.0f s", $0) } ?? "n/a" }
+        let cpuRatio = colony?.cpuSeconds.flatMap { c in sb3?.cpuSeconds.map { String(format: "%.2f×", $0 / c) } } ?? "n/a"
         var goal = ""
         if let target = testCase.goal {
             goal = "≥ \(Int(target)):"
             goal += colony.map { $0.meanReturn >= target ? " Colony ✓" : " Colony ✗" } ?? ""
             goal += sb3.map { $0.meanReturn >= target ? ", SB3 ✓" : ", SB3 ✗" } ?? ""
         }
-        print("| \(testCase.agent) | \(testCase.environment) | \(testCase.frames) | \(seed) | \(value(colony)) | \(seconds(colony)) | \(value(sb3)) | \(seconds(sb3)) | \(speedUp) | \(goal) |")
+        print("| \(testCase.agent) | \(testCase.environment) | \(testCase.frames) | \(seed) | \(value(colony)) | \(seconds(colony)) | \(value(sb3)) | \(seconds(sb3)) | \(speedUp) | \(cpu(colony)) | \(cpu(sb3)) | \(cpuRatio) | \(goal) |")
     }
 
     private static func mean(_ outcomes: [Outcome]) -> Outcome? {
         guard !outcomes.isEmpty else { return nil }
         let n = Double(outcomes.count)
-        return Outcome(meanReturn: outcomes.map(\.meanReturn).reduce(0, +) / n, seconds: outcomes.map(\.seconds).reduce(0, +) / n)
+        let cpu = outcomes.compactMap(\.cpuSeconds)
+        return Outcome(meanReturn: outcomes.map(\.meanReturn).reduce(0, +) / n, seconds: outcomes.map(\.seconds).reduce(0, +) / n,
+                       cpuSeconds: cpu.count == outcomes.count ? cpu.reduce(0, +) / n : nil)
     }
 
     /// Trains `testCase` through the library loop `colony train` runs (environments through the hosts,
@@ -117,11 +127,18 @@ struct StableBaselinesBenchmarks {
         let agent = try Agents.makeParallel(
             configuration, observationSpace: environments.observationSpace, actionSpace: environments.actionSpace, environments: count, seed: seed)
         let loop = try TrainingLoop(agent: agent, environments: environments, seed: seed)
+        let hostPIDs = (environments as? RemoteVectorEnvironment)?.hostProcessIDs ?? []
+        func cpuSeconds() -> Double? {
+            let hosts = hostPIDs.map(childCPUSeconds)
+            return hosts.contains { $0 == nil } ? nil : processCPUSeconds() + hosts.reduce(0) { $0 + $1! }
+        }
+        let cpuStart = cpuSeconds()
         let start = DispatchTime.now().uptimeNanoseconds
         try loop.advance(frames: testCase.frames)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let cpu = cpuStart.flatMap { before in cpuSeconds().map { $0 - before } }
         let returns = try AgentRunner.evaluate(agent, environment: settings, episodes: evaluationEpisodes, seed: 10_000 + seed)
-        return Outcome(meanReturn: returns.reduce(0, +) / Double(returns.count), seconds: seconds)
+        return Outcome(meanReturn: returns.reduce(0, +) / Double(returns.count), seconds: seconds, cpuSeconds: cpu)
     }
 
     /// SB3 on the same case and seed, run by sb3_train.py in the reference interpreter.
@@ -132,6 +149,6 @@ struct StableBaselinesBenchmarks {
         guard let meanReturn = result.values["mean_return"], let seconds = result.values["train_seconds"] else {
             return (nil, result.notes.isEmpty ? ["SB3 \(agent) on \(environment) seed \(seed) gave no result"] : result.notes)
         }
-        return (Outcome(meanReturn: meanReturn, seconds: seconds), result.notes)
+        return (Outcome(meanReturn: meanReturn, seconds: seconds, cpuSeconds: result.values["train_cpu_seconds"]), result.notes)
     }
 }

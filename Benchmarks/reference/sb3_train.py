@@ -9,8 +9,9 @@ wall-clock counts `model.learn` only (environment stepping and updates; not cons
 Evaluation: `--eval-episodes` episodes of one fresh environment, reset with seeds 10000 + seed + i,
 actions from `predict(deterministic=True)` (Colony's evaluation seeds its episodes from 10000 + seed).
 
-Prints one JSON object: mean_return, std_return, train_seconds, frames_per_second, the versions, and
-notes for what failed.
+Prints one JSON object: mean_return, std_return, train_seconds, train_cpu_seconds (CPU time of this
+process, all its threads, while learning: less disturbed by other work on the machine than wall-clock),
+frames_per_second, the versions, and notes for what failed.
 """
 
 from __future__ import annotations
@@ -79,10 +80,10 @@ def main() -> None:
         algorithm = getattr(stable_baselines3, arguments.algo.upper())
         env = make_vec_env(arguments.env, n_envs=n_envs, seed=arguments.seed)
         model = algorithm("MlpPolicy", env, seed=arguments.seed, device="cpu", verbose=0, **hyperparameters)
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         model.learn(total_timesteps=arguments.frames)
         seconds = time.perf_counter() - start
-        results.update(train_seconds=seconds, frames=float(model.num_timesteps),
+        results.update(train_seconds=seconds, train_cpu_seconds=time.process_time() - cpu, frames=float(model.num_timesteps),
                        frames_per_second=model.num_timesteps / seconds, torch_threads=float(torch.get_num_threads()))
 
         evaluation = gymnasium.make(arguments.env)
