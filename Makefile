@@ -11,13 +11,14 @@ RELEASE_BIN = $(shell swift build -c release --show-bin-path)
 REFERENCE_VENV := .venv-ref
 BENCH_VENV := Benchmarks/.venv
 
-.PHONY: help deps build test demo bench bench-learning reference-python envhost slurm-up slurm-down clean
+.PHONY: help deps build test demo bench bench-learning bench-sb3 reference-python envhost slurm-up slurm-down clean
 
 help:
 	@echo "make demo   - train an agent (the main job) on an embedded default configuration"
 	@echo "make test   - install native dependencies and run every test"
 	@echo "make build  - release build of every executable (portable: x86-64-v2; COLONY_TARGET_CPU=native tunes for this CPU)"
-	@echo "make bench  - throughput benchmarks against gymnasium, EnvPool, PyTorch and raw libzmq"
+	@echo "make bench  - throughput benchmarks against gymnasium, EnvPool, PyTorch, raw libzmq, Reverb and in-process Python (environment host)"
+	@echo "make bench-learning / bench-sb3 - learning thresholds; SAC HalfCheetah and PPO LunarLander against Stable-Baselines3 in the same run"
 	@echo "make envhost - python/.venv for gym: environments (gymnasium, ale-py, mujoco, minigrid; docs/envhost.md)"
 	@echo "make deps   - install libzmq3-dev, libopenblas-dev, libhdf5-dev with apt-get when missing"
 	@echo "make slurm-up / slurm-down - a real 3-node Slurm cluster on this host (slurm/local-cluster.sh; root)"
@@ -81,9 +82,15 @@ demo: build
 bench: build
 	@bash Benchmarks/run.sh "$(RELEASE_BIN)" "$(BENCH_VENV)"
 
-# Every learning threshold of the agents over 5 seeds: success rate, frames and wall-clock (tens of minutes).
+# Every learning threshold of the agents over 5 seeds: success rate, frames and wall-clock, with SB3 on the
+# zoo cases in the same run (tens of minutes).
 bench-learning: build
-	$(RELEASE_BIN)/colony-bench learning --seeds 5
+	@bash Benchmarks/run.sh "$(RELEASE_BIN)" "$(BENCH_VENV)" learning --seeds 5
+
+# SAC on HalfCheetah-v5 (200k frames) and PPO on LunarLander-v3 (1M frames), 3 seeds, Colony and SB3 in the
+# same run (hours on a small machine; colony-bench sb3 --help for smaller settings).
+bench-sb3: build
+	@bash Benchmarks/run.sh "$(RELEASE_BIN)" "$(BENCH_VENV)" sb3
 
 clean:
 	rm -rf .build .build-* runs

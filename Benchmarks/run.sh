@@ -1,25 +1,43 @@
 #!/usr/bin/env bash
-# make bench: prepare the reference Python environments (gymnasium, EnvPool, PyTorch; dm-reverb) when possible,
-# then let colony-bench measure Colony and the references in the same run and print one table.
+# make bench: prepare the reference Python environments (gymnasium, EnvPool, PyTorch, Stable-Baselines3;
+# dm-reverb) when possible, then let colony-bench measure Colony and the references in the same run and
+# print the tables. A third argument picks the subcommand (default all; make bench-learning passes
+# `learning --seeds 5`, make bench-sb3 `sb3`); the rest are passed on.
 set -uo pipefail
-bin="$1"; venv="$2"
+bin="$1"; venv="$2"; shift 2
+command="${1:-all}"; [ $# -gt 0 ] && shift
 cd "$(dirname "$0")/.."
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import gymnasium, envpool, torch" 2>/dev/null; then
-  echo "setting up reference packages in $venv (gymnasium, envpool, torch; several minutes the first time)..."
-  python3 -m venv "$venv" && "$venv/bin/pip" install -q --disable-pip-version-check gymnasium envpool torch numpy \
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import gymnasium, envpool, torch, stable_baselines3, mujoco, Box2D" 2>/dev/null; then
+  echo "setting up reference packages in $venv (gymnasium with box2d and mujoco, envpool, torch, stable-baselines3; several minutes the first time)..."
+  python3 -m venv "$venv" && "$venv/bin/pip" install -q --disable-pip-version-check \
+      "gymnasium[box2d,mujoco]" envpool torch numpy stable-baselines3 \
     || echo "note: some reference packages did not install; their columns will say so"
-fi
-# Reverb (the replay reference) in its own environment: TensorFlow 2.15 needs numpy < 2, which the
-# packages above do not. Wheels exist for Python 3.11 on x86-64 Linux; elsewhere the table says why not.
-reverb_venv="$(dirname "$venv")/.venv-reverb"
-if [ ! -x "$reverb_venv/bin/python" ] || ! "$reverb_venv/bin/python" -c "import reverb" 2>/dev/null; then
-  echo "setting up dm-reverb 0.14.0 and tensorflow-cpu 2.15.0 in $reverb_venv (the replay reference)..."
-  py311="$(command -v python3.11 || command -v python3)"
-  { "$py311" -m venv "$reverb_venv" && "$reverb_venv/bin/pip" install -q --disable-pip-version-check dm-reverb==0.14.0 tensorflow-cpu==2.15.0; } \
-    || echo "note: dm-reverb did not install; the replay table will say so"
 fi
 python=""
 [ -x "$venv/bin/python" ] && python="$venv/bin/python"
-reverb_python=""
-[ -x "$reverb_venv/bin/python" ] && reverb_python="$reverb_venv/bin/python"
-exec "$bin/colony-bench" all --reference-python "$python" --reverb-python "$reverb_python"
+# The environment host's own Python (make envhost): the host benchmark's reference runs there too.
+if [ ! -x python/.venv/bin/python ] || ! python/.venv/bin/python -c "import gymnasium, zmq, ale_py" 2>/dev/null; then
+  echo "setting up python/.venv for the environment hosts (make envhost)..."
+  { python3 -m venv python/.venv && python/.venv/bin/pip install -q --disable-pip-version-check -r python/requirements-envhost.txt; } \
+    || echo "note: python/.venv did not install; the environment host table will say why"
+fi
+case "$command" in
+  all)
+    # Reverb (the replay reference) in its own environment: TensorFlow 2.15 needs numpy < 2, which the
+    # packages above do not. Wheels exist for Python 3.11 on x86-64 Linux; elsewhere the table says why not.
+    reverb_venv="$(dirname "$venv")/.venv-reverb"
+    if [ ! -x "$reverb_venv/bin/python" ] || ! "$reverb_venv/bin/python" -c "import reverb" 2>/dev/null; then
+      echo "setting up dm-reverb 0.14.0 and tensorflow-cpu 2.15.0 in $reverb_venv (the replay reference)..."
+      py311="$(command -v python3.11 || command -v python3)"
+      { "$py311" -m venv "$reverb_venv" && "$reverb_venv/bin/pip" install -q --disable-pip-version-check dm-reverb==0.14.0 tensorflow-cpu==2.15.0; } \
+        || echo "note: dm-reverb did not install; the replay table will say so"
+    fi
+    reverb_python=""
+    [ -x "$reverb_venv/bin/python" ] && reverb_python="$reverb_venv/bin/python"
+    exec "$bin/colony-bench" all --reference-python "$python" --reverb-python "$reverb_python" "$@" ;;
+  envhost)
+    # Its reference runs in the hosts' own interpreter (python/.venv), not in $venv.
+    exec "$bin/colony-bench" envhost "$@" ;;
+  *)
+    exec "$bin/colony-bench" "$command" --reference-python "$python" "$@" ;;
+esac

@@ -12,17 +12,26 @@ struct ColonyBench: ParsableCommand {
         discussion: """
         Every figure is measured in this run; ratios divide Colony's figure by the reference's.
         References come from Python packages (gymnasium, envpool, torch) in --reference-python's environment and
-        dm-reverb in --reverb-python's; a missing package is reported as a note instead of a number.
+        dm-reverb in --reverb-python's; a missing package is reported as a note instead of a number. The
+        environment host's reference runs in the host's own interpreter (python/.venv, as `colony train` finds it).
 
         Examples:
           colony-bench all --reference-python Benchmarks/.venv/bin/python
           colony-bench foundation --seconds 1
           colony-bench transport --seconds 2
           colony-bench replay --seconds 2 --reverb-python Benchmarks/.venv-reverb/bin/python
+          colony-bench envhost --seconds 4 --envs 1,8,32
+          colony-bench sb3 --reference-python Benchmarks/.venv/bin/python --sac-frames 30000 --ppo-frames 200000 --seeds 1
         """,
-        subcommands: [All.self, Foundation.self, Transport.self, ClusterRuns.self, Learning.self, Replay.self],
+        subcommands: [All.self, Foundation.self, Transport.self, ClusterRuns.self, Learning.self, Replay.self, EnvHost.self, StableBaselines.self],
         defaultSubcommand: All.self
     )
+}
+
+/// Benchmarks/.venv's interpreter when Benchmarks/run.sh has set it up, else empty (references skipped).
+var defaultReferencePython: String {
+    let venv = repositoryRoot + "/Benchmarks/.venv/bin/python"
+    return FileManager.default.isExecutableFile(atPath: venv) ? venv : ""
 }
 
 struct BenchOptions: ParsableArguments {
@@ -34,6 +43,9 @@ struct BenchOptions: ParsableArguments {
 
     @Option(help: "Python interpreter with dm-reverb (empty: Benchmarks/.venv-reverb when present, else --reference-python). Kept apart because TensorFlow 2.15 needs numpy < 2.")
     var reverbPython: String = ""
+
+    @Option(help: "Python interpreter that runs environment hosts and their reference (empty: COLONY_PYTHON, then python/.venv, as `colony train` finds it).")
+    var envhostPython: String = ""
 
     /// The interpreter for the Reverb reference.
     var reverbInterpreter: String {
@@ -54,6 +66,109 @@ extension ColonyBench {
             try ClusterBenchmarks(frames: 5_000_000, soakSeconds: 0).run()
             try ClusterBenchmarks(frames: 5_000_000, soakSeconds: 0).doubleBuffering(frames: 300_000)
             try ReplayBenchmarks(seconds: options.seconds, capacity: 1_000_000, reverbPython: options.reverbInterpreter).run()
+            try EnvironmentHostBenchmarks(hostPython: options.envhostPython.isEmpty ? nil : options.envhostPython).run()
+        }
+    }
+
+    struct StableBaselines: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "sb3",
+            abstract: "SAC on HalfCheetah-v5 and PPO on LunarLander-v3, Colony and Stable-Baselines3 side by side in the same run.",
+            discussion: """
+            Both sides use rl-baselines3-zoo's hyperparameters, the same frames and the same seeds; each reports its final \
+            deterministic return and its training wall-clock. SB3 runs in --reference-python (Benchmarks/.venv, which \
+            Benchmarks/run.sh fills with stable-baselines3, torch and gymnasium[box2d,mujoco]); Colony's environment hosts \
+            in python/.venv. The issue's scale is the default (SAC 200k frames, PPO 1M frames, 3 seeds: hours on a small machine).
+            """)
+
+        @Option(help: "Python interpreter with stable-baselines3 (empty: Benchmarks/.venv when present).")
+        var referencePython: String = ""
+
+        @Option(help: "Frames of SAC on HalfCheetah-v5 per seed (0: skip).")
+        var sacFrames: Int = 200_000
+
+        @Option(help: "Frames of PPO on LunarLander-v3 per seed, rounded up to whole rollouts of 16384 (0: skip).")
+        var ppoFrames: Int = 1_000_000
+
+        @Option(help: "Seeds per case (1...N).")
+        var seeds: Int = 3
+
+        @Option(help: "Deterministic evaluation episodes after training.")
+        var evalEpisodes: Int = 10
+
+        @Option(help: "Environment hosts per Colony vector (default: Colony's, one per core).")
+        var hosts: Int?
+
+        func validate() throws {
+            guard seeds >= 1, evalEpisodes >= 1, sacFrames >= 0, ppoFrames >= 0 else {
+                throw ValidationError("--seeds and --eval-episodes must be positive, frames non-negative")
+            }
+            if let hosts, hosts < 1 { throw ValidationError("--hosts must be positive") }
+        }
+
+        func run() throws {
+            var cases: [StableBaselinesBenchmarks.Case] = []
+            if sacFrames > 0 { cases.append(StableBaselinesBenchmarks.sacHalfCheetah(frames: sacFrames)) }
+            if ppoFrames > 0 { cases.append(StableBaselinesBenchmarks.ppoLunarLander(frames: ppoFrames)) }
+            try StableBaselinesBenchmarks(
+                cases: cases, seeds: (1...seeds).map(UInt64.init), evaluationEpisodes: evalEpisodes,
+                referencePython: referencePython.isEmpty ? defaultReferencePython : referencePython, hosts: hosts
+            ).run()
+        }
+    }
+
+    struct EnvHost: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "envhost",
+            abstract: "Env steps/s through one Gymnasium environment host (ipc, tcp) vs the same environments stepped in one Python process.",
+            discussion: """
+            CartPole-v1 and ALE/Pong-v5 (registration defaults: frameskip 4, raw 210×160×3 uint8 observations) with \
+            1, 8 and 32 environments on one host. The reference (Benchmarks/reference/envhost_python_steps.py) runs in \
+            the same run, by default in the host's own interpreter, which needs gymnasium and ale-py (make envhost).
+            """)
+
+        @Option(help: "Seconds counted per case and round, after the warm-up.")
+        var seconds: Double = 3
+
+        @Option(help: "Seconds stepped before each measured window.")
+        var warmup: Double = 0.5
+
+        @Option(help: "Rounds over every case (reference, then Colony); each case reports its best round.")
+        var rounds: Int = 3
+
+        @Option(help: "Comma-separated environments per host.")
+        var envs: String = "1,8,32"
+
+        @Option(help: "Comma-separated Gymnasium ids (without gym:).")
+        var environments: String = "CartPole-v1,ALE/Pong-v5"
+
+        @Option(help: "Comma-separated transports (ipc, tcp).")
+        var transports: String = "ipc,tcp"
+
+        @Option(help: "Interpreter that runs the hosts (default: as `colony train` resolves it: COLONY_PYTHON, then python/.venv).")
+        var python: String?
+
+        @Option(help: "Interpreter that runs the in-process reference (default: the hosts' interpreter).")
+        var referencePython: String?
+
+        func validate() throws {
+            guard seconds > 0, warmup >= 0, rounds >= 1 else { throw ValidationError("--seconds and --rounds must be positive, --warmup non-negative") }
+            guard !counts.isEmpty, counts.allSatisfy({ $0 > 0 }) else { throw ValidationError("--envs takes positive integers, e.g. 1,8,32") }
+            guard transportList != nil else { throw ValidationError("--transports takes ipc and/or tcp") }
+        }
+
+        private var counts: [Int] { envs.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+        private var transportList: [EnvironmentSettings.HostTransport]? {
+            let list = transports.split(separator: ",").map { EnvironmentSettings.HostTransport(rawValue: $0.trimmingCharacters(in: .whitespaces)) }
+            return list.isEmpty || list.contains(nil) ? nil : list.compactMap { $0 }
+        }
+
+        func run() throws {
+            try EnvironmentHostBenchmarks(
+                environments: environments.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
+                counts: counts, transports: transportList!, seconds: seconds, warmup: warmup, rounds: rounds,
+                hostPython: python, referencePython: referencePython
+            ).run()
         }
     }
 
@@ -87,8 +202,11 @@ extension ColonyBench {
         @Option(help: "Only cases of this agent or environment, or one case as agent/environment (dqn/CartPole-v1).")
         var only: String?
 
+        @Option(help: "Python interpreter with stable-baselines3 for the SB3 columns (empty: Benchmarks/.venv when present).")
+        var referencePython: String = ""
+
         func run() throws {
-            try LearningBenchmarks(seeds: seeds, filter: only).run()
+            try LearningBenchmarks(seeds: seeds, filter: only, referencePython: referencePython.isEmpty ? defaultReferencePython : referencePython).run()
         }
     }
 

@@ -4,7 +4,9 @@ import Foundation
 
 /// `make bench-learning`: every learning threshold of the agents issue over several seeds. A seed
 /// succeeds when a deterministic evaluation reaches the threshold within the frame budget; the
-/// table reports the success rate, the median frames to threshold and the wall-clock.
+/// table reports the success rate, the median frames to threshold and the wall-clock. Cases with
+/// rl-baselines3-zoo hyperparameters also train Stable-Baselines3 for the same budget and seeds in the
+/// same run (Benchmarks/reference/sb3_train.py), so the speed-up divides two figures of this machine.
 struct LearningBenchmarks {
     struct Case {
         let agent: String
@@ -13,13 +15,13 @@ struct LearningBenchmarks {
         let budget: Int
         let evaluationEpisodes: Int
         var overrides: [String: ConfigurationValue] = [:]
-        /// Stable-Baselines3 wall-clock for the same frames on this machine (rl-baselines3-zoo hyperparameters), seconds.
-        var stableBaselinesSeconds: Double? = nil
+        /// Colony's defaults for this case are rl-baselines3-zoo's: SB3 trains the same budget in the same run.
+        var stableBaselines = false
     }
 
     static let cases: [Case] = [
-        Case(agent: "ppo", environment: "CartPole-v1", threshold: 475, budget: 100_000, evaluationEpisodes: 20, stableBaselinesSeconds: 64),
-        Case(agent: "dqn", environment: "CartPole-v1", threshold: 475, budget: 50_000, evaluationEpisodes: 20, stableBaselinesSeconds: 152),
+        Case(agent: "ppo", environment: "CartPole-v1", threshold: 475, budget: 100_000, evaluationEpisodes: 20, stableBaselines: true),
+        Case(agent: "dqn", environment: "CartPole-v1", threshold: 475, budget: 50_000, evaluationEpisodes: 20, stableBaselines: true),
         Case(agent: "a2c", environment: "CartPole-v1", threshold: 475, budget: 500_000, evaluationEpisodes: 20),
         Case(agent: "impala", environment: "CartPole-v1", threshold: 475, budget: 500_000, evaluationEpisodes: 20),
         Case(agent: "dqn", environment: "Acrobot-v1", threshold: -100, budget: 200_000, evaluationEpisodes: 20),
@@ -32,6 +34,8 @@ struct LearningBenchmarks {
 
     let seeds: Int
     let filter: String?
+    /// Interpreter with stable-baselines3 (empty: the SB3 columns say not run).
+    let referencePython: String
 
     struct SeedResult {
         var framesToThreshold: Int?
@@ -42,11 +46,12 @@ struct LearningBenchmarks {
 
     func run() throws {
         print("\n## Learning: deterministic evaluation reaches the threshold within the frame budget (seeds 1...\(seeds))\n")
-        print("| agent | environment | threshold | budget | success | median frames to threshold | median wall-clock to threshold | wall-clock for the budget | SB3 (zoo) for the budget | speed-up |")
-        print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        print("| agent | environment | threshold | budget | success | median frames to threshold | median wall-clock to threshold | wall-clock for the budget | SB3 (zoo) for the budget, this run | SB3 final return | speed-up |")
+        print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        var notes: [String] = []
         for testCase in Self.cases where filter.map({ [testCase.agent, testCase.environment, "\(testCase.agent)/\(testCase.environment)"].contains($0) }) ?? true {
             guard Agents.list().contains(testCase.agent) else {
-                print("| \(testCase.agent) | \(testCase.environment) | | | not registered | | | | | |")
+                print("| \(testCase.agent) | \(testCase.environment) | | | not registered | | | | | | |")
                 continue
             }
             var results: [SeedResult] = []
@@ -55,14 +60,33 @@ struct LearningBenchmarks {
             let frames = median(successes.compactMap { $0.framesToThreshold.map(Double.init) })
             let seconds = median(successes.compactMap(\.secondsToThreshold))
             let budgetSeconds = median(results.map(\.secondsForBudget))!
-            let sb3 = testCase.stableBaselinesSeconds.map { String(format: "%.0f s", $0) } ?? "—"
-            let speedUp = testCase.stableBaselinesSeconds.map { String(format: "%.1f×", $0 / budgetSeconds) } ?? "—"
+            var sb3 = "—", sb3Return = "—", speedUp = "—"
+            if testCase.stableBaselines {
+                var outcomes: [StableBaselinesBenchmarks.Outcome] = []
+                for seed in 1...seeds {
+                    let result = StableBaselinesBenchmarks.trainStableBaselines(
+                        ReferenceScript(python: referencePython), agent: testCase.agent, environment: testCase.environment, frames: testCase.budget,
+                        seed: UInt64(seed), evaluationEpisodes: testCase.evaluationEpisodes)
+                    notes += result.notes
+                    if let outcome = result.outcome { outcomes.append(outcome) }
+                }
+                if let sb3Seconds = median(outcomes.map(\.seconds)), let sb3Mean = median(outcomes.map(\.meanReturn)) {
+                    sb3 = String(format: "%.1f s", sb3Seconds)
+                    sb3Return = String(format: "%.1f (median of %d)", sb3Mean, outcomes.count)
+                    speedUp = String(format: "%.1f×", sb3Seconds / budgetSeconds)
+                } else {
+                    (sb3, sb3Return) = ("not run", "not run")
+                }
+            }
             print("| \(testCase.agent) | \(testCase.environment) | \(Int(testCase.threshold)) | \(testCase.budget) | \(successes.count)/\(seeds)\(successes.count * 5 >= seeds * 4 ? " ✓" : " ✗") | "
-                + "\(frames.map { String(Int($0)) } ?? "—") | \(seconds.map { String(format: "%.1f s", $0) } ?? "—") | \(String(format: "%.1f s", budgetSeconds)) | \(sb3) | \(speedUp) |")
+                + "\(frames.map { String(Int($0)) } ?? "—") | \(seconds.map { String(format: "%.1f s", $0) } ?? "—") | \(String(format: "%.1f s", budgetSeconds)) | \(sb3) | \(sb3Return) | \(speedUp) |")
             for (index, result) in results.enumerated() {
                 FileHandle.standardError.write(Data("  \(testCase.agent) \(testCase.environment) seed \(index + 1): reached at \(result.framesToThreshold.map(String.init) ?? "never"), final score \(String(format: "%.1f", result.finalScore))\n".utf8))
             }
         }
+        print("- SB3 columns: sb3_train.py with the zoo hyperparameters Colony's defaults follow, the same budget and seeds, median training wall-clock (no evaluations in between) and final deterministic return")
+        var printed = Set<String>()
+        for note in notes where printed.insert(note).inserted { print("- note: \(note)") }
     }
 
     /// Trains for the whole budget, evaluating every budget/20 frames (evaluation time is not counted).

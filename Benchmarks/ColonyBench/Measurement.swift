@@ -76,3 +76,10 @@ func format(_ value: Double) -> String {
 
 /// The repository root (Benchmarks/ColonyBench/../..), to find the reference scripts.
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+/// The machine's 1-, 5- and 15-minute load averages and core count, for a table's notes: figures
+/// taken while other work runs on the machine are slower on both sides, not only on one.
+func machineLoadNote() -> String {
+    let loads = ((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "").split(separator: " ").prefix(3).joined(separator: " ")
+    return "load average \(loads.isEmpty ? "unknown" : loads) on \(ProcessInfo.processInfo.activeProcessorCount) cores"
+}
