@@ -414,23 +414,28 @@ public final class RemoteVectorEnvironment: VectorEnvironment {
         WireTensor(seeds.map { Int64(bitPattern: $0) }, shape: [seeds.count])
     }
 
+    /// Writes a reply's observation rows into `rows` from row `first`, converting in one pass (an
+    /// Atari batch is megabytes: no intermediate array).
     private func copyObservations(_ tensor: WireTensor, into rows: inout [Float], from first: Int) throws {
-        let n = tensor.shape.first ?? 0
-        var values: [Float] = []
-        try Self.convert(tensor, count: n * observationCount, start: observation.discreteStart, into: &values)
-        rows.replaceSubrange((first * observationCount)..<((first + n) * observationCount), with: values)
+        let count = (tensor.shape.first ?? 0) * observationCount
+        let start = first * observationCount, discreteStart = observation.discreteStart
+        try rows.withUnsafeMutableBufferPointer { all in
+            try Self.convert(tensor, count: count, start: discreteStart, into: UnsafeMutableBufferPointer(rebasing: all[start..<(start + count)]))
+        }
     }
 
     /// Observation values of any wire type as floats; a Discrete observation loses its `start`.
     private static func convert(_ tensor: WireTensor, count: Int, start: Int, into values: inout [Float]) throws {
         values = [Float](repeating: 0, count: count)
-        try values.withUnsafeMutableBufferPointer { out in
-            switch tensor.dtype {
-            case .f32: try tensor.withValues(as: Float.self) { for e in 0..<count { out[e] = $0[e] } }
-            case .u8: try tensor.withValues(as: UInt8.self) { for e in 0..<count { out[e] = Float($0[e]) } }
-            case .i64: try tensor.withValues(as: Int64.self) { for e in 0..<count { out[e] = Float($0[e] - Int64(start)) } }
-            default: break
-            }
+        try values.withUnsafeMutableBufferPointer { try convert(tensor, count: count, start: start, into: $0) }
+    }
+
+    private static func convert(_ tensor: WireTensor, count: Int, start: Int, into out: UnsafeMutableBufferPointer<Float>) throws {
+        switch tensor.dtype {
+        case .f32: try tensor.withValues(as: Float.self) { for e in 0..<count { out[e] = $0[e] } }
+        case .u8: try tensor.withValues(as: UInt8.self) { for e in 0..<count { out[e] = Float($0[e]) } }
+        case .i64: try tensor.withValues(as: Int64.self) { for e in 0..<count { out[e] = Float($0[e] - Int64(start)) } }
+        default: break
         }
     }
 
