@@ -11,7 +11,7 @@ RELEASE_BIN = $(shell swift build -c release --show-bin-path)
 REFERENCE_VENV := .venv-ref
 BENCH_VENV := Benchmarks/.venv
 
-.PHONY: help deps build test demo bench bench-learning bench-sb3 reference-python envhost slurm-up slurm-down clean
+.PHONY: help deps build test demo bench bench-learning bench-sb3 bench-targets reference-python envhost slurm-up slurm-down clean
 
 help:
 	@echo "make demo   - train an agent (the main job) on an embedded default configuration"
@@ -19,6 +19,7 @@ help:
 	@echo "make build  - release build of every executable (portable: x86-64-v2; COLONY_TARGET_CPU=native tunes for this CPU)"
 	@echo "make bench  - throughput benchmarks against gymnasium, EnvPool, PyTorch, raw libzmq, Reverb and in-process Python (environment host)"
 	@echo "make bench-learning / bench-sb3 - learning thresholds; SAC HalfCheetah and PPO LunarLander against Stable-Baselines3 in the same run"
+	@echo "make bench-targets - the portable build against one tuned for this CPU (COLONY_TARGET_CPU=native), in one run"
 	@echo "make envhost - python/.venv for gym: environments (gymnasium, ale-py, mujoco, minigrid; docs/envhost.md)"
 	@echo "make deps   - install libzmq3-dev, libopenblas-dev, libhdf5-dev with apt-get when missing"
 	@echo "make slurm-up / slurm-down - a real 3-node Slurm cluster on this host (slurm/local-cluster.sh; root)"
@@ -92,5 +93,10 @@ bench-learning: build
 bench-sb3: build
 	@bash Benchmarks/run.sh "$(RELEASE_BIN)" "$(BENCH_VENV)" sb3
 
+# The portable release build (x86-64-v2) against one tuned for this CPU, built into .build-native.
+bench-targets: build
+	COLONY_TARGET_CPU=native swift build -c release --build-path .build-native --product colony-bench $(SWIFT_BUILD_FLAGS)
+	$(RELEASE_BIN)/colony-bench targets --other .build-native/release/colony-bench
+
 clean:
-	rm -rf .build .build-* runs
+	rm -rf .build .build-* .build-native runs

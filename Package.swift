@@ -11,7 +11,9 @@ import PackageDescription
 // Swift code for one machine instead (docs/architecture.md, "Portable builds").
 #if arch(x86_64)
 let targetCPU = ProcessInfo.processInfo.environment["COLONY_TARGET_CPU"].flatMap { $0.isEmpty ? nil : $0 } ?? "nehalem"
+// `COLONY_TUNED_CPU` lets colony-bench say which kind of build it is (`colony-bench targets`).
 let optimized: [SwiftSetting] = [.unsafeFlags(["-target-cpu", targetCPU], .when(configuration: .release))]
+    + (targetCPU == "nehalem" ? [] : [.define("COLONY_TUNED_CPU", .when(configuration: .release))])
 #else
 let optimized: [SwiftSetting] = []
 #endif
@@ -92,7 +94,8 @@ let package = Package(
                 "ColonyNumerics", "ColonyEnvironments", "ColonyStorage", "ColonyTransport", "ColonyAgents", "ColonyExperiments", "ColonyCluster",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            path: "Benchmarks/ColonyBench"
+            path: "Benchmarks/ColonyBench",
+            swiftSettings: optimized
         ),
 
         // What several test targets share (an environment that cannot be snapshotted, as a remote one;

@@ -22,8 +22,9 @@ struct ColonyBench: ParsableCommand {
           colony-bench replay --seconds 2 --reverb-python Benchmarks/.venv-reverb/bin/python
           colony-bench envhost --seconds 4 --envs 1,8,32
           colony-bench sb3 --reference-python Benchmarks/.venv/bin/python --sac-frames 30000 --ppo-frames 200000 --seeds 1
+          colony-bench targets --other .build-native/release/colony-bench
         """,
-        subcommands: [All.self, Foundation.self, Transport.self, ClusterRuns.self, Learning.self, Replay.self, EnvHost.self, StableBaselines.self],
+        subcommands: [All.self, Foundation.self, Transport.self, ClusterRuns.self, Learning.self, Replay.self, EnvHost.self, StableBaselines.self, BuildTargets.self],
         defaultSubcommand: All.self
     )
 }
@@ -114,6 +115,44 @@ extension ColonyBench {
                 cases: cases, seeds: (1...seeds).map(UInt64.init), evaluationEpisodes: evalEpisodes,
                 referencePython: referencePython.isEmpty ? defaultReferencePython : referencePython, hosts: hosts
             ).run()
+        }
+    }
+
+    struct BuildTargets: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "targets",
+            abstract: "This build against another build of colony-bench (portable x86-64-v2 against COLONY_TARGET_CPU=native), in one run.",
+            discussion: """
+            Environment steps, MLP updates, OpenBLAS's sgemm rate and short learning cases, measured by this binary and by \
+            --other's `targets --json` in alternating rounds. `make bench-targets` builds the tuned binary into \
+            .build-native and runs this.
+            """)
+
+        @Option(help: "The other build's colony-bench (empty: .build-native/release/colony-bench when present).")
+        var other: String = ""
+
+        @Option(help: "Seconds to measure each throughput case.")
+        var seconds: Double = 2
+
+        @Option(help: "Alternating rounds; each case keeps its best round per build.")
+        var rounds: Int = 2
+
+        @Flag(help: "Print this build's figures as one JSON object instead of the table (what the other side runs).")
+        var json = false
+
+        func validate() throws {
+            guard seconds > 0, rounds >= 1 else { throw ValidationError("--seconds must be positive and --rounds at least 1") }
+            if !other.isEmpty && !FileManager.default.isExecutableFile(atPath: other) {
+                throw ValidationError("--other \(other) is not an executable colony-bench (build one with `make bench-targets`)")
+            }
+        }
+
+        func run() throws {
+            let benchmarks = BuildTargetBenchmarks(seconds: seconds)
+            if json { return try benchmarks.printJSON() }
+            let fallback = repositoryRoot + "/.build-native/release/colony-bench"
+            let path = other.isEmpty ? (FileManager.default.isExecutableFile(atPath: fallback) ? fallback : nil) : other
+            try benchmarks.compare(with: path, rounds: rounds)
         }
     }
 

@@ -30,15 +30,21 @@ struct TransportBenchmarks {
     func run() throws {
         var rows: [(name: String, size: Int, colony: Rate, raw: Rate)] = []
         let seconds = options.seconds / Double(Self.rounds)
+        var curveRows: [(name: String, size: Int, plain: Rate, curve: Rate)] = []
+        let curve = try Self.benchmarkSecurity()
         for size in Self.sizes {
-            var raw: [Rate] = [], wire: [Rate] = [], credits: [Rate] = []
+            var raw: [Rate] = [], wire: [Rate] = [], credits: [Rate] = [], rawCurve: [Rate] = [], wireCurve: [Rate] = []
             for _ in 0..<Self.rounds {
                 raw.append(try rawPushPull(size: size, seconds: seconds))
                 wire.append(try wirePushPull(size: size, seconds: seconds))
                 credits.append(try wireWithCredits(size: size, seconds: seconds))
+                rawCurve.append(try rawPushPull(size: size, seconds: seconds, security: curve))
+                wireCurve.append(try wirePushPull(size: size, seconds: seconds, security: curve))
             }
             rows.append(("wire PUSH/PULL", size, Rate.best(wire), Rate.best(raw)))
             rows.append(("wire DEALER/ROUTER, \(Self.creditWindow(size: size)) credits", size, Rate.best(credits), Rate.best(raw)))
+            curveRows.append(("raw libzmq PUSH/PULL", size, Rate.best(raw), Rate.best(rawCurve)))
+            curveRows.append(("wire PUSH/PULL", size, Rate.best(wire), Rate.best(wireCurve)))
         }
         print("\n## Transport: payload throughput over tcp://127.0.0.1 (sender and receiver threads; best of \(Self.rounds) interleaved rounds of \(String(format: "%g", seconds)) s)\n")
         print("| path | message | Colony | raw libzmq PUSH/PULL | ratio | goal |")
@@ -49,6 +55,20 @@ struct TransportBenchmarks {
         }
         print("- note: wire = pack + encode + send (zero-copy) + receive (zero-copy) + decode + validate (header, descriptors, schema, NaN/inf scan)")
         print("- note: raw = pre-built bytes, zmq_send (copies) + zmq_msg_recv (no copy out); machine: \(ProcessInfo.processInfo.activeProcessorCount) cores")
+
+        print("\n## Transport with CurveZMQ (authenticated and encrypted, as `--keys` runs) against plain tcp://, same run\n")
+        print("| path | message | plain | CURVE | CURVE / plain |")
+        print("| --- | ---: | ---: | ---: | ---: |")
+        for row in curveRows {
+            print("| \(row.name) | \(row.size >> 10) KiB | \(row.plain) | \(row.curve) | \(String(format: "%.0f%%", 100 * row.curve.bytesPerSecond / row.plain.bytesPerSecond)) |")
+        }
+        print("- note: CURVE encrypts every byte (XSalsa20-Poly1305, libsodium) on libzmq's I/O threads; \(machineLoadNote())")
+    }
+
+    /// A run's keys made in memory: the receiver serves with the server pair, the sender presents an authorized member key.
+    private static func benchmarkSecurity() throws -> CurveSecurity {
+        let server = try CurveKeyPair.generate(), member = try CurveKeyPair.generate()
+        return try CurveSecurity(serverPublicKey: server.publicKey, server: server, member: member, authorizedKeys: [member.publicKey])
     }
 
     /// Bytes and messages per second of payload.
@@ -64,9 +84,9 @@ struct TransportBenchmarks {
 
     // MARK: The three paths
 
-    private func rawPushPull(size: Int, seconds: Double) throws -> Rate {
+    private func rawPushPull(size: Int, seconds: Double, security: CurveSecurity? = nil) throws -> Rate {
         try measure(
-            seconds: seconds, receiverKind: .pull, senderKind: .push,
+            seconds: seconds, receiverKind: .pull, senderKind: .push, security: security,
             receive: { socket in
                 guard let message = try socket.receiveBuffers() else { return 0 }
                 return message.frames[0].count
@@ -77,10 +97,10 @@ struct TransportBenchmarks {
             })
     }
 
-    private func wirePushPull(size: Int, seconds: Double) throws -> Rate {
+    private func wirePushPull(size: Int, seconds: Double, security: CurveSecurity? = nil) throws -> Rate {
         let limits = Self.limits(size: size)
         return try measure(
-            seconds: seconds, receiverKind: .pull, senderKind: .push,
+            seconds: seconds, receiverKind: .pull, senderKind: .push, security: security,
             receive: { socket in
                 guard case .message(let message, _)? = try socket.receiveWire(limits: limits) else { return 0 }
                 return message.tensors[0].byteCount
@@ -176,10 +196,10 @@ struct TransportBenchmarks {
 
     /// Runs `send` on one thread and `receive` on another over tcp://127.0.0.1; the receiver counts
     /// payload bytes for `seconds` after a warm-up, then both stop.
-    private func measure(seconds: Double, receiverKind: ZMQSocket.Kind, senderKind: ZMQSocket.Kind,
+    private func measure(seconds: Double, receiverKind: ZMQSocket.Kind, senderKind: ZMQSocket.Kind, security: CurveSecurity? = nil,
                          receive: @escaping @Sendable (ZMQSocket) throws -> Int,
                          send: @escaping @Sendable (ZMQSocket, _ stopped: () -> Bool) throws -> Void) throws -> Rate {
-        let context = ZMQContext()
+        let context = ZMQContext(security: security)
         let shared = BenchShared()
         let bound = DispatchSemaphore(value: 0)
 

@@ -21,6 +21,7 @@ struct Cluster: ParsableCommand {
             Examples:
               colony cluster up cluster/impala-cartpole.toml
               colony cluster up cluster/a3c-cartpole.toml --workers 3
+              colony keys new runs/keys && colony cluster up cluster/impala-cartpole.toml --keys runs/keys
             """
         )
 
@@ -33,14 +34,20 @@ struct Cluster: ParsableCommand {
         @Option(help: "Coordinator address (default: the file's cluster.coordinator).")
         var coordinator: String?
 
+        @Option(help: "The run's key directory (`colony keys new`): every process uses CURVE on tcp:// (default: COLONY_KEYS).")
+        var keys: String?
+
         func run() throws {
             try reportingErrors {
                 var settings = try ClusterSettings(path: file)
                 if let workers { settings.workers = workers }
                 if let coordinator { settings.coordinator = coordinator }
                 StopSignal.install()
+                // Checked here, so a bad directory is one error rather than one per process.
+                try ProcessKeys.install(directory: keys)
                 let binaries = (currentExecutable() as NSString).deletingLastPathComponent
-                let launcher = LocalClusterLauncher(settingsPath: file, settings: settings, binaryDirectory: binaries) { line in
+                let launcher = LocalClusterLauncher(settingsPath: file, settings: settings, binaryDirectory: binaries,
+                                                    keysDirectory: keys ?? ProcessInfo.processInfo.environment[ProcessKeys.directoryVariable]) { line in
                     print(line)
                     fflush(nil)
                 }

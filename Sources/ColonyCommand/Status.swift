@@ -26,6 +26,12 @@ struct Status: ParsableCommand {
     @Option(help: "Seconds to wait for the coordinator's answer.")
     var timeout: Double = 2
 
+    @Option(help: "The run's key directory when it uses CURVE (default: COLONY_KEYS).")
+    var keys: String?
+
+    @Option(help: "Which member's key pair to present (default: COLONY_KEY_NAME, else member).")
+    var keyName: String?
+
     func validate() throws {
         if !(timeout > 0 && timeout <= 600) { throw ValidationError("--timeout must be between 0 and 600 seconds") }
         if !coordinator.contains("://") { throw ValidationError("--coordinator needs a ZeroMQ endpoint such as tcp://HOST:5555") }
@@ -33,6 +39,7 @@ struct Status: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            try ProcessKeys.install(directory: keys, member: keyName)
             let status = try CoordinatorRequest.status(coordinator: coordinator, timeout: .seconds(timeout))
             if json {
                 let encoder = JSONEncoder()

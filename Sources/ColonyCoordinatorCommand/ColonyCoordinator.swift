@@ -18,17 +18,31 @@ struct ColonyCoordinator: ParsableCommand {
         (unless --keep-running). SIGINT or SIGTERM stop the coordinator alone: members keep running and
         register again with the next coordinator started at the same address.
 
+        Every tcp:// socket of a run uses CurveZMQ when its members are given the run's keys (`colony keys new DIR`,
+        then --keys DIR or COLONY_KEYS=DIR for every member): only members whose public keys are in DIR/authorized
+        can connect. An address other machines can reach is refused without keys unless --insecure.
+
         Examples:
-          colony-coordinator --bind tcp://*:5555
+          colony-coordinator
+          colony keys new run-keys && colony-coordinator --bind tcp://*:5555 --keys run-keys
           colony-coordinator --bind tcp://127.0.0.1:5555 --heartbeat-interval 0.5 --log-level debug
         """
     )
 
-    @Option(help: "Endpoint to bind (tcp://*:PORT for every interface; ipc:// and inproc:// also work).")
-    var bind: String = "tcp://*:5555"
+    @Option(help: "Endpoint to bind (tcp://*:PORT for every interface, which needs --keys or --insecure; ipc:// and inproc:// also work).")
+    var bind: String = "tcp://127.0.0.1:5555"
 
     @Option(help: "Seconds between member heartbeats; a member silent for three intervals is dropped.")
     var heartbeatInterval: Double = 1
+
+    @Option(help: "The run's key directory (`colony keys new DIR`): CURVE on every tcp:// socket (default: COLONY_KEYS).")
+    var keys: String?
+
+    @Option(help: "Which member's key pair to present (members/NAME.key; default: COLONY_KEY_NAME, else member).")
+    var keyName: String?
+
+    @Flag(help: "Serve a non-loopback address without keys (only on a network you trust: anyone who reaches it can join).")
+    var insecure = false
 
     @Option(help: "How much to log: error, warning, info or debug.")
     var logLevel: LogLevel = .info
@@ -45,8 +59,11 @@ struct ColonyCoordinator: ParsableCommand {
         StopSignal.install()
         let logger = ClusterLogger(label: "coordinator", level: logLevel)
         logger.logSlurmNode(of: "coordinator")
-        let coordinator = Coordinator(configuration: .init(endpoint: bind, heartbeatInterval: .seconds(heartbeatInterval), logger: logger))
+        let coordinator: Coordinator
         do {
+            try ProcessKeys.install(directory: keys, member: keyName)
+            try ProcessKeys.checkBinding(bind, insecure: insecure)
+            coordinator = Coordinator(configuration: .init(endpoint: bind, heartbeatInterval: .seconds(heartbeatInterval), logger: logger))
             try coordinator.start()
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))

@@ -31,15 +31,26 @@ struct ColonyLearner: ParsableCommand {
     @Option(help: "Address to bind and advertise (default: the file's cluster.host).")
     var host: String?
 
+    @Option(help: "The run's key directory (`colony keys new DIR`): CURVE on every tcp:// socket (default: COLONY_KEYS).")
+    var keys: String?
+
+    @Option(help: "Which member's key pair to present (members/NAME.key; default: COLONY_KEY_NAME, else member).")
+    var keyName: String?
+
+    @Flag(help: "Serve a non-loopback address without keys (only on a network you trust: anyone who reaches it can join).")
+    var insecure = false
+
     @Option(help: "How much to log: error, warning, info or debug.")
     var logLevel: LogLevel = .info
 
     func run() throws {
         StopSignal.install()
         do {
+            try ProcessKeys.install(directory: keys, member: keyName)
             var settings = try ClusterSettings(path: config)
             if let coordinator { settings.coordinator = coordinator }
             if let host { settings.host = host }
+            try ProcessKeys.checkBinding("tcp://\(settings.host):0", insecure: insecure)
             let logger = ClusterLogger(label: "learner", level: logLevel)
             let result = settings.usesReplay
                 ? try ReplayLearnerRole(settings: settings, logger: logger).run()

@@ -48,6 +48,15 @@ struct ColonyReplay: ParsableCommand {
     @Option(help: "Floats per item, when the config has no item_size (or there is no --config).")
     var itemSize: Int?
 
+    @Option(help: "The run's key directory (`colony keys new DIR`): CURVE on every tcp:// socket (default: COLONY_KEYS).")
+    var keys: String?
+
+    @Option(help: "Which member's key pair to present (members/NAME.key; default: COLONY_KEY_NAME, else member).")
+    var keyName: String?
+
+    @Flag(help: "Serve a non-loopback address without keys (only on a network you trust: anyone who reaches it can join).")
+    var insecure = false
+
     @Option(help: "How much to log: error, warning, info or debug.")
     var logLevel: LogLevel = .info
 
@@ -56,6 +65,8 @@ struct ColonyReplay: ParsableCommand {
         let logger = ClusterLogger(label: "replay", level: logLevel)
         var document = TOMLDocument()
         do {
+            try ProcessKeys.install(directory: keys, member: keyName)
+            try ProcessKeys.checkBinding("tcp://\(host):0", insecure: insecure)
             if let config { document = try TOMLDocument(contentsOfFile: config) }
             let (table, every, path): (ReplayTableConfiguration, Double?, String?)
             if let config, document["algorithm"] != nil {

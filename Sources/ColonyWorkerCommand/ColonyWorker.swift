@@ -31,6 +31,12 @@ struct ColonyWorker: ParsableCommand {
     @Option(help: "This worker's index (seeds its environments differently from the others'; Ape-X: worker i of N explores with ε^(1 + α·i/(N−1))).")
     var index: Int = 0
 
+    @Option(help: "The run's key directory (`colony keys new DIR`): CURVE on every tcp:// socket (default: COLONY_KEYS).")
+    var keys: String?
+
+    @Option(help: "Which member's key pair to present (members/NAME.key; default: COLONY_KEY_NAME, else member).")
+    var keyName: String?
+
     @Option(help: "How much to log: error, warning, info or debug.")
     var logLevel: LogLevel = .info
 
@@ -41,6 +47,7 @@ struct ColonyWorker: ParsableCommand {
     func run() throws {
         StopSignal.install()
         do {
+            try ProcessKeys.install(directory: keys, member: keyName)
             var settings = try ClusterSettings(path: config)
             if let coordinator { settings.coordinator = coordinator }
             if let envs { settings.environmentsPerWorker = envs }

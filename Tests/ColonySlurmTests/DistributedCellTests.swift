@@ -56,6 +56,13 @@ final class DistributedCellTests: XCTestCase {
         XCTAssertNil(placements["replay server"], "IMPALA has no replay server")
         XCTAssertEqual(placements["worker"]?.sorted(), ["node2", "node3"])
 
+        // The roles listened on the head's address with CURVE: the cell made its keys, private to the user.
+        let keys = experiment.directory + "/slurm/keys/0"
+        for (path, mode) in [(keys, 0o700), (keys + "/server.key", 0o600), (keys + "/members/member.key", 0o600)] {
+            let attributes = try FileManager.default.attributesOfItem(atPath: path)
+            XCTAssertEqual((attributes[.posixPermissions] as? Int ?? -1) & 0o777, mode, path)
+        }
+
         let report = try colony("experiment", "status", "runs/d")
         XCTAssertEqual(report.status, 0, report.output)
         XCTAssertTrue(report.output.contains("1 cells: 1 done"), report.output)

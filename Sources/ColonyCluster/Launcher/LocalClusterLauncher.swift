@@ -12,13 +12,17 @@ public final class LocalClusterLauncher {
     public let settingsPath: String
     public let settings: ClusterSettings
     public let binaryDirectory: String
+    /// The run's CURVE key directory, handed to every process as COLONY_KEYS (nil: plain sockets).
+    public let keysDirectory: String?
     private let output: @Sendable (String) -> Void
     private var processes: [(name: String, process: Process)] = []
 
-    public init(settingsPath: String, settings: ClusterSettings, binaryDirectory: String, output: @escaping @Sendable (String) -> Void) {
+    public init(settingsPath: String, settings: ClusterSettings, binaryDirectory: String, keysDirectory: String? = nil,
+                output: @escaping @Sendable (String) -> Void) {
         self.settingsPath = settingsPath
         self.settings = settings
         self.binaryDirectory = binaryDirectory
+        self.keysDirectory = keysDirectory.flatMap { $0.isEmpty ? nil : $0 }
         self.output = output
     }
 
@@ -32,6 +36,11 @@ public final class LocalClusterLauncher {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
+        if let keysDirectory {
+            var environment = ProcessInfo.processInfo.environment
+            environment[ProcessKeys.directoryVariable] = keysDirectory
+            process.environment = environment
+        }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe

@@ -70,7 +70,8 @@ public final class RemoteVectorEnvironment: VectorEnvironment {
     private let observation: HostSpace
     private let action: HostSpace
     private let settings: EnvironmentSettings
-    private let context = ZMQContext()
+    // Hosts are this process's own children on ipc:// or loopback: the run's CURVE keys do not apply to them.
+    private let context = ZMQContext(security: nil)
     private let directory: String
     /// Seeds for hosts restarted mid-run, so fresh episodes differ from the first ones.
     private var restartSeeds: RandomSource

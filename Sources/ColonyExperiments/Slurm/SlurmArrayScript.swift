@@ -102,6 +102,10 @@ coordinator="tcp://$addr:$port"
 if (( ${#nodes[@]} > 1 )); then worker_nodes=("${nodes[@]:1}"); else worker_nodes=("$head"); fi
 worker_list=$(IFS=,; echo "${worker_nodes[*]}")
 head_roles="coordinator, learner"; (( uses_replay )) && head_roles+=", replay server"
+# Every role listens on the head's network address: CURVE keys of this cell (made once, readable by the user
+# only, kept across requeues) admit only its own members. Slurm passes COLONY_KEYS on to every step.
+export COLONY_KEYS={{EXPERIMENT}}/slurm/keys/$index
+[[ -f $COLONY_KEYS/members/member.key ]] || "$colony" keys new "$COLONY_KEYS" >/dev/null || { echo "colony: cannot create the cell's keys in $COLONY_KEYS"; exit 1; }
 echo "colony: cell $index as task ${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}, restart ${SLURM_RESTART_COUNT:-0}: $head_roles on $head ($coordinator), $workers_per_node worker(s) on each of $worker_list, $(date -Iseconds)"
 
 # Stopping. Every role stops on SIGTERM, the learner and the replay server after writing their checkpoints

@@ -4,12 +4,31 @@ import CZeroMQ
 /// Terminating it makes blocking calls in every socket return `ETERM`, which is how loops are told to stop.
 public final class ZMQContext: @unchecked Sendable {  // libzmq contexts are thread-safe
     let handle: UnsafeMutableRawPointer
+    /// CURVE on this context's tcp:// sockets (nil: plain).
+    public let security: CurveSecurity?
+    private let zap: ZAPHandler?
 
-    public init(ioThreads: Int32 = 1) {
+    /// A context whose tcp:// sockets use `security` (by default the process's, `CurveSecurity.processDefault`).
+    /// With a server key pair it also runs the ZAP handler that admits the run's authorized keys.
+    public init(ioThreads: Int32 = 1, security: CurveSecurity? = CurveSecurity.processDefault) {
         guard let context = zmq_ctx_new() else { fatalError("zmq_ctx_new failed: out of memory") }
         zmq_ctx_set(context, ZMQ_IO_THREADS, ioThreads)
         handle = context
+        self.security = security
+        if let security, security.server != nil {
+            // Binding inproc://zeromq.zap.01 fails only if something else in this context holds it,
+            // and nothing else binds it.
+            zap = try? ZAPHandler(contextHandle: context, authorizedKeys: security.authorizedKeys)
+        } else {
+            zap = nil
+        }
     }
+
+    /// True when the ZAP handler runs: a CURVE server of this context admits only authorized keys.
+    var admitsByKey: Bool { zap != nil }
+
+    /// The CURVE clients this context's servers admitted and refused (zero without a server key).
+    public var curveAdmissions: CurveAdmissions { zap?.admissions ?? CurveAdmissions() }
 
     /// Unblocks every socket of this context with ETERM; sockets must still be closed by their owners.
     public func shutdown() {
@@ -17,6 +36,7 @@ public final class ZMQContext: @unchecked Sendable {  // libzmq contexts are thr
     }
 
     deinit {
+        zap?.stop()
         // zmq_ctx_term blocks until every socket is closed; sockets keep the context alive, so none remain.
         while zmq_ctx_term(handle) != 0 && zmq_errno() == EINTR {}
     }

@@ -8,8 +8,8 @@ public final class ZMQSocket {
     }
 
     public let kind: Kind
-    // Keeps the context alive for as long as the socket exists.
-    private let context: ZMQContext
+    // Keeps the context alive for as long as the socket exists (nil only for the context's own ZAP handler).
+    private let context: ZMQContext?
     private var handle: UnsafeMutableRawPointer?
 
     public init(_ context: ZMQContext, _ kind: Kind) throws {
@@ -18,6 +18,16 @@ public final class ZMQSocket {
         self.kind = kind
         self.handle = socket
         // Never let close() block process exit on unsent messages unless asked.
+        try setOption(.linger(milliseconds: 0))
+    }
+
+    /// A socket that does not keep its context alive: the context's ZAP handler, which the context
+    /// itself stops before it terminates.
+    init(unretainedContext contextHandle: UnsafeMutableRawPointer, _ kind: Kind) throws {
+        guard let socket = zmq_socket(contextHandle, kind.rawValue) else { throw ZMQError(function: "zmq_socket") }
+        context = nil
+        self.kind = kind
+        handle = socket
         try setOption(.linger(milliseconds: 0))
     }
 
@@ -38,11 +48,30 @@ public final class ZMQSocket {
 
     // MARK: Endpoints
 
+    /// Binds `endpoint`; on tcp:// with the context's CURVE security, as a CURVE server whose
+    /// clients the context's ZAP handler admits.
     public func bind(_ endpoint: String) throws {
+        if let security = context?.security, CurveSecurity.applies(to: endpoint) {
+            guard let server = security.server else {
+                throw ZMQError(function: "zmq_bind", detail: "\(endpoint): this member has no server key (server.key) to accept CURVE connections with")
+            }
+            guard context?.admitsByKey == true else {
+                throw ZMQError(function: "zmq_bind", detail: "\(endpoint): the context's ZAP handler is not running, so CURVE clients cannot be checked")
+            }
+            try setOption(.curveServer(true))
+            try setOption(.curveSecretKey(server.secretKey))
+            try setOption(.zapDomain("colony"))
+        }
         guard zmq_bind(try live("zmq_bind"), endpoint) == 0 else { throw ZMQError(function: "zmq_bind", detail: endpoint) }
     }
 
+    /// Connects to `endpoint`; on tcp:// with the context's CURVE security, presenting this member's key.
     public func connect(_ endpoint: String) throws {
+        if let security = context?.security, CurveSecurity.applies(to: endpoint) {
+            try setOption(.curveServerKey(security.serverPublicKey))
+            try setOption(.curvePublicKey(security.member.publicKey))
+            try setOption(.curveSecretKey(security.member.secretKey))
+        }
         guard zmq_connect(try live("zmq_connect"), endpoint) == 0 else { throw ZMQError(function: "zmq_connect", detail: endpoint) }
     }
 

@@ -33,6 +33,14 @@ public enum ZMQSocketOption: Sendable, Equatable, CustomStringConvertible {
     case subscribe(prefix: [UInt8])
     /// Keep only the newest message.
     case conflate(Bool)
+    /// CURVE: this socket is the server of its connections.
+    case curveServer(Bool)
+    /// CURVE keys in Z85 text (40 characters): the server's public key (clients), this socket's own pair.
+    case curveServerKey(String)
+    case curvePublicKey(String)
+    case curveSecretKey(String)
+    /// The ZAP domain a CURVE server asks its handler about.
+    case zapDomain(String)
 
     /// libzmq's option number.
     var number: Int32 {
@@ -52,6 +60,11 @@ public enum ZMQSocketOption: Sendable, Equatable, CustomStringConvertible {
         case .routingID: ZMQ_ROUTING_ID
         case .subscribe: ZMQ_SUBSCRIBE
         case .conflate: ZMQ_CONFLATE
+        case .curveServer: ZMQ_CURVE_SERVER
+        case .curveServerKey: ZMQ_CURVE_SERVERKEY
+        case .curvePublicKey: ZMQ_CURVE_PUBLICKEY
+        case .curveSecretKey: ZMQ_CURVE_SECRETKEY
+        case .zapDomain: ZMQ_ZAP_DOMAIN
         }
     }
 
@@ -66,8 +79,9 @@ public enum ZMQSocketOption: Sendable, Equatable, CustomStringConvertible {
              .reconnectInterval(let v), .maximumReconnectInterval(let v), .heartbeatInterval(let v), .heartbeatTimeout(let v):
             .int32(v)
         case .maximumMessageSize(let v): .int64(v)
-        case .immediate(let on), .routerMandatory(let on), .conflate(let on): .int32(on ? 1 : 0)
+        case .immediate(let on), .routerMandatory(let on), .conflate(let on), .curveServer(let on): .int32(on ? 1 : 0)
         case .routingID(let bytes), .subscribe(let bytes): .bytes(bytes)
+        case .curveServerKey(let text), .curvePublicKey(let text), .curveSecretKey(let text), .zapDomain(let text): .bytes(Array(text.utf8))
         }
     }
 

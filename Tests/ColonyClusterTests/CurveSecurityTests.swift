@@ -1,0 +1,202 @@
+import ColonyCluster
+import ColonyStorage
+import ColonyTransport
+import Foundation
+import XCTest
+
+/// CurveZMQ on real sockets and the real executables: only members whose keys the run authorizes get
+/// a connection; key files stay private; a keyed cluster trains; an unkeyed process cannot join it.
+final class CurveSecurityTests: ExecutableTestCase {
+    private func received(_ socket: ZMQSocket, within milliseconds: Int32) throws -> [[UInt8]]? {
+        try socket.setReceiveTimeout(milliseconds: milliseconds)
+        return try socket.receive()
+    }
+
+    /// One message from a client of `context` to `endpoint`, or nil when the server never got it.
+    private func deliver(from context: ZMQContext, to endpoint: String, server: ZMQSocket, wait: Int32) throws -> [[UInt8]]? {
+        let client = try ZMQSocket(context, .dealer)
+        defer { client.close() }
+        try client.connect(endpoint)
+        _ = try client.send([Array("hello".utf8)], dontWait: true)
+        return try received(server, within: wait)
+    }
+
+    func testOnlyAuthorizedKeysConnect() throws {
+        let keys = RunKeys(directory: directory + "/keys")
+        try keys.create()
+        try keys.create(member: "second")
+        try keys.create(member: "revoked")
+        try FileManager.default.removeItem(atPath: directory + "/keys/authorized/revoked.pub")
+        let serverContext = ZMQContext(security: try keys.security())
+        XCTAssertNotNil(serverContext.security?.server, "the member that can read server.key serves with it")
+        let server = try ZMQSocket(serverContext, .router)
+        defer { server.close() }
+        try server.bind("tcp://127.0.0.1:*")
+        let endpoint = try server.lastEndpoint
+
+        // Authorized members connect and their messages arrive (encrypted: CURVE on tcp://).
+        for member in ["member", "second"] {
+            let frames = try deliver(from: ZMQContext(security: try keys.security(member: member)), to: endpoint, server: server, wait: 5_000)
+            XCTAssertEqual(frames?.last, Array("hello".utf8), member)
+        }
+        // Without keys, with a revoked key, or with another run's keys: nothing gets through.
+        let other = RunKeys(directory: directory + "/other-run")
+        try other.create()
+        for (name, context) in [("unkeyed", ZMQContext(security: nil)),
+                                ("revoked", ZMQContext(security: try keys.security(member: "revoked"))),
+                                ("another run's member", ZMQContext(security: try other.security()))] {
+            XCTAssertNil(try deliver(from: context, to: endpoint, server: server, wait: 1_000), "\(name) got a message through")
+        }
+        // The keyed-but-unauthorized client was refused by the ZAP handler, counted and named.
+        let admissions = serverContext.curveAdmissions
+        XCTAssertEqual(admissions.admitted, 2)
+        XCTAssertGreaterThanOrEqual(admissions.refused, 1)
+        let revokedKey = try keys.security(member: "revoked").member.publicKey
+        XCTAssertTrue(admissions.recentRefusals.contains { $0.hasPrefix(revokedKey) }, "\(admissions.recentRefusals)")
+        // ipc:// is not CURVE: the file system guards it.
+        let ipc = try ZMQSocket(serverContext, .router)
+        defer { ipc.close() }
+        try ipc.bind("ipc://\(directory!)/local.sock")
+        XCTAssertNotNil(try deliver(from: ZMQContext(security: nil), to: "ipc://\(directory!)/local.sock", server: ipc, wait: 5_000))
+    }
+
+    func testKeyFilesArePrivateAndEveryProblemIsOneClearError() throws {
+        let path = directory + "/keys"
+        let keys = RunKeys(directory: path)
+        try keys.create()
+        for file in ["", "/members", "/authorized"] {
+            XCTAssertEqual(try permissions(path + file), 0o700, file)
+        }
+        for file in ["/server.key", "/members/member.key", "/server.pub", "/authorized/member.pub"] {
+            XCTAssertEqual(try permissions(path + file), 0o600, file)
+        }
+        XCTAssertThrowsError(try keys.create()) { XCTAssertTrue("\($0)".contains("members/member.key already exists"), "\($0)") }
+        XCTAssertThrowsError(try keys.create(member: "../escape")) { XCTAssertTrue("\($0)".contains("member name"), "\($0)") }
+
+        chmod(path + "/server.key", 0o644)
+        XCTAssertThrowsError(try keys.security()) { XCTAssertTrue("\($0)".contains("server.key is accessible to other users"), "\($0)") }
+        chmod(path + "/server.key", 0o600)
+
+        let memberKey = path + "/members/member.key"
+        let original = try String(contentsOfFile: memberKey, encoding: .utf8)
+        try AtomicFile.write(original.replacingOccurrences(of: "secret-key = \"", with: "secret-key = \"x"), to: memberKey)
+        chmod(memberKey, 0o600)
+        XCTAssertThrowsError(try keys.security()) { XCTAssertTrue("\($0)".contains("members/member.key"), "\($0)") }
+        let other = RunKeys(directory: directory + "/other")
+        try other.create()
+        let foreignPair = try String(contentsOfFile: directory + "/other/members/member.key", encoding: .utf8)
+        let mixed = original.components(separatedBy: "\n").filter { $0.hasPrefix("public-key") }
+            + foreignPair.components(separatedBy: "\n").filter { $0.hasPrefix("secret-key") }
+        try AtomicFile.write(mixed.joined(separator: "\n"), to: memberKey)
+        chmod(memberKey, 0o600)
+        XCTAssertThrowsError(try keys.security()) { XCTAssertTrue("\($0)".contains("does not belong to the secret key"), "\($0)") }
+        XCTAssertThrowsError(try RunKeys(directory: directory + "/none").security()) {
+            XCTAssertTrue("\($0)".contains("colony keys new"), "\($0)")
+        }
+    }
+
+    private func permissions(_ path: String) throws -> Int {
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        return (attributes[.posixPermissions] as? Int ?? -1) & 0o777
+    }
+
+    /// `colony keys new`, `colony-coordinator --keys`, `colony status --keys`: keyed members register,
+    /// an unkeyed one cannot even reach the coordinator, and a public address without keys is refused.
+    func testCoordinatorExecutableAdmitsOnlyKeyedMembers() throws {
+        let keysPath = directory + "/keys"
+        let made = try run("colony", ["keys", "new", keysPath])
+        XCTAssertEqual(made.status, 0, made.output)
+        XCTAssertTrue(made.output.contains("server public key"), made.output)
+
+        let open = try run("colony-coordinator", ["--bind", "tcp://0.0.0.0:0"])
+        XCTAssertEqual(open.status, 1, open.output)
+        XCTAssertTrue(open.output.contains("reachable from other machines") && open.output.contains("colony keys new"), open.output)
+
+        let endpoint = try freeEndpoint()
+        try start("colony-coordinator", ["--bind", endpoint, "--keys", keysPath, "--heartbeat-interval", "0.2"], log: directory + "/coordinator.log")
+        let keyed = ZMQContext(security: try RunKeys(directory: keysPath).security())
+        XCTAssertTrue(eventually(timeout: 10) {
+            (try? CoordinatorRequest.status(coordinator: endpoint, context: keyed, timeout: .milliseconds(300))) != nil
+        }, logTail("coordinator.log"))
+
+        func member(_ name: String, _ context: ZMQContext) -> CoordinatorClient {
+            let client = CoordinatorClient(configuration: .init(
+                coordinator: endpoint, member: .thisProcess(role: .learner, name: name, endpoints: ["data": "tcp://127.0.0.1:1"]),
+                heartbeatInterval: .milliseconds(200), stats: { MemberStats() }, logger: .silent()), context: context)
+            client.start()
+            return client
+        }
+        let forger = member("learner-forged", ZMQContext(security: nil))
+        defer { forger.stop() }
+        let learner = member("learner-real", keyed)
+        defer { learner.stop() }
+        XCTAssertTrue(eventually(timeout: 10) { learner.isRegistered }, logTail("coordinator.log"))
+        Thread.sleep(forTimeInterval: 1)
+        XCTAssertFalse(forger.isRegistered, "an unkeyed member registered")
+
+        let table = try run("colony", ["status", "--coordinator", endpoint, "--keys", keysPath])
+        XCTAssertEqual(table.status, 0, table.output)
+        XCTAssertTrue(table.output.contains("learner-real") && !table.output.contains("learner-forged"), table.output)
+        let unkeyed = try run("colony", ["status", "--coordinator", endpoint, "--timeout", "0.5"])
+        XCTAssertEqual(unkeyed.status, 1, unkeyed.output)
+        XCTAssertTrue(unkeyed.output.contains("no coordinator answered"), unkeyed.output)
+    }
+
+    /// `colony cluster up --keys`: every process of an IMPALA run talks CURVE and the run trains; a
+    /// worker started without the keys never attaches.
+    func testKeyedClusterTrainsAndAnUnkeyedWorkerCannotAttach() throws {
+        let keysPath = directory + "/keys"
+        try RunKeys(directory: keysPath).create()
+        let coordinator = try freeEndpoint()
+        let path = directory + "/impala.toml"
+        try AtomicFile.write("""
+            algorithm = "impala"
+            env = "CartPole-v1"
+            frames = 400000
+            seed = 5
+            runs_dir = "\(directory!)/runs"
+
+            [cluster]
+            coordinator = "\(coordinator)"
+            host = "127.0.0.1"
+            workers = 1
+            envs_per_worker = 8
+
+            [agent]
+            unroll_length = 20
+            """, to: path)
+        let cluster = try start("colony", ["cluster", "up", path, "--keys", keysPath], log: directory + "/cluster.log")
+        let keyed = ZMQContext(security: try RunKeys(directory: keysPath).security())
+        XCTAssertTrue(eventually(timeout: 60) {
+            let status = try? CoordinatorRequest.status(coordinator: coordinator, context: keyed, timeout: .milliseconds(500))
+            return status?.members.contains { $0.role == .worker } ?? false
+        }, logTail("cluster.log"))
+        let intruder = try start("colony-worker", ["--config", path, "--index", "7"], log: directory + "/intruder.log")
+        defer { if intruder.isRunning { kill(intruder.processIdentifier, SIGKILL) } }
+        Thread.sleep(forTimeInterval: 3)
+        XCTAssertTrue(cluster.isRunning && intruder.isRunning, "the run ended before the intruder could try" + logTail("intruder.log"))
+        let workers = try CoordinatorRequest.status(coordinator: coordinator, context: keyed, timeout: .seconds(2)).members.filter { $0.role == .worker }
+        XCTAssertEqual(workers.count, 1, "\(workers.map(\.name))")
+        cluster.waitUntilExit()
+        XCTAssertEqual(cluster.terminationStatus, 0, logTail("cluster.log", characters: 4000))
+        let rows = try ReturnsCSV.read("\(directory!)/runs/impala/CartPole-v1/seed-5/returns100.csv")
+        XCTAssertFalse(rows.isEmpty)
+        let log = (try? String(contentsOfFile: directory + "/cluster.log", encoding: .utf8)) ?? ""
+        XCTAssertFalse(log.contains("registered worker worker-7"), "the unkeyed worker attached")
+        let intruderLog = (try? String(contentsOfFile: directory + "/intruder.log", encoding: .utf8)) ?? ""
+        XCTAssertFalse(intruderLog.contains("registered with"), intruderLog)
+    }
+
+    private func run(_ name: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try executable(name))
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}
