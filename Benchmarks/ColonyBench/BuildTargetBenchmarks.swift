@@ -41,8 +41,8 @@ struct BuildTargetBenchmarks {
     /// Every figure of this build, by key.
     func measure() throws -> [String: Double] {
         var values: [String: Double] = [:]
-        values["cartpole_1"] = try cartPoleSingle()
-        values["cartpole_64"] = try cartPoleVector(count: 64)
+        values["cartpole_1"] = try FoundationBenchmarks.cartPoleSingle(seconds: seconds)
+        values["cartpole_64"] = try FoundationBenchmarks.cartPoleVector(count: 64, seconds: seconds)
         values["sgemm_256_gflops"] = sgemmRate(size: Self.batch) / 1e9
         for (key, sizes) in Self.networks {
             let updates = mlpUpdates(sizes: sizes)
@@ -58,33 +58,6 @@ struct BuildTargetBenchmarks {
     static func updateFlops(sizes: [Int], batch: Int) -> Double {
         let macs = zip(sizes.dropLast(), sizes.dropFirst()).reduce(0) { $0 + $1.0 * $1.1 }
         return 3 * 2 * Double(batch * macs)
-    }
-
-    private func cartPoleSingle() throws -> Double {
-        let environment = try Environments.make("CartPole-v1", seed: 0)
-        var rng = RandomSource(seed: 1)
-        let actions = (0..<4096).map { _ in Action.discrete(rng.nextInt(below: 2)) }
-        var observation = [Float](repeating: 0, count: 4)
-        var index = 0
-        return try observation.withUnsafeMutableBufferPointer { buffer in
-            environment.reset(seed: 0, observation: buffer)
-            return try measureRate(seconds: seconds, roundSize: 10_000) {
-                let outcome = try environment.step(actions[index & 4095], observation: buffer)
-                index &+= 1
-                if outcome.terminated || outcome.truncated { environment.reset(seed: nil, observation: buffer) }
-            }
-        }
-    }
-
-    private func cartPoleVector(count: Int) throws -> Double {
-        let environments = try LocalVectorEnvironment(id: "CartPole-v1", count: count, seed: 0)
-        var rng = RandomSource(seed: 2)
-        let batches = (0..<64).map { _ in (0..<count).map { _ in rng.nextInt(below: 2) } }
-        var index = 0
-        return try measureRate(seconds: seconds, operationsPerCall: count, roundSize: 200) {
-            try environments.step(discrete: batches[index & 63])
-            index &+= 1
-        }
     }
 
     /// Floating-point operations per second of one single-threaded n×n×n sgemm, as Colony calls it.

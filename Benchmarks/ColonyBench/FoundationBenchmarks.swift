@@ -12,8 +12,8 @@ struct FoundationBenchmarks {
         let envReference = references.run(repositoryRoot + "/Benchmarks/reference/cartpole_steps.py", arguments: [String(seconds)])
         let torchReference = references.run(repositoryRoot + "/Benchmarks/reference/torch_mlp.py", arguments: [String(seconds)])
 
-        let single = try cartPoleSingle(seconds: seconds)
-        let vector = try cartPoleVector(count: 64, seconds: seconds)
+        let single = try Self.cartPoleSingle(seconds: seconds)
+        let vector = try Self.cartPoleVector(count: 64, seconds: seconds)
         let (updates, forwards) = mlp(seconds: seconds)
 
         printTable(title: "Environments: CartPole-v1 steps per second (random actions, auto-reset, one thread)", rows: [
@@ -34,7 +34,7 @@ struct FoundationBenchmarks {
     }
 
     /// One environment through the allocation-free core API, resetting when an episode ends.
-    private func cartPoleSingle(seconds: Double) throws -> Double {
+    static func cartPoleSingle(seconds: Double) throws -> Double {
         let environment = try Environments.make("CartPole-v1", seed: 0)
         var rng = RandomSource(seed: 1)
         let actions = (0..<65_536).map { _ in Action.discrete(rng.nextInt(below: 2)) }
@@ -50,8 +50,8 @@ struct FoundationBenchmarks {
         }
     }
 
-    /// 64 copies stepped together with auto-reset and episode bookkeeping.
-    private func cartPoleVector(count: Int, seconds: Double) throws -> Double {
+    /// `count` copies stepped together with auto-reset and episode bookkeeping.
+    static func cartPoleVector(count: Int, seconds: Double) throws -> Double {
         let environments = try LocalVectorEnvironment(id: "CartPole-v1", count: count, seed: 0)
         var rng = RandomSource(seed: 2)
         let batches = (0..<64).map { _ in (0..<count).map { _ in rng.nextInt(below: 2) } }

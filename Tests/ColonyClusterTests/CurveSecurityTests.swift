@@ -186,17 +186,4 @@ final class CurveSecurityTests: ExecutableTestCase {
         let intruderLog = (try? String(contentsOfFile: directory + "/intruder.log", encoding: .utf8)) ?? ""
         XCTAssertFalse(intruderLog.contains("registered with"), intruderLog)
     }
-
-    private func run(_ name: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try executable(name))
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
 }

@@ -32,6 +32,20 @@ class ExecutableTestCase: XCTestCase {
         throw XCTSkip("\(name) is not built next to the tests")
     }
 
+    /// Runs `name` to its end: exit status and output (stdout and stderr together).
+    func run(_ name: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try executable(name))
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
     /// A loopback endpoint that was free a moment ago.
     func freeEndpoint() throws -> String {
         let probe = try ZMQSocket(ZMQContext(), .router)
