@@ -19,7 +19,7 @@ struct BuildTargetBenchmarks {
 
     static let learningCases = [
         LearningCase(agent: "ppo", environment: "CartPole-v1", frames: 50_000),
-        LearningCase(agent: "dqn", environment: "CartPole-v1", frames: 20_000),
+        LearningCase(agent: "dqn", environment: "CartPole-v1", frames: 10_000),
         LearningCase(agent: "sac", environment: "Pendulum-v1", frames: 2_000),
     ]
 
