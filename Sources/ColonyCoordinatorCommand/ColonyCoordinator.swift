@@ -1,6 +1,7 @@
 import ArgumentParser
 import ColonyCluster
 import ColonyExperiments
+import ColonyTransport
 import Foundation
 
 /// `colony-coordinator`: a thin main over `Coordinator`.
@@ -59,11 +60,12 @@ struct ColonyCoordinator: ParsableCommand {
         StopSignal.install()
         let logger = ClusterLogger(label: "coordinator", level: logLevel)
         logger.logSlurmNode(of: "coordinator")
-        let coordinator: Coordinator
+        let coordinator: Coordinator, context: ZMQContext
         do {
             try ProcessKeys.install(directory: keys, member: keyName)
             try ProcessKeys.checkBinding(bind, insecure: insecure)
-            coordinator = Coordinator(configuration: .init(endpoint: bind, heartbeatInterval: .seconds(heartbeatInterval), logger: logger))
+            context = ZMQContext()
+            coordinator = Coordinator(configuration: .init(endpoint: bind, heartbeatInterval: .seconds(heartbeatInterval), logger: logger), context: context)
             try coordinator.start()
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
@@ -72,8 +74,10 @@ struct ColonyCoordinator: ParsableCommand {
 
         var reason: String
         var shutdownSeenAt: Date?
+        var refusalsLogged = CurveRefusalLog()
         while true {
             Thread.sleep(forTimeInterval: 0.05)
+            refusalsLogged.report(context.curveAdmissions, to: logger)
             if let signal = StopSignal.requested {
                 reason = signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "signal \(signal)"
                 break

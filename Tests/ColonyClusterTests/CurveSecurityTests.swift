@@ -107,6 +107,8 @@ final class CurveSecurityTests: ExecutableTestCase {
         let made = try run("colony", ["keys", "new", keysPath])
         XCTAssertEqual(made.status, 0, made.output)
         XCTAssertTrue(made.output.contains("server public key"), made.output)
+        XCTAssertEqual(try run("colony", ["keys", "new", keysPath, "--member", "revoked"]).status, 0)
+        try FileManager.default.removeItem(atPath: keysPath + "/authorized/revoked.pub")
 
         let open = try run("colony-coordinator", ["--bind", "tcp://0.0.0.0:0"])
         XCTAssertEqual(open.status, 1, open.output)
@@ -128,11 +130,17 @@ final class CurveSecurityTests: ExecutableTestCase {
         }
         let forger = member("learner-forged", ZMQContext(security: nil))
         defer { forger.stop() }
+        let revoked = member("learner-revoked", ZMQContext(security: try RunKeys(directory: keysPath).security(member: "revoked")))
+        defer { revoked.stop() }
         let learner = member("learner-real", keyed)
         defer { learner.stop() }
         XCTAssertTrue(eventually(timeout: 10) { learner.isRegistered }, logTail("coordinator.log"))
         Thread.sleep(forTimeInterval: 1)
         XCTAssertFalse(forger.isRegistered, "an unkeyed member registered")
+        XCTAssertFalse(revoked.isRegistered, "a member whose key is not authorized registered")
+        XCTAssertTrue(eventually(timeout: 5) {
+            ((try? String(contentsOfFile: self.directory + "/coordinator.log", encoding: .utf8)) ?? "").contains("CURVE connection(s) whose key this run does not authorize")
+        }, "the refusal was not logged" + logTail("coordinator.log"))
 
         let table = try run("colony", ["status", "--coordinator", endpoint, "--keys", keysPath])
         XCTAssertEqual(table.status, 0, table.output)
