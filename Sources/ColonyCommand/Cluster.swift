@@ -33,6 +33,12 @@ struct Cluster: ParsableCommand {
         @Option(help: "Coordinator address (default: the file's cluster.coordinator).")
         var coordinator: String?
 
+        func validate() throws {
+            // The same bound as the file's cluster.workers.
+            let range = ClusterSettings.workersRange
+            if let workers, !range.contains(workers) { throw ValidationError("--workers must be in \(range.lowerBound)...\(range.upperBound), not \(workers)") }
+        }
+
         func run() throws {
             try reportingErrors {
                 var settings = try ClusterSettings(path: file)
