@@ -1,22 +1,17 @@
 import ColonyCluster
+import ColonyNumerics
 import ColonyStorage
 import ColonyTransport
 import Foundation
 import XCTest
 
-/// A deterministic source of mutations (SplitMix64): the same seed gives the same frames.
+/// A deterministic source of mutations: the same seed gives the same frames.
 private struct SeededMutator {
-    private var state: UInt64
+    private var random: RandomSource
 
-    init(seed: UInt64) { state = seed }
+    init(seed: UInt64) { random = RandomSource(seed: seed) }
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    mutating func next() -> UInt64 { random.next() }
 
     mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(1, n))) }
 
@@ -99,9 +94,27 @@ final class ForgedMessageTests: ExecutableTestCase {
         status(coordinator)?.members.first { $0.role == .learner }
     }
 
-    private func write(_ text: String, as name: String) throws -> String {
-        let path = directory + "/" + name
-        try AtomicFile.write(text, to: path)
+    /// A cluster file of `algorithm` on CartPole-v1 with one worker of 4 environments, its own
+    /// coordinator and run directory, a frame budget no test reaches, and the given extra lines.
+    private func clusterFile(_ algorithm: String, coordinator: String, cluster: String, agent: String) throws -> String {
+        let path = directory + "/\(algorithm).toml"
+        try AtomicFile.write("""
+            algorithm = "\(algorithm)"
+            env = "CartPole-v1"
+            frames = 50_000_000
+            seed = 3
+            runs_dir = "\(directory!)/runs"
+
+            [cluster]
+            coordinator = "\(coordinator)"
+            host = "127.0.0.1"
+            workers = 1
+            envs_per_worker = 4
+            \(cluster)
+
+            [agent]
+            \(agent)
+            """, to: path)
         return path
     }
 
@@ -134,26 +147,12 @@ final class ForgedMessageTests: ExecutableTestCase {
     /// learner registration and 2,000 random frames. The run goes on.
     func testIMPALARunSurvivesForgedAndRandomMessages() throws {
         let coordinator = try freeEndpoint()
-        let path = try write("""
-            algorithm = "impala"
-            env = "CartPole-v1"
-            frames = 50_000_000
-            seed = 3
-            runs_dir = "\(directory!)/runs"
-
-            [cluster]
-            coordinator = "\(coordinator)"
-            host = "127.0.0.1"
-            workers = 1
-            envs_per_worker = 4
+        let path = try clusterFile("impala", coordinator: coordinator, cluster: """
             credits = 2
             batch_unrolls = 2
             max_policy_lag = 50
             checkpoint_every = 1_000_000
-
-            [agent]
-            unroll_length = 20
-            """, as: "impala.toml")
+            """, agent: "unroll_length = 20")
         let running = [
             try start("colony-coordinator", ["--bind", coordinator], log: directory + "/coordinator.log"),
             try start("colony-learner", ["--config", path], log: directory + "/learner.log"),
@@ -248,27 +247,15 @@ final class ForgedMessageTests: ExecutableTestCase {
     /// learning goes on with finite parameters.
     func testApeXRunSurvivesForgedInsertsAndReports() throws {
         let coordinator = try freeEndpoint()
-        let path = try write("""
-            algorithm = "apex_dqn"
-            env = "CartPole-v1"
-            frames = 50_000_000
-            seed = 1
-            runs_dir = "\(directory!)/runs"
-
-            [cluster]
-            coordinator = "\(coordinator)"
-            host = "127.0.0.1"
-            workers = 1
-            envs_per_worker = 4
+        let path = try clusterFile("apex_dqn", coordinator: coordinator, cluster: """
             transitions_per_insert = 64
             eval_every = 0
-
-            [agent]
+            """, agent: """
             hidden_sizes = [64, 64]
             batch_size = 32
             learning_starts = 500
             buffer_size = 20_000
-            """, as: "apex.toml")
+            """)
         let running = [
             try start("colony-coordinator", ["--bind", coordinator], log: directory + "/coordinator.log"),
             try start("colony-replay", ["--coordinator", coordinator, "--config", path], log: directory + "/replay.log"),
