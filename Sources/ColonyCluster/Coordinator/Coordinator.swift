@@ -31,7 +31,7 @@ import Synchronization
 /// (a forged `learner` cannot take over discovery until the real one has expired); a heartbeat from
 /// another connection is told to register again. A sender that knows a member's id and reuses its
 /// connection still passes: only keys make this strict. Every per-sender map is bounded
-/// (`maximumMembers`, `DropCounter.maximumSenders`) and status replies are cut to `maximumMessageBytes`.
+/// (`maximumMembers`, `DropCounter.maximumSenders`) and status replies are cut to `maximumStatusReplyBytes`.
 public final class Coordinator: Sendable {
     public struct Configuration: Sendable {
         /// Where to bind, e.g. `tcp://*:5555`, `tcp://127.0.0.1:*` (any free port), `inproc://coordinator`.
