@@ -37,6 +37,12 @@ struct Cluster: ParsableCommand {
         @Option(help: "The run's key directory (`colony keys new`): every process uses CURVE on tcp:// (default: COLONY_KEYS).")
         var keys: String?
 
+        func validate() throws {
+            // The same bound as the file's cluster.workers.
+            let range = ClusterSettings.workersRange
+            if let workers, !range.contains(workers) { throw ValidationError("--workers must be in \(range.lowerBound)...\(range.upperBound), not \(workers)") }
+        }
+
         func run() throws {
             try reportingErrors {
                 var settings = try ClusterSettings(path: file)

@@ -69,17 +69,22 @@ struct ColonyReplay: ParsableCommand {
             try ProcessKeys.checkBinding("tcp://\(host):0", insecure: insecure)
             if let config { document = try TOMLDocument(contentsOfFile: config) }
             let (table, every, path): (ReplayTableConfiguration, Double?, String?)
+            var itemBounds: ReplayItemBounds?
+            var maximumSampleBatch = ReplayMessages.maximumBatch
             if let config, document["algorithm"] != nil {
                 // A cluster file (cluster/apex-dqn-cartpole.toml): the table its algorithm, agent and environment imply.
                 guard let replay = try ClusterSettings(path: config).replay else {
                     throw ValidationError("\(config) is a cluster file of an algorithm without a replay server (apex_dqn and apex_sac have one)")
                 }
                 (table, every, path) = (replay.table, replay.checkpointEverySeconds, replay.checkpointPath)
+                itemBounds = replay.itemBounds  // inserts are checked against the run's action space and bounds
+                maximumSampleBatch = replay.maximumSampleBatch
             } else {
                 (table, every, path) = try ReplayServerSettings.table(fromTOML: document, source: config ?? "<arguments>", defaultItemSize: itemSize)
             }
             let role = ReplayServerRole(settings: .init(table: table, coordinator: coordinator, bind: "tcp://\(host):*",
-                                                        checkpointEverySeconds: every, checkpointPath: path), logger: logger)
+                                                        checkpointEverySeconds: every, checkpointPath: path, itemBounds: itemBounds,
+                                                        maximumSampleBatch: maximumSampleBatch), logger: logger)
             let stopper = Thread {
                 while StopSignal.requested == nil { Thread.sleep(forTimeInterval: 0.05) }
                 role.stop()

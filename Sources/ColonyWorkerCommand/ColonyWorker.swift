@@ -41,7 +41,9 @@ struct ColonyWorker: ParsableCommand {
     var logLevel: LogLevel = .info
 
     func validate() throws {
-        if let envs, envs < 1 { throw ValidationError("--envs must be at least 1") }
+        // The same bound as the file's envs_per_worker: a flag must not reach what the file may not.
+        let range = ClusterSettings.environmentsPerWorkerRange
+        if let envs, !range.contains(envs) { throw ValidationError("--envs must be in \(range.lowerBound)...\(range.upperBound), not \(envs)") }
     }
 
     func run() throws {

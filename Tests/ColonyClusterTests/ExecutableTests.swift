@@ -94,4 +94,42 @@ final class ExecutableTests: XCTestCase {
         XCTAssertEqual(coordinator.terminationStatus, 0, said)
         XCTAssertTrue(said.contains("colony-coordinator stopped: SIGTERM"), said)
     }
+
+    /// Flags obey the bounds the cluster file's keys have (`--envs 1000000000` once reached 6.8 GB).
+    func testFlagsObeyTheClusterFilesBounds() throws {
+        let worker = try run(try executable("colony-worker"), ["--config", "unread.toml", "--envs", "1000000000"])
+        XCTAssertNotEqual(worker.status, 0)
+        XCTAssertTrue(worker.output.contains("--envs must be in 1...4096, not 1000000000"), worker.output)
+        let cluster = try run(try executable("colony"), ["cluster", "up", "unread.toml", "--workers", "100000"])
+        XCTAssertNotEqual(cluster.status, 0)
+        XCTAssertTrue(cluster.output.contains("--workers must be in 0...1024, not 100000"), cluster.output)
+    }
+
+    /// When the coordinator's exit ends a run, `colony cluster up` says so (it used to blame the learner).
+    func testClusterUpNamesTheCoordinatorWhenItsExitEndsTheRun() throws {
+        let colonyURL = try executable("colony")
+        _ = try executable("colony-coordinator")
+        // The coordinator's address is taken, so colony-coordinator exits at once with an error.
+        let squatter = try ZMQSocket(ZMQContext(), .router)
+        defer { squatter.close() }
+        try squatter.bind("tcp://127.0.0.1:*")
+        let endpoint = try squatter.lastEndpoint
+        let directory = NSTemporaryDirectory() + "colony-launcher-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/impala.toml"
+        try """
+            algorithm = "impala"
+            env = "CartPole-v1"
+            runs_dir = "\(directory)/runs"
+
+            [cluster]
+            coordinator = "\(endpoint)"
+            workers = 0
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        let result = try run(colonyURL, ["cluster", "up", path])
+        XCTAssertNotEqual(result.status, 0, result.output)
+        XCTAssertTrue(result.output.contains("the coordinator (colony-coordinator) exited with status"), result.output)
+        XCTAssertFalse(result.output.contains("the learner exited"), result.output)
+    }
 }

@@ -23,6 +23,15 @@ import Synchronization
 /// which then registers again); `unregister`; `discover` → `discoverReply` (the current learner's
 /// and replay server's endpoints, or "none yet"); `statusRequest` → `statusReply` (`ClusterStatus`);
 /// `shutdown` from a member → `shutdown` to every member.
+///
+/// Who may do what (best effort until CURVE authenticates members, issue 14 item 2): a member is
+/// known by its identity, the sender id of its header together with the ROUTER routing id of the
+/// connection it registered on. `shutdown` and `unregister` count only from a registered identity;
+/// a learner or replay server registers only while no live member of that role has another identity
+/// (a forged `learner` cannot take over discovery until the real one has expired); a heartbeat from
+/// another connection is told to register again. A sender that knows a member's id and reuses its
+/// connection still passes: only keys make this strict. Every per-sender map is bounded
+/// (`maximumMembers`, `DropCounter.maximumSenders`) and status replies are cut to `maximumStatusReplyBytes`.
 public final class Coordinator: Sendable {
     public struct Configuration: Sendable {
         /// Where to bind, e.g. `tcp://*:5555`, `tcp://127.0.0.1:*` (any free port), `inproc://coordinator`.
@@ -35,6 +44,8 @@ public final class Coordinator: Sendable {
         public var maximumMessageBytes: Int
         /// Members dropped for silence that status keeps showing.
         public var droppedMembersKept: Int
+        /// Live members at most; registrations beyond are refused and counted (`too many members`).
+        public var maximumMembers: Int
         /// How long to keep trying a bind whose address is in use: libzmq closes sockets in the
         /// background, so a coordinator restarted in the same process may find its predecessor's
         /// endpoint still bound for a moment.
@@ -43,7 +54,8 @@ public final class Coordinator: Sendable {
 
         public init(endpoint: String, heartbeatInterval: Duration = .seconds(1), missedHeartbeats: Int = 3,
                     maximumMessageBytes: Int = 1 << 20, droppedMembersKept: Int = 16, bindRetry: Duration = .seconds(1),
-                    logger: ClusterLogger = ClusterLogger(label: "coordinator")) {
+                    maximumMembers: Int = 4096, logger: ClusterLogger = ClusterLogger(label: "coordinator")) {
+            self.maximumMembers = maximumMembers
             self.endpoint = endpoint
             self.bindRetry = bindRetry
             self.heartbeatInterval = heartbeatInterval
@@ -261,12 +273,24 @@ public final class Coordinator: Sendable {
         case .register:
             let payload = try message.json(RegisterPayload.self)
             if let problem = payload.member.problem() { throw .badControlPayload("register: \(problem)") }
-            let known = state.withLock { state -> Bool in
+            let outcome = state.withLock { state -> RegistrationOutcome in
                 let known = state.members[id] != nil
+                if let refusal = Self.refusal(of: payload.member, id: id, routingID: routingID, in: state, maximumMembers: configuration.maximumMembers) {
+                    return .refused(refusal.reason, refusal.detail)
+                }
                 state.members[id] = Member(id: id, info: payload.member, routingID: routingID,
                                            registeredAt: state.members[id]?.registeredAt ?? now, lastHeard: now,
                                            stats: payload.stats ?? MemberStats())
-                return known
+                return known ? .reregistered : .registered
+            }
+            let known: Bool
+            switch outcome {
+            case .refused(let reason, let detail):
+                drops.record(reason, sender: id)
+                log.warning("refused the registration of \(payload.member.role.rawValue) \(payload.member.name) from \(formatID(id)): \(detail)")
+                return
+            case .registered: known = false
+            case .reregistered: known = true
             }
             let member = payload.member
             let endpoints = member.endpoints.isEmpty ? "" : ", serving " + member.endpoints.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
@@ -276,16 +300,23 @@ public final class Coordinator: Sendable {
         case .heartbeat:
             let payload = try message.json(HeartbeatPayload.self)
             let known = state.withLock { state -> Bool in
-                guard state.members[id] != nil else { return false }
-                state.members[id]!.lastHeard = now
-                state.members[id]!.stats = payload.stats
-                state.members[id]!.routingID = routingID
+                // Only the registered connection beats for a member; any other is asked to register (and is
+                // refused while the member lives).
+                guard var member = state.members[id], member.routingID.bytes == routingID.bytes else { return false }
+                member.lastHeard = now
+                member.stats = payload.stats
+                state.members[id] = member
                 return true
             }
             if !known { log.debug("heartbeat from unknown member \(formatID(id)): asking it to register") }
             reply(.heartbeatReply, HeartbeatReplyPayload(known: known, reason: known ? nil : "unknown member"))
         case .unregister:
             _ = try message.json(EmptyPayload.self)
+            guard isRegistered(id, routingID) else {
+                drops.record(.unregisteredSender, sender: id)
+                log.warning("ignored an unregister from \(formatID(id)): not a registered member's connection")
+                return
+            }
             if let member = state.withLock({ $0.members.removeValue(forKey: id) }) {
                 log.info("\(member.info.role.rawValue) \(member.info.name) (id \(formatID(id))) left")
             }
@@ -294,15 +325,51 @@ public final class Coordinator: Sendable {
             reply(.discoverReply, discovery())
         case .statusRequest:
             _ = try message.json(EmptyPayload.self)
-            reply(.statusReply, status())
+            // Within the limit every status client decodes with (a reply it refuses would be no status at all).
+            reply(.statusReply, status().fitting(inBytes: Self.maximumStatusReplyBytes))
         case .shutdown:
             let payload = try message.json(ShutdownPayload.self)
-            let name = state.withLock { $0.members[id]?.info.name } ?? "unregistered sender \(formatID(id))"
+            guard isRegistered(id, routingID), let name = state.withLock({ $0.members[id]?.info.name }) else {
+                drops.record(.unregisteredSender, sender: id)
+                log.warning("ignored a shutdown request from \(formatID(id)), which is not a registered member's connection: \(payload.reason.prefix(200))")
+                return
+            }
             log.info("\(name) asks to end the run: \(payload.reason)")
             broadcast(shutdown: payload.reason, socket: socket, sender: &sender)
         default:
             throw .typeNotAccepted(message.type)  // unreachable: the limits accept only the types above
         }
+    }
+
+    /// Status replies are cut to this (members left out, workers first): half of what `colony status`
+    /// accepts, so a reply is always read, however many members registered.
+    public static let maximumStatusReplyBytes = CoordinatorRequest.maximumReplyBytes / 2
+
+    private enum RegistrationOutcome {
+        case registered, reregistered
+        case refused(DropReason, String)
+    }
+
+    /// Why a registration must be refused, if it must: another identity under a registered id, a
+    /// second live learner or replay server (discovery hands out the newest, so that would be a
+    /// hijack), or a full member table.
+    private static func refusal(of info: MemberInfo, id: UInt64, routingID: FrameBuffer, in state: State,
+                                maximumMembers: Int) -> (reason: DropReason, detail: String)? {
+        if let existing = state.members[id] {
+            return existing.routingID.bytes == routingID.bytes ? nil
+                : (.nameTaken, "id \(formatID(id)) is registered from another connection (it registers again once that one has expired)")
+        }
+        if info.role == .learner || info.role == .replay, let live = state.members.values.first(where: { $0.info.role == info.role }) {
+            return (.nameTaken, "\(live.info.role.rawValue) \(live.info.name) (id \(formatID(live.id)), pid \(live.info.pid)) is live; "
+                + "another registers once it has left or expired")
+        }
+        if state.members.count >= maximumMembers { return (.tooManyMembers, "\(maximumMembers) members already") }
+        return nil
+    }
+
+    /// Whether `id` is a member registered from this connection.
+    private func isRegistered(_ id: UInt64, _ routingID: FrameBuffer) -> Bool {
+        state.withLock { $0.members[id]?.routingID.bytes == routingID.bytes }
     }
 
     /// The most recently registered live learner and replay server.

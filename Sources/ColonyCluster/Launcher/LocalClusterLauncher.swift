@@ -85,6 +85,7 @@ public final class LocalClusterLauncher {
         }
         var reported = Set<String>()
         var learnerStatus: Int32?
+        var stoppedBy = "the learner"  // which process's exit ended the run, for the last line
         while learnerStatus == nil {
             Thread.sleep(forTimeInterval: 0.1)
             if let signal = StopSignal.requested {
@@ -98,7 +99,8 @@ public final class LocalClusterLauncher {
                 } else if (name == "replay" || name == "coordinator") && process.terminationStatus != 0 {
                     // Without its coordinator (say, its address is taken by another run) or its replay server the
                     // run cannot go on, and members could join a stranger's coordinator: stop rather than wait.
-                    output("the \(name == "replay" ? "replay server" : "coordinator") exited with status \(process.terminationStatus); stopping every process")
+                    stoppedBy = name == "replay" ? "the replay server (colony-replay)" : "the coordinator (colony-coordinator)"
+                    output("\(stoppedBy) exited with status \(process.terminationStatus); stopping every process")
                     learnerStatus = process.terminationStatus
                 } else if process.terminationStatus != 0 {
                     output("\(name) exited with status \(process.terminationStatus) (not restarted)")
@@ -112,7 +114,7 @@ public final class LocalClusterLauncher {
         for (_, process) in processes where process.isRunning { terminate(process) }
         for (_, process) in processes { process.waitUntilExit() }
         let status = learnerStatus ?? learner.terminationStatus
-        output(status == 0 ? "cluster finished" : "the learner exited with status \(status)")
+        output(status == 0 ? "cluster finished" : "\(stoppedBy) exited with status \(status)")
         return status
     }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What the coordinator answers to a status request (`colony status --json` prints it as is).
 public struct ClusterStatus: Codable, Sendable, Equatable {
     public struct Member: Codable, Sendable, Equatable {
@@ -54,8 +56,10 @@ public struct ClusterStatus: Codable, Sendable, Equatable {
             func values(_ role: MemberRole?, _ figure: (MemberStats) -> Double?) -> [Double] {
                 members.filter { role == nil || $0.role == role }.compactMap { figure($0.stats) }.filter(\.isFinite)
             }
-            func sum(_ values: [Double]) -> Double? { values.isEmpty ? nil : values.reduce(0, +) }
-            func mean(_ values: [Double]) -> Double? { values.isEmpty ? nil : values.reduce(0, +) / Double(values.count) }
+            // Members' figures are finite but may be huge (forged): a sum that overflows is no figure (and no JSON).
+            func finite(_ value: Double) -> Double? { value.isFinite ? value : nil }
+            func sum(_ values: [Double]) -> Double? { values.isEmpty ? nil : finite(values.reduce(0, +)) }
+            func mean(_ values: [Double]) -> Double? { values.isEmpty ? nil : finite(values.reduce(0) { $0 + $1 / Double(values.count) }) }
             framesPerSecond = sum(values(.worker, \.framesPerSecond)) ?? sum(values(.learner, \.framesPerSecond))
             updatesPerSecond = sum(values(.learner, \.updatesPerSecond))
             policyLag = values(.learner, \.policyLag).max() ?? mean(values(.worker, \.policyLag))
@@ -106,6 +110,9 @@ public struct ClusterStatus: Codable, Sendable, Equatable {
     public var droppedMessages: [String: [String: Int]]
     /// Set once a member asked to end the run (and everyone was told).
     public var shutdownReason: String?
+    /// Members left out of `members` so that the reply stays within the message limit (workers
+    /// first; `aggregate` still counts them). Nil when every member is listed.
+    public var omittedMembers: Int?
 
     public init(endpoint: String, runID: String, uptimeSeconds: Double, heartbeatIntervalSeconds: Double, members: [Member],
                 aggregate: Aggregate, droppedMembers: [DroppedMember], droppedMessages: [String: [String: Int]], shutdownReason: String?) {
@@ -124,5 +131,20 @@ public struct ClusterStatus: Codable, Sendable, Equatable {
         case endpoint, members, aggregate
         case runID = "run_id", uptimeSeconds = "uptime_seconds", heartbeatIntervalSeconds = "heartbeat_interval_seconds"
         case droppedMembers = "dropped_members", droppedMessages = "dropped_messages", shutdownReason = "shutdown_reason"
+        case omittedMembers = "omitted_members"
+    }
+
+    /// This status with as many members as fit in `bytes` of JSON (workers are left out first).
+    public func fitting(inBytes bytes: Int) -> ClusterStatus {
+        var status = self
+        let encoder = JSONEncoder()
+        guard let size = try? encoder.encode(status).count, size > bytes else { return status }
+        status.members = members.filter { $0.role != .worker } + members.filter { $0.role == .worker }
+        while !status.members.isEmpty, let size = try? encoder.encode(status).count, size > bytes {
+            let keep = status.members.count / 2
+            status.omittedMembers = (status.omittedMembers ?? 0) + status.members.count - keep
+            status.members.removeLast(status.members.count - keep)
+        }
+        return status
     }
 }

@@ -38,6 +38,7 @@ public enum StatusTable {
             }
             lines += table(rows)
         }
+        if let omitted = status.omittedMembers { lines.append("(\(omitted) more members not listed: the reply is kept within its size limit)") }
 
         let aggregate = status.aggregate
         var figures: [String] = []
@@ -56,6 +57,13 @@ public enum StatusTable {
             "\(sender): " + reasons.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")
         }
         if !refused.isEmpty { lines.append("refused messages: " + refused.joined(separator: "; ")) }
+        // What members refused on their own sockets (their stats' "dropped: <reason>" figures).
+        let prefix = "dropped: "
+        for member in status.members {
+            let reasons = member.stats.extra.filter { $0.key.hasPrefix(prefix) && $0.value > 0 }.sorted { $0.key < $1.key }
+            guard !reasons.isEmpty else { continue }
+            lines.append("refused by \(member.name): " + reasons.map { "\($0.key.dropFirst(prefix.count)) ×\(String(format: "%.0f", $0.value))" }.joined(separator: ", "))
+        }
         return lines.joined(separator: "\n")
     }
 

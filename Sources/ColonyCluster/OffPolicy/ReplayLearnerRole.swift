@@ -59,7 +59,10 @@ public final class ReplayLearnerRole: Sendable {
         let zmq = host.context
 
         let drops = DropCounter()
-        let limits = LearnerMessages.learnerLimits
+        // Worker reports are checked against this run's bounds as they arrive (docs/wire.md, "Meaning").
+        let inputBounds = try LearnerInputBounds(settings: settings, parameterCount: core.parameterCount)
+        let limits = inputBounds.limits
+        let sampled = SampledTransitionFilter(bounds: inputBounds.values, layout: replaySettings.layout)
         let evaluationInterval = replaySettings.evaluationInterval
         var nextEvaluation = evaluationInterval > 0 ? (counters.frames / evaluationInterval + 1) * evaluationInterval : Int.max
         var replay: ReplayConnection?
@@ -122,9 +125,21 @@ public final class ReplayLearnerRole: Sendable {
                 connection.lastReply = Date().timeIntervalSince1970
                 // Ask for the next batch before training on this one.
                 try connection.client.requestSample(core.batchSize, beta: core.importanceExponent(atFrame: counters.frames))
-                let batch = replaySettings.layout.batch(sample.payloads, weights: sample.weights)
+                // Items from the table are checked again: a checkpoint or a server of another run may hold what no insert check saw.
+                let checked = sampled.filter(sample)
+                if checked.rejected > 0 {
+                    for _ in 0..<checked.rejected { drops.record(.outOfRange, sender: nil) }
+                    logger.warning("the replay server sent \(checked.rejected) transitions outside this run's bounds (\(checked.problem ?? "")); skipped, their priorities set to 0")
+                    if !checked.rejectedKeys.isEmpty {
+                        try connection.client.updatePriorities(keys: checked.rejectedKeys, priorities: [Float](repeating: 0, count: checked.rejectedKeys.count))
+                    }
+                }
+                guard !checked.keys.isEmpty else { continue }
+                let batch = replaySettings.layout.batch(checked.payloads, weights: checked.weights)
                 let (info, priorities) = core.learn(batch)
-                if let priorities { try connection.client.updatePriorities(keys: sample.keys, priorities: priorities) }
+                if let priorities, priorities.count == checked.keys.count {
+                    try connection.client.updatePriorities(keys: checked.keys, priorities: priorities)
+                }
                 recorder.add(info)
                 counters.updates += 1
                 counters.version += 1
@@ -145,6 +160,7 @@ public final class ReplayLearnerRole: Sendable {
             try host.publishIfSilent(core.actingParameters, version: counters.version)
             if let rates = recorder.closeThroughputWindow(frames: counters.frames, updates: counters.updates) {
                 var extra = ["frames": Double(counters.frames), "frames_at": Date().timeIntervalSince1970, "version": Double(counters.version), "dropped": Double(drops.total)]
+                    .merging(drops.statusFigures) { $1 }
                 if let last = evaluations.rows.last { extra["eval_mean_return"] = last.mean }
                 stats.withLock {
                     $0 = MemberStats(

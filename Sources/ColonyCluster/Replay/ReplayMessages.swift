@@ -1,3 +1,4 @@
+import ColonyAgents
 import ColonyTransport
 
 /// The replay messages (docs/wire.md, "Replay"), their schemas and limits. Every reply echoes the
@@ -42,12 +43,27 @@ public enum ReplayMessages {
         .init("payloads", .f32, ["B", "item"]), .init("keys", .i64, ["B"]), .init("weights", .f32, ["B"]),
     ], bounds: ["B": 0...maximumBatch])
 
-    /// What the server's ROUTER accepts.
-    public static func serverLimits(maximumMessageBytes: Int = 256 << 20) -> WireLimits {
+    /// Priorities at most `ReceivedValueBounds.maximumPriority`: one forged 1e30 would take every draw.
+    private static func prioritiesProblem(_ message: WireMessage, _ sizes: [String: Int]) -> String? {
+        do {
+            // Tensor 1 of both inserts and priority updates.
+            return try message.tensors[1].withValues(as: Float.self) {
+                ReceivedValueBounds.magnitudeProblem($0, limit: ReceivedValueBounds.maximumPriority, what: "priority")
+            }
+        } catch {
+            return "priorities are not f32"
+        }
+    }
+
+    /// What the server's ROUTER accepts; with `items`, every inserted row must fit the run (actions in
+    /// the space, bounded rewards, discounts in [0, 1]).
+    public static func serverLimits(maximumMessageBytes: Int = 256 << 20, items: ReplayItemBounds? = nil) -> WireLimits {
         var limits = WireLimits(maximumMessageBytes: maximumMessageBytes, acceptedTypes: [.replayInsert, .replaySample, .replayPriorityUpdate])
-        limits.schemas[.replayInsert] = insertSchema
+        var insert = insertSchema.checkingMeaning(prioritiesProblem)
+        if let items { insert = insert.checkingMeaning { message, _ in items.problem(message.tensors[0]) } }
+        limits.schemas[.replayInsert] = insert
         limits.schemas[.replaySample] = sampleSchema
-        limits.schemas[.replayPriorityUpdate] = priorityUpdateSchema
+        limits.schemas[.replayPriorityUpdate] = priorityUpdateSchema.checkingMeaning(prioritiesProblem)
         return limits
     }
 

@@ -17,10 +17,24 @@ public struct ReplayServerSettings: Sendable {
     public var checkpointPath: String?
     public var seed: UInt64
     public var heartbeatInterval: Duration
+    /// The run's item bounds (from a cluster file): inserts whose rows fall outside are refused. Nil:
+    /// shapes and finite numbers only.
+    public var itemBounds: ReplayItemBounds?
+    /// Inserts (and, separately, sample requests) held while the rate limiter blocks; more are refused
+    /// and counted, so no peer can make the server queue without bound. Workers keep `insert_window`
+    /// inserts each in flight and a learner 2 samples, far below.
+    public var maximumHeldRequests: Int
+    /// The largest sample a request may ask for: a request for a million items would take the rate
+    /// limiter's whole sample budget for a long time, and the learner's requests wait behind it.
+    public var maximumSampleBatch: Int
 
     public init(table: ReplayTableConfiguration, coordinator: String? = nil, bind: String = "tcp://127.0.0.1:*", name: String = "replay",
                 checkpointEverySeconds: Double? = nil, checkpointPath: String? = nil, seed: UInt64 = UInt64.random(in: 0...UInt64.max),
-                heartbeatInterval: Duration = .seconds(1)) {
+                heartbeatInterval: Duration = .seconds(1), itemBounds: ReplayItemBounds? = nil, maximumHeldRequests: Int = 4096,
+                maximumSampleBatch: Int = ReplayMessages.maximumBatch) {
+        self.maximumSampleBatch = maximumSampleBatch
+        self.itemBounds = itemBounds
+        self.maximumHeldRequests = maximumHeldRequests
         self.table = table
         self.coordinator = coordinator
         self.bind = bind
@@ -105,7 +119,7 @@ public final class ReplayServerRole: Sendable {
         try socket.setRouterMandatory(false)
         try socket.setLinger(milliseconds: 0)
         try socket.setHighWaterMarks(send: 1000, receive: 1000)
-        let limits = ReplayMessages.serverLimits()
+        let limits = ReplayMessages.serverLimits(items: settings.itemBounds)
         try socket.setMaximumMessageSize(bytes: Int64(limits.maximumMessageBytes))
         try socket.bind(settings.bind)
         let endpoint = try socket.lastEndpoint
@@ -254,11 +268,25 @@ public final class ReplayServerRole: Sendable {
                             logger.warning("dropped an insert with items of \(message.tensors[0].shape[1]) floats (table: \(itemSize))")
                             continue
                         }
+                        guard heldInserts.count < settings.maximumHeldRequests else {
+                            drops.record(.tooManyHeld, sender: message.senderID)
+                            continue
+                        }
                         let held = HeldInsert(routing: routing, sequence: message.sequence, payloads: message.tensors[0], priorities: message.tensors[1])
                         if !heldInserts.isEmpty || !table.canInsert(held.count) { table.recordRateLimiterWait(insert: true) }
                         heldInserts.append(held)
                     case .replaySample:
-                        let batch = Int(try message.tensors[0].int32s()[0]), beta = Double(try message.tensors[1].floats()[0])
+                        guard heldSamples.count < settings.maximumHeldRequests else {
+                            drops.record(.tooManyHeld, sender: message.senderID)
+                            continue
+                        }
+                        // The schema checked both: batch in 1...maximumBatch, beta finite and non-negative.
+                        let batch = Int(try message.tensors[0].int32s().first ?? 1), beta = Double(try message.tensors[1].floats().first ?? 0)
+                        guard batch <= settings.maximumSampleBatch else {
+                            drops.record(.outOfRange, sender: message.senderID)
+                            logger.warning("dropped a sample request for \(batch) items (at most \(settings.maximumSampleBatch)) from \(formatID(message.senderID))")
+                            continue
+                        }
                         if !heldSamples.isEmpty || !table.canSample(batch) { table.recordRateLimiterWait(insert: false) }
                         heldSamples.append(HeldSample(routing: routing, sequence: message.sequence, batch: batch, beta: beta))
                     case .replayPriorityUpdate:
@@ -293,7 +321,7 @@ public final class ReplayServerRole: Sendable {
                         "evicted_key_updates": Double(current.evictedKeyUpdates),
                         "rate_limiter_waits": Double(current.insertWaits + current.sampleWaits),
                         "dropped_messages": Double(drops.total),
-                    ])
+                    ].merging(drops.statusFigures) { $1 })
                 }
             }
         }

@@ -68,6 +68,11 @@ public struct ClusterSettings: Sendable {
     /// Whether this run trains from a replay server (Ape-X style) rather than from trajectories or gradients.
     public var usesReplay: Bool { replay != nil }
 
+    /// `[cluster] workers`: also the bound of `colony cluster up --workers`.
+    public static let workersRange = 0...1024
+    /// `[cluster] envs_per_worker`: also the bound of `colony-worker --envs` and of what a learner accepts.
+    public static let environmentsPerWorkerRange = 1...4096
+
     public init(path: String) throws {
         try self.init(document: try TOMLDocument(contentsOfFile: path), source: path)
     }
@@ -123,8 +128,8 @@ public struct ClusterSettings: Sendable {
         runsDirectory = try string("runs_dir", "runs")
         coordinator = try string("cluster.coordinator", "tcp://127.0.0.1:5555")
         host = try string("cluster.host", "127.0.0.1")
-        workers = try int("cluster.workers", 2, range: 0...1024)
-        environmentsPerWorker = try int("cluster.envs_per_worker", 8, range: 1...4096)
+        workers = try int("cluster.workers", 2, range: Self.workersRange)
+        environmentsPerWorker = try int("cluster.envs_per_worker", 8, range: Self.environmentsPerWorkerRange)
         credits = try int("cluster.credits", 2, range: 1...64)
         batchUnrolls = try int("cluster.batch_unrolls", 2, range: 1...1024)
         maxPolicyLag = try int("cluster.max_policy_lag", 50, range: 0...1_000_000)

@@ -33,8 +33,8 @@ final class LearnerCore {
     }
 
     /// A3C: one optimizer step with a worker's gradient.
-    func apply(_ gradient: [Float]) -> AgentInfo {
-        guard let learner = learner as? any GradientLearner else { preconditionFailure("this learner takes trajectories, not gradients") }
+    func apply(_ gradient: [Float]) throws -> AgentInfo {
+        guard let learner = learner as? any GradientLearner else { throw AgentError("this learner takes trajectories, not gradients") }
         return learner.apply(gradient)
     }
 }

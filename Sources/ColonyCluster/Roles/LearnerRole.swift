@@ -63,7 +63,8 @@ public final class LearnerRole: Sendable {
         try publish()
 
         let drops = DropCounter()
-        let limits = LearnerMessages.learnerLimits
+        // Every message is checked against this run's spaces and bounds as it arrives (docs/wire.md, "Meaning").
+        let limits = try LearnerInputBounds(settings: settings, parameterCount: core.parameterCount).limits
         var outstanding: [[UInt8]: Int] = [:]  // credits granted and not yet used, per worker identity
         var pending: [ValidatedTrajectory] = []
         var lags: [Double] = []
@@ -71,6 +72,11 @@ public final class LearnerRole: Sendable {
 
         func grant(_ identity: FrameBuffer, _ count: Int) throws {
             guard count > 0 else { return }
+            // One entry per connection that ever asked: forget the idle ones before the map grows without bound.
+            if outstanding[identity.bytes] == nil, outstanding.count >= Self.maximumTrackedWorkers {
+                outstanding = outstanding.filter { $0.value > 0 }
+                guard outstanding.count < Self.maximumTrackedWorkers else { return }
+            }
             outstanding[identity.bytes, default: 0] += count
             try host.grantCredits(count, to: identity)
         }
@@ -98,8 +104,14 @@ public final class LearnerRole: Sendable {
                     case .trajectory, .gradient:
                         outstanding[key] = max(0, (outstanding[key] ?? 1) - 1)
                         try grant(identity, 1)
+                        // Compared as sent (UInt64): a stamp beyond Int.max must not trap.
+                        guard message.parameterVersion <= UInt64(counters.version) else {
+                            drops.record(.futureVersion, sender: message.senderID)
+                            logger.warning("dropped \(message.type) of version \(message.parameterVersion) from \(formatID(message.senderID)): the learner is at \(counters.version)")
+                            continue
+                        }
                         let lag = counters.version - Int(message.parameterVersion)
-                        guard lag >= 0, lag <= settings.maxPolicyLag else {
+                        guard lag <= settings.maxPolicyLag else {
                             drops.record(.stale, sender: message.senderID)
                             logger.debug("dropped \(message.type) of version \(message.parameterVersion) (learner at \(counters.version), max lag \(settings.maxPolicyLag))")
                             continue
@@ -127,8 +139,12 @@ public final class LearnerRole: Sendable {
                                 drops.record(.schema, sender: message.senderID)
                                 continue
                             }
-                            counters.frames += Int(try message.tensors[1].int32s()[0])
-                            recorder.add(core.apply(gradient))
+                            guard let info = try? core.apply(gradient) else {
+                                drops.record(.unexpectedType, sender: message.senderID)  // unreachable: the limits take only this flow's type
+                                continue
+                            }
+                            counters.frames += Int(try message.tensors[1].int32s().first ?? 0)  // 1...bound, checked on arrival
+                            recorder.add(info)
                             counters.version += 1
                             counters.updates += 1
                             try publish()
@@ -148,7 +164,7 @@ public final class LearnerRole: Sendable {
                         framesPerSecond: rates.framesPerSecond, updatesPerSecond: rates.updatesPerSecond, policyLag: lag,
                         meanReturn: recorder.recentMeanReturn, waitingOn: rates.framesPerSecond == 0 ? .nothingToDo : nil,
                         extra: ["frames": Double(counters.frames), "frames_at": Date().timeIntervalSince1970,
-                                "version": Double(counters.version), "dropped": Double(drops.total)])
+                                "version": Double(counters.version), "dropped": Double(drops.total)].merging(drops.statusFigures) { $1 })
                 }
                 if let lag { recorder.board.scalar("charts/policy_lag", lag, step: counters.frames) }
             }
@@ -156,6 +172,11 @@ public final class LearnerRole: Sendable {
         }
         return try host.finish(core.networks, group: "networks", counters: counters, reason: stopReason, resumedFrom: resumedFrom, drops: drops, logger: logger)
     }
+}
+
+extension LearnerRole {
+    /// Worker connections whose credits the learner tracks; idle ones are forgotten beyond this.
+    static let maximumTrackedWorkers = 4096
 }
 
 /// The learner's counters, saved with its networks.

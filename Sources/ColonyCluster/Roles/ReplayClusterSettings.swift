@@ -33,6 +33,10 @@ public struct ReplayClusterSettings: Sendable {
     public var evaluationEpisodes: Int
     /// Layout of one item: observation | action | reward | next observation | discount.
     public var layout: TransitionLayout
+    /// What `colony-replay` accepts in an item of this run (its action space, bounded rewards).
+    public var itemBounds: ReplayItemBounds
+    /// The largest sample request `colony-replay` serves: 4 × the agent's batch_size (the learner asks for one batch).
+    public var maximumSampleBatch: Int
 
     /// The `[cluster]` keys that only replay-based runs read.
     static let clusterKeys: Set<String> = ["transitions_per_insert", "insert_window", "publish_every", "epsilon", "epsilon_alpha", "eval_every", "eval_episodes"]
@@ -56,6 +60,8 @@ public struct ReplayClusterSettings: Sendable {
         }
         let probe = try VectorEnvironments.describe(environment)
         layout = TransitionLayout(observationSize: probe.observationSpace.elementCount, actionSize: probe.actionSpace.elementCount)
+        itemBounds = ReplayItemBounds(
+            values: ReceivedValueBounds(actionSpace: probe.actionSpace, observationSize: probe.observationSpace.elementCount), layout: layout)
         transitionsPerInsert = try int("transitions_per_insert", 64, range: 1...65_536)
         insertWindow = try int("insert_window", 4, range: 1...1024)
         publishEvery = try int("publish_every", 10, range: 1...1_000_000)
@@ -66,6 +72,7 @@ public struct ReplayClusterSettings: Sendable {
 
         // The replay ratio the single-process algorithm was tuned with.
         let c = configuration
+        maximumSampleBatch = 4 * max(1, c.int("batch_size"))
         let gradientSteps = c.int("gradient_steps") > 0 ? c.int("gradient_steps") : c.int("train_freq")
         let ratio = Double(c.int("batch_size") * gradientSteps) / Double(c.int("train_freq"))
         let selector: ReplaySelector

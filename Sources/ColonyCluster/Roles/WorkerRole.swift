@@ -224,15 +224,15 @@ final class LearnerLink {
         _ = try poller.poll(timeout: timeout)
         while let receipt = try data.receiveWire(limits: limits, dontWait: true, drops: drops) {
             if case .message(let message, _) = receipt, message.type == .credit {
-                credits += Int(try message.tensors[0].int32s()[0])
+                credits += Int(try message.tensors[0].int32s().first ?? 0)  // 1...1_000_000, checked on arrival
             }
         }
         // Parameters: latest version wins; older ones queued behind it are skipped undecoded (a fast
         // learner publishes many versions per rollout).
         var newest: WireMessage?
         while let receipt = try subscription.receiveWire(limits: limits, dontWait: true, drops: drops) {
-            guard case .message(let message, _) = receipt, message.type == .parameters else { continue }
-            let received = Int(message.parameterVersion)
+            guard case .message(let message, _) = receipt, message.type == .parameters,
+                  let received = Int(exactly: message.parameterVersion) else { continue }  // a version beyond Int.max is no learner's
             lastHeard = Date().timeIntervalSince1970
             newestSeenVersion = max(newestSeenVersion, received)
             if version == nil || received >= version! || message.runID != lastRunID {

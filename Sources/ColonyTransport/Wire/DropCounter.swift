@@ -4,10 +4,20 @@ import Synchronization
 /// The sender is the id the header claims (when it has the right magic and version), else "unknown";
 /// the claim is not trusted for anything but this count. Thread-safe: the socket's thread records,
 /// any thread reads.
+///
+/// Memory is bounded: a peer can claim any id, so after `maximumSenders` distinct senders the rest are
+/// counted together under "other" (200k forged ids would otherwise grow the table, and every status
+/// reply that carries it, without end).
 public final class DropCounter: Sendable {
     private let counts = Mutex<[String: [DropReason: Int]]>([:])
+    /// Distinct senders counted by their own key; later ones share `otherKey`.
+    public let maximumSenders: Int
+    /// Where senders beyond `maximumSenders` are counted.
+    public static let otherKey = "other"
 
-    public init() {}
+    public init(maximumSenders: Int = 256) {
+        self.maximumSenders = max(1, maximumSenders)
+    }
 
     /// The key a sender is counted under.
     public static func key(forSender sender: UInt64?) -> String {
@@ -20,7 +30,10 @@ public final class DropCounter: Sendable {
 
     public func record(_ reason: DropReason, sender: UInt64?) {
         let key = Self.key(forSender: sender)
-        counts.withLock { $0[key, default: [:]][reason, default: 0] += 1 }
+        counts.withLock { counts in
+            let tracked = counts[key] != nil || counts.count < maximumSenders
+            counts[tracked ? key : Self.otherKey, default: [:]][reason, default: 0] += 1
+        }
     }
 
     /// Sender → reason → count, with reasons by their names (`DropReason.rawValue`).
@@ -38,6 +51,17 @@ public final class DropCounter: Sendable {
 
     public func count(reason: DropReason) -> Int {
         counts.withLock { $0.values.reduce(0) { $0 + ($1[reason] ?? 0) } }
+    }
+
+    /// Reason → count over every sender (a member's status shows these: a bounded, small map).
+    public func byReason() -> [String: Int] {
+        counts.withLock { counts in
+            var totals: [String: Int] = [:]
+            for reasons in counts.values {
+                for (reason, count) in reasons { totals[reason.rawValue, default: 0] += count }
+            }
+            return totals
+        }
     }
 
     public var total: Int {

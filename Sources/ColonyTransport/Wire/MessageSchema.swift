@@ -77,6 +77,9 @@ public struct MessageSchema: Sendable {
     /// Anything else: return a description of the problem, or nil when the message is fine. Gets the
     /// bound symbols (`["T": 20, "N": 8, "obs": 4]`).
     public var check: (@Sendable (WireMessage, [String: Int]) -> String?)?
+    /// What the values mean to this receiver, checked last: an action inside the run's action space, a
+    /// finite bounded reward (docs/wire.md, "Meaning"). A problem is an `outOfRange` drop, not a schema one.
+    public var meaning: (@Sendable (WireMessage, [String: Int]) -> String?)?
 
     public init(tensors: [TensorSpec], extraTensorsAllowed: Int = 0, bounds: [String: ClosedRange<Int>] = [:],
                 check: (@Sendable (WireMessage, [String: Int]) -> String?)? = nil) {
@@ -84,6 +87,14 @@ public struct MessageSchema: Sendable {
         self.extraTensorsAllowed = extraTensorsAllowed
         self.bounds = bounds
         self.check = check
+    }
+
+    /// This schema with `meaning` as its range check (after any it had).
+    public func checkingMeaning(_ meaning: @escaping @Sendable (WireMessage, [String: Int]) -> String?) -> MessageSchema {
+        var schema = self
+        let earlier = self.meaning
+        schema.meaning = { message, sizes in earlier?(message, sizes) ?? meaning(message, sizes) }
+        return schema
     }
 
     /// Control messages: exactly one rank-1 u8 tensor (UTF-8 JSON) of at most `maximumBytes`.
@@ -143,6 +154,9 @@ public struct MessageSchema: Sendable {
         }
         if let check, let problem = check(message, bindings) {
             throw .schema(problem)
+        }
+        if let meaning, let problem = meaning(message, bindings) {
+            throw .outOfRange(problem)
         }
         return bindings
     }

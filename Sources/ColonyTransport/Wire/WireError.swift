@@ -30,6 +30,9 @@ public enum WireError: Error, Equatable, Sendable, CustomStringConvertible {
     case nonFinite(tensor: Int, index: Int)
     /// The message's tensors do not have the shape its type's `MessageSchema` declares.
     case schema(String)
+    /// Well formed, but a value lies outside what the run allows (an action outside the action space,
+    /// a reward beyond the bound, a return that is not finite): the schema's `meaning` check.
+    case outOfRange(String)
     /// A control message's JSON payload is missing, not UTF-8, or not the expected object.
     case badControlPayload(String)
     /// A typed accessor was asked for a dtype the tensor does not have.
@@ -53,6 +56,7 @@ public enum WireError: Error, Equatable, Sendable, CustomStringConvertible {
         case .frameLengthMismatch: .frameLengthMismatch
         case .nonFinite: .nonFinite
         case .schema, .wrongDType: .schema
+        case .outOfRange: .outOfRange
         case .badControlPayload: .badControlPayload
         }
     }
@@ -76,6 +80,7 @@ public enum WireError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .frameLengthMismatch(tensor, declared, actual): "tensor \(tensor): frame has \(actual) bytes, descriptor says \(declared)"
         case let .nonFinite(tensor, index): "tensor \(tensor): element \(index) is not finite"
         case let .schema(detail): "schema: \(detail)"
+        case let .outOfRange(detail): "out of range: \(detail)"
         case let .badControlPayload(detail): "control payload: \(detail)"
         case let .wrongDType(expected, actual): "tensor is \(actual), not \(expected)"
         }
@@ -104,4 +109,16 @@ public enum DropReason: String, CaseIterable, Sendable, Codable {
     case stale = "stale"
     /// A valid message of a type this socket's protocol does not use here.
     case unexpectedType = "unexpected type"
+    /// A value outside the run's spaces or bounds (docs/wire.md, "Meaning").
+    case outOfRange = "out of range"
+    /// Data stamped with a parameter version the receiver has not published yet.
+    case futureVersion = "future version"
+    /// A control action (shutdown, unregister) from a sender that is not the registered member it claims to be.
+    case unregisteredSender = "unregistered sender"
+    /// A registration under a live member's role and name from another identity (a discovery hijack).
+    case nameTaken = "name taken"
+    /// A registration beyond the coordinator's member limit.
+    case tooManyMembers = "too many members"
+    /// A request beyond the number a server holds while its rate limiter blocks.
+    case tooManyHeld = "too many held requests"
 }
