@@ -1,4 +1,5 @@
 import ColonyCluster
+import ColonyNumerics
 import ColonyStorage
 import ColonyTransport
 import Foundation
@@ -160,7 +161,7 @@ final class CurveSecurityTests: ExecutableTestCase {
         try AtomicFile.write("""
             algorithm = "impala"
             env = "CartPole-v1"
-            frames = 400000
+            frames = 3000000
             seed = 5
             runs_dir = "\(directory!)/runs"
 
@@ -179,6 +180,16 @@ final class CurveSecurityTests: ExecutableTestCase {
             let status = try? CoordinatorRequest.status(coordinator: coordinator, context: keyed, timeout: .milliseconds(500))
             return status?.members.contains { $0.role == .worker } ?? false
         }, logTail("cluster.log"))
+        // The parameter-socket attack of issue 14 (thousands of random subscriptions, short raw TCP connections
+        // with random bytes), without keys: no handshake completes, so the learner never sees it and keeps learning.
+        func learner() -> ClusterStatus.Member? {
+            (try? CoordinatorRequest.status(coordinator: coordinator, context: keyed, timeout: .seconds(2)))?.members.first { $0.role == .learner }
+        }
+        let parameters = try XCTUnwrap(learner()?.endpoints["parameters"])
+        let framesBefore = learner()?.stats.extra["frames"] ?? 0
+        try attackSubscriptions(parameters, subscriptions: 5_000, rawConnections: 300)
+        XCTAssertTrue(eventually(timeout: 15) { (learner()?.stats.extra["frames"] ?? 0) > framesBefore + 20_000 },
+                      "the learner's frame count stopped rising after the subscription attack" + logTail("cluster.log"))
         let intruder = try start("colony-worker", ["--config", path, "--index", "7"], log: directory + "/intruder.log")
         defer { if intruder.isRunning { kill(intruder.processIdentifier, SIGKILL) } }
         Thread.sleep(forTimeInterval: 3)
@@ -193,5 +204,35 @@ final class CurveSecurityTests: ExecutableTestCase {
         XCTAssertFalse(log.contains("registered worker worker-7"), "the unkeyed worker attached")
         let intruderLog = (try? String(contentsOfFile: directory + "/intruder.log", encoding: .utf8)) ?? ""
         XCTAssertFalse(intruderLog.contains("registered with"), intruderLog)
+    }
+
+    /// An unkeyed SUB setting thousands of random subscriptions, then raw TCP connections that
+    /// send random bytes and close, all to `endpoint` (tcp://HOST:PORT).
+    private func attackSubscriptions(_ endpoint: String, subscriptions: Int, rawConnections: Int) throws {
+        var rng = RandomSource(seed: 14)
+        let subscriber = try ZMQSocket(ZMQContext(security: nil), .sub)
+        defer { subscriber.close() }
+        try subscriber.connect(endpoint)
+        for _ in 0..<subscriptions {
+            let prefix = (0..<rng.nextInt(below: 65)).map { _ in UInt8(rng.nextInt(below: 256)) }
+            try subscriber.subscribe(prefix)
+        }
+        let address = endpoint.dropFirst("tcp://".count).split(separator: ":")
+        var target = sockaddr_in()
+        target.sin_family = sa_family_t(AF_INET)
+        target.sin_port = in_port_t(UInt16(address[1])!).bigEndian
+        inet_pton(AF_INET, String(address[0]), &target.sin_addr)
+        for _ in 0..<rawConnections {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard fd >= 0 else { continue }
+            let connected = withUnsafePointer(to: &target) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            if connected == 0 {
+                let garbage = (0..<(1 + rng.nextInt(below: 512))).map { _ in UInt8(rng.nextInt(below: 256)) }
+                _ = garbage.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            }
+            close(fd)
+        }
     }
 }
