@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import gymnasium, envpool, torch, stable_baselines3, mujoco, Box2D" 2>/dev/null; then
   echo "setting up reference packages in $venv (gymnasium with mujoco, box2d, envpool, torch, stable-baselines3; several minutes the first time)..."
   python3 -m venv "$venv" && "$venv/bin/pip" install -q --disable-pip-version-check \
-      "gymnasium[mujoco]==1.2.*" box2d envpool torch numpy stable-baselines3 \
+      "gymnasium[classic-control,mujoco]==1.2.*" box2d envpool torch numpy stable-baselines3 \
     || echo "note: some reference packages did not install; their columns will say so"
 fi
 python=""
