@@ -52,6 +52,8 @@ final class CurveSecurityTests: ExecutableTestCase {
         let admissions = serverContext.curveAdmissions
         XCTAssertEqual(admissions.admitted, 2)
         XCTAssertGreaterThanOrEqual(admissions.refused, 1)
+        // The unkeyed client and the other run's member failed their handshakes before any key check.
+        XCTAssertTrue(eventually(timeout: 5) { serverContext.curveAdmissions.failedHandshakes >= 2 }, "\(serverContext.curveAdmissions)")
         let revokedKey = try keys.security(member: "revoked").member.publicKey
         XCTAssertTrue(admissions.recentRefusals.contains { $0.hasPrefix(revokedKey) }, "\(admissions.recentRefusals)")
         // ipc:// is not CURVE: the file system guards it.
@@ -142,6 +144,9 @@ final class CurveSecurityTests: ExecutableTestCase {
         XCTAssertTrue(eventually(timeout: 5) {
             ((try? String(contentsOfFile: self.directory + "/coordinator.log", encoding: .utf8)) ?? "").contains("CURVE connection(s) whose key this run does not authorize")
         }, "the refusal was not logged" + logTail("coordinator.log"))
+        XCTAssertTrue(eventually(timeout: 5) {
+            ((try? String(contentsOfFile: self.directory + "/coordinator.log", encoding: .utf8)) ?? "").contains("connection(s) without this run's keys")
+        }, "the unkeyed connection was not logged" + logTail("coordinator.log"))
 
         let table = try run("colony", ["status", "--coordinator", endpoint, "--keys", keysPath])
         XCTAssertEqual(table.status, 0, table.output)

@@ -29,12 +29,30 @@ final class ZAPHandler: Sendable {
                 state.bound.withLock { $0 = .failure(error as? ZMQError ?? ZMQError(function: "zap", detail: "\(error)")) }
                 return
             }
-            defer { socket.close() }
+            var monitors: [ZMQSocket] = []
+            defer {
+                socket.close()
+                for monitor in monitors { monitor.close() }
+            }
             while !state.stopping.load(ordering: .relaxed) {
                 do {
-                    guard try socket.waitReadable(timeout: 100), let request = try socket.receive(dontWait: true) else { continue }
-                    let reply = Self.reply(to: request, authorizedKeys: authorizedKeys, log: state)
-                    _ = try socket.send(reply)
+                    // Handshake monitors of sockets bound since the last turn (see `watch`).
+                    for address in state.newMonitors.withLock({ addresses in defer { addresses.removeAll() }; return addresses }) {
+                        let monitor = try ZMQSocket(unretainedContext: handle.pointer, .pair)
+                        try monitor.connect(address)
+                        monitors.append(monitor)
+                    }
+                    var poller = ZMQPoller()
+                    poller.add(socket)
+                    for monitor in monitors { poller.add(monitor) }
+                    for index in try poller.poll(timeout: 100) {
+                        if index == 0 {
+                            guard let request = try socket.receive(dontWait: true) else { continue }
+                            _ = try socket.send(Self.reply(to: request, authorizedKeys: authorizedKeys, log: state))
+                        } else if let event = try monitors[index - 1].receive(dontWait: true) {
+                            Self.record(event: event, log: state)
+                        }
+                    }
                 } catch let error as ZMQError where error.isTerminated {
                     return
                 } catch {
@@ -54,6 +72,22 @@ final class ZAPHandler: Sendable {
 
     /// Admitted and refused connections so far, with the last refused keys.
     var admissions: CurveAdmissions { flags.admissions.withLock { $0 } }
+
+    /// Counts the failed handshakes of a bound socket through its libzmq monitor at `address` (an
+    /// inproc PAIR the socket's owner started with `zmq_socket_monitor`): clients without keys or
+    /// with another run's server key never reach the ZAP handler, only this.
+    func watch(monitor address: String) {
+        flags.newMonitors.withLock { $0.append(address) }
+    }
+
+    /// A monitor event: frame 1 is the event number (u16) and its value (u32), frame 2 the endpoint.
+    static func record(event frames: [[UInt8]], log: HandlerState) {
+        guard let head = frames.first, head.count >= 2 else { return }
+        let event = Int32(UInt16(head[0]) | UInt16(head[1]) << 8)
+        // A refused key fails with HANDSHAKE_FAILED_AUTH after the ZAP handler counted it already.
+        guard event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL || event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL else { return }
+        log.admissions.withLock { $0.recordFailedHandshake() }
+    }
 
     func stop() {
         flags.stopping.store(true, ordering: .relaxed)
@@ -80,9 +114,14 @@ final class ZAPHandler: Sendable {
 public struct CurveAdmissions: Sendable, Equatable {
     public private(set) var admitted = 0
     public private(set) var refused = 0
+    /// Connections whose CURVE handshake failed before any key was checked: no keys (a plain client),
+    /// another run's server key, or garbage bytes.
+    public private(set) var failedHandshakes = 0
     /// The most recent refused client keys and addresses (bounded: a flood cannot grow it).
     public private(set) var recentRefusals: [String] = []
     static let recentLimit = 16
+
+    mutating func recordFailedHandshake() { failedHandshakes += 1 }
 
     mutating func record(admitted isAdmitted: Bool, key: String?, address: String) {
         if isAdmitted { admitted += 1; return }
@@ -97,6 +136,7 @@ final class HandlerState: Sendable {
     let stopping = Atomic(false)
     let bound = Mutex<Result<Void, ZMQError>?>(nil)
     let admissions = Mutex(CurveAdmissions())
+    let newMonitors = Mutex<[String]>([])
 }
 
 /// A context handle carried into the handler's thread; libzmq contexts are thread-safe.

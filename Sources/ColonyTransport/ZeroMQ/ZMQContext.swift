@@ -27,6 +27,15 @@ public final class ZMQContext: @unchecked Sendable {  // libzmq contexts are thr
     /// True when the ZAP handler runs: a CURVE server of this context admits only authorized keys.
     var admitsByKey: Bool { zap != nil }
 
+    /// Starts counting the failed handshakes of `socket`, a CURVE server of this context (called on its owning thread).
+    func monitorHandshakes(of socket: UnsafeMutableRawPointer) {
+        guard let zap else { return }
+        let address = "inproc://colony-handshakes-\(UInt(bitPattern: socket))-\(UInt64.random(in: 0...UInt64.max))"
+        let events = ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
+        guard zmq_socket_monitor(socket, address, events) == 0 else { return }  // counting is best effort
+        zap.watch(monitor: address)
+    }
+
     /// The CURVE clients this context's servers admitted and refused (zero without a server key).
     public var curveAdmissions: CurveAdmissions { zap?.admissions ?? CurveAdmissions() }
 

@@ -63,6 +63,7 @@ public final class ZMQSocket {
             try setOption(.zapDomain("colony"))
         }
         guard zmq_bind(try live("zmq_bind"), endpoint) == 0 else { throw ZMQError(function: "zmq_bind", detail: endpoint) }
+        if context?.security?.server != nil, CurveSecurity.applies(to: endpoint), let handle { context?.monitorHandshakes(of: handle) }
     }
 
     /// Connects to `endpoint`; on tcp:// with the context's CURVE security, presenting this member's key.
