@@ -12,6 +12,15 @@ enum CRC32C {
         return crc ^ 0xFFFF_FFFF
     }
 
+    /// The CRC of raw memory (checkpoint datasets, which can hold hundreds of megabytes).
+    static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        var crc: UInt32 = 0xFFFF_FFFF
+        table.withUnsafeBufferPointer { table in
+            for byte in bytes { crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
+        }
+        return crc ^ 0xFFFF_FFFF
+    }
+
     /// TFRecord's masked CRC: rotate right by 15 and add a constant, so CRCs of CRCs stay well distributed.
     static func masked(_ bytes: some Sequence<UInt8>) -> UInt32 {
         let crc = checksum(bytes)
