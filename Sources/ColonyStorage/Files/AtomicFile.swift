@@ -40,9 +40,11 @@ public enum AtomicFile {
     }
 
     /// Lets `produce` write a complete file at a temporary path, then moves it over `path`.
-    /// When `produce` throws, the temporary file is removed and `path` is untouched.
+    /// When `produce` throws, the temporary file is removed and `path` is untouched. The first
+    /// write of `path` in a process removes temporary files a killed writer of it left behind.
     public static func replace(_ path: String, produce: (String) throws -> Void) throws {
-        let temporary = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        AtomicTemporaryFile.removeStale(for: path)
+        let temporary = AtomicTemporaryFile.name(for: path)
         do {
             try produce(temporary)
             try syncFile(temporary)
