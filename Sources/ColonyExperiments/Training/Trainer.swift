@@ -91,14 +91,29 @@ public final class Trainer {
             environments: environmentCount, seed: options.seed)
         if options.fresh { try directory.clear() }
         try directory.create()
+        if FileManager.default.fileExists(atPath: directory.returns100) {
+            // ReturnsCSV starts empty on a file it cannot read; resuming would then overwrite its rows.
+            do { _ = try ReturnsCSV.read(directory.returns100) } catch {
+                throw TrainingError("\(error); correct or delete that line, or pass --fresh to start over")
+            }
+        }
         let returns100 = ReturnsCSV(path: directory.returns100)
 
         var state = LoopState(frames: 0, episodes: 0, actions: agent.reset(observations: environments.observations))
         var resumedFrom: Int?
         if FileManager.default.fileExists(atPath: directory.latestCheckpoint) {
-            try checkResumable(directory)
-            let continuesEpisodes = try TrainingCheckpoint.load(
-                agent: agent, environments: environments, returns100: returns100, state: &state, from: directory.latestCheckpoint)
+            let continuesEpisodes: Bool
+            do {
+                try checkResumable(directory)
+                continuesEpisodes = try TrainingCheckpoint.load(
+                    agent: agent, environments: environments, returns100: returns100, state: &state, from: directory.latestCheckpoint)
+            } catch let error as TrainingError {
+                throw error
+            } catch {
+                // A damaged latest.h5: say which file and what to do, in the error's one line.
+                throw TrainingError(
+                    "cannot resume from \(directory.latestCheckpoint): \(error); pass --fresh to start over, or copy an earlier checkpoints/frame-<n>.h5 over latest.h5")
+            }
             resumedFrom = state.frames
             log("resuming \(directory.path) from frame \(state.frames) (use --fresh to start over)")
             if !continuesEpisodes {
