@@ -95,8 +95,9 @@ public final class ReplayServerRole: Sendable {
         logger.logSlurmNode(of: "replay server")
         let table = try ReplayTable(settings.table)
         if let path = settings.checkpointPath, FileManager.default.fileExists(atPath: path) {
-            try table.restore(from: path)
+            let dropped = try table.restore(from: path)
             logger.info("restored \(table.size) items from \(path) (next key \(table.nextKey))")
+            if dropped > 0 { logger.warning("left out \(dropped) items of \(path) whose payload held NaN or infinity") }
         }
         let itemSize = table.itemSize
         let zmq = ZMQContext()
