@@ -80,7 +80,10 @@ public final class Trainer {
         self.onFirstStep = onFirstStep
     }
 
-    public func run() throws -> TrainingResult {
+    public func run() throws -> TrainingResult { try run(holding: nil) }
+
+    /// `lock` is the run directory's lock when a first attempt already took it (and started over).
+    private func run(holding held: RunDirectoryLock?) throws -> TrainingResult {
         let started = Date().timeIntervalSince1970
         let directory = options.directory
         // Build everything that can refuse the request (spaces, configuration) before touching the disk.
@@ -89,6 +92,11 @@ public final class Trainer {
         let agent = try Agents.makeParallel(
             options.configuration, observationSpace: environments.observationSpace, actionSpace: environments.actionSpace,
             environments: environmentCount, seed: options.seed)
+        try RunDirectory.checkComponent(options.agent, what: "agent")
+        try RunDirectory.checkComponent(RunDirectory.directoryName(environment: options.environment), what: "environment")
+        // Held until this run returns: a second trainer or learner on the directory is refused.
+        let lock = try held ?? RunDirectoryLock(directory)
+        defer { withExtendedLifetime(lock) {} }
         if options.fresh { try directory.clear() }
         try directory.create()
         if FileManager.default.fileExists(atPath: directory.returns100) {
@@ -124,7 +132,7 @@ public final class Trainer {
             // Files of a run that never checkpointed: start clean rather than mix two runs in one CSV.
             try directory.clear()
             try directory.create()
-            return try run()
+            return try run(holding: lock)
         }
 
         let recorder = try RunRecorder(
