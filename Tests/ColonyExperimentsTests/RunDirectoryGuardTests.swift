@@ -69,6 +69,15 @@ final class RunDirectoryGuardTests: XCTestCase {
         XCTAssertNoThrow(try ExperimentGrid.make(
             name: "ok", agents: ["test_uniform"], environments: ["CartPole-v1", "gym:ALE/Pong-v5"], seeds: [1], frames: 1_000, runsRoot: runs,
             overrides: [:], testEpisodes: 1))
+        // An edited manifest (experiment status, run, Slurm cells) is refused the same way.
+        var grid = try ExperimentGrid.make(
+            name: "ok", agents: ["test_uniform"], environments: ["CartPole-v1"], seeds: [1], frames: 1_000, runsRoot: runs, overrides: [:], testEpisodes: 1)
+        grid.name = "../../elsewhere"
+        try grid.writeManifest()
+        XCTAssertThrowsError(try ExperimentGrid.load(from: grid.runsDirectory)) { error in
+            XCTAssertTrue("\(error)".contains("manifest.json is not a valid manifest") && "\(error)".contains("'../../elsewhere'"), "\(error)")
+        }
+
         // colony train: ".." is no environment, and a Gymnasium id's "/" and ":" become "-".
         var options = try options()
         options.environment = ".."
