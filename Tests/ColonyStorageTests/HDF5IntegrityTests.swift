@@ -105,6 +105,21 @@ final class HDF5IntegrityTests: XCTestCase {
         XCTAssertGreaterThan(refused, original.count / 4, "most bytes of a small file are metadata or values")
     }
 
+    /// The dataset checksum is CRC-32C: the standard check value, and the same for every length and
+    /// alignment as the byte-at-a-time loop TensorBoard's framing uses.
+    func testTheFastChecksumIsCRC32C() {
+        let check = Array("123456789".utf8)
+        XCTAssertEqual(check.withUnsafeBytes { CRC32C.checksum($0) }, 0xE306_9283)
+        XCTAssertEqual(CRC32C.checksum(check), 0xE306_9283)
+        let bytes = (0..<300).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ 7) }
+        for start in 0..<9 {
+            for end in stride(from: start, through: bytes.count, by: 13) {
+                let slice = Array(bytes[start..<end])
+                XCTAssertEqual(slice.withUnsafeBytes { CRC32C.checksum($0) }, CRC32C.checksum(slice as [UInt8]), "\(start)..<\(end)")
+            }
+        }
+    }
+
     func testAReturnsFileWithAnImpossibleFrameNamesTheLine() throws {
         let path = directory + "/returns100.csv"
         for frame in ["1e23", "-5", "2.5", "nan", "inf"] {
