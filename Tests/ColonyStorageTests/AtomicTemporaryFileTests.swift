@@ -64,6 +64,16 @@ final class AtomicTemporaryFileTests: XCTestCase {
         XCTAssertTrue(left.contains(target))
     }
 
+    func testAWritersStartClearsItsDirectoryOfDeadWritersTemporaries() throws {
+        let host = AtomicTemporaryFile.hostName
+        let dead = try deadPID()
+        let stale = ["\(directory!)/frame-0000005000.h5.tmp-\(host)-\(dead)-1", "\(directory!)/status.json.tmp-\(host)-\(dead)-2"]
+        let kept = ["\(directory!)/latest.h5.tmp-\(host)-\(getpid())-3", "\(directory!)/frame-1.h5", "\(directory!)/.tmp-\(host)-\(dead)-4"]
+        for path in stale + kept { try AtomicFile.write("x", to: path) }
+        XCTAssertEqual(Set(AtomicFile.removeStaleTemporaries(in: directory)), Set(stale))
+        XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: directory).map { directory + "/" + $0 }), Set(kept))
+    }
+
     func testNamesCarryHostAndPid() throws {
         let name = (AtomicTemporaryFile.name(for: directory + "/status.json") as NSString).lastPathComponent
         let writer = try XCTUnwrap(AtomicTemporaryFile.writer(of: name, base: "status.json"))

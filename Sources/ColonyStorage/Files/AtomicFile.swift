@@ -56,6 +56,20 @@ public enum AtomicFile {
         syncDirectory(of: path)
     }
 
+    /// Removes the temporary files of `path` that killed writers on this host left beside it (a
+    /// writer's start; `replace` does it too, at its first write of `path`); returns their paths.
+    @discardableResult
+    public static func removeStaleTemporaries(of path: String) -> [String] {
+        AtomicTemporaryFile.removeStale(for: path)
+    }
+
+    /// Removes the temporary files that killed writers on this host left in `directory` (a writer's
+    /// start: see `AtomicTemporaryFile`); returns their paths.
+    @discardableResult
+    public static func removeStaleTemporaries(in directory: String) -> [String] {
+        AtomicTemporaryFile.removeStale(in: directory)
+    }
+
     /// Creates `path` and its missing parents (like `mkdir -p`).
     public static func createDirectories(_ path: String) throws {
         var prefix = path.hasPrefix("/") ? "/" : ""

@@ -25,11 +25,25 @@ enum AtomicTemporaryFile {
         let isFirst = cleanedTargets.withLock { $0.insert(target).inserted }
         guard isFirst else { return [] }
         let (directory, base) = split(target)
+        return removeStale(in: directory) { writer(of: $0, base: base) }
+    }
+
+    /// Removes the temporary files of any target in `directory` whose writer on this host is no
+    /// longer running (a run's checkpoints/ at its start: numbered targets are rarely written twice).
+    @discardableResult
+    static func removeStale(in directory: String) -> [String] {
+        removeStale(in: directory) { name in
+            guard let marker = name.range(of: ".tmp-", options: .backwards), marker.lowerBound > name.startIndex else { return nil }
+            return writer(of: name, base: String(name[..<marker.lowerBound]))
+        }
+    }
+
+    private static func removeStale(in directory: String, writerOf: (String) -> (host: String, pid: pid_t)?) -> [String] {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
         var removed: [String] = []
         for name in names {
-            guard let writer = writer(of: name, base: base), writer.host == hostName || writer.host.isEmpty, !isRunning(writer.pid) else { continue }
-            let path = directory == "." && !target.hasPrefix("./") ? name : directory + "/" + name
+            guard let writer = writerOf(name), writer.host == hostName || writer.host.isEmpty, !isRunning(writer.pid) else { continue }
+            let path = directory == "." ? name : directory + "/" + name
             if unlink(path) == 0 { removed.append(path) }
         }
         return removed
