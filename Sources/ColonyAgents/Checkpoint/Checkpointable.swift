@@ -47,16 +47,60 @@ public struct CheckpointReader {
     public func group(_ name: String) -> CheckpointReader { CheckpointReader(file: file, prefix: path(name)) }
     public func contains(_ name: String) -> Bool { file.contains(path(name)) }
 
-    public func floats(_ name: String) throws -> [Float] { try file.read(Float.self, at: path(name)).values }
-    public func doubles(_ name: String) throws -> [Double] { try file.read(Double.self, at: path(name)).values }
-    public func int64s(_ name: String) throws -> [Int64] { try file.read(Int64.self, at: path(name)).values }
+    /// The largest count or index a checkpoint may hold (about 10^12): far beyond any run's frames,
+    /// small enough that sizes computed from it (count × observation size) cannot overflow.
+    public static let largestCount = 1 << 40
+
+    // Every value is checked before the agent sees it: a checkpoint is read on resume and by
+    // `colony eval`, and a damaged or edited file must be an error naming the entry, never a trap
+    // in the arithmetic that follows or a policy that silently acts on NaN parameters.
+
+    /// Finite floats (parameters, optimizer moments, observations, rewards).
+    public func floats(_ name: String) throws -> [Float] { try finite(file.read(Float.self, at: path(name)).values, name) }
+    /// Finite doubles.
+    public func doubles(_ name: String) throws -> [Double] { try finite(file.read(Double.self, at: path(name)).values, name) }
     public func uint64s(_ name: String) throws -> [UInt64] { try file.read(UInt64.self, at: path(name)).values }
     public func bytes(_ name: String) throws -> [UInt8] { try file.read(UInt8.self, at: path(name)).values }
-    public func ints(_ name: String) throws -> [Int] { try int64s(name).map(Int.init) }
+    /// Counts and indices: each in 0...largestCount.
+    public func ints(_ name: String) throws -> [Int] {
+        let values = try file.read(Int64.self, at: path(name)).values
+        if let index = values.firstIndex(where: { !(0...Int64(Self.largestCount)).contains($0) }) {
+            throw invalid(name, "holds \(values[index]) at index \(index), but counts and indices lie in 0...\(Self.largestCount)")
+        }
+        return values.map { Int($0) }
+    }
+    /// Indices each below `bound` (discrete actions, table states).
+    public func indices(_ name: String, below bound: Int) throws -> [Int] {
+        let values = try ints(name)
+        if let index = values.firstIndex(where: { $0 >= bound }) { throw invalid(name, "holds \(values[index]) at index \(index), but only 0..<\(bound) are valid") }
+        return values
+    }
     public func bools(_ name: String) throws -> [Bool] { try bytes(name).map { $0 != 0 } }
-    public func int(_ name: String) throws -> Int { Int(try file.readScalar(Int64.self, at: path(name))) }
-    public func double(_ name: String) throws -> Double { try file.readScalar(Double.self, at: path(name)) }
+    public func int(_ name: String) throws -> Int { try single(ints(name), name) }
+    public func double(_ name: String) throws -> Double { try single(doubles(name), name) }
     public func string(_ name: String) throws -> String { try file.readString(at: path(name)) }
+
+    /// Checks that discrete actions stored as floats are whole numbers in 0..<`actionCount`.
+    public func checkDiscreteActions(_ values: [Float], actionCount: Int, entry name: String) throws {
+        if let index = values.firstIndex(where: { !($0 >= 0 && $0 < Float(actionCount) && $0.rounded() == $0) }) {
+            throw invalid(name, "holds action \(values[index]) at index \(index), which is not one of the \(actionCount) discrete actions")
+        }
+    }
+
+    /// The error for entry `name` holding something no Colony run writes.
+    public func invalid(_ name: String, _ problem: String) -> CheckpointError {
+        .invalidValue(path: file.path, entry: path(name), problem: problem)
+    }
+
+    private func finite<T: BinaryFloatingPoint>(_ values: [T], _ name: String) throws -> [T] {
+        if let index = values.firstIndex(where: { !$0.isFinite }) { throw invalid(name, "holds \(values[index]) at index \(index)") }
+        return values
+    }
+
+    private func single<T>(_ values: [T], _ name: String) throws -> T {
+        guard values.count == 1 else { throw invalid(name, "holds \(values.count) values where one is expected") }
+        return values[0]
+    }
 
     /// Reads floats that must have exactly `count` values (a network of the same shape).
     public func floats(_ name: String, count: Int) throws -> [Float] {
@@ -75,6 +119,8 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable, Sendable
     case shapeMismatch(entry: String, expected: Int, found: Int)
     case incompatibleSpaces(path: String, expected: String, found: String)
     case unsupportedVersion(path: String, version: Int)
+    /// An entry holds a value no run writes (NaN, a negative count, an action outside the space).
+    case invalidValue(path: String, entry: String, problem: String)
 
     public var description: String {
         switch self {
@@ -88,6 +134,8 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable, Sendable
             "'\(path)' was saved for spaces \(found), but this environment has \(expected)"
         case .unsupportedVersion(let path, let version):
             "'\(path)' has checkpoint format version \(version), which this Colony cannot read"
+        case .invalidValue(let path, let entry, let problem):
+            "'\(path)' is damaged: entry '\(entry)' \(problem)"
         }
     }
 }

@@ -40,6 +40,8 @@ public final class ReplayLearnerRole: Sendable {
         logger.logSlurmNode(of: "learner")
         let replaySettings = settings.replay!
         let directory = settings.runDirectory
+        let lock = try RunDirectoryLock(directory)  // one learner per run directory, until this returns
+        defer { withExtendedLifetime(lock) {} }
         try directory.create()
         let core = try settings.makeReplayLearner()
         let returns100 = ReturnsCSV(path: directory.returns100)

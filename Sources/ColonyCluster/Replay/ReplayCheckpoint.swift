@@ -27,6 +27,9 @@ public struct ReplayTableSnapshot: Sendable, Equatable {
     public var limiterSamples: Int
     public var limiterDeletes: Int
     public var statistics: ReplayTableStatistics
+    /// Items `read` left out because their payload held NaN or ±inf (a forged insert that reached
+    /// the file); zero for a snapshot taken from a table.
+    public var droppedItems = 0
 
     public func write(to path: String) throws {
         let config = configuration
@@ -94,19 +97,32 @@ public struct ReplayTableSnapshot: Sendable, Equatable {
         defer { file.close() }
         let configuration = try readConfiguration(file)
         if let expecting { try configuration.checkMatches(expecting) }
-        let n = Int(try file.readScalar(Int64.self, at: "count"))
+        // Every number below comes from the file: counts are checked against the table's capacity
+        // before any arithmetic, so a damaged or edited file is one error naming it, never a trap.
+        func counter(at object: String, atMost limit: Int64 = Int64(1) << 53) throws -> Int {
+            let value = try file.readScalar(Int64.self, at: object)
+            guard (0...limit).contains(value) else {
+                throw ReplayTableError.corruptCheckpoint("\(path): '\(object)' is \(value), outside 0...\(limit); delete the file to start with an empty table")
+            }
+            return Int(value)
+        }
+        guard configuration.capacity > 0, configuration.itemSize > 0, configuration.itemSize <= Int(Int32.max) else {
+            throw ReplayTableError.corruptCheckpoint("\(path): capacity \(configuration.capacity) or item size \(configuration.itemSize) is impossible")
+        }
+        let n = try counter(at: "count", atMost: Int64(configuration.capacity))
         let countsSamples = configuration.maxTimesSampled != nil
         var payloads: [Float] = [], keys: [UInt64] = [], priorities: [Float] = [], times: [Int32] = []
         if n > 0 {
             payloads = try file.read(Float.self, at: "payloads").values
             keys = try file.read(UInt64.self, at: "keys").values
-            priorities = try file.read(Float.self, at: "priorities").values  // HDF5 converts format 1's f64
+            priorities = try file.read(Float.self, at: "priorities", convertingFrom: [Double.self]).values  // format 1 stored f64
             if countsSamples { times = try file.read(Int32.self, at: "times_sampled").values }
         }
         guard keys.count == n, payloads.count == n * configuration.itemSize, priorities.count == n, times.count == (countsSamples ? n : 0) else {
-            throw ReplayTableError.corruptCheckpoint("count \(n) disagrees with the stored arrays")
+            throw ReplayTableError.corruptCheckpoint("\(path): count \(n) disagrees with the stored arrays")
         }
-        func counter(_ name: String) throws -> Int { Int(try file.readScalar(Int64.self, at: "stats/\(name)")) }
+        let dropped = Self.dropNonFiniteItems(itemSize: configuration.itemSize, &payloads, &keys, &priorities, &times)
+        func counter(_ name: String) throws -> Int { try counter(at: "stats/\(name)") }
         var stats = ReplayTableStatistics()
         stats.inserts = try counter("inserts")
         stats.samples = try counter("samples")
@@ -116,14 +132,28 @@ public struct ReplayTableSnapshot: Sendable, Equatable {
         stats.unknownKeyUpdates = try counter("unknown_key_updates")
         stats.insertWaits = try counter("insert_waits")
         stats.sampleWaits = try counter("sample_waits")
-        stats.size = n
+        stats.size = keys.count
         return ReplayTableSnapshot(
             configuration: configuration, payloads: payloads, keys: keys, priorities: priorities, timesSampled: times,
             nextKey: try file.readScalar(UInt64.self, at: "next_key"),
-            limiterInserts: Int(try file.readScalar(Int64.self, at: "limiter/inserts")),
-            limiterSamples: Int(try file.readScalar(Int64.self, at: "limiter/samples")),
-            limiterDeletes: Int(try file.readScalar(Int64.self, at: "limiter/deletes")),
-            statistics: stats)
+            limiterInserts: try counter(at: "limiter/inserts"),
+            limiterSamples: try counter(at: "limiter/samples"),
+            limiterDeletes: try counter(at: "limiter/deletes"),
+            statistics: stats, droppedItems: dropped)
+    }
+
+    /// Removes the items whose payload holds NaN or ±inf (they would poison every batch that
+    /// samples them); returns how many it removed.
+    private static func dropNonFiniteItems(itemSize: Int, _ payloads: inout [Float], _ keys: inout [UInt64], _ priorities: inout [Float], _ times: inout [Int32]) -> Int {
+        let bad = keys.indices.filter { row in !payloads[(row * itemSize)..<((row + 1) * itemSize)].allSatisfy(\.isFinite) }
+        guard !bad.isEmpty else { return 0 }
+        let badRows = Set(bad)
+        let kept = keys.indices.filter { !badRows.contains($0) }
+        payloads = kept.flatMap { payloads[($0 * itemSize)..<(($0 + 1) * itemSize)] }
+        keys = kept.map { keys[$0] }
+        priorities = kept.map { priorities[$0] }
+        if !times.isEmpty { times = kept.map { times[$0] } }
+        return bad.count
     }
 }
 
@@ -153,7 +183,11 @@ extension ReplayTable {
 
     /// Replaces the state with the checkpoint at `path`; throws at once, naming the field, when the
     /// file's configuration differs from this table's.
-    public func restore(from path: String) throws {
-        try load(ReplayTableSnapshot.read(from: path, expecting: configuration))
+    /// Returns how many items the file held with non-finite payloads (left out; the caller reports them).
+    @discardableResult
+    public func restore(from path: String) throws -> Int {
+        let snapshot = try ReplayTableSnapshot.read(from: path, expecting: configuration)
+        do { try load(snapshot) } catch let error as ReplayTableError { throw ReplayTableError.corruptCheckpoint("\(path): \(error)") }
+        return snapshot.droppedItems
     }
 }

@@ -1,4 +1,5 @@
 import ColonyNumerics
+import ColonyStorage
 import ColonyTransport
 import Foundation
 import Synchronization
@@ -108,9 +109,13 @@ public final class ReplayServerRole: Sendable {
     public func run() throws {
         logger.logSlurmNode(of: "replay server")
         let table = try ReplayTable(settings.table)
+        if let path = settings.checkpointPath {
+            for stale in AtomicFile.removeStaleTemporaries(of: path) { logger.info("removed \(stale), left by a checkpoint write that was killed") }
+        }
         if let path = settings.checkpointPath, FileManager.default.fileExists(atPath: path) {
-            try table.restore(from: path)
+            let dropped = try table.restore(from: path)
             logger.info("restored \(table.size) items from \(path) (next key \(table.nextKey))")
+            if dropped > 0 { logger.warning("left out \(dropped) items of \(path) whose payload held NaN or infinity") }
         }
         let itemSize = table.itemSize
         let zmq = ZMQContext()

@@ -26,7 +26,12 @@ enum LearnerCheckpoint {
                        settings: ClusterSettings, logger: ClusterLogger) throws -> Int? {
         let latest = settings.runDirectory.latestCheckpoint
         guard FileManager.default.fileExists(atPath: latest) else { return nil }
-        try load(state, group: group, counters: &counters, returns100: returns100, settings: settings, from: latest)
+        do {
+            try load(state, group: group, counters: &counters, returns100: returns100, settings: settings, from: latest)
+        } catch {
+            throw TrainingError(
+                "cannot resume from \(latest): \(error); remove the run directory \(settings.runDirectory.path) to start over, or copy an earlier checkpoints/frame-<n>.h5 over latest.h5")
+        }
         logger.info("resuming from \(latest) at frame \(counters.frames), parameter version \(counters.version)")
         return counters.frames
     }

@@ -48,6 +48,8 @@ public final class LearnerRole: Sendable {
     public func run() throws -> Result {
         logger.logSlurmNode(of: "learner")
         let directory = settings.runDirectory
+        let lock = try RunDirectoryLock(directory)  // one learner per run directory, until this returns
+        defer { withExtendedLifetime(lock) {} }
         try directory.create()
         let core = try LearnerCore(settings: settings)
         let returns100 = ReturnsCSV(path: directory.returns100)

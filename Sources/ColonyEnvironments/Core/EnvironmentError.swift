@@ -13,6 +13,8 @@ public enum EnvironmentError: Error, Equatable, CustomStringConvertible {
     case notSnapshottable(environment: String)
     /// A vector was asked to draw in a way its environment does not offer.
     case unsupportedRenderMode(environment: String, mode: String, available: [String])
+    /// A snapshot (read from a checkpoint) does not fit these environments.
+    case invalidSnapshot(environment: String, reason: String)
 
     public var description: String {
         switch self {
@@ -30,6 +32,8 @@ public enum EnvironmentError: Error, Equatable, CustomStringConvertible {
         case .unsupportedRenderMode(let environment, let mode, let available):
             let offered = available.isEmpty ? "no render mode" : "render modes \(available.joined(separator: ", "))"
             return "\(environment) cannot render as \(mode): it offers \(offered)."
+        case .invalidSnapshot(let environment, let reason):
+            return "\(environment): the saved environment state cannot be restored: \(reason)."
         }
     }
 }

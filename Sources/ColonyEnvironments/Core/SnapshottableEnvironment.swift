@@ -13,4 +13,17 @@ public protocol SnapshottableEnvironment: Environment {
     /// The stream that reset distributions (and slippery moves) are drawn from; settable so a
     /// vector environment can hand each copy a `split()` stream, and for checkpoints.
     var randomSource: RandomSource { get set }
+
+    /// Why `candidate` cannot be set as `state` (nil: it can). Checked before a snapshot read from
+    /// a file is restored, so a damaged checkpoint is an error rather than the setter's precondition.
+    func stateProblem(_ candidate: [Double]) -> String?
+}
+
+extension SnapshottableEnvironment {
+    /// Continuous states: as many finite numbers as the current state holds.
+    public func stateProblem(_ candidate: [Double]) -> String? {
+        if candidate.count != state.count { return "\(candidate.count) state values where \(state.count) are expected" }
+        if let bad = candidate.first(where: { !$0.isFinite }) { return "state value \(bad) is not finite" }
+        return nil
+    }
 }

@@ -66,6 +66,13 @@ public final class CliffWalking: SnapshottableEnvironment {
         }
     }
 
+    public func stateProblem(_ candidate: [Double]) -> String? {
+        guard candidate.count == 1, candidate[0] >= 0, candidate[0] < 48, candidate[0].rounded() == candidate[0] else {
+            return "CliffWalking's state is one cell index in 0..<48, not \(candidate)"
+        }
+        return nil
+    }
+
     public func reset(seed: UInt64?, observation: UnsafeMutableBufferPointer<Float>) {
         if let seed { randomSource = RandomSource(seed: seed) }
         cell = Self.startIndex

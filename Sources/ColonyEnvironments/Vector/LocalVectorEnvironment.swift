@@ -160,8 +160,19 @@ public final class LocalVectorEnvironment: VectorEnvironment {
     /// Continues from `snapshot` (taken from a vector of the same id and size).
     /// Throws `EnvironmentError.notSnapshottable` unless every copy is a `SnapshottableEnvironment`.
     public func restore(_ snapshot: Snapshot) throws {
-        precondition(snapshot.states.count == count && snapshot.observations.count == count * observationCount, "snapshot of another vector shape")
         guard let environments = snapshottableEnvironments else { throw EnvironmentError.notSnapshottable(environment: id) }
+        // Snapshots come from checkpoint files: a wrong one is an error, never a precondition.
+        let sizes = [snapshot.states.count, snapshot.elapsedSteps.count, snapshot.randomStates.count, snapshot.episodeReturns.count, snapshot.episodeLengths.count]
+        guard sizes.allSatisfy({ $0 == count }), snapshot.observations.count == count * observationCount else {
+            throw EnvironmentError.invalidSnapshot(environment: id, reason: "it is of another vector shape than \(count) copies")
+        }
+        for (i, environment) in environments.enumerated() {
+            if let problem = environment.stateProblem(snapshot.states[i]) { throw EnvironmentError.invalidSnapshot(environment: id, reason: "copy \(i): \(problem)") }
+            let random = snapshot.randomStates[i]
+            guard random.count == 4, random.contains(where: { $0 != 0 }) else {
+                throw EnvironmentError.invalidSnapshot(environment: id, reason: "copy \(i): a generator state must be four words, not all zero")
+            }
+        }
         for (i, environment) in environments.enumerated() {
             environment.state = snapshot.states[i]
             environment.elapsedSteps = snapshot.elapsedSteps[i]

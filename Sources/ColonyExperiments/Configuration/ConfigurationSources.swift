@@ -135,7 +135,7 @@ public struct ConfigurationSources: Sendable {
         case (.int(let v), .int): return .int(v)
         case (.int(let v), .double): return .double(Double(v))
         case (.double(let v), .double): return .double(v)
-        case (.double(let v), .int) where v.rounded() == v: return .int(Int(v))
+        case (.double(let v), .int) where v.rounded() == v && abs(v) < 9e15: return .int(Int(v))  // 1e30 is no Int: an error, not a trap
         case (.bool(let v), .bool): return .bool(v)
         case (.string(let v), .string): return .string(v)
         case (.array(let items), .intList):

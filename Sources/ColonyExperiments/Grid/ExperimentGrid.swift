@@ -57,9 +57,19 @@ public struct ExperimentGrid: Codable, Sendable, Equatable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw TrainingError("no manifest at \(path): is \(directory) an experiment directory (runs/NAME)?")
         }
-        do { return try JSONDecoder().decode(ExperimentGrid.self, from: data) } catch {
+        let grid: ExperimentGrid
+        do { grid = try JSONDecoder().decode(ExperimentGrid.self, from: data) } catch {
             throw TrainingError("\(path) is not a valid manifest: \(error)")
         }
+        // Cells become directories (relocated, trained, cleared): an edited manifest must not lead outside.
+        do {
+            try RunDirectory.checkComponent(grid.name, what: "grid name")
+            for cell in grid.cells {
+                try RunDirectory.checkComponent(cell.agent, what: "agent")
+                try RunDirectory.checkComponent(RunDirectory.directoryName(environment: cell.environment), what: "environment")
+            }
+        } catch { throw TrainingError("\(path) is not a valid manifest: \(error)") }
+        return grid
     }
 
     /// Arguments of `colony train` for a cell.

@@ -61,6 +61,7 @@ public final class ProgressReporter: @unchecked Sendable {  // used from the one
     }
 
     static func duration(_ seconds: Double) -> String {
+        guard seconds.isFinite, seconds < 1e9 else { return "—" }  // no rate yet, or one too small to mean anything
         let s = Int(max(0, seconds))
         return s >= 3600 ? "\(s / 3600)h\(String(format: "%02d", s % 3600 / 60))m" : "\(s / 60)m\(String(format: "%02d", s % 60))s"
     }

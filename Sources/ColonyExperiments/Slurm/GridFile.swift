@@ -127,6 +127,10 @@ extension ExperimentGrid {
     /// cell whose environment a host serves.
     public static func make(name: String, agents: [String], environments: [String], seeds: [UInt64], frames: Int, runsRoot: String,
                             overrides: [String: [String]], environment: [String] = [], testEpisodes: Int) throws -> ExperimentGrid {
+        // Each becomes a directory under runsRoot: none may climb out of it.
+        try RunDirectory.checkComponent(name, what: "grid name")
+        for agent in agents { try RunDirectory.checkComponent(agent, what: "agent") }
+        for environment in environments { try RunDirectory.checkComponent(RunDirectory.directoryName(environment: environment), what: "environment") }
         var pairOverrides: [String: [String]] = [:]
         var cellOverrides: [String: [String]] = [:]
         for (target, assignments) in overrides {

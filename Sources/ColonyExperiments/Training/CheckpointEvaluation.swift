@@ -13,14 +13,20 @@ public struct CheckpointEvaluation {
         guard FileManager.default.fileExists(atPath: path) else {
             throw TrainingError("no checkpoint at \(path); a run keeps them in runs/<agent>/<env>/seed-<s>/checkpoints/")
         }
-        let header = try AgentCheckpoint.Header(path: path)
-        let configuration = try ConfigurationSources.configuration(fromSavedTOML: header.configurationTOML, source: path)
-        environmentSettings = try TrainingCheckpoint.environment(of: path)
-        let probe = try VectorEnvironments.describe(environmentSettings)
-        agent = try Agents.makeParallel(
-            configuration, observationSpace: probe.observationSpace, actionSpace: probe.actionSpace,
-            environments: configuration.int("num_envs"), seed: 0)
-        try AgentCheckpoint.load(agent, from: path)
+        do {
+            let header = try AgentCheckpoint.Header(path: path)
+            let configuration = try ConfigurationSources.configuration(fromSavedTOML: header.configurationTOML, source: path)
+            environmentSettings = try TrainingCheckpoint.environment(of: path)
+            let probe = try VectorEnvironments.describe(environmentSettings)
+            agent = try Agents.makeParallel(
+                configuration, observationSpace: probe.observationSpace, actionSpace: probe.actionSpace,
+                environments: configuration.int("num_envs"), seed: 0)
+            try AgentCheckpoint.load(agent, from: path)
+        } catch let error as CheckpointError {
+            throw TrainingError("\(error); evaluate another checkpoint (the run keeps numbered ones in its checkpoints/ folder)")
+        } catch let error as HDF5Error {
+            throw TrainingError("cannot load \(path): \(error); evaluate another checkpoint (the run keeps numbered ones in its checkpoints/ folder)")
+        }
     }
 
     /// Returns of `episodes` deterministic evaluation episodes.

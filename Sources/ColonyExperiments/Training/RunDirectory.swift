@@ -29,6 +29,8 @@ public struct RunDirectory: Sendable, Equatable {
     public var checkpoints: String { path + "/checkpoints" }
     public var latestCheckpoint: String { checkpoints + "/latest.h5" }
     public var status: String { path + "/status.json" }
+    /// What `RunDirectoryLock` locks while a trainer or learner writes the directory.
+    public var lock: String { path + "/run.lock" }
 
     public func numberedCheckpoint(frame: Int) -> String {
         checkpoints + "/frame-" + String(repeating: "0", count: max(0, 10 - String(frame).count)) + String(frame) + ".h5"
@@ -44,8 +46,18 @@ public struct RunDirectory: Sendable, Equatable {
         try AtomicFile.createDirectories(checkpoints)
     }
 
-    /// Removes everything the run wrote (for `--fresh`).
+    /// Removes everything the run wrote (for `--fresh`), except the lock file: the process that
+    /// clears holds it.
     public func clear() throws {
-        if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: path) else { return }
+        for name in names where path + "/" + name != lock { try FileManager.default.removeItem(atPath: path + "/" + name) }
+    }
+
+    /// Checks that `value` can name one directory of a run's path: a grid name, an agent or an
+    /// environment must not climb out of the runs directory ("..", "/") or vanish (".", "").
+    public static func checkComponent(_ value: String, what: String) throws {
+        guard !value.isEmpty, value != ".", value != "..", !value.contains("/"), !value.contains("\0") else {
+            throw TrainingError("\(what) '\(value)' cannot name a directory inside the runs directory: use letters, digits, '-', '_' or '.' without '/' (and not '.' or '..')")
+        }
     }
 }

@@ -34,6 +34,9 @@ public final class RunRecorder {
         self.totalFrames = totalFrames
         self.checkpointInterval = checkpointInterval
         rotation = CheckpointRotation(directory: directory, keep: keepCheckpoints)
+        // A run killed while checkpointing left its temporary file; this run is the writer now.
+        AtomicFile.removeStaleTemporaries(in: directory.path)
+        AtomicFile.removeStaleTemporaries(in: directory.checkpoints)
         nextCheckpoint = (frames / checkpointInterval + 1) * checkpointInterval
         try AtomicFile.write(header + configuration, to: directory.configuration)
         board = try TensorBoardWriter(directory: directory.path)

@@ -29,11 +29,15 @@ public struct RunStatus: Codable, Sendable, Equatable {
     public func write(to path: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        // A non-finite mean return (a diverged run) is written as a string rather than failing the write.
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         try AtomicFile.write(Array(try encoder.encode(self)) + [10], to: path)
     }
 
     public static func read(_ path: String) -> RunStatus? {
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        return try? JSONDecoder().decode(RunStatus.self, from: data)
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return try? decoder.decode(RunStatus.self, from: data)
     }
 }

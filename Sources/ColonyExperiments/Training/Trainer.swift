@@ -80,7 +80,10 @@ public final class Trainer {
         self.onFirstStep = onFirstStep
     }
 
-    public func run() throws -> TrainingResult {
+    public func run() throws -> TrainingResult { try run(holding: nil) }
+
+    /// `lock` is the run directory's lock when a first attempt already took it (and started over).
+    private func run(holding held: RunDirectoryLock?) throws -> TrainingResult {
         let started = Date().timeIntervalSince1970
         let directory = options.directory
         // Build everything that can refuse the request (spaces, configuration) before touching the disk.
@@ -89,16 +92,36 @@ public final class Trainer {
         let agent = try Agents.makeParallel(
             options.configuration, observationSpace: environments.observationSpace, actionSpace: environments.actionSpace,
             environments: environmentCount, seed: options.seed)
+        try RunDirectory.checkComponent(options.agent, what: "agent")
+        try RunDirectory.checkComponent(RunDirectory.directoryName(environment: options.environment), what: "environment")
+        // Held until this run returns: a second trainer or learner on the directory is refused.
+        let lock = try held ?? RunDirectoryLock(directory)
+        defer { withExtendedLifetime(lock) {} }
         if options.fresh { try directory.clear() }
         try directory.create()
+        if FileManager.default.fileExists(atPath: directory.returns100) {
+            // ReturnsCSV starts empty on a file it cannot read; resuming would then overwrite its rows.
+            do { _ = try ReturnsCSV.read(directory.returns100) } catch {
+                throw TrainingError("\(error); correct or delete that line, or pass --fresh to start over")
+            }
+        }
         let returns100 = ReturnsCSV(path: directory.returns100)
 
         var state = LoopState(frames: 0, episodes: 0, actions: agent.reset(observations: environments.observations))
         var resumedFrom: Int?
         if FileManager.default.fileExists(atPath: directory.latestCheckpoint) {
-            try checkResumable(directory)
-            let continuesEpisodes = try TrainingCheckpoint.load(
-                agent: agent, environments: environments, returns100: returns100, state: &state, from: directory.latestCheckpoint)
+            let continuesEpisodes: Bool
+            do {
+                try checkResumable(directory)
+                continuesEpisodes = try TrainingCheckpoint.load(
+                    agent: agent, environments: environments, returns100: returns100, state: &state, from: directory.latestCheckpoint)
+            } catch let error as TrainingError {
+                throw error
+            } catch {
+                // A damaged latest.h5: say which file and what to do, in the error's one line.
+                throw TrainingError(
+                    "cannot resume from \(directory.latestCheckpoint): \(error); pass --fresh to start over, or copy an earlier checkpoints/frame-<n>.h5 over latest.h5")
+            }
             resumedFrom = state.frames
             log("resuming \(directory.path) from frame \(state.frames) (use --fresh to start over)")
             if !continuesEpisodes {
@@ -109,7 +132,7 @@ public final class Trainer {
             // Files of a run that never checkpointed: start clean rather than mix two runs in one CSV.
             try directory.clear()
             try directory.create()
-            return try run()
+            return try run(holding: lock)
         }
 
         let recorder = try RunRecorder(

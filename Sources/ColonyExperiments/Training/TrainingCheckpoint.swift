@@ -43,6 +43,10 @@ enum TrainingCheckpoint {
         let freshActions = state.actions
         var continuesEpisodes = false
         try AgentCheckpoint.load(agent, from: path) { extra in
+            // The environment entries are read (and checked) though resuming uses the run's own
+            // settings: a damaged one is noticed now, not at a later `colony eval` of this file.
+            _ = try extra.string("environment")
+            if extra.contains("environment_settings") { _ = try EnvironmentSettings(json: try extra.string("environment_settings")) }
             loaded.frames = try extra.int("frames")
             loaded.episodes = try extra.int("episodes")
             let encoded = try extra.floats("pending_actions")
@@ -50,30 +54,20 @@ enum TrainingCheckpoint {
             guard encoded.count == environments.count * width else {
                 throw CheckpointError.shapeMismatch(entry: extra.path("pending_actions"), expected: environments.count * width, found: encoded.count)
             }
+            if case .discrete(let actionCount) = environments.actionSpace {
+                try extra.checkDiscreteActions(encoded, actionCount: actionCount, entry: "pending_actions")
+            }
             loaded.actions = (0..<environments.count).map { i in
                 let values = Array(encoded[(i * width)..<((i + 1) * width)])
                 return environments.actionSpace.isDiscrete ? .discrete(Int(values[0])) : .continuous(values)
             }
             returns100.pendingReturns = try extra.doubles("returns100_window")
-            guard extra.contains("vector"), environments.snapshot() != nil else {
+            guard extra.contains("vector"), let fresh = environments.snapshot() else {
                 loaded.actions = freshActions
                 return
             }
             continuesEpisodes = true
-            let vector = extra.group("vector")
-            let shape = try vector.ints("states_shape")
-            let flatStates = try vector.doubles("states")
-            let flatRandom = try vector.uint64s("random_states")
-            guard shape.count == 2, shape[0] == environments.count, flatStates.count == shape[0] * shape[1], flatRandom.count == 4 * shape[0] else {
-                throw CheckpointError.shapeMismatch(entry: vector.path("states"), expected: environments.count, found: shape.first ?? 0)
-            }
-            try environments.restore(VectorEnvironmentSnapshot(
-                states: (0..<shape[0]).map { Array(flatStates[($0 * shape[1])..<(($0 + 1) * shape[1])]) },
-                elapsedSteps: try vector.ints("elapsed_steps"),
-                randomStates: (0..<shape[0]).map { Array(flatRandom[($0 * 4)..<(($0 + 1) * 4)]) },
-                observations: try vector.floats("observations", count: environments.count * environments.observationCount),
-                episodeReturns: try vector.doubles("episode_returns"),
-                episodeLengths: try vector.ints("episode_lengths")))
+            try environments.restore(try snapshot(extra.group("vector"), like: fresh, environments: environments))
         }
         // Rows written after this checkpoint (a run killed later) would be written again: drop them.
         try returns100.truncate(afterFrame: loaded.frames)
@@ -81,11 +75,43 @@ enum TrainingCheckpoint {
         return continuesEpisodes
     }
 
+    /// Reads the environments' snapshot, checked against a fresh one of the same vector (counts,
+    /// state sizes, generator states), so the environments' own preconditions never see a damaged file.
+    private static func snapshot(_ vector: CheckpointReader, like fresh: VectorEnvironmentSnapshot, environments: any VectorEnvironment) throws -> VectorEnvironmentSnapshot {
+        let count = environments.count, stateSize = fresh.states.first?.count ?? 0
+        let shape = try vector.ints("states_shape")
+        guard shape == [count, stateSize] else {
+            throw CheckpointError.shapeMismatch(entry: vector.path("states_shape"), expected: count, found: shape.first ?? 0)
+        }
+        let flatStates = try vector.doubles("states")
+        let flatRandom = try vector.uint64s("random_states")
+        let elapsedSteps = try vector.ints("elapsed_steps")
+        let episodeReturns = try vector.doubles("episode_returns")
+        let episodeLengths = try vector.ints("episode_lengths")
+        for (name, found, expected) in [
+            ("states", flatStates.count, count * stateSize), ("random_states", flatRandom.count, 4 * count),
+            ("elapsed_steps", elapsedSteps.count, count), ("episode_returns", episodeReturns.count, count),
+            ("episode_lengths", episodeLengths.count, count),
+        ] where found != expected {
+            throw CheckpointError.shapeMismatch(entry: vector.path(name), expected: expected, found: found)
+        }
+        let randomStates = (0..<count).map { Array(flatRandom[($0 * 4)..<(($0 + 1) * 4)]) }
+        if let index = randomStates.firstIndex(where: { $0.allSatisfy { $0 == 0 } }) {
+            throw vector.invalid("random_states", "holds an all-zero generator state for environment \(index)")
+        }
+        return VectorEnvironmentSnapshot(
+            states: (0..<count).map { Array(flatStates[($0 * stateSize)..<(($0 + 1) * stateSize)]) },
+            elapsedSteps: elapsedSteps, randomStates: randomStates,
+            observations: try vector.floats("observations", count: count * environments.observationCount),
+            episodeReturns: episodeReturns, episodeLengths: episodeLengths)
+    }
+
     /// The environment a checkpoint was trained on (for `colony eval`); checkpoints from before
     /// environment settings existed hold only the id.
     static func environment(of path: String) throws -> EnvironmentSettings {
         let file = try HDF5File.open(path)
-        if let json = try? file.readString(at: "extra/environment_settings") { return try EnvironmentSettings(json: json) }
+        // Only a missing entry falls back to the id: a damaged one is an error, not other settings.
+        if file.contains("extra/environment_settings") { return try EnvironmentSettings(json: try file.readString(at: "extra/environment_settings")) }
         return EnvironmentSettings(id: try file.readString(at: "extra/environment"))
     }
 }

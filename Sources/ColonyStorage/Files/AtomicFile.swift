@@ -40,9 +40,11 @@ public enum AtomicFile {
     }
 
     /// Lets `produce` write a complete file at a temporary path, then moves it over `path`.
-    /// When `produce` throws, the temporary file is removed and `path` is untouched.
+    /// When `produce` throws, the temporary file is removed and `path` is untouched. The first
+    /// write of `path` in a process removes temporary files a killed writer of it left behind.
     public static func replace(_ path: String, produce: (String) throws -> Void) throws {
-        let temporary = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        AtomicTemporaryFile.removeStale(for: path)
+        let temporary = AtomicTemporaryFile.name(for: path)
         do {
             try produce(temporary)
             try syncFile(temporary)
@@ -52,6 +54,20 @@ public enum AtomicFile {
             throw error
         }
         syncDirectory(of: path)
+    }
+
+    /// Removes the temporary files of `path` that killed writers on this host left beside it (a
+    /// writer's start; `replace` does it too, at its first write of `path`); returns their paths.
+    @discardableResult
+    public static func removeStaleTemporaries(of path: String) -> [String] {
+        AtomicTemporaryFile.removeStale(for: path)
+    }
+
+    /// Removes the temporary files that killed writers on this host left in `directory` (a writer's
+    /// start: see `AtomicTemporaryFile`); returns their paths.
+    @discardableResult
+    public static func removeStaleTemporaries(in directory: String) -> [String] {
+        AtomicTemporaryFile.removeStale(in: directory)
     }
 
     /// Creates `path` and its missing parents (like `mkdir -p`).

@@ -74,6 +74,9 @@ public final class ReturnsCSV {
         try AtomicFile.write(row.line + "\n", to: path)
     }
 
+    /// The largest frame a row may name (2^53: every whole number up to it is exact in a Double).
+    static let maximumFrame = Double(1 << 53)
+
     /// Reads rows written by Colony or ALL; malformed lines are an error naming the line.
     public static func read(_ path: String) throws -> [Row] {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -86,6 +89,10 @@ public final class ReturnsCSV {
                 throw FileFormatError(source: path, line: index + 1, message: "expected frame,mean,std[,max,min]")
             }
             let f = fields.map { $0! }
+            // The frame becomes an Int: 1e23, -5, 2.5 or nan is an error naming the line, not a trap.
+            guard f[0] >= 0, f[0] <= maximumFrame, f[0].rounded() == f[0] else {
+                throw FileFormatError(source: path, line: index + 1, message: "frame \(f[0]) is not a whole number in 0...\(Int(maximumFrame))")
+            }
             rows.append(Row(frame: Int(f[0]), mean: f[1], std: f[2], max: f.count > 3 ? f[3] : f[1], min: f.count > 4 ? f[4] : f[1]))
         }
         return rows

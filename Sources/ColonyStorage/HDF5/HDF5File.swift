@@ -20,7 +20,12 @@ public final class HDF5File: @unchecked Sendable {  // all access to `handle` is
     /// Creates (truncating) a file for writing.
     public static func create(_ path: String) throws -> HDF5File {
         try HDF5Library.withLock {
-            let id = H5Fcreate(path, colony_h5f_acc_trunc(), colony_h5p_default(), colony_h5p_default())
+            // HDF5 1.8's file format (superblock 2, object headers 2) checksums every piece of
+            // metadata, so a flipped byte in the file's structure is an error, not garbage.
+            let access = H5Pcreate(colony_h5p_file_access())
+            defer { H5Pclose(access) }
+            H5Pset_libver_bounds(access, H5F_LIBVER_V18, H5F_LIBVER_V18)
+            let id = H5Fcreate(path, colony_h5f_acc_trunc(), colony_h5p_default(), access)
             guard id >= 0 else { throw HDF5Error(function: "H5Fcreate", path: path, detail: "cannot create the file (does the directory exist and is it writable?)") }
             return HDF5File(path: path, handle: id)
         }
@@ -34,7 +39,8 @@ public final class HDF5File: @unchecked Sendable {  // all access to `handle` is
             }
             let flags = mode == .readOnly ? colony_h5f_acc_rdonly() : colony_h5f_acc_rdwr()
             let id = H5Fopen(path, flags, colony_h5p_default())
-            guard id >= 0 else { throw HDF5Error(function: "H5Fopen", path: path) }
+            // The signature was there, the rest not: most often a copy or write cut short.
+            guard id >= 0 else { throw HDF5Error(function: "H5Fopen", path: path, detail: "the file is truncated or damaged") }
             return HDF5File(path: path, handle: id)
         }
     }
@@ -121,6 +127,7 @@ public final class HDF5File: @unchecked Sendable {  // all access to `handle` is
                 H5Dwrite(dataset, T.hdf5NativeType.id, colony_h5s_all(), colony_h5s_all(), colony_h5p_default(), bytes.baseAddress)
             }
             guard status >= 0 else { throw HDF5Error(function: "H5Dwrite", path: "\(path):\(object)") }
+            try writeChecksum(values.withUnsafeBytes { DatasetChecksum.of($0) }, on: dataset, object)
         }
     }
 
@@ -129,21 +136,52 @@ public final class HDF5File: @unchecked Sendable {  // all access to `handle` is
         try write([value], shape: [], at: object)
     }
 
-    /// Reads a numeric dataset, converting to `T` (HDF5 converts between numeric types), with its shape.
-    public func read<T: HDF5Element>(_ type: T.Type = T.self, at object: String) throws -> (values: [T], shape: [Int]) {
+    /// Reads a numeric dataset stored as `T` (or, with `convertingFrom`, as one of those types too,
+    /// which HDF5 converts), with its shape. A dataset of another type is refused rather than
+    /// converted: a checkpoint rewritten by another tool with another dtype could otherwise load
+    /// rounded or wrapped values without a word. Where the writer stored a checksum, the values must match it.
+    public func read<T: HDF5Element>(
+        _ type: T.Type = T.self, at object: String, convertingFrom accepted: [any HDF5Element.Type] = []
+    ) throws -> (values: [T], shape: [Int]) {
         try HDF5Library.withLock {
             let file = try openHandle("H5Dopen2", object)
             guard linkExists(object) else { throw HDF5Error(function: "H5Dopen2", path: "\(path):\(object)", detail: "no such dataset") }
             let dataset = H5Dopen2(file, object, colony_h5p_default())
             guard dataset >= 0 else { throw HDF5Error(function: "H5Dopen2", path: "\(path):\(object)", detail: "not a dataset") }
             defer { H5Dclose(dataset) }
+            let (storedElementBytes, storedAsT) = try checkStoredType(of: dataset, object, expected: T.hdf5NativeType, accepted: accepted.map { $0.hdf5NativeType })
             let shape = try datasetShape(dataset, object)
-            var values = [T](repeating: T.zero, count: shape.reduce(1, *))
+            // The shape comes from the file: its values must fit in what the file stores for them
+            // before anything that large is allocated.
+            let storedBytes = H5Dget_storage_size(dataset)
+            guard let count = DatasetChecksum.elementCount(shape), UInt64(count) <= storedBytes / UInt64(max(1, storedElementBytes)) else {
+                throw HDF5Error(function: "H5Dread", path: "\(path):\(object)", detail: "its shape \(shape) does not fit the \(storedBytes) bytes stored")
+            }
+            var values = [T](repeating: T.zero, count: count)
             let status = values.withUnsafeMutableBytes { bytes in
                 H5Dread(dataset, T.hdf5NativeType.id, colony_h5s_all(), colony_h5s_all(), colony_h5p_default(), bytes.baseAddress)
             }
             guard status >= 0 else { throw HDF5Error(function: "H5Dread", path: "\(path):\(object)", detail: "cannot read as \(T.self)") }
+            // The checksum covers the values as stored; converted ones (an older format's other
+            // dtype, written before checksums existed) have none to compare with.
+            if storedAsT {
+                try verifyChecksum(of: dataset, object) { values.withUnsafeBytes { DatasetChecksum.of($0) } }
+            }
             return (values, shape)
+        }
+    }
+
+    /// Where a contiguous dataset's values start in the file, in bytes (nil for other layouts): for
+    /// tools and tests that patch values in place, as h5py's `dataset[...] = x` does.
+    public func dataOffset(of object: String) throws -> Int? {
+        try HDF5Library.withLock {
+            let file = try openHandle("H5Dopen2", object)
+            guard linkExists(object) else { throw HDF5Error(function: "H5Dopen2", path: "\(path):\(object)", detail: "no such dataset") }
+            let dataset = H5Dopen2(file, object, colony_h5p_default())
+            guard dataset >= 0 else { throw HDF5Error(function: "H5Dopen2", path: "\(path):\(object)", detail: "not a dataset") }
+            defer { H5Dclose(dataset) }
+            let offset = H5Dget_offset(dataset)
+            return offset == haddr_t.max ? nil : Int(exactly: offset)
         }
     }
 
@@ -164,7 +202,12 @@ public final class HDF5File: @unchecked Sendable {  // all access to `handle` is
         guard rank >= 0 else { throw HDF5Error(function: "H5Sget_simple_extent_ndims", path: "\(path):\(object)") }
         var dims = [hsize_t](repeating: 0, count: Int(rank))
         H5Sget_simple_extent_dims(space, &dims, nil)
-        return dims.map { Int($0) }
+        return try dims.map { dimension in
+            guard let size = Int(exactly: dimension) else {
+                throw HDF5Error(function: "H5Sget_simple_extent_dims", path: "\(path):\(object)", detail: "dimension \(dimension) is out of range")
+            }
+            return size
+        }
     }
 
     // MARK: Strings
@@ -187,6 +230,7 @@ public final class HDF5File: @unchecked Sendable {  // all access to `handle` is
             let padded = bytes.isEmpty ? [UInt8(0)] : bytes
             let status = padded.withUnsafeBytes { H5Dwrite(dataset, type, colony_h5s_all(), colony_h5s_all(), colony_h5p_default(), $0.baseAddress) }
             guard status >= 0 else { throw HDF5Error(function: "H5Dwrite", path: "\(path):\(object)") }
+            try writeChecksum(padded.withUnsafeBytes { DatasetChecksum.of($0) }, on: dataset, object)
         }
     }
 
@@ -215,10 +259,14 @@ public final class HDF5File: @unchecked Sendable {  // all access to `handle` is
                 return String(cString: pointer)
             }
             let size = H5Tget_size(type)
+            guard try datasetShape(dataset, object).allSatisfy({ $0 == 1 }) else {
+                throw HDF5Error(function: "readString", path: "\(path):\(object)", detail: "not a single string")
+            }
             var buffer = [UInt8](repeating: 0, count: size + 1)
             guard H5Dread(dataset, type, colony_h5s_all(), colony_h5s_all(), colony_h5p_default(), &buffer) >= 0 else {
                 throw HDF5Error(function: "H5Dread", path: "\(path):\(object)")
             }
+            try verifyChecksum(of: dataset, object) { buffer.withUnsafeBytes { DatasetChecksum.of(UnsafeRawBufferPointer(rebasing: $0[..<size])) } }
             let end = buffer.firstIndex(of: 0) ?? size
             return String(decoding: buffer[..<end], as: UTF8.self)
         }
@@ -283,6 +331,58 @@ public final class HDF5File: @unchecked Sendable {  // all access to `handle` is
     }
 
     // MARK: Helpers (called with the lock held)
+
+    private func writeChecksum(_ checksum: UInt64, on dataset: hid_t, _ object: String) throws {
+        let type = UInt64.hdf5NativeType.id
+        try writeAttribute(DatasetChecksum.attribute, target: dataset, type: type, object: object) { attribute in
+            withUnsafeBytes(of: checksum) { H5Awrite(attribute, type, $0.baseAddress) }
+        }
+    }
+
+    /// Compares the checksum the writer stored (files written before checksums existed have none)
+    /// with the one of the values read.
+    private func verifyChecksum(of dataset: hid_t, _ object: String, _ computed: () -> UInt64) throws {
+        guard H5Aexists(dataset, DatasetChecksum.attribute) > 0 else { return }
+        let attribute = H5Aopen(dataset, DatasetChecksum.attribute, colony_h5p_default())
+        guard attribute >= 0 else { throw HDF5Error(function: "H5Aopen", path: "\(path):\(object)@\(DatasetChecksum.attribute)") }
+        defer { H5Aclose(attribute) }
+        var stored: UInt64 = 0
+        guard withUnsafeMutableBytes(of: &stored, { H5Aread(attribute, UInt64.hdf5NativeType.id, $0.baseAddress) }) >= 0 else {
+            throw HDF5Error(function: "H5Aread", path: "\(path):\(object)@\(DatasetChecksum.attribute)")
+        }
+        guard stored == computed() else {
+            throw HDF5Error(function: "checksum", path: "\(path):\(object)", detail: "the data does not match the checksum written with it (the file is damaged or was edited)")
+        }
+    }
+
+    /// Refuses a dataset whose stored type is neither `expected` nor one of `accepted`.
+    /// Returns the size of one stored value in bytes and whether the values are stored as `expected`.
+    private func checkStoredType(of dataset: hid_t, _ object: String, expected: HDF5NativeType, accepted: [HDF5NativeType]) throws -> (bytes: Int, exact: Bool) {
+        let stored = H5Dget_type(dataset)
+        guard stored >= 0 else { throw HDF5Error(function: "H5Dget_type", path: "\(path):\(object)") }
+        defer { H5Tclose(stored) }
+        let matches = { (native: HDF5NativeType) in
+            H5Tget_class(stored) == H5Tget_class(native.id) && H5Tget_size(stored) == H5Tget_size(native.id)
+                && (H5Tget_class(stored) != H5T_INTEGER || H5Tget_sign(stored) == H5Tget_sign(native.id))
+        }
+        guard matches(expected) || accepted.contains(where: matches) else {
+            throw HDF5Error(
+                function: "read", path: "\(path):\(object)",
+                detail: "stored as \(Self.typeName(stored)) where Colony writes \(Self.typeName(expected.id)) (the file was rewritten by another program)")
+        }
+        return (H5Tget_size(stored), matches(expected))
+    }
+
+    /// "32-bit float", "64-bit signed integer", "string", ... for error messages.
+    private static func typeName(_ type: hid_t) -> String {
+        let bits = H5Tget_size(type) * 8
+        switch H5Tget_class(type) {
+        case H5T_FLOAT: return "\(bits)-bit float"
+        case H5T_INTEGER: return "\(bits)-bit \(H5Tget_sign(type) == H5T_SGN_NONE ? "unsigned" : "signed") integer"
+        case H5T_STRING: return "string"
+        default: return "a non-numeric type"
+        }
+    }
 
     private func removeIfPresent(_ object: String) throws {
         if linkExists(object), H5Ldelete(handle, object, colony_h5p_default()) < 0 {

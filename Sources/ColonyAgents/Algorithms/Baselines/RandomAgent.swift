@@ -45,6 +45,6 @@ final class RandomAgent: ParallelAgent {
 
     func restore(from reader: CheckpointReader) throws {
         frames = try reader.int("frames")
-        rng = RandomSource(state: try reader.uint64s("rng"))
+        rng = try reader.randomSource("rng")
     }
 }

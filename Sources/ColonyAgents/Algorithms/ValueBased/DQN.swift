@@ -296,11 +296,17 @@ public final class DQN: ParallelAgent {
     public func restore(from reader: CheckpointReader) throws {
         try learner.restore(from: reader)
         try replay.restore(from: reader.group("replay"))
-        if nStepReturns != nil { try nStepReturns!.restore(from: reader.group("n_step")) }
+        // Stored actions are indices into the Q-values: each must be one of this space's actions.
+        try reader.group("replay").checkDiscreteActions(Array(replay.storedActions), actionCount: actionCount, entry: "actions")
+        if nStepReturns != nil {
+            try nStepReturns!.restore(from: reader.group("n_step"))
+            let nStep = reader.group("n_step")
+            try nStep.checkDiscreteActions(try nStep.floats("actions"), actionCount: actionCount, entry: "actions")
+        }
         explorationRNG = try reader.randomSource("rng/exploration")
         replayRNG = try reader.randomSource("rng/replay")
         lastObservations = try reader.floats("last_observations", count: lastObservations.count)
-        let actions = try reader.ints("last_actions")
+        let actions = try reader.indices("last_actions", below: actionCount)
         guard actions.count == environmentCount else {
             throw CheckpointError.shapeMismatch(entry: reader.path("last_actions"), expected: environmentCount, found: actions.count)
         }

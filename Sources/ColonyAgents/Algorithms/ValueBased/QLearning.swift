@@ -165,7 +165,7 @@ public final class QLearning: ParallelAgent {
         table = try reader.floats("q_table", count: stateCount * actionCount)
         explorationRNG = try reader.randomSource("rng/exploration")
         evaluationRNG = try reader.randomSource("rng/evaluation")
-        let states = try reader.ints("last_states"), actions = try reader.ints("last_actions")
+        let states = try reader.indices("last_states", below: stateCount), actions = try reader.indices("last_actions", below: actionCount)
         guard states.count == environmentCount, actions.count == environmentCount else {
             throw CheckpointError.shapeMismatch(entry: reader.path("last_states"), expected: environmentCount, found: states.count)
         }

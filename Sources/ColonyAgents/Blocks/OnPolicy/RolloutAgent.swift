@@ -85,6 +85,10 @@ extension RolloutAgent {
     func restoreRolloutAgent(from reader: CheckpointReader) throws {
         try networks.restore(from: reader.group("networks"))
         try rollout.restore(from: reader.group("rollout"))
+        if case .discrete(let actionCount) = actionSpace {
+            let batch = reader.group("rollout").group("batch")
+            try batch.checkDiscreteActions(rollout.batch.actions, actionCount: actionCount, entry: "actions")
+        }
         try encoder.restore(from: reader.group("observation_encoder"))
     }
 }

@@ -180,12 +180,18 @@ public final class ReplayBuffer: Checkpointable {
         }
     }
 
+    /// The actions of the stored transitions, `count × actionSize` (for checks after a restore).
+    public var storedActions: ArraySlice<Float> { actions[0..<(count * actionSize)] }
+
     public func restore(from reader: CheckpointReader) throws {
         let cursor = try reader.ints("cursor")
         guard cursor.count == 3, cursor[2] == capacity else {
             throw CheckpointError.shapeMismatch(entry: reader.path("cursor"), expected: capacity, found: cursor.count == 3 ? cursor[2] : -1)
         }
         let stored = cursor[0]
+        guard stored <= capacity, cursor[1] < capacity else {
+            throw reader.invalid("cursor", "holds count \(stored) and next slot \(cursor[1]), which do not fit capacity \(capacity)")
+        }
         observations.replaceSubrange(0..<stored * observationSize, with: try reader.floats("observations", count: stored * observationSize))
         nextObservations.replaceSubrange(0..<stored * observationSize, with: try reader.floats("next_observations", count: stored * observationSize))
         actions.replaceSubrange(0..<stored * actionSize, with: try reader.floats("actions", count: stored * actionSize))
@@ -198,6 +204,7 @@ public final class ReplayBuffer: Checkpointable {
                 ? try reader.floats("raw_priorities", count: stored)
                 : Self.rawPriorities(weights: try reader.doubles("priorities"), alpha: prioritized.alpha)
             guard raw.count == stored else { throw CheckpointError.shapeMismatch(entry: reader.path("priorities"), expected: stored, found: raw.count) }
+            if let index = raw.firstIndex(where: { $0 < 0 }) { throw reader.invalid("raw_priorities", "holds the negative priority \(raw[index]) at index \(index)") }
             priorities.rebuild { leaves in for (slot, priority) in raw.enumerated() { leaves[slot] = priority } }
             maxPriority = try reader.doubles("max_priority").first ?? 1
         }
