@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-APT_PACKAGES := libzmq3-dev libopenblas-dev libhdf5-dev pkg-config
+APT_PACKAGES := libzmq3-dev libopenblas-dev libhdf5-dev pkg-config binutils
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian's libzmq.pc pulls a krb5 -isystem flag that SwiftPM rejects with a warning; see Sources/CZeroMQ/pkgconfig.
 export PKG_CONFIG_PATH := $(CURDIR)/Sources/CZeroMQ/pkgconfig$(if $(PKG_CONFIG_PATH),:$(PKG_CONFIG_PATH))

@@ -1,5 +1,6 @@
 import ColonyCluster
 import ColonyStorage
+import ColonyTestSupport
 import ColonyTransport
 import Foundation
 import XCTest
@@ -23,27 +24,14 @@ class ExecutableTestCase: XCTestCase {
 
     /// An executable built next to the test binary; the test is skipped when there is none.
     func executable(_ name: String) throws -> String {
-        var url = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = url.appendingPathComponent(name).path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            url.deleteLastPathComponent()
-        }
-        throw XCTSkip("\(name) is not built next to the tests")
+        guard let path = BuiltExecutable.path(name) else { throw XCTSkip("\(name) is not built next to the tests") }
+        return path
     }
 
-    /// Runs `name` to its end: exit status and output (stdout and stderr together).
+    /// Runs `name` to its end: exit status and output (stdout, then stderr).
     func run(_ name: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try executable(name))
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        guard let outcome = try BuiltExecutable.run(name, arguments) else { throw XCTSkip("\(name) is not built next to the tests") }
+        return (outcome.status, outcome.output + outcome.error)
     }
 
     /// A loopback endpoint that was free a moment ago.

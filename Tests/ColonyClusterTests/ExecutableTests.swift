@@ -1,4 +1,5 @@
 import ColonyCluster
+import ColonyTestSupport
 import ColonyTransport
 import Foundation
 import XCTest
@@ -7,26 +8,13 @@ import XCTest
 /// executables were not built next to the tests).
 final class ExecutableTests: XCTestCase {
     private func executable(_ name: String) throws -> URL {
-        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = directory.appendingPathComponent(name)
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            directory.deleteLastPathComponent()
-        }
-        throw XCTSkip("\(name) is not built next to the tests")
+        guard let path = BuiltExecutable.path(name) else { throw XCTSkip("\(name) is not built next to the tests") }
+        return URL(fileURLWithPath: path)
     }
 
     private func run(_ url: URL, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = url
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        guard let outcome = try BuiltExecutable.run(url.lastPathComponent, arguments) else { throw XCTSkip("\(url.lastPathComponent) is not built") }
+        return (outcome.status, outcome.output + outcome.error)
     }
 
     /// A free loopback port: bind one, note it, let it go.
