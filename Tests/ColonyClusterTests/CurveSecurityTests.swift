@@ -181,15 +181,17 @@ final class CurveSecurityTests: ExecutableTestCase {
             """, to: path)
         let cluster = try start("colony", ["cluster", "up", path, "--keys", keysPath], log: directory + "/cluster.log")
         let keyed = ZMQContext(security: try RunKeys(directory: keysPath).security())
-        XCTAssertTrue(eventually(timeout: 60) {
-            let status = try? CoordinatorRequest.status(coordinator: coordinator, context: keyed, timeout: .milliseconds(500))
-            return status?.members.contains { $0.role == .worker } ?? false
-        }, logTail("cluster.log"))
         // The parameter-socket attack of issue 14 (thousands of random subscriptions, short raw TCP connections
         // with random bytes), without keys: no handshake completes, so the learner never sees it and keeps learning.
         func learner() -> ClusterStatus.Member? {
             (try? CoordinatorRequest.status(coordinator: coordinator, context: keyed, timeout: .seconds(2)))?.members.first { $0.role == .learner }
         }
+        // Members register in any order: wait until a worker is listed and the learner has taken frames.
+        XCTAssertTrue(eventually(timeout: 60) {
+            let status = try? CoordinatorRequest.status(coordinator: coordinator, context: keyed, timeout: .milliseconds(500))
+            return (status?.members.contains { $0.role == .worker } ?? false)
+                && (status?.members.contains { $0.role == .learner && ($0.stats.extra["frames"] ?? 0) > 0 } ?? false)
+        }, logTail("cluster.log"))
         let parameters = try XCTUnwrap(learner()?.endpoints["parameters"])
         let framesBefore = learner()?.stats.extra["frames"] ?? 0
         try attackSubscriptions(parameters, subscriptions: 5_000, rawConnections: 300)
