@@ -1,4 +1,5 @@
 import ColonyCluster
+import ColonyExperiments
 import ColonyNumerics
 import ColonyStorage
 import ColonyTransport
@@ -225,6 +226,70 @@ final class ForgedMessageTests: ExecutableTestCase {
         // nothing beyond ReceivedValueBounds.maximumReturn (1e9), let alone ∞, reaches the file.
         XCTAssertFalse(rows.isEmpty)
         XCTAssertTrue(rows.allSatisfy { $0.mean.isFinite && abs($0.mean) <= 1e9 }, "forged returns reached returns100.csv: \(rows.map(\.mean))")
+    }
+
+    // MARK: A3C
+
+    private func gradient(_ sender: inout WireSender, count: Int, value: Float = 1e-3, frames: Int32 = 20, version: UInt64 = 0) -> WireMessage {
+        sender.message(.gradient, parameterVersion: version, tensors: [WireTensor([Float](repeating: value, count: count)), WireTensor([frames])])
+    }
+
+    /// A3C on CartPole: forged gradients (one value short, NaN, 1e30, zero and ten million frames, a
+    /// version from the future), a trajectory (not this run's flow), episode reports (return ∞,
+    /// length 0), 3,000 mutated gradients and reports. Every process lives, updates go on, the
+    /// parameters stay finite and status.json carries the drops by reason.
+    func testA3CRunSurvivesForgedGradients() throws {
+        let coordinator = try freeEndpoint()
+        let path = try clusterFile("a3c", coordinator: coordinator, cluster: """
+            max_policy_lag = 50
+            checkpoint_every = 5_000
+            """, agent: "n_steps = 5")
+        let running = [
+            try start("colony-coordinator", ["--bind", coordinator], log: directory + "/coordinator.log"),
+            try start("colony-learner", ["--config", path], log: directory + "/learner.log"),
+            try start("colony-worker", ["--config", path, "--index", "0"], log: directory + "/worker-0.log"),
+        ]
+        let logs = { self.logTail("learner.log") + self.logTail("worker-0.log") }
+        func updates() -> Double { learner(coordinator)?.stats.extra["version"] ?? 0 }
+        XCTAssertTrue(eventually(timeout: 60) { updates() > 20 }, "no updates" + logs())
+        let endpoints = try XCTUnwrap(learner(coordinator)?.endpoints)
+        let context = ZMQContext()
+        let parameterCount = try XCTUnwrap(try publishedParameters(try XCTUnwrap(endpoints["parameters"]), context: context)).count
+
+        let data = try forger(try XCTUnwrap(endpoints["data"]), context: context)
+        defer { data.close() }
+        var sender = WireSender(senderID: forgerID, runID: 7)
+        let forged: [WireMessage] = [
+            gradient(&sender, count: parameterCount - 1),
+            gradient(&sender, count: parameterCount, value: .nan),
+            gradient(&sender, count: parameterCount, value: 1e30),
+            gradient(&sender, count: parameterCount, frames: 0),
+            gradient(&sender, count: parameterCount, frames: 10_000_000),
+            gradient(&sender, count: parameterCount, version: 1 << 40),
+            trajectory(&sender),
+            episodes(&sender, returns: [.infinity], lengths: [10]),
+            episodes(&sender, returns: [10], lengths: [0]),
+        ]
+        for message in forged { try data.send(message) }
+        sendMutations(of: gradient(&sender, count: parameterCount), count: 2_000, seed: 6, to: data)
+        sendMutations(of: episodes(&sender, returns: [20], lengths: [20]), count: 1_000, seed: 7, to: data)
+
+        let updatesAfterAttack = updates()
+        XCTAssertTrue(eventually(timeout: 40) { updates() > updatesAfterAttack + 50 }, "learning stopped" + logs())
+        for process in running { XCTAssertTrue(process.isRunning, "a process exited" + logs()) }
+        let expected = ["dropped: out of range": 5.0, "dropped: future version": 1, "dropped: non-finite": 2, "dropped: type not accepted": 1]
+        XCTAssertTrue(eventually(timeout: 10) { expected.allSatisfy { (learner(coordinator)?.stats.extra[$0.key] ?? 0) >= $0.value } },
+                      "\(learner(coordinator)?.stats.extra ?? [:])")
+        let parameters = try XCTUnwrap(try publishedParameters(try XCTUnwrap(endpoints["parameters"]), context: context), "no parameters published")
+        XCTAssertEqual(parameters.count, parameterCount)
+        XCTAssertTrue(parameters.allSatisfy(\.isFinite), "non-finite parameters")
+        // The learner's status.json (written at each checkpoint) carries the same counts.
+        let statusPath = "\(directory!)/runs/a3c/CartPole-v1/seed-3/status.json"
+        XCTAssertTrue(eventually(timeout: 30) { (RunStatus.read(statusPath)?.droppedMessages?["out of range"] ?? 0) >= 5 },
+                      "status.json: \(String(describing: RunStatus.read(statusPath)))")
+        let written = try XCTUnwrap(RunStatus.read(statusPath)?.droppedMessages)
+        XCTAssertGreaterThanOrEqual(written["non-finite"] ?? 0, 2, "\(written)")
+        XCTAssertGreaterThanOrEqual(written["type not accepted"] ?? 0, 1, "\(written)")
     }
 
     // MARK: Ape-X

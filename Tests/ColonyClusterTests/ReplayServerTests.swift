@@ -219,6 +219,37 @@ final class ReplayClientPipelineTests: XCTestCase {
         XCTAssertNil(server.failure.get())
     }
 
+    /// A peer that floods the server with sample requests while the limiter blocks neither fills the
+    /// held queue for everyone (its newest requests make room for others') nor starves another
+    /// connection: connections are served in turn, so the learner's request is answered with the
+    /// first budget, not after the flood.
+    func testFloodingConnectionCannotStarveAnother() throws {
+        let cluster = try Cluster(.tcp)
+        let table = ReplayTableConfiguration(capacity: 100, itemSize: 1, selector: .uniform,
+                                             rateLimiter: .init(samplesPerInsert: 1, minSize: 4, errorBuffer: 4))
+        let server = try RunningServer(.init(table: table, seed: 7, maximumHeldRequests: 64), logs: cluster.logs)
+        let flooder = try ZMQSocket(cluster.context, .dealer)
+        defer { flooder.close() }
+        try flooder.connect(server.endpoint)
+        var sender = WireSender(senderID: 0xF100D)
+        for _ in 0..<200 {
+            try flooder.send(sender.message(.replaySample, tensors: [WireTensor([Int32(2)]), WireTensor([Float(1)])]))
+        }
+        // The server holds 64 of them and refuses the rest.
+        XCTAssertTrue(eventually { server.role.statistics.sampleWaits >= 1 })
+        Thread.sleep(forTimeInterval: 0.3)
+
+        let learner = try ReplayClient(endpoint: server.endpoint, context: cluster.context)
+        let actor = try ReplayClient(endpoint: server.endpoint, context: cluster.context)
+        try learner.requestSample(2, beta: 1)
+        for value in 0..<8 { try actor.insertPipelined(payloads: [Float(value)], priorities: [1], window: 4) }
+        try actor.flushInserts(timeout: .seconds(5))
+        let sample = try XCTUnwrap(learner.receiveSample(timeout: 5000), "the learner waited behind the flood")
+        XCTAssertEqual(sample.count, 2)
+        server.stop()
+        XCTAssertNil(server.failure.get())
+    }
+
     func testMixedCallsKeepRepliesApartAndAbandonedRepliesAreDiscarded() throws {
         let cluster = try Cluster(.tcp)
         let server = try RunningServer(.init(table: strictTable, seed: 7), logs: cluster.logs)

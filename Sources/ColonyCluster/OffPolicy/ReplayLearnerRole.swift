@@ -60,7 +60,7 @@ public final class ReplayLearnerRole: Sendable {
         try publish()
         let zmq = host.context
 
-        let drops = DropCounter()
+        let drops = host.drops
         // Worker reports are checked against this run's bounds as they arrive (docs/wire.md, "Meaning").
         let inputBounds = try LearnerInputBounds(settings: settings, parameterCount: core.parameterCount)
         let limits = inputBounds.limits
@@ -178,7 +178,7 @@ public final class ReplayLearnerRole: Sendable {
         }
 
         if counters.frames >= settings.frames && evaluations.rows.last?.frame != counters.frames && evaluationInterval > 0 { try evaluate() }
-        return try host.finish(core, group: "learner", counters: counters, reason: stopReason, resumedFrom: resumedFrom, drops: drops,
+        return try host.finish(core, group: "learner", counters: counters, reason: stopReason, resumedFrom: resumedFrom,
                                logger: logger, testMeanReturn: evaluations.rows.last?.mean)
     }
 }

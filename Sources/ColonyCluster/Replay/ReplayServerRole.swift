@@ -21,8 +21,9 @@ public struct ReplayServerSettings: Sendable {
     /// The run's item bounds (from a cluster file): inserts whose rows fall outside are refused. Nil:
     /// shapes and finite numbers only.
     public var itemBounds: ReplayItemBounds?
-    /// Inserts (and, separately, sample requests) held while the rate limiter blocks; more are refused
-    /// and counted, so no peer can make the server queue without bound. Workers keep `insert_window`
+    /// Inserts (and, separately, sample requests) held while the rate limiter blocks, over all
+    /// connections; beyond it the longest connection's newest request gives way or the newcomer is
+    /// refused (`FairRequestQueue`, counted), so no peer can make the server queue without bound. Workers keep `insert_window`
     /// inserts each in flight and a learner 2 samples, far below.
     public var maximumHeldRequests: Int
     /// The largest sample a request may ask for: a request for a million items would take the rate
@@ -50,7 +51,8 @@ public struct ReplayServerSettings: Sendable {
 /// The replay server: one `ReplayTable` behind a ROUTER, owned by the thread that calls `run()`.
 ///
 /// Requests (`ReplayMessages`): inserts are answered with their keys, samples with a batch; a request
-/// the rate limiter blocks is held (FIFO per kind) and answered when the limiter allows, filled in parts
+/// the rate limiter blocks is held (per kind and connection, connections served round-robin:
+/// `FairRequestQueue`) and answered when the limiter allows, filled in parts
 /// when only part of it fits (a batch larger than 2 × error_buffer could never fit at once). Priority
 /// updates are applied at once. Every `checkpointEverySeconds` the table is snapshotted on this thread
 /// and written on another, so serving goes on during the write; a checkpoint found at start is restored
@@ -89,6 +91,7 @@ public final class ReplayServerRole: Sendable {
     /// themselves (no copy) and how many rows are in. Its keys are consecutive, from `firstKey`.
     private struct HeldInsert {
         var routing: FrameBuffer
+        var sender: UInt64
         var sequence: UInt64
         var payloads: WireTensor
         var priorities: WireTensor
@@ -99,6 +102,7 @@ public final class ReplayServerRole: Sendable {
 
     private struct HeldSample {
         var routing: FrameBuffer
+        var sender: UInt64
         var sequence: UInt64
         var batch: Int
         var beta: Double
@@ -149,8 +153,9 @@ public final class ReplayServerRole: Sendable {
         var sender = WireSender()
         let drops = DropCounter()
         var rng = RandomSource(seed: settings.seed)
-        var heldInserts: [HeldInsert] = []
-        var heldSamples: [HeldSample] = []
+        // Per connection, served round-robin (see FairRequestQueue): a flooding peer cannot starve the others.
+        var heldInserts = FairRequestQueue<HeldInsert>(capacity: settings.maximumHeldRequests)
+        var heldSamples = FairRequestQueue<HeldSample>(capacity: settings.maximumHeldRequests)
         var lastCheckpoint = ContinuousClock.now
         var window = (time: ContinuousClock.now, inserts: table.statistics.inserts, samples: table.statistics.samples)
 
@@ -194,8 +199,7 @@ public final class ReplayServerRole: Sendable {
             var progress = true
             while progress {
                 progress = false
-                if !heldInserts.isEmpty {
-                    var head = heldInserts[0]
+                if var head = heldInserts.head {
                     let n = min(head.count - head.done, table.rateLimiter.insertsAllowed, table.capacity)
                     if n > 0 {
                         let keys: Range<UInt64>
@@ -203,7 +207,7 @@ public final class ReplayServerRole: Sendable {
                             keys = try insertRows(of: head, count: n)
                         } catch {
                             // The schema let it through, so this is a bug; drop the request, keep serving.
-                            heldInserts.removeFirst()
+                            heldInserts.removeHead()
                             drops.record(.schema, sender: nil)
                             logger.error("dropped an insert the table refused: \(error)")
                             progress = true
@@ -213,19 +217,18 @@ public final class ReplayServerRole: Sendable {
                         head.done += n
                         progress = true
                         if head.done == head.count {
-                            heldInserts.removeFirst()
+                            heldInserts.removeHead()
                             let first = head.firstKey, count = head.count
                             let keyTensor = WireTensor(of: Int64.self, shape: [count]) { keys in
                                 for row in 0..<count { keys[row] = Int64(bitPattern: first + UInt64(row)) }
                             }
                             try reply(head.routing, sender.message(.replayInsert, parameterVersion: head.sequence, tensors: [keyTensor]))
                         } else {
-                            heldInserts[0] = head
+                            heldInserts.updateHead(head)
                         }
                     }
                 }
-                if !heldSamples.isEmpty, table.size > 0 {
-                    var head = heldSamples[0]
+                if var head = heldSamples.head, table.size > 0 {
                     let n = min(head.batch - head.result.count, table.rateLimiter.samplesAllowed)
                     if n > 0 {
                         let part = try table.sample(n, beta: head.beta, rng: &rng)
@@ -235,7 +238,7 @@ public final class ReplayServerRole: Sendable {
                         progress = true
                         // A queue table (max times sampled) may run dry mid-batch: answer with what there is.
                         if head.result.count == head.batch || part.count < n {
-                            heldSamples.removeFirst()
+                            heldSamples.removeHead()
                             let r = head.result
                             try reply(head.routing, sender.message(.replaySampleReply, parameterVersion: head.sequence, tensors: [
                                 WireTensor(r.payloads, shape: [r.count, itemSize]),
@@ -243,7 +246,7 @@ public final class ReplayServerRole: Sendable {
                                 WireTensor(r.weights),
                             ]))
                         } else {
-                            heldSamples[0] = head
+                            heldSamples.updateHead(head)
                         }
                     }
                 }
@@ -273,18 +276,16 @@ public final class ReplayServerRole: Sendable {
                             logger.warning("dropped an insert with items of \(message.tensors[0].shape[1]) floats (table: \(itemSize))")
                             continue
                         }
-                        guard heldInserts.count < settings.maximumHeldRequests else {
-                            drops.record(.tooManyHeld, sender: message.senderID)
-                            continue
+                        let held = HeldInsert(routing: routing, sender: message.senderID, sequence: message.sequence,
+                                              payloads: message.tensors[0], priorities: message.tensors[1])
+                        let waits = !heldInserts.isEmpty || !table.canInsert(held.count)
+                        switch heldInserts.append(held, from: routing.bytes) {
+                        case .held: break
+                        case .heldEvicting(let evicted): drops.record(.tooManyHeld, sender: evicted.sender)
+                        case .refused: drops.record(.tooManyHeld, sender: message.senderID); continue
                         }
-                        let held = HeldInsert(routing: routing, sequence: message.sequence, payloads: message.tensors[0], priorities: message.tensors[1])
-                        if !heldInserts.isEmpty || !table.canInsert(held.count) { table.recordRateLimiterWait(insert: true) }
-                        heldInserts.append(held)
+                        if waits { table.recordRateLimiterWait(insert: true) }
                     case .replaySample:
-                        guard heldSamples.count < settings.maximumHeldRequests else {
-                            drops.record(.tooManyHeld, sender: message.senderID)
-                            continue
-                        }
                         // The schema checked both: batch in 1...maximumBatch, beta finite and non-negative.
                         let batch = Int(try message.tensors[0].int32s().first ?? 1), beta = Double(try message.tensors[1].floats().first ?? 0)
                         guard batch <= settings.maximumSampleBatch else {
@@ -292,8 +293,14 @@ public final class ReplayServerRole: Sendable {
                             logger.warning("dropped a sample request for \(batch) items (at most \(settings.maximumSampleBatch)) from \(formatID(message.senderID))")
                             continue
                         }
-                        if !heldSamples.isEmpty || !table.canSample(batch) { table.recordRateLimiterWait(insert: false) }
-                        heldSamples.append(HeldSample(routing: routing, sequence: message.sequence, batch: batch, beta: beta))
+                        let waits = !heldSamples.isEmpty || !table.canSample(batch)
+                        switch heldSamples.append(HeldSample(routing: routing, sender: message.senderID, sequence: message.sequence, batch: batch, beta: beta),
+                                                  from: routing.bytes) {
+                        case .held: break
+                        case .heldEvicting(let evicted): drops.record(.tooManyHeld, sender: evicted.sender)
+                        case .refused: drops.record(.tooManyHeld, sender: message.senderID); continue
+                        }
+                        if waits { table.recordRateLimiterWait(insert: false) }
                     case .replayPriorityUpdate:
                         let keys = try message.tensors[0].int64s().map { UInt64(bitPattern: $0) }
                         table.updatePriorities(keys: keys, priorities: try message.tensors[1].floats())

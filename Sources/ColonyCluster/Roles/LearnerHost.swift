@@ -18,6 +18,9 @@ final class LearnerHost {
     let client: CoordinatorClient
     /// The sockets' context, for any further socket the learner opens on its thread.
     let context = ZMQContext()
+    /// Messages dropped on arrival, per sender and reason: logged at the end, in the member's
+    /// heartbeat stats (`colony status`) and in status.json.
+    let drops = DropCounter()
     private let parameters: ZMQSocket
     private let shutdown = ShutdownFlag()
     private var sender = WireSender()
@@ -52,6 +55,8 @@ final class LearnerHost {
             onShutdown: { _ in shutdown.set() },
             logger: ClusterLogger(label: "learner", level: logger.level, sink: logger.sink)), context: zmq)
         client.start()
+        let drops = self.drops
+        recorder.droppedMessages = { drops.byReason() }
     }
 
     var shutdownOrdered: Bool { shutdown.isSet }
@@ -106,7 +111,7 @@ final class LearnerHost {
     /// with the reason) and, at the frame budget, the request that the coordinator end the run. (The
     /// owner's `defer { host.client.stop() }` unregisters.)
     func finish(_ state: any Checkpointable, group: String, counters: LearnerCounters, reason: StopReason, resumedFrom: Int?,
-                drops: DropCounter, logger: ClusterLogger, testMeanReturn: Double? = nil) throws -> LearnerRole.Result {
+                logger: ClusterLogger, testMeanReturn: Double? = nil) throws -> LearnerRole.Result {
         try checkpoint(state, group: group, counters: counters, testMeanReturn: testMeanReturn)
         recorder.writeMetrics(step: counters.frames)
         try recorder.flush()

@@ -64,7 +64,7 @@ public final class LearnerRole: Sendable {
         func publish() throws { try host.publish(core.parameters, version: counters.version) }
         try publish()
 
-        let drops = DropCounter()
+        let drops = host.drops
         // Every message is checked against this run's spaces and bounds as it arrives (docs/wire.md, "Meaning").
         let limits = try LearnerInputBounds(settings: settings, parameterCount: core.parameterCount).limits
         var outstanding: [[UInt8]: Int] = [:]  // credits granted and not yet used, per worker identity
@@ -172,7 +172,7 @@ public final class LearnerRole: Sendable {
             }
             try host.checkpointIfDue(core.networks, group: "networks", counters: counters)
         }
-        return try host.finish(core.networks, group: "networks", counters: counters, reason: stopReason, resumedFrom: resumedFrom, drops: drops, logger: logger)
+        return try host.finish(core.networks, group: "networks", counters: counters, reason: stopReason, resumedFrom: resumedFrom, logger: logger)
     }
 }
 

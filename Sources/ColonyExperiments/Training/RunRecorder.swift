@@ -21,6 +21,8 @@ public final class RunRecorder {
     private var window: ThroughputWindow
     private var metrics = MetricAccumulator()
     private var recentReturns: [Double] = []
+    /// Where status.json takes the run's dropped network messages from (per reason), if anywhere.
+    public var droppedMessages: (() -> [String: Int])?
     /// Frames per second over the last closed window (0 before the first).
     public private(set) var framesPerSecond = 0.0
 
@@ -111,7 +113,7 @@ public final class RunRecorder {
                             testMeanReturn: Double? = nil, message: String? = nil) throws {
         try RunStatus(
             state: state, frames: frames, totalFrames: totalFrames, episodes: episodes, lastMeanReturn: lastMeanReturn,
-            testMeanReturn: testMeanReturn, message: message
+            testMeanReturn: testMeanReturn, message: message, droppedMessages: droppedMessages?()
         ).write(to: directory.status)
     }
 

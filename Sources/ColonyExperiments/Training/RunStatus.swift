@@ -13,9 +13,13 @@ public struct RunStatus: Codable, Sendable, Equatable {
     public var lastMeanReturn: Double?
     public var testMeanReturn: Double?
     public var message: String?
+    /// Network messages a cluster learner dropped, per reason (`"out of range": 3`); nil when none
+    /// were dropped or the run is not a cluster learner (docs/wire.md, "Meaning").
+    public var droppedMessages: [String: Int]?
     public var updated: Double
 
-    public init(state: State, frames: Int, totalFrames: Int, episodes: Int, lastMeanReturn: Double? = nil, testMeanReturn: Double? = nil, message: String? = nil) {
+    public init(state: State, frames: Int, totalFrames: Int, episodes: Int, lastMeanReturn: Double? = nil, testMeanReturn: Double? = nil, message: String? = nil,
+                droppedMessages: [String: Int]? = nil) {
         self.state = state
         self.frames = frames
         self.totalFrames = totalFrames
@@ -23,6 +27,7 @@ public struct RunStatus: Codable, Sendable, Equatable {
         self.lastMeanReturn = lastMeanReturn
         self.testMeanReturn = testMeanReturn
         self.message = message
+        self.droppedMessages = droppedMessages?.isEmpty == true ? nil : droppedMessages
         updated = Date().timeIntervalSince1970
     }
 
