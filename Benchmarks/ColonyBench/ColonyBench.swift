@@ -241,11 +241,15 @@ extension ColonyBench {
         @Option(help: "Only cases of this agent or environment, or one case as agent/environment (dqn/CartPole-v1).")
         var only: String?
 
+        @Option(help: "Seeds Stable-Baselines3 trains per case (default: --seeds; 0: Colony only).")
+        var referenceSeeds: Int?
+
         @Option(help: "Python interpreter with stable-baselines3 for the SB3 columns (empty: Benchmarks/.venv when present).")
         var referencePython: String = ""
 
         func run() throws {
-            try LearningBenchmarks(seeds: seeds, filter: only, referencePython: referencePython.isEmpty ? defaultReferencePython : referencePython).run()
+            try LearningBenchmarks(seeds: seeds, filter: only, referencePython: referencePython.isEmpty ? defaultReferencePython : referencePython,
+                                   referenceSeeds: referenceSeeds ?? seeds).run()
         }
     }
 

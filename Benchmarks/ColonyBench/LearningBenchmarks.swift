@@ -4,9 +4,10 @@ import Foundation
 
 /// `make bench-learning`: every learning threshold of the agents issue over several seeds. A seed
 /// succeeds when a deterministic evaluation reaches the threshold within the frame budget; the
-/// table reports the success rate, the median frames to threshold and the wall-clock. Cases with
-/// rl-baselines3-zoo hyperparameters also train Stable-Baselines3 for the same budget and seeds in the
-/// same run (Benchmarks/reference/sb3_train.py), so the speed-up divides two figures of this machine.
+/// table reports the success rate, the median frames to threshold and the wall-clock. Every case whose
+/// algorithm Stable-Baselines3 has also trains SB3 for the same budget and seeds in the same run, with
+/// Colony's configuration translated key by key (Benchmarks/reference/sb3_train.py), so the speed-up
+/// divides two figures of this machine for two agents trained the same way.
 struct LearningBenchmarks {
     struct Case {
         let agent: String
@@ -15,13 +16,11 @@ struct LearningBenchmarks {
         let budget: Int
         let evaluationEpisodes: Int
         var overrides: [String: ConfigurationValue] = [:]
-        /// Colony's defaults for this case are rl-baselines3-zoo's: SB3 trains the same budget in the same run.
-        var stableBaselines = false
     }
 
     static let cases: [Case] = [
-        Case(agent: "ppo", environment: "CartPole-v1", threshold: 475, budget: 100_000, evaluationEpisodes: 20, stableBaselines: true),
-        Case(agent: "dqn", environment: "CartPole-v1", threshold: 475, budget: 50_000, evaluationEpisodes: 20, stableBaselines: true),
+        Case(agent: "ppo", environment: "CartPole-v1", threshold: 475, budget: 100_000, evaluationEpisodes: 20),
+        Case(agent: "dqn", environment: "CartPole-v1", threshold: 475, budget: 50_000, evaluationEpisodes: 20),
         Case(agent: "a2c", environment: "CartPole-v1", threshold: 475, budget: 500_000, evaluationEpisodes: 20),
         Case(agent: "impala", environment: "CartPole-v1", threshold: 475, budget: 500_000, evaluationEpisodes: 20),
         Case(agent: "dqn", environment: "Acrobot-v1", threshold: -100, budget: 200_000, evaluationEpisodes: 20),
@@ -36,6 +35,9 @@ struct LearningBenchmarks {
     let filter: String?
     /// Interpreter with stable-baselines3 (empty: the SB3 columns say not run).
     let referencePython: String
+    /// Seeds SB3 trains per case (1...referenceSeeds, at most `seeds`; 0: Colony only, the SB3 columns say
+    /// skipped): SB3 needs minutes per case and seed here, hours for the whole table with 5 seeds.
+    var referenceSeeds: Int
 
     struct SeedResult {
         var framesToThreshold: Int?
@@ -46,12 +48,12 @@ struct LearningBenchmarks {
 
     func run() throws {
         print("\n## Learning: deterministic evaluation reaches the threshold within the frame budget (seeds 1...\(seeds))\n")
-        print("| agent | environment | threshold | budget | success | median frames to threshold | median wall-clock to threshold | wall-clock for the budget | SB3 (zoo) for the budget, this run | SB3 final return | speed-up |")
-        print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        print("| agent | environment | threshold | budget | success | median frames to threshold | median wall-clock to threshold | wall-clock for the budget | final return | SB3 wall-clock for the budget, this run | SB3 final return | speed-up |")
+        print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         var notes: [String] = []
         for testCase in Self.cases where filter.map({ [testCase.agent, testCase.environment, "\(testCase.agent)/\(testCase.environment)"].contains($0) }) ?? true {
             guard Agents.list().contains(testCase.agent) else {
-                print("| \(testCase.agent) | \(testCase.environment) | | | not registered | | | | | | |")
+                print("| \(testCase.agent) | \(testCase.environment) | | | not registered | | | | | | | |")
                 continue
             }
             var results: [SeedResult] = []
@@ -61,30 +63,37 @@ struct LearningBenchmarks {
             let seconds = median(successes.compactMap(\.secondsToThreshold))
             let budgetSeconds = median(results.map(\.secondsForBudget))!
             var sb3 = "—", sb3Return = "—", speedUp = "—"
-            if testCase.stableBaselines {
+            if !StableBaselinesBenchmarks.algorithms.contains(testCase.agent) {
+                (sb3, sb3Return) = ("SB3 has no \(testCase.agent)", "—")
+            } else if referenceSeeds == 0 {
+                (sb3, sb3Return) = ("skipped (--reference-seeds 0)", "—")
+            } else {
+                let configuration = try Agents.schema(testCase.agent).resolve(testCase.overrides)
                 var outcomes: [StableBaselinesBenchmarks.Outcome] = []
-                for seed in 1...seeds {
+                for seed in 1...min(seeds, referenceSeeds) {
                     let result = StableBaselinesBenchmarks.trainStableBaselines(
                         ReferenceScript(python: referencePython), agent: testCase.agent, environment: testCase.environment, frames: testCase.budget,
-                        seed: UInt64(seed), evaluationEpisodes: testCase.evaluationEpisodes)
+                        seed: UInt64(seed), evaluationEpisodes: testCase.evaluationEpisodes, colonyConfiguration: configuration)
                     notes += result.notes
                     if let outcome = result.outcome { outcomes.append(outcome) }
                 }
                 if let sb3Seconds = median(outcomes.map(\.seconds)), let sb3Mean = median(outcomes.map(\.meanReturn)) {
-                    sb3 = String(format: "%.1f s", sb3Seconds)
+                    // Against Colony's median over the same seeds when SB3 trained fewer.
+                    let colonySeconds = median(results.prefix(outcomes.count).map(\.secondsForBudget))!
+                    sb3 = String(format: "%.1f s", sb3Seconds) + (outcomes.count < seeds ? " (seeds 1...\(outcomes.count); Colony \(String(format: "%.1f s", colonySeconds)) on those)" : "")
                     sb3Return = String(format: "%.1f (median of %d)", sb3Mean, outcomes.count)
-                    speedUp = String(format: "%.1f×", sb3Seconds / budgetSeconds)
+                    speedUp = String(format: "%.1f×", sb3Seconds / colonySeconds)
                 } else {
                     (sb3, sb3Return) = ("not run", "not run")
                 }
             }
             print("| \(testCase.agent) | \(testCase.environment) | \(Int(testCase.threshold)) | \(testCase.budget) | \(successes.count)/\(seeds)\(successes.count * 5 >= seeds * 4 ? " ✓" : " ✗") | "
-                + "\(frames.map { String(Int($0)) } ?? "—") | \(seconds.map { String(format: "%.1f s", $0) } ?? "—") | \(String(format: "%.1f s", budgetSeconds)) | \(sb3) | \(sb3Return) | \(speedUp) |")
+                + "\(frames.map { String(Int($0)) } ?? "—") | \(seconds.map { String(format: "%.1f s", $0) } ?? "—") | \(String(format: "%.1f s", budgetSeconds)) | \(String(format: "%.1f", median(results.map(\.finalScore))!)) | \(sb3) | \(sb3Return) | \(speedUp) |")
             for (index, result) in results.enumerated() {
                 FileHandle.standardError.write(Data("  \(testCase.agent) \(testCase.environment) seed \(index + 1): reached at \(result.framesToThreshold.map(String.init) ?? "never"), final score \(String(format: "%.1f", result.finalScore))\n".utf8))
             }
         }
-        print("- SB3 columns: sb3_train.py with the zoo hyperparameters Colony's defaults follow, the same budget and seeds, median training wall-clock (no evaluations in between) and final deterministic return")
+        print("- SB3 columns: sb3_train.py with Colony's configuration of the case translated key by key (networks, optimizer, schedules over the same frames), the same budget and seeds, median training wall-clock (no evaluations in between) and final deterministic return")
         var printed = Set<String>()
         for note in notes where printed.insert(note).inserted { print("- note: \(note)") }
     }

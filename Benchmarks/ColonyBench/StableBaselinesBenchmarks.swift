@@ -142,13 +142,35 @@ struct StableBaselinesBenchmarks {
     }
 
     /// SB3 on the same case and seed, run by sb3_train.py in the reference interpreter.
+    /// `colonyConfiguration`: the Colony side's resolved configuration, which sb3_train.py translates key
+    /// by key (nil: the zoo's hyperparameters it holds for the case).
     static func trainStableBaselines(_ reference: ReferenceScript, agent: String, environment: String, frames: Int, seed: UInt64,
-                                     evaluationEpisodes: Int) -> (outcome: Outcome?, notes: [String]) {
-        let result = reference.run(repositoryRoot + "/Benchmarks/reference/sb3_train.py", arguments: [
-            "--algo", agent, "--env", environment, "--frames", String(frames), "--seed", String(seed), "--eval-episodes", String(evaluationEpisodes)])
+                                     evaluationEpisodes: Int, colonyConfiguration: Configuration? = nil) -> (outcome: Outcome?, notes: [String]) {
+        var arguments = ["--algo", agent, "--env", environment, "--frames", String(frames), "--seed", String(seed), "--eval-episodes", String(evaluationEpisodes)]
+        if let colonyConfiguration { arguments += ["--colony-config", json(colonyConfiguration)] }
+        let result = reference.run(repositoryRoot + "/Benchmarks/reference/sb3_train.py", arguments: arguments)
         guard let meanReturn = result.values["mean_return"], let seconds = result.values["train_seconds"] else {
             return (nil, result.notes.isEmpty ? ["SB3 \(agent) on \(environment) seed \(seed) gave no result"] : result.notes)
         }
         return (Outcome(meanReturn: meanReturn, seconds: seconds, cpuSeconds: result.values["train_cpu_seconds"]), result.notes)
+    }
+
+    /// The algorithms Stable-Baselines3 has (sb3_train.py's `--algo` choices).
+    static let algorithms: Set<String> = ["a2c", "ddpg", "dqn", "ppo", "sac", "td3"]
+
+    /// Every key of `configuration` with its value, as one JSON object.
+    private static func json(_ configuration: Configuration) -> String {
+        var object: [String: Any] = [:]
+        for key in configuration.schema.keys {
+            switch configuration.value(key.name) {
+            case .int(let value): object[key.name] = value
+            case .double(let value): object[key.name] = value
+            case .bool(let value): object[key.name] = value
+            case .string(let value): object[key.name] = value
+            case .intList(let value): object[key.name] = value
+            }
+        }
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
     }
 }

@@ -2,9 +2,12 @@
 environment with rl-baselines3-zoo's hyperparameters, then a deterministic evaluation runs.
 
     python sb3_train.py --algo sac --env HalfCheetah-v5 --frames 200000 --seed 1 --eval-episodes 10
+    python sb3_train.py --algo dqn --env Acrobot-v1 --frames 200000 --colony-config '{"learning_rate": ...}'
 
-The hyperparameters below are the zoo's for each case (hyperparams/<algo>.yml), the same values the
-Colony side of the benchmark sets, so both train the same way for the same frames and seed. The
+The hyperparameters are either the zoo's for a case (ZOO below, hyperparams/<algo>.yml, the same values
+the Colony side of the benchmark sets) or, with --colony-config, the Colony side's whole resolved
+configuration translated key by key (`colony_hyperparameters`: schedules laid out over the same frames,
+the same networks and activations), so both train the same way for the same frames and seed. The
 wall-clock counts `model.learn` only (environment stepping and updates; not construction or evaluation).
 Evaluation: `--eval-episodes` episodes of one fresh environment, reset with seeds 10000 + seed + i,
 actions from `predict(deterministic=True)` (Colony's evaluation seeds its episodes from 10000 + seed).
@@ -41,6 +44,71 @@ ZOO = {
 }
 
 
+SB3_ALGORITHMS = ("a2c", "ddpg", "dqn", "ppo", "sac", "td3")
+
+
+def colony_hyperparameters(algo: str, config: dict, frames: int) -> dict:
+    """SB3 keyword arguments equal to a Colony configuration (the keys `colony config AGENT` prints).
+    Schedules: Colony lays learning-rate annealing and ε decay out over its `total_frames`, SB3 over the
+    frames it learns for; both are rescaled so that they match frame for frame."""
+    import torch
+
+    activation = {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU}[config.get("activation", "relu")]
+    hidden = list(config["hidden_sizes"])
+    horizon = float(config["total_frames"])
+    kwargs: dict = dict(n_envs=int(config["num_envs"]), gamma=float(config["gamma"]))
+    if algo in ("ppo", "a2c"):
+        rate = float(config["learning_rate"])
+        if config["anneal_lr"]:
+            # Colony: rate · (1 − frame / total_frames), floored at 0; SB3 passes 1 − frame / frames.
+            kwargs["learning_rate"] = lambda remaining: rate * max(0.0, 1.0 - (1.0 - remaining) * frames / horizon)
+        else:
+            kwargs["learning_rate"] = rate
+        kwargs.update(n_steps=int(config["n_steps"]), gae_lambda=float(config["gae_lambda"]), ent_coef=float(config["ent_coef"]),
+                      vf_coef=float(config["vf_coef"]), max_grad_norm=float(config["max_grad_norm"]) or 1e9,
+                      normalize_advantage=bool(config["normalize_advantage"]),
+                      policy_kwargs=dict(net_arch=dict(pi=hidden, vf=hidden), activation_fn=activation,
+                                         log_std_init=float(config["log_std_init"])))
+        if config.get("normalize_observations") or config.get("normalize_rewards"):
+            raise ValueError("observation/reward normalization is not translated (VecNormalize); compare without it")
+        if algo == "ppo":
+            kwargs.update(batch_size=int(config["batch_size"]), n_epochs=int(config["n_epochs"]), clip_range=float(config["clip_range"]),
+                          clip_range_vf=float(config["clip_range_vf"]) or None, target_kl=float(config["target_kl"]) or None)
+            kwargs["policy_kwargs"]["optimizer_kwargs"] = dict(eps=float(config["adam_epsilon"]))
+        else:
+            kwargs.update(rms_prop_eps=float(config["rms_prop_eps"]))
+            kwargs["policy_kwargs"]["optimizer_kwargs"] = dict(alpha=float(config["rms_prop_alpha"]), eps=float(config["rms_prop_eps"]),
+                                                              weight_decay=0)
+    elif algo == "dqn":
+        for key in ("double_q", "dueling", "prioritized_replay"):
+            if config.get(key):
+                raise ValueError(f"SB3's DQN has no {key}; compare without it")
+        if int(config["n_step"]) != 1 or config["loss"] != "huber":
+            raise ValueError("SB3's DQN uses 1-step returns and the Huber loss; compare with those")
+        kwargs.update(learning_rate=float(config["learning_rate"]), batch_size=int(config["batch_size"]),
+                      buffer_size=int(config["buffer_size"]), learning_starts=int(config["learning_starts"]),
+                      train_freq=int(config["train_freq"]), gradient_steps=int(config["gradient_steps"]),
+                      target_update_interval=int(config["target_update_interval"]), tau=float(config["tau"]),
+                      exploration_initial_eps=float(config["exploration_initial_eps"]),
+                      exploration_final_eps=float(config["exploration_final_eps"]),
+                      exploration_fraction=min(1.0, float(config["exploration_fraction"]) * horizon / frames),
+                      max_grad_norm=float(config["max_grad_norm"]) or 1e9,
+                      policy_kwargs=dict(net_arch=hidden, optimizer_kwargs=dict(eps=float(config["adam_epsilon"]))))
+    else:  # sac, td3, ddpg
+        kwargs.update(learning_rate=float(config["learning_rate"]), batch_size=int(config["batch_size"]),
+                      buffer_size=int(config["buffer_size"]), learning_starts=int(config["learning_starts"]),
+                      train_freq=int(config["train_freq"]), gradient_steps=int(config["gradient_steps"]), tau=float(config["tau"]),
+                      policy_kwargs=dict(net_arch=hidden, activation_fn=activation))
+        if algo == "sac":
+            kwargs["ent_coef"] = f"auto_{float(config['initial_alpha'])}" if config["autotune"] else float(config["alpha"])
+        else:
+            # Both add the noise to actions scaled to [-1, 1], so σ is in units of half the action range on either side.
+            kwargs.update(action_noise=("normal", float(config["exploration_noise"])), policy_delay=int(config["policy_delay"]))
+            if algo == "td3":
+                kwargs.update(target_policy_noise=float(config["target_policy_noise"]), target_noise_clip=float(config["target_noise_clip"]))
+    return kwargs
+
+
 def schedule(value):
     """`lin_x`: x decaying linearly to 0 over training (SB3 passes the remaining progress 1 → 0)."""
     if isinstance(value, str) and value.startswith("lin_"):
@@ -51,12 +119,13 @@ def schedule(value):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--algo", required=True, choices=sorted({algo for algo, _ in ZOO}))
+    parser.add_argument("--algo", required=True, choices=SB3_ALGORITHMS)
     parser.add_argument("--env", required=True, help="Gymnasium id")
     parser.add_argument("--frames", type=int, required=True, help="environment frames (total_timesteps)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--eval-episodes", type=int, default=10)
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    parser.add_argument("--colony-config", help="the Colony side's resolved configuration as JSON (instead of ZOO)")
     arguments = parser.parse_args()
     results: dict[str, object] = {"notes": []}
     try:
@@ -70,10 +139,23 @@ def main() -> None:
         if arguments.threads > 0:
             torch.set_num_threads(arguments.threads)
         key = (arguments.algo, arguments.env)
-        if key not in ZOO:
+        if arguments.colony_config is not None:
+            hyperparameters = colony_hyperparameters(arguments.algo, json.loads(arguments.colony_config), arguments.frames)
+            results["hyperparameters"] = "translated from Colony's configuration"
+        elif key in ZOO:
+            hyperparameters = dict(ZOO[key])
+        else:
             raise ValueError(f"no zoo hyperparameters here for {arguments.algo} on {arguments.env}; known: {sorted(ZOO)}")
-        hyperparameters = dict(ZOO[key])
         n_envs = hyperparameters.pop("n_envs")
+        if isinstance(hyperparameters.get("action_noise"), tuple):
+            import numpy
+            from stable_baselines3.common.noise import NormalActionNoise
+
+            probe = gymnasium.make(arguments.env)
+            dimensions = probe.action_space.shape[0]
+            probe.close()
+            sigma = hyperparameters["action_noise"][1]
+            hyperparameters["action_noise"] = NormalActionNoise(numpy.zeros(dimensions), sigma * numpy.ones(dimensions))
         for name in ("learning_rate", "clip_range"):
             if name in hyperparameters:
                 hyperparameters[name] = schedule(hyperparameters[name])

@@ -15,8 +15,10 @@ struct Cluster: ParsableCommand {
             discussion: """
             Output of every process is forwarded with a prefix. The run ends at the learner's frame budget;
             Ctrl-C stops every process cleanly (the learner checkpoints; running the same command resumes).
-            While it runs: `colony status --coordinator tcp://127.0.0.1:5555`, and
-            `colony-worker --coordinator tcp://127.0.0.1:5555 --config FILE` attaches one more worker.
+            Every socket uses CURVE keys: the run makes its own in <run directory>/keys (owner-only, kept for
+            restarts) unless --keys names a directory (`colony keys new`) or --insecure turns them off.
+            While it runs: `colony status --coordinator tcp://127.0.0.1:5555 --keys DIR`, and
+            `colony-worker --coordinator tcp://127.0.0.1:5555 --config FILE --keys DIR` attaches one more worker.
 
             Examples:
               colony cluster up cluster/impala-cartpole.toml
@@ -34,13 +36,29 @@ struct Cluster: ParsableCommand {
         @Option(help: "Coordinator address (default: the file's cluster.coordinator).")
         var coordinator: String?
 
-        @Option(help: "The run's key directory (`colony keys new`): every process uses CURVE on tcp:// (default: COLONY_KEYS).")
+        @Option(help: "The run's key directory (`colony keys new`; default: COLONY_KEYS, else keys the run makes in its run directory).")
         var keys: String?
+
+        @Flag(help: "Plain sockets without keys: any process on this machine could then join the run or stall its learner.")
+        var insecure = false
 
         func validate() throws {
             // The same bound as the file's cluster.workers.
             let range = ClusterSettings.workersRange
             if let workers, !range.contains(workers) { throw ValidationError("--workers must be in \(range.lowerBound)...\(range.upperBound), not \(workers)") }
+            if insecure && keys != nil { throw ValidationError("--keys and --insecure contradict each other: pass one of them") }
+        }
+
+        /// The keys every process uses: --keys, else COLONY_KEYS, else the run's own (made on first start).
+        private func keysDirectory(_ settings: ClusterSettings) throws -> String? {
+            guard !insecure else { return nil }
+            if let given = [keys, ProcessInfo.processInfo.environment[ProcessKeys.directoryVariable]].compactMap({ $0 }).first(where: { !$0.isEmpty }) {
+                return given
+            }
+            let directory = LocalClusterLauncher.ownKeysDirectory(settings)
+            try FileManager.default.createDirectory(atPath: settings.runDirectory.path, withIntermediateDirectories: true)
+            try RunKeys(directory: directory).createUnlessPresent()
+            return directory
         }
 
         func run() throws {
@@ -49,11 +67,14 @@ struct Cluster: ParsableCommand {
                 if let workers { settings.workers = workers }
                 if let coordinator { settings.coordinator = coordinator }
                 StopSignal.install()
+                let keysDirectory = try keysDirectory(settings)
                 // Checked here, so a bad directory is one error rather than one per process.
-                try ProcessKeys.install(directory: keys)
+                if let keysDirectory { try ProcessKeys.install(directory: keysDirectory) }
+                print(keysDirectory.map { "keys: \($0) (CURVE on every socket; `colony status --coordinator \(settings.coordinator) --keys \($0)`)" }
+                      ?? "keys: none (--insecure): any process on this machine can join this run")
                 let binaries = (currentExecutable() as NSString).deletingLastPathComponent
                 let launcher = LocalClusterLauncher(settingsPath: file, settings: settings, binaryDirectory: binaries,
-                                                    keysDirectory: keys ?? ProcessInfo.processInfo.environment[ProcessKeys.directoryVariable]) { line in
+                                                    keysDirectory: keysDirectory) { line in
                     print(line)
                     fflush(nil)
                 }

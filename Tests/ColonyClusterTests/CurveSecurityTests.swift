@@ -156,11 +156,11 @@ final class CurveSecurityTests: ExecutableTestCase {
         XCTAssertTrue(unkeyed.output.contains("no coordinator answered"), unkeyed.output)
     }
 
-    /// `colony cluster up --keys`: every process of an IMPALA run talks CURVE and the run trains; a
-    /// worker started without the keys never attaches.
-    func testKeyedClusterTrainsAndAnUnkeyedWorkerCannotAttach() throws {
-        let keysPath = directory + "/keys"
-        try RunKeys(directory: keysPath).create()
+    /// `colony cluster up` without `--keys` makes the run's own keys (owner-only, in the run directory):
+    /// every process of an IMPALA run talks CURVE and the run trains through the issue's parameter-socket
+    /// attack; a worker started without the keys never attaches.
+    func testClusterMakesItsOwnKeysTrainsAndAnUnkeyedWorkerCannotAttach() throws {
+        let keysPath = directory + "/runs/impala/CartPole-v1/seed-5/keys"
         let coordinator = try freeEndpoint()
         let path = directory + "/impala.toml"
         try AtomicFile.write("""
@@ -179,7 +179,13 @@ final class CurveSecurityTests: ExecutableTestCase {
             [agent]
             unroll_length = 20
             """, to: path)
-        let cluster = try start("colony", ["cluster", "up", path, "--keys", keysPath], log: directory + "/cluster.log")
+        let cluster = try start("colony", ["cluster", "up", path], log: directory + "/cluster.log")
+        XCTAssertTrue(eventually(timeout: 30) { FileManager.default.fileExists(atPath: keysPath + "/authorized/member.pub") }, logTail("cluster.log"))
+        for (file, mode) in [("", 0o700), ("/members", 0o700), ("/server.key", 0o600), ("/members/member.key", 0o600)] {
+            let permissions = try FileManager.default.attributesOfItem(atPath: keysPath + file)[.posixPermissions] as? Int
+            XCTAssertEqual(permissions, mode, "\(keysPath + file) is \(String(permissions ?? 0, radix: 8))")
+        }
+        XCTAssertTrue(logTail("cluster.log").contains("keys: \(keysPath)"), logTail("cluster.log"))
         let keyed = ZMQContext(security: try RunKeys(directory: keysPath).security())
         // The parameter-socket attack of issue 14 (thousands of random subscriptions, short raw TCP connections
         // with random bytes), without keys: no handshake completes, so the learner never sees it and keeps learning.

@@ -64,9 +64,11 @@ class ExecutableTestCase: XCTestCase {
     }
 
     /// The coordinator's status; a loaded 2-core machine may miss one reply, so it asks up to 3 times.
-    func status(_ coordinator: String) -> ClusterStatus? {
+    /// `keys`: the run's key directory, for a keyed run (`colony cluster up` makes its own).
+    func status(_ coordinator: String, keys: String? = nil) -> ClusterStatus? {
+        guard let context = try? ZMQContext(security: keys.map { try RunKeys(directory: $0).security() }) else { return nil }
         for _ in 0..<3 {
-            if let status = try? CoordinatorRequest.status(coordinator: coordinator, timeout: .seconds(2)) { return status }
+            if let status = try? CoordinatorRequest.status(coordinator: coordinator, context: context, timeout: .seconds(2)) { return status }
         }
         return nil
     }

@@ -62,7 +62,8 @@ final class ExecutableTests: XCTestCase {
 
         let nobody = try run(colonyURL, ["status", "--coordinator", endpoint, "--timeout", "0.2"])
         XCTAssertEqual(nobody.status, 1)
-        XCTAssertEqual(nobody.output, "error: no coordinator answered at \(endpoint) within 0.2 s: is it running?\n")
+        XCTAssertEqual(nobody.output, "error: no coordinator answered at \(endpoint) within 0.2 s: is it running? "
+                       + "If the run uses keys (`colony cluster up` makes them in <run directory>/keys), pass --keys DIR.\n")
     }
 
     func testCoordinatorExecutableSaysWhyItStoppedOnSIGTERM() throws {
@@ -91,6 +92,9 @@ final class ExecutableTests: XCTestCase {
         let cluster = try run(try executable("colony"), ["cluster", "up", "unread.toml", "--workers", "100000"])
         XCTAssertNotEqual(cluster.status, 0)
         XCTAssertTrue(cluster.output.contains("--workers must be in 0...1024, not 100000"), cluster.output)
+        let both = try run(try executable("colony"), ["cluster", "up", "unread.toml", "--keys", "k", "--insecure"])
+        XCTAssertNotEqual(both.status, 0)
+        XCTAssertTrue(both.output.contains("--keys and --insecure contradict each other"), both.output)
     }
 
     /// When the coordinator's exit ends a run, `colony cluster up` says so (it used to blame the learner).

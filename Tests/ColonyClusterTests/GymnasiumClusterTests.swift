@@ -59,7 +59,7 @@ final class GymnasiumClusterTests: ExecutableTestCase {
         let deadline = Date().addingTimeInterval(300)
         var dropped = 0.0
         while cluster.isRunning && Date() < deadline {
-            let workers = status(coordinator)?.members.filter { $0.role == .worker } ?? []
+            let workers = status(coordinator, keys: "\(directory!)/runs/impala/gym-CartPole-v1/seed-3/keys")?.members.filter { $0.role == .worker } ?? []
             dropped = max(dropped, workers.compactMap { $0.stats.extra["dropped_unrolls"] }.reduce(0, +))
             if dropped >= 1, rows().contains(where: { $0.mean >= 200 }) { break }
             Thread.sleep(forTimeInterval: 0.5)

@@ -34,7 +34,9 @@ public enum CoordinatorRequest {
     /// The coordinator's status, or a `ClusterError` saying nothing answered within `timeout`.
     public static func status(coordinator: String, context: ZMQContext = ZMQContext(), timeout: Duration = .seconds(2)) throws -> ClusterStatus {
         guard let reply = try exchange(.statusRequest, EmptyPayload(), expecting: .statusReply, coordinator: coordinator, context: context, timeout: timeout) else {
-            throw ClusterError("no coordinator answered at \(coordinator) within \(String(format: "%g", timeout.seconds)) s: is it running?")
+            let keys = context.security == nil && coordinator.hasPrefix("tcp://")
+                ? " If the run uses keys (`colony cluster up` makes them in <run directory>/keys), pass --keys DIR." : ""
+            throw ClusterError("no coordinator answered at \(coordinator) within \(String(format: "%g", timeout.seconds)) s: is it running?" + keys)
         }
         return try reply.json(ClusterStatus.self)
     }

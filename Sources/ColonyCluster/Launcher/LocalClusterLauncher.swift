@@ -12,8 +12,15 @@ public final class LocalClusterLauncher {
     public let settingsPath: String
     public let settings: ClusterSettings
     public let binaryDirectory: String
-    /// The run's CURVE key directory, handed to every process as COLONY_KEYS (nil: plain sockets).
+    /// The run's CURVE key directory, handed to every process as COLONY_KEYS (nil: plain sockets, and an
+    /// inherited COLONY_KEYS is withheld).
     public let keysDirectory: String?
+
+    /// Where a run launched without `--keys` keeps the keys it makes: inside its learner's run directory,
+    /// so a restart of the same run finds them again.
+    public static func ownKeysDirectory(_ settings: ClusterSettings) -> String {
+        settings.runDirectory.path + "/keys"
+    }
     private let output: @Sendable (String) -> Void
     private var processes: [(name: String, process: Process)] = []
 
@@ -36,11 +43,9 @@ public final class LocalClusterLauncher {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
-        if let keysDirectory {
-            var environment = ProcessInfo.processInfo.environment
-            environment[ProcessKeys.directoryVariable] = keysDirectory
-            process.environment = environment
-        }
+        var environment = ProcessInfo.processInfo.environment
+        environment[ProcessKeys.directoryVariable] = keysDirectory
+        process.environment = environment
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe

@@ -48,6 +48,13 @@ public struct RunKeys: Sendable {
         return (server.publicKey, pair.publicKey)
     }
 
+    /// The keys of a run that makes its own (`colony cluster up` without `--keys`): created on first use,
+    /// the same files on every later start, so a restarted run keeps admitting its own members.
+    public func createUnlessPresent(member: String = RunKeys.defaultMember) throws {
+        guard !FileManager.default.fileExists(atPath: memberKeyPath(member)) else { return }
+        try create(member: member)
+    }
+
     /// The security of a process acting as `member`: with the server pair when this process can read
     /// server.key (binding members), else the server's public key alone (members that only connect).
     public func security(member: String = RunKeys.defaultMember) throws -> CurveSecurity {
