@@ -103,8 +103,11 @@ def colony_hyperparameters(algo: str, config: dict, frames: int) -> dict:
             kwargs["ent_coef"] = f"auto_{float(config['initial_alpha'])}" if config["autotune"] else float(config["alpha"])
         else:
             # Both add the noise to actions scaled to [-1, 1], so σ is in units of half the action range on either side.
-            kwargs.update(action_noise=("normal", float(config["exploration_noise"])), policy_delay=int(config["policy_delay"]))
+            kwargs["action_noise"] = ("normal", float(config["exploration_noise"]))
+            if algo == "ddpg" and int(config["policy_delay"]) != 1:
+                raise ValueError("SB3's DDPG updates the actor at every critic update (policy_delay 1); compare with that")
             if algo == "td3":
+                kwargs["policy_delay"] = int(config["policy_delay"])
                 kwargs.update(target_policy_noise=float(config["target_policy_noise"]), target_noise_clip=float(config["target_noise_clip"]))
     return kwargs
 
