@@ -15,6 +15,9 @@ static inline hid_t colony_h5p_default(void) { return H5P_DEFAULT; }
 static inline hid_t colony_h5s_all(void) { return H5S_ALL; }
 static inline hid_t colony_h5p_link_create(void) { return H5P_LINK_CREATE; }
 static inline hid_t colony_h5p_file_access(void) { return H5P_FILE_ACCESS; }
+static inline hid_t colony_h5p_file_create(void) { return H5P_FILE_CREATE; }
+static inline hid_t colony_h5p_group_create(void) { return H5P_GROUP_CREATE; }
+static inline hid_t colony_h5p_dataset_create(void) { return H5P_DATASET_CREATE; }
 static inline unsigned colony_h5f_acc_trunc(void) { return H5F_ACC_TRUNC; }
 static inline unsigned colony_h5f_acc_rdonly(void) { return H5F_ACC_RDONLY; }
 static inline unsigned colony_h5f_acc_rdwr(void) { return H5F_ACC_RDWR; }

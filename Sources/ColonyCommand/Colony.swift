@@ -19,6 +19,6 @@ struct Colony: ParsableCommand {
         files (`tensorboard --logdir runs`), HDF5 checkpoints (h5py opens them) and config.toml, the
         effective configuration. Running the same command again resumes from the latest checkpoint.
         """,
-        subcommands: [Train.self, Evaluate.self, Algorithms.self, ShowConfiguration.self, Envs.self, Experiment.self, Plot.self, Cluster.self, Status.self, Keys.self]
+        subcommands: [Train.self, Evaluate.self, Algorithms.self, ShowConfiguration.self, Envs.self, Experiment.self, Population.self, Plot.self, Cluster.self, Status.self, Keys.self]
     )
 }

@@ -75,6 +75,25 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(resumed, straight, "a resumed run writes the same returns100.csv as an uninterrupted one")
     }
 
+    /// A finished run started again (a Slurm task run twice) leaves every file as it is: status.json never
+    /// reads running again, which once made a grid's done cell look unfinished to its readers.
+    func testRerunningAFinishedRunLeavesItsFilesAlone() throws {
+        let options = try options(frames: 3_000)
+        _ = try train(options)
+        let files = [options.directory.status, options.directory.returns100, options.directory.returnsTest, options.directory.latestCheckpoint]
+        let before = try files.map { try Data(contentsOf: URL(fileURLWithPath: $0)) }
+        var said: [String] = []
+        let again = try Trainer(options: options, progress: ProgressReporter(style: .quiet, label: ""), log: { said.append($0) }).run()
+        XCTAssertEqual(again.resumedFrom, 3_000)
+        XCTAssertEqual(again.frames, 3_000)
+        XCTAssertEqual(try files.map { try Data(contentsOf: URL(fileURLWithPath: $0)) }, before, "a finished run's files changed")
+        XCTAssertTrue(said.contains { $0.contains("is already done at frame 3000 of 3000") }, "\(said)")
+        // A larger budget continues it.
+        let longer = try train(try self.options(frames: 4_000))
+        XCTAssertEqual(longer.frames, 4_000)
+        XCTAssertEqual(RunStatus.read(options.directory.status)?.frames, 4_000)
+    }
+
     func testResumingWithAnotherConfigurationIsRefusedAndFreshStartsOver() throws {
         _ = try train(try options(frames: 2_000))
         XCTAssertThrowsError(try train(try options(frames: 4_000, set: ["learning_rate=0.2"]))) { error in

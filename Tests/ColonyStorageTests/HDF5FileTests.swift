@@ -14,6 +14,22 @@ final class HDF5FileTests: XCTestCase {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
+    /// Objects carry no modification times: the same content written a second later is the same bytes
+    /// (population lineages identify checkpoints by SHA-256).
+    func testTheSameContentWrittenAtAnotherTimeIsTheSameBytes() throws {
+        func write(_ path: String) throws -> Data {
+            let file = try HDF5File.create(path)
+            try file.write([Float](repeating: 0.5, count: 7), at: "agent/network/parameters")
+            try file.writeString("dqn", at: "header/agent")
+            try file.writeScalar(Int64(42), at: "extra/frames")
+            file.close()
+            return try Data(contentsOf: URL(fileURLWithPath: path))
+        }
+        let first = try write(directory + "/first.h5")
+        Thread.sleep(forTimeInterval: 1.1)  // times have a resolution of one second
+        XCTAssertEqual(try write(directory + "/second.h5"), first)
+    }
+
     func testNumericDatasetsRoundTripWithShapeAndIntermediateGroups() throws {
         let path = directory + "/a.h5"
         let file = try HDF5File.create(path)

@@ -83,7 +83,8 @@ extension Approximation: Checkpointable {
         try group.write(updates, "updates")
         let state = optimizer.state
         try group.write(state.stepCount, "optimizer/step")
-        for (key, buffer) in state.buffers { try group.write(buffer, "optimizer/\(key)") }
+        // In key order: the same state is then the same file, byte for byte.
+        for key in state.buffers.keys.sorted() { try group.write(state.buffers[key]!, "optimizer/\(key)") }
     }
 
     public func restore(from reader: CheckpointReader) throws {

@@ -25,16 +25,18 @@ public enum AgentCheckpoint {
         }
     }
 
-    /// Checks that `path` is a checkpoint of this agent's kind and spaces, then restores it.
-    public static func load(_ agent: any ParallelAgent, from path: String, extra: ((CheckpointReader) throws -> Void)? = nil) throws {
+    /// Checks that `path` is a checkpoint of this agent's kind and spaces, then restores it (with
+    /// `reseeding`, every random stream derived afresh rather than continued).
+    public static func load(_ agent: any ParallelAgent, from path: String, reseeding: RandomStreamReseeding? = nil,
+                            extra: ((CheckpointReader) throws -> Void)? = nil) throws {
         let header = try Header(path: path)
         guard header.agent == agent.id else { throw CheckpointError.wrongAgent(path: path, expected: agent.id, found: header.agent) }
         let expected = "\(agent.observationSpace) → \(agent.actionSpace)"
         let found = "\(header.observationSpace) → \(header.actionSpace)"
         guard expected == found else { throw CheckpointError.incompatibleSpaces(path: path, expected: expected, found: found) }
         let file = try HDF5File.open(path)
-        try agent.restore(from: CheckpointReader(file: file, prefix: "agent"))
-        if let extra { try extra(CheckpointReader(file: file, prefix: "extra")) }
+        try agent.restore(from: CheckpointReader(file: file, prefix: "agent", reseeding: reseeding))
+        if let extra { try extra(CheckpointReader(file: file, prefix: "extra", reseeding: reseeding)) }
     }
 
     /// What a checkpoint says about itself, read without building an agent.

@@ -1,3 +1,4 @@
+import ColonyNumerics
 import ColonyStorage
 
 /// Something that saves everything it needs to continue exactly where it left off (Acme's `Saveable`).
@@ -38,13 +39,17 @@ public struct CheckpointReader {
     public let file: HDF5File
     public let prefix: String
 
-    public init(file: HDF5File, prefix: String = "") {
+    /// Derive every random stream afresh instead of reading it (see `RandomStreamReseeding`).
+    public let reseeding: RandomStreamReseeding?
+
+    public init(file: HDF5File, prefix: String = "", reseeding: RandomStreamReseeding? = nil) {
         self.file = file
         self.prefix = prefix
+        self.reseeding = reseeding
     }
 
     public func path(_ name: String) -> String { prefix.isEmpty ? name : prefix + "/" + name }
-    public func group(_ name: String) -> CheckpointReader { CheckpointReader(file: file, prefix: path(name)) }
+    public func group(_ name: String) -> CheckpointReader { CheckpointReader(file: file, prefix: path(name), reseeding: reseeding) }
     public func contains(_ name: String) -> Bool { file.contains(path(name)) }
 
     /// The largest count or index a checkpoint may hold (about 10^12): far beyond any run's frames,
@@ -76,6 +81,14 @@ public struct CheckpointReader {
         return values
     }
     public func bools(_ name: String) throws -> [Bool] { try bytes(name).map { $0 != 0 } }
+    /// A generator saved as its four state words, checked (a damaged entry is an error, not a trap); with
+    /// `reseeding`, the stream derived for this entry instead of the saved one.
+    public func randomSource(_ name: String) throws -> RandomSource {
+        let state = try uint64s(name)
+        guard state.count == 4 else { throw CheckpointError.shapeMismatch(entry: path(name), expected: 4, found: state.count) }
+        guard state.contains(where: { $0 != 0 }) else { throw invalid(name, "holds an all-zero generator state") }
+        return reseeding?.source(for: path(name)) ?? RandomSource(state: state)
+    }
     public func int(_ name: String) throws -> Int { try single(ints(name), name) }
     public func double(_ name: String) throws -> Double { try single(doubles(name), name) }
     public func string(_ name: String) throws -> String { try file.readString(at: path(name)) }

@@ -20,7 +20,7 @@ public struct ConfigurationKey: Sendable {
     public var kind: ConfigurationValue.Kind { defaultValue.kind }
 
     /// Checks type and bounds, converting ints to floats where a float is expected.
-    func validate(_ value: ConfigurationValue) throws -> ConfigurationValue {
+    public func validate(_ value: ConfigurationValue) throws -> ConfigurationValue {
         guard let converted = value.converted(to: kind) else {
             throw ConfigurationError.wrongType(key: name, expected: kind, given: value)
         }

@@ -3,11 +3,17 @@ import ColonyEnvironments
 public struct ConfigurationSchema: Sendable {
     public let agent: String
     public let keys: [ConfigurationKey]
+    /// Keys whose value may change between two intervals of one run (population-based training): the agent
+    /// reads them when it is built and they shape neither its networks nor its saved state, so an agent
+    /// built with a new value continues from a checkpoint made under the old one.
+    public let reconfigurable: Set<String>
 
-    public init(agent: String, keys: [ConfigurationKey]) {
+    public init(agent: String, keys: [ConfigurationKey], reconfigurable: Set<String> = []) {
         precondition(Set(keys.map(\.name)).count == keys.count, "duplicate configuration key in \(agent)")
+        precondition(reconfigurable.isSubset(of: keys.map(\.name)), "\(agent): a reconfigurable key is not one of its keys")
         self.agent = agent
         self.keys = keys
+        self.reconfigurable = reconfigurable
     }
 
     public func key(_ name: String) -> ConfigurationKey? { keys.first { $0.name == name } }

@@ -23,6 +23,13 @@ public struct TrainingOptions: Sendable {
     public var testEpisodes: Int
     /// Start over even when the run directory holds a checkpoint.
     public var fresh: Bool
+    /// The run directory, when not `runs/<agent>/<env>/seed-<s>` (a population member's slot).
+    public var explicitDirectory: RunDirectory?
+    /// Resume a checkpoint whose configuration differs from this one in the agent's reconfigurable keys
+    /// only (population-based training changes them between intervals).
+    public var allowsReconfiguration = false
+    /// Derive every random stream of the resumed agent and environments afresh (a member that copied another).
+    public var reseeding: RandomStreamReseeding?
 
     public init(
         environment: String, seed: UInt64, frames: Int, configuration: Configuration, runsDirectory: String = "runs",
@@ -41,7 +48,9 @@ public struct TrainingOptions: Sendable {
     }
 
     public var agent: String { configuration.agent }
-    public var directory: RunDirectory { RunDirectory(runsDirectory: runsDirectory, agent: agent, environment: environment, seed: seed) }
+    public var directory: RunDirectory {
+        explicitDirectory ?? RunDirectory(runsDirectory: runsDirectory, agent: agent, environment: environment, seed: seed)
+    }
 }
 
 /// What a finished (or stopped) run reports.
@@ -114,7 +123,8 @@ public final class Trainer {
             do {
                 try checkResumable(directory)
                 continuesEpisodes = try TrainingCheckpoint.load(
-                    agent: agent, environments: environments, returns100: returns100, state: &state, from: directory.latestCheckpoint)
+                    agent: agent, environments: environments, returns100: returns100, state: &state, from: directory.latestCheckpoint,
+                    reseeding: options.reseeding)
             } catch let error as TrainingError {
                 throw error
             } catch {
@@ -133,6 +143,16 @@ public final class Trainer {
             try directory.clear()
             try directory.create()
             return try run(holding: lock)
+        }
+
+        // A finished run started again (a Slurm task the controller ran twice, `colony train` repeated) leaves
+        // its files alone: writing status.json as running first would tell its readers the run is not done.
+        if resumedFrom != nil, state.frames >= options.frames, let status = RunStatus.read(directory.status),
+           status.state == .done, status.frames >= options.frames {
+            log("\(directory.path) is already done at frame \(state.frames) of \(options.frames): nothing to train (raise --frames to continue it, or pass --fresh to start over)")
+            return TrainingResult(
+                frames: state.frames, episodes: state.episodes, resumedFrom: resumedFrom, stoppedBySignal: nil, testReturns: [],
+                lastReturns100: returns100.rows.last, wallClockSeconds: Date().timeIntervalSince1970 - started)
         }
 
         let recorder = try RunRecorder(
@@ -203,8 +223,12 @@ public final class Trainer {
         guard header.agent == options.agent else {
             throw TrainingError("\(directory.latestCheckpoint) belongs to a \(header.agent) run; use --fresh to replace it or another --runs-dir")
         }
-        let expected = options.configuration.toml(annotated: false)
-        guard header.configurationTOML == expected else {
+        // Population members may change their reconfigurable keys between intervals: compare the rest.
+        let ignored = options.allowsReconfiguration ? options.configuration.schema.reconfigurable : []
+        func comparable(_ toml: String) -> [Substring] {
+            toml.split(separator: "\n").filter { line in !ignored.contains { line.hasPrefix("\($0) = ") } }
+        }
+        guard comparable(header.configurationTOML) == comparable(options.configuration.toml(annotated: false)) else {
             throw TrainingError("\(directory.path) holds a run with a different configuration; rerun with the same settings to resume, or --fresh to start over")
         }
     }

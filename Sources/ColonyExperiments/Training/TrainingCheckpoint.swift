@@ -38,11 +38,12 @@ enum TrainingCheckpoint {
     /// restore one, they keep their fresh episodes and `state.actions` is left alone (the caller
     /// asks the agent for the actions of the fresh observations).
     @discardableResult
-    static func load(agent: any ParallelAgent, environments: any VectorEnvironment, returns100: ReturnsCSV, state: inout LoopState, from path: String) throws -> Bool {
+    static func load(agent: any ParallelAgent, environments: any VectorEnvironment, returns100: ReturnsCSV, state: inout LoopState, from path: String,
+                     reseeding: RandomStreamReseeding? = nil) throws -> Bool {
         var loaded = state
         let freshActions = state.actions
         var continuesEpisodes = false
-        try AgentCheckpoint.load(agent, from: path) { extra in
+        try AgentCheckpoint.load(agent, from: path, reseeding: reseeding) { extra in
             // The environment entries are read (and checked) though resuming uses the run's own
             // settings: a damaged one is noticed now, not at a later `colony eval` of this file.
             _ = try extra.string("environment")
@@ -95,9 +96,12 @@ enum TrainingCheckpoint {
         ] where found != expected {
             throw CheckpointError.shapeMismatch(entry: vector.path(name), expected: expected, found: found)
         }
-        let randomStates = (0..<count).map { Array(flatRandom[($0 * 4)..<(($0 + 1) * 4)]) }
+        var randomStates = (0..<count).map { Array(flatRandom[($0 * 4)..<(($0 + 1) * 4)]) }
         if let index = randomStates.firstIndex(where: { $0.allSatisfy { $0 == 0 } }) {
             throw vector.invalid("random_states", "holds an all-zero generator state for environment \(index)")
+        }
+        if let reseeding = vector.reseeding {
+            randomStates = (0..<count).map { reseeding.source(for: vector.path("random_states/\($0)")).state }
         }
         return VectorEnvironmentSnapshot(
             states: (0..<count).map { Array(flatStates[($0 * stateSize)..<(($0 + 1) * stateSize)]) },

@@ -25,7 +25,9 @@ public final class HDF5File: @unchecked Sendable {  // all access to `handle` is
             let access = H5Pcreate(colony_h5p_file_access())
             defer { H5Pclose(access) }
             H5Pset_libver_bounds(access, H5F_LIBVER_V18, H5F_LIBVER_V18)
-            let id = H5Fcreate(path, colony_h5f_acc_trunc(), colony_h5p_default(), access)
+            let creation = Self.untimedCreationProperties(colony_h5p_file_create())
+            defer { H5Pclose(creation) }
+            let id = H5Fcreate(path, colony_h5f_acc_trunc(), creation, access)
             guard id >= 0 else { throw HDF5Error(function: "H5Fcreate", path: path, detail: "cannot create the file (does the directory exist and is it writable?)") }
             return HDF5File(path: path, handle: id)
         }
@@ -118,9 +120,10 @@ public final class HDF5File: @unchecked Sendable {  // all access to `handle` is
             let space = H5Screate_simple(Int32(hdims.count), &hdims, nil)
             guard space >= 0 else { throw HDF5Error(function: "H5Screate_simple", path: "\(path):\(object)") }
             defer { H5Sclose(space) }
-            let linkProperties = intermediateGroupProperties()
-            defer { H5Pclose(linkProperties) }
-            let dataset = H5Dcreate2(file, object, T.hdf5NativeType.id, space, linkProperties, colony_h5p_default(), colony_h5p_default())
+            try createParentGroups(of: object, in: file)
+            let creation = Self.untimedCreationProperties(colony_h5p_dataset_create())
+            defer { H5Pclose(creation) }
+            let dataset = H5Dcreate2(file, object, T.hdf5NativeType.id, space, colony_h5p_default(), creation, colony_h5p_default())
             guard dataset >= 0 else { throw HDF5Error(function: "H5Dcreate2", path: "\(path):\(object)") }
             defer { H5Dclose(dataset) }
             let status = values.withUnsafeBytes { bytes in
@@ -222,9 +225,10 @@ public final class HDF5File: @unchecked Sendable {  // all access to `handle` is
             defer { H5Tclose(type) }
             let space = H5Screate(H5S_SCALAR)
             defer { H5Sclose(space) }
-            let linkProperties = intermediateGroupProperties()
-            defer { H5Pclose(linkProperties) }
-            let dataset = H5Dcreate2(file, object, type, space, linkProperties, colony_h5p_default(), colony_h5p_default())
+            try createParentGroups(of: object, in: file)
+            let creation = Self.untimedCreationProperties(colony_h5p_dataset_create())
+            defer { H5Pclose(creation) }
+            let dataset = H5Dcreate2(file, object, type, space, colony_h5p_default(), creation, colony_h5p_default())
             guard dataset >= 0 else { throw HDF5Error(function: "H5Dcreate2", path: "\(path):\(object)") }
             defer { H5Dclose(dataset) }
             let padded = bytes.isEmpty ? [UInt8(0)] : bytes
@@ -390,10 +394,30 @@ public final class HDF5File: @unchecked Sendable {  // all access to `handle` is
         }
     }
 
-    private func intermediateGroupProperties() -> hid_t {
-        let properties = H5Pcreate(colony_h5p_link_create())
-        H5Pset_create_intermediate_group(properties, 1)
+    /// Object creation properties without modification times: a checkpoint of the same state is then the
+    /// same bytes (population lineages compare checkpoints by SHA-256).
+    private static func untimedCreationProperties(_ propertyClass: hid_t) -> hid_t {
+        let properties = H5Pcreate(propertyClass)
+        H5Pset_obj_track_times(properties, false)
         return properties
+    }
+
+    /// Creates the groups above `object` that do not exist yet (untimed, as every object Colony writes).
+    private func createParentGroups(of object: String, in file: hid_t) throws {
+        var prefix = ""
+        for component in object.split(separator: "/").dropLast() {
+            prefix += (prefix.isEmpty ? "" : "/") + component
+            guard H5Lexists(file, prefix, colony_h5p_default()) <= 0 else { continue }
+            try createGroup(prefix, in: file)
+        }
+    }
+
+    private func createGroup(_ name: String, in file: hid_t) throws {
+        let creation = Self.untimedCreationProperties(colony_h5p_group_create())
+        defer { H5Pclose(creation) }
+        let group = H5Gcreate2(file, name, colony_h5p_default(), creation, colony_h5p_default())
+        guard group >= 0 else { throw HDF5Error(function: "H5Gcreate2", path: "\(path):\(name)") }
+        H5Gclose(group)
     }
 
     private func fixedStringType(length: Int) throws -> hid_t {
@@ -410,11 +434,8 @@ public final class HDF5File: @unchecked Sendable {  // all access to `handle` is
             let file = try openHandle("H5Oopen", object)
             let name = object.isEmpty ? "/" : object
             if name != "/" && !linkExists(name) {
-                let properties = intermediateGroupProperties()
-                defer { H5Pclose(properties) }
-                let group = H5Gcreate2(file, name, properties, colony_h5p_default(), colony_h5p_default())
-                guard group >= 0 else { throw HDF5Error(function: "H5Gcreate2", path: "\(path):\(name)") }
-                H5Gclose(group)
+                try createParentGroups(of: name, in: file)
+                try createGroup(name, in: file)
             }
             let target = H5Oopen(file, name, colony_h5p_default())
             guard target >= 0 else { throw HDF5Error(function: "H5Oopen", path: "\(path):\(name)") }

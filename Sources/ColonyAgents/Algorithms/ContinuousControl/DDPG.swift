@@ -10,7 +10,11 @@ public final class DDPG: OffPolicyContinuousAgent {
         keys: OffPolicyConfigurationKeys.shared(
             totalFrames: 30_000, hiddenSizes: [64, 64], learningRate: 1e-3, batchSize: 256, learningStarts: 1_000,
             trained: "the actor and the critic")
-            + TD3Learner.explorationAndDelayKeys(policyDelay: 1, policyDelayNote: "1: original DDPG; CleanRL uses 2"))
+            + TD3Learner.explorationAndDelayKeys(policyDelay: 1, policyDelayNote: "1: original DDPG; CleanRL uses 2"),
+        reconfigurable: [
+            "learning_rate", "gamma", "tau", "batch_size", "learning_starts", "train_freq", "gradient_steps", "exploration_noise",
+            "policy_delay",
+        ])
 
     public let id = "ddpg"
     public let driver: OffPolicyDriver

@@ -21,7 +21,8 @@ public final class SAC: OffPolicyContinuousAgent {
             ConfigurationKey("autotune", .bool(true), "tune the temperature α toward the target entropy −dim(A) (SAC v2)"),
             ConfigurationKey("initial_alpha", .double(1.0), "starting temperature α when autotune is on", range: 1e-8...1e8),
             ConfigurationKey("alpha", .double(0.2), "fixed temperature α when autotune is off", range: 0...1e8),
-        ])
+        ],
+        reconfigurable: ["learning_rate", "gamma", "tau", "batch_size", "learning_starts", "train_freq", "gradient_steps", "alpha"])
 
     public let id = "sac"
     public let driver: OffPolicyDriver
@@ -212,13 +213,13 @@ public final class SACLearner: ContinuousActorCriticLearner {
         try actor.save(to: writer)
         try critics.save(to: writer)
         try logAlpha?.save(to: writer)
-        try RandomSourceCheckpoint.write(rng, "rng", to: writer)
+        try writer.write(rng.state, "rng")
     }
 
     public func restore(from reader: CheckpointReader) throws {
         try actor.restore(from: reader)
         try critics.restore(from: reader)
         try logAlpha?.restore(from: reader)
-        rng = try RandomSourceCheckpoint.read("rng", from: reader)
+        rng = try reader.randomSource("rng")
     }
 }

@@ -17,6 +17,10 @@ public final class TD3: OffPolicyContinuousAgent {
             + TD3Learner.explorationAndDelayKeys(policyDelay: 2, policyDelayNote: "delayed policy updates") + [
             ConfigurationKey("target_policy_noise", .double(0.2), "σ of the noise on the target action (target policy smoothing)", range: 0...10),
             ConfigurationKey("target_noise_clip", .double(0.5), "bound on the target action noise", range: 0...10),
+        ],
+        reconfigurable: [
+            "learning_rate", "gamma", "tau", "batch_size", "learning_starts", "train_freq", "gradient_steps", "exploration_noise",
+            "policy_delay", "target_policy_noise", "target_noise_clip",
         ])
 
     public let id = "td3"
@@ -179,13 +183,13 @@ public final class TD3Learner: ContinuousActorCriticLearner {
         try actor.save(to: writer)
         try critics.save(to: writer)
         try writer.write(criticUpdates, "critic_updates")
-        try RandomSourceCheckpoint.write(rng, "rng", to: writer)
+        try writer.write(rng.state, "rng")
     }
 
     public func restore(from reader: CheckpointReader) throws {
         try actor.restore(from: reader)
         try critics.restore(from: reader)
         criticUpdates = try reader.int("critic_updates")
-        rng = try RandomSourceCheckpoint.read("rng", from: reader)
+        rng = try reader.randomSource("rng")
     }
 }

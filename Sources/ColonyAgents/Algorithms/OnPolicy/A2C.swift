@@ -21,7 +21,11 @@ public final class A2C: RolloutAgent {
     ] + OnPolicyKeys.lossWeights(entropy: 0, value: 0.5, maxGradientNorm: 0.5) + [
         ConfigurationKey("rms_prop_alpha", .double(0.99), "smoothing constant α of RMSProp's squared-gradient average", range: 0...1),
         ConfigurationKey("rms_prop_eps", .double(1e-5), "ε of RMSProp, added outside the square root (PyTorch)", range: 0...1),
-    ] + OnPolicyKeys.networksAndNormalization())
+    ] + OnPolicyKeys.networksAndNormalization(),
+    reconfigurable: [
+        "learning_rate", "anneal_lr", "gamma", "gae_lambda", "normalize_advantage", "ent_coef", "vf_coef", "max_grad_norm",
+        "rms_prop_alpha", "rms_prop_eps",
+    ])
 
     public let id = "a2c"
     public let configuration: Configuration

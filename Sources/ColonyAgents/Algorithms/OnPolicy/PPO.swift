@@ -26,7 +26,11 @@ public final class PPO: RolloutAgent {
         ConfigurationKey("target_kl", .double(0), "stop the epochs once a minibatch's approximate KL exceeds 1.5 × this (0: never)", range: 0...10),
     ] + OnPolicyKeys.lossWeights(entropy: 0, value: 0.5, maxGradientNorm: 0.5) + [
         ConfigurationKey("adam_epsilon", .double(1e-5), "ε of the Adam optimizer", range: 0...1),
-    ] + OnPolicyKeys.networksAndNormalization())
+    ] + OnPolicyKeys.networksAndNormalization(),
+    reconfigurable: [
+        "learning_rate", "anneal_lr", "gamma", "gae_lambda", "normalize_advantage", "ent_coef", "vf_coef", "max_grad_norm", "clip_range",
+        "clip_range_vf", "target_kl", "n_epochs", "batch_size", "adam_epsilon",
+    ])
 
     public let id = "ppo"
     public let configuration: Configuration
@@ -225,6 +229,6 @@ public final class PPO: RolloutAgent {
 
     public func restore(from reader: CheckpointReader) throws {
         try restoreRolloutAgent(from: reader)
-        shuffling = try Rollout.restoreRandomSource(reader, "shuffling_rng")
+        shuffling = try reader.randomSource("shuffling_rng")
     }
 }

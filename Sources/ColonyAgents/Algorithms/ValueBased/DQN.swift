@@ -38,6 +38,9 @@ public final class DQN: ParallelAgent {
         ConfigurationKey("exploration_initial_eps", .double(1.0), "ε of the ε-greedy policy at frame 0", range: 0...1),
         ConfigurationKey("exploration_final_eps", .double(0.04), "ε after the decay", range: 0...1),
         ConfigurationKey("exploration_fraction", .double(0.16), "fraction of total_frames over which ε decays linearly", range: 0...1),
+    ], reconfigurable: [
+        "learning_rate", "adam_epsilon", "gamma", "loss", "max_grad_norm", "double_q", "batch_size", "learning_starts", "train_freq",
+        "gradient_steps", "target_update_interval", "tau", "exploration_initial_eps", "exploration_final_eps", "exploration_fraction",
     ])
 
     public let id = "dqn"

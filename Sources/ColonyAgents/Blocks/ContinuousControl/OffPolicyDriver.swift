@@ -119,8 +119,8 @@ public final class OffPolicyDriver: Checkpointable {
         try writer.write(started ? 1 : 0, "started")
         try writer.write(lastObservations, "last_observations")
         try writer.write(lastActions, "last_actions")
-        try RandomSourceCheckpoint.write(explorationRNG, "exploration_rng", to: writer)
-        try RandomSourceCheckpoint.write(replayRNG, "replay_rng", to: writer)
+        try writer.write(explorationRNG.state, "exploration_rng")
+        try writer.write(replayRNG.state, "replay_rng")
     }
 
     public func restore(from reader: CheckpointReader) throws {
@@ -129,7 +129,7 @@ public final class OffPolicyDriver: Checkpointable {
         started = try reader.int("started") != 0
         lastObservations = try reader.floats("last_observations", count: lastObservations.count)
         lastActions = try reader.floats("last_actions", count: lastActions.count)
-        explorationRNG = try RandomSourceCheckpoint.read("exploration_rng", from: reader)
-        replayRNG = try RandomSourceCheckpoint.read("replay_rng", from: reader)
+        explorationRNG = try reader.randomSource("exploration_rng")
+        replayRNG = try reader.randomSource("replay_rng")
     }
 }

@@ -103,15 +103,7 @@ public final class Rollout: Checkpointable {
         self.stepCount = stepCount
         frames = try reader.int("frames")
         isStepOpen = try reader.bools("step_open") == [true]
-        rng = try Rollout.restoreRandomSource(reader, "rng")
+        rng = try reader.randomSource("rng")
         try rewardScaler?.restore(from: reader.group("reward_scaler"))
-    }
-
-    /// A `RandomSource` saved as its four state words; a malformed entry is an error, not a crash.
-    static func restoreRandomSource(_ reader: CheckpointReader, _ name: String) throws -> RandomSource {
-        let state = try reader.uint64s(name)
-        guard state.count == 4 else { throw CheckpointError.shapeMismatch(entry: reader.path(name), expected: 4, found: state.count) }
-        guard state.contains(where: { $0 != 0 }) else { throw reader.invalid(name, "holds an all-zero generator state") }
-        return RandomSource(state: state)
     }
 }

@@ -17,12 +17,4 @@ func explorationSchedule(initial: Float, final: Float, fraction: Double, totalFr
     .linearDecay(from: initial, to: final, over: Int((fraction * Double(totalFrames)).rounded()))
 }
 
-extension CheckpointReader {
-    /// A generator saved as its four state words; throws instead of trapping on a damaged entry.
-    func randomSource(_ name: String) throws -> RandomSource {
-        let state = try uint64s(name)
-        guard state.count == 4 else { throw CheckpointError.shapeMismatch(entry: path(name), expected: 4, found: state.count) }
-        guard state.contains(where: { $0 != 0 }) else { throw invalid(name, "holds an all-zero generator state") }
-        return RandomSource(state: state)
-    }
-}
+

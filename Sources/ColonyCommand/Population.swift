@@ -1,0 +1,134 @@
+import ArgumentParser
+import ColonyExperiments
+import Foundation
+
+struct Population: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pbt",
+        abstract: "Population-based training: a population of runs that copy the best and mutate their hyperparameters.",
+        subcommands: [RunPopulation.self, PopulationStatus.self]
+    )
+}
+
+struct RunPopulation: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Train a population in this process, member after member, evolving it every --interval frames.",
+        discussion: """
+        Every member trains --interval frames, then all are evaluated greedily on the same seeds (fitness: mean
+        return). Truncation (Ray Tune's PBT): the bottom --quantile copy a member of the top one; tournament
+        (AgileRL): every slot takes the winner of a --tournament-size tournament, the best kept with --elitism.
+        A copy takes the donor's whole checkpoint (networks, optimizer moments, replay, counters) with its random
+        streams derived afresh; copied and tournament members are mutated: each --mutate key ×0.8 or ×1.2 within
+        its range, or resampled with --resample-probability. Only keys the agent can change mid-run are accepted.
+
+        Writes runs/pbt/<name>/: population.json, lineage.jsonl (every boundary and member: parent, donor,
+        changes, fitness, checkpoint sha256), members/slot-<k>/ (run directories). Rerunning the command
+        resumes; Ctrl-C checkpoints the member in training first.
+
+        Example (DQN whose learning rates start spread over five decades):
+          colony pbt run --agent dqn --env CartPole-v1 --population 8 --interval 10000 --generations 5 \\
+              --mutate learning_rate=log:1e-5..1e-1 --set total_frames=50000
+        """
+    )
+
+    @Option(help: "Algorithm id (see `colony algorithms`).")
+    var agent: String
+
+    @Option(help: "Environment id (see `colony envs`).")
+    var env: String
+
+    @Option(help: "Members.")
+    var population: Int = 8
+
+    @Option(help: "Frames each member trains between two generations.")
+    var interval: Int = 10_000
+
+    @Option(help: "Intervals every member trains; between two, the population evolves.")
+    var generations: Int = 5
+
+    @Option(help: "truncation or tournament.")
+    var selection: String = "truncation"
+
+    @Option(help: "Truncation: the fraction of members replaced, and the fraction they copy from (0: no evolution).")
+    var quantile: Double = 0.25
+
+    @Option(help: "Tournament: members drawn for each tournament.")
+    var tournamentSize: Int = 2
+
+    @Flag(inversion: .prefixedNo, help: "Tournament: the best member keeps its slot unchanged.")
+    var elitism = true
+
+    @Option(help: ArgumentHelp("A key to mutate and its range: key=log:LOW..HIGH, linear:LOW..HIGH, int:LOW..HIGH or choice:A,B; repeatable.",
+                               valueName: "key=kind:range"))
+    var mutate: [String] = []
+
+    @Option(help: "Probability that a mutation resamples from the range instead of perturbing.")
+    var resampleProbability: Double = 0.25
+
+    @Flag(help: "Start every member at the configuration's values instead of values drawn from the --mutate ranges.")
+    var noInitialSpread = false
+
+    @Option(help: "Greedy evaluation episodes per member at each boundary.")
+    var evalEpisodes: Int = 10
+
+    @Option(help: "Seed of the evaluation episodes (the same for every member and generation).")
+    var evalSeed: UInt64 = 1_000_000
+
+    @Option(help: "Population seed: every member's run, selection and mutation follow from it.")
+    var seed: UInt64 = 1
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override one configuration key for every member; repeatable.", valueName: "key=value"))
+    var assignments: [String] = []
+
+    @Option(help: "Population name: the directory is <runs-dir>/pbt/<name> (default: <agent>-<env>-seed-<seed>).")
+    var name: String?
+
+    @Option(help: "Directory that holds the run directories.")
+    var runsDir: String = "runs"
+
+    @Flag(help: "Start over even if the population directory holds a population.")
+    var fresh = false
+
+    @Flag(help: "Print no progress lines while members train.")
+    var quiet = false
+
+    func run() throws {
+        try reportingErrors {
+            let settings = PopulationSettings(
+                agent: agent, environment: env, size: population, interval: interval, generations: generations, selection: selection,
+                quantile: quantile, tournamentSize: tournamentSize, elitism: elitism, mutations: mutate, resampleProbability: resampleProbability,
+                initialSpread: !noInitialSpread, evaluationEpisodes: evalEpisodes, evaluationSeed: evalSeed, seed: seed, overrides: assignments)
+            let populationName = name ?? "\(agent)-\(RunDirectory.directoryName(environment: env))-seed-\(seed)"
+            try RunDirectory.checkComponent(populationName, what: "--name")
+            StopSignal.install()
+            let run = try PopulationRun(
+                directory: runsDir + "/pbt/" + populationName, settings: settings, fresh: fresh, progressStyle: quiet ? .quiet : .lines)
+            switch try run.run() {
+            case .finished(let slot, let fitness):
+                print(String(format: "population done: best member slot %d (lineage %d), fitness %.2f; %@", slot,
+                             run.state.members[slot].lineage, fitness, run.memberDirectory(slot).path))
+            case .stopped(let signal):
+                print("stopped by signal \(signal); every member is checkpointed: rerun the same command to resume")
+                throw ExitCode(130)
+            }
+        }
+    }
+}
+
+struct PopulationStatus: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "A population's fitness per generation and member, and its lineage tree.")
+
+    @Argument(help: "The population's directory (runs/pbt/<name>).")
+    var directory: String
+
+    func run() throws {
+        try reportingErrors {
+            let state = try PopulationState.read(directory + "/population.json")
+            let records = try LineageRecord.read(directory + "/lineage.jsonl")
+            print(PopulationReport(state: state, records: records).text)
+        }
+    }
+}

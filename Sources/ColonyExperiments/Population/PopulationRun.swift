@@ -1,0 +1,274 @@
+import ColonyAgents
+import ColonyNumerics
+import ColonyStorage
+import Foundation
+
+/// `colony pbt run`: a population of runs trained in turn in one process. Every member trains `interval`
+/// frames; then all are evaluated greedily on the same seeds, the selection rule picks who copies whom,
+/// donors' checkpoints are saved for the boundary (so a copy never reads a file another copy already
+/// replaced), recipients take them whole (parameters, targets, optimizer moments, replay, counters) with
+/// every random stream derived afresh, and mutated configurations take effect in the next interval.
+///
+/// Layout of `directory`: `population.json` (settings and state), `lineage.jsonl`, `members/slot-<k>/`
+/// (each a run directory: returns100.csv, TensorBoard, checkpoints), `boundaries/generation-<g>/slot-<k>.h5`
+/// (the donors' checkpoints at each boundary, kept: lineages may need them).
+public final class PopulationRun {
+    public enum Outcome: Equatable, Sendable {
+        /// Every generation trained; the best member's slot and fitness.
+        case finished(bestSlot: Int, fitness: Double)
+        /// A stop signal: every member's progress is checkpointed; rerunning continues.
+        case stopped(signal: Int32)
+    }
+
+    public let directory: String
+    public private(set) var state: PopulationState
+    private let log: (String) -> Void
+    private let progressStyle: ProgressReporter.Style
+    private let lock: RunDirectoryLock
+
+    public var statePath: String { directory + "/population.json" }
+    public var lineagePath: String { directory + "/lineage.jsonl" }
+    public func memberDirectory(_ slot: Int) -> RunDirectory { RunDirectory(path: directory + "/members/slot-\(slot)") }
+    public func boundaryCheckpoint(generation: Int, slot: Int) -> String { directory + "/boundaries/generation-\(generation)/slot-\(slot).h5" }
+
+    /// Opens the population in `directory`: resumes the one there (which must have the same settings), or
+    /// starts it. `fresh` removes what is there first.
+    public init(directory: String, settings: PopulationSettings, fresh: Bool = false, progressStyle: ProgressReporter.Style = .quiet,
+                log: @escaping (String) -> Void = { print($0) }) throws {
+        try settings.validate()
+        self.directory = directory
+        self.log = log
+        self.progressStyle = progressStyle
+        try AtomicFile.createDirectories(directory)
+        // One population process per directory (its members' own locks guard their run directories).
+        lock = try RunDirectoryLock(RunDirectory(path: directory))
+        let statePath = directory + "/population.json"
+        if fresh {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where name != "run.lock" {
+                try FileManager.default.removeItem(atPath: directory + "/" + name)
+            }
+        }
+        if FileManager.default.fileExists(atPath: statePath) {
+            state = try PopulationState.read(statePath)
+            guard state.settings == settings else {
+                throw PopulationError(
+                    "\(directory) holds a population started with other settings; rerun with the same ones to resume it, or pass --fresh to start over")
+            }
+            log("resuming the population in \(directory) after \(state.generation) of \(settings.generations) generations")
+        } else {
+            state = try Self.initialState(settings)
+            try state.write(to: statePath)
+        }
+    }
+
+    private static func initialState(_ settings: PopulationSettings) throws -> PopulationState {
+        let mutations = try settings.parsedMutations()
+        let base = try settings.baseConfiguration()
+        let members = (0..<settings.size).map { slot -> PopulationState.Member in
+            var random = RandomSource(seed: PopulationSeeds.derive(settings.seed, PopulationSeeds.initialValues, UInt64(slot)))
+            var values: [String: String] = [:]
+            for mutation in mutations {
+                values[mutation.key] = settings.initialSpread ? "\(mutation.sample(&random))" : "\(base.value(mutation.key))"
+            }
+            return PopulationState.Member(
+                slot: slot, lineage: slot, seed: PopulationSeeds.derive(settings.seed, PopulationSeeds.memberRun, 0, UInt64(slot)),
+                values: values, reseed: nil, fitness: [], failure: nil)
+        }
+        return PopulationState(settings: settings, generation: 0, nextLineage: settings.size, members: members, pending: nil)
+    }
+
+    /// The configuration a member trains with: the base configuration with its mutated values.
+    public func configuration(of member: PopulationState.Member) throws -> Configuration {
+        let base = try state.settings.baseConfiguration()
+        var values = base.explicitValues
+        for (key, text) in member.values {
+            guard let spec = base.schema.key(key), let value = ConfigurationValue.parse(text, as: spec.kind) else {
+                throw PopulationError("slot \(member.slot): \(key) = \(text) is not a value \(base.agent) accepts")
+            }
+            values[key] = value
+        }
+        return try base.schema.resolve(values)
+    }
+
+    /// Trains and evolves until every generation is done or a stop signal arrives.
+    public func run() throws -> Outcome {
+        let settings = state.settings
+        if state.pending != nil { try finishBoundary() }
+        while state.generation < settings.generations {
+            let target = (state.generation + 1) * settings.interval
+            for slot in 0..<settings.size {
+                if let signal = try train(slot, to: target) { return .stopped(signal: signal) }
+            }
+            let fitness = (0..<settings.size).map { evaluate($0) }
+            guard fitness.contains(where: { $0 != nil }) else {
+                throw PopulationError("every member of \(directory) failed in generation \(state.generation + 1): "
+                    + (state.members.compactMap(\.failure).first ?? "no fitness"))
+            }
+            let generation = state.generation + 1
+            log("generation \(generation) of \(settings.generations) at frame \(target): fitness "
+                + fitness.map { $0.map { String(format: "%.1f", $0) } ?? "failed" }.joined(separator: ", "))
+            try decideBoundary(generation: generation, frame: target, fitness: fitness)
+            try finishBoundary()
+        }
+        let last = state.members.map { $0.fitness.last ?? nil }
+        let best = SelectionRule.ranking(last)[0]
+        guard let fitness = last[best] else { throw PopulationError("every member of \(directory) failed; see lineage.jsonl for why") }
+        return .finished(bestSlot: best, fitness: fitness)
+    }
+
+    /// Trains slot `slot` to `frames`; returns the signal that stopped it, if one did. A member whose
+    /// training fails is marked failed (it ranks last and is replaced at the boundary); the run goes on.
+    private func train(_ slot: Int, to frames: Int) throws -> Int32? {
+        let member = state.members[slot]
+        guard member.failure == nil else { return nil }
+        var options = TrainingOptions(
+            environment: state.settings.environment, seed: member.seed, frames: frames, configuration: try configuration(of: member),
+            checkpointInterval: state.settings.interval, keepCheckpoints: 2, testEpisodes: 0)
+        options.explicitDirectory = memberDirectory(slot)
+        options.allowsReconfiguration = true
+        options.reseeding = member.reseed.map(RandomStreamReseeding.init(seed:))
+        let label = "slot \(slot) (lineage \(member.lineage))"
+        let result: TrainingResult
+        do {
+            result = try Trainer(options: options, progress: ProgressReporter(style: progressStyle, label: label, lineInterval: 30),
+                                 log: { [log] in log("\(label): \($0)") }).run()
+        } catch {
+            log("\(label) failed: \(error); it ranks last and is replaced at the boundary")
+            state.members[slot].failure = "\(error)"
+            try state.write(to: statePath)
+            return nil
+        }
+        if member.reseed != nil {
+            state.members[slot].reseed = nil
+            try state.write(to: statePath)
+        }
+        return result.stoppedBySignal
+    }
+
+    /// The member's greedy mean return over the population's evaluation episodes (nil: it failed).
+    private func evaluate(_ slot: Int) -> Double? {
+        guard state.members[slot].failure == nil else { return nil }
+        do {
+            let returns = try CheckpointEvaluation(checkpoint: memberDirectory(slot).latestCheckpoint)
+                .returns(episodes: state.settings.evaluationEpisodes, seed: state.settings.evaluationSeed)
+            let mean = returns.reduce(0, +) / Double(returns.count)
+            return mean.isFinite ? mean : nil
+        } catch {
+            state.members[slot].failure = "evaluation: \(error)"
+            return nil
+        }
+    }
+
+    /// Takes the boundary's decisions and saves the donors' checkpoints; `finishBoundary` applies them.
+    private func decideBoundary(generation: Int, frame: Int, fitness: [Double?]) throws {
+        let settings = state.settings
+        let mutations = try settings.parsedMutations()
+        var random = RandomSource(seed: PopulationSeeds.derive(settings.seed, PopulationSeeds.selection, UInt64(generation)))
+        var outcome: SelectionOutcome
+        if generation < settings.generations {
+            outcome = settings.rule.select(fitness: fitness, random: &random)
+            // A failed member is always replaced, by the best one.
+            if let best = outcome.ranking.first, fitness[best] != nil {
+                for slot in 0..<settings.size where fitness[slot] == nil {
+                    outcome.donors[slot] = best
+                    outcome.mutated.insert(slot)
+                }
+            }
+        } else {
+            // After the last interval: evaluation only.
+            outcome = SelectionOutcome(donors: Array(0..<settings.size), mutated: [], ranking: SelectionRule.ranking(fitness))
+        }
+        var members = state.members
+        var records: [LineageRecord] = []
+        var nextLineage = state.nextLineage
+        let base = try settings.baseConfiguration()
+        for slot in 0..<settings.size {
+            let donor = outcome.donors[slot]
+            var member = state.members[slot]
+            member.fitness.append(fitness[slot])
+            let failure = member.failure
+            member.failure = nil
+            let checkpoint: String
+            if donor != slot {
+                let saved = boundaryCheckpoint(generation: generation, slot: donor)
+                if !FileManager.default.fileExists(atPath: saved) {
+                    try AtomicFile.createDirectories((saved as NSString).deletingLastPathComponent)
+                    try AtomicFile.replace(saved) { temporary in
+                        try FileManager.default.copyItem(atPath: memberDirectory(donor).latestCheckpoint, toPath: temporary)
+                    }
+                }
+                checkpoint = try SHA256.hex(ofFile: saved)
+                member.lineage = nextLineage
+                nextLineage += 1
+                member.values = state.members[donor].values
+                member.seed = PopulationSeeds.derive(settings.seed, PopulationSeeds.memberRun, UInt64(generation), UInt64(member.lineage))
+                member.reseed = PopulationSeeds.derive(settings.seed, PopulationSeeds.reseeding, UInt64(generation), UInt64(member.lineage))
+            } else {
+                checkpoint = failure == nil ? try SHA256.hex(ofFile: memberDirectory(slot).latestCheckpoint) : ""
+            }
+            var changes: [LineageRecord.Change] = []
+            if outcome.mutated.contains(slot) {
+                for mutation in mutations {
+                    let spec = base.schema.key(mutation.key)!
+                    let old = member.values[mutation.key] ?? "\(base.value(mutation.key))"
+                    let current = ConfigurationValue.parse(old, as: spec.kind) ?? spec.defaultValue
+                    let (new, operation) = mutation.mutate(current, resampleProbability: settings.resampleProbability, random: &random)
+                    member.values[mutation.key] = "\(new)"
+                    changes.append(.init(key: mutation.key, old: old, new: "\(new)", operation: operation.rawValue))
+                }
+            }
+            let elite = settings.rule == .tournament(size: settings.tournamentSize, elitism: true) && generation < settings.generations
+                && slot == outcome.ranking.first
+            let action = donor != slot ? "exploit" : outcome.mutated.contains(slot) ? "mutate" : elite ? "elite" : "continue"
+            records.append(LineageRecord(
+                generation: generation, frame: frame, slot: slot, lineage: member.lineage, parent: state.members[donor].lineage,
+                donorSlot: donor != slot ? donor : nil, action: action, changes: changes, fitness: fitness[slot], failure: failure,
+                evaluationSeed: settings.evaluationSeed, evaluationEpisodes: settings.evaluationEpisodes, checkpointSHA256: checkpoint))
+            members[slot] = member
+        }
+        state.pending = PopulationState.PendingBoundary(
+            donors: outcome.donors, mutated: outcome.mutated.sorted(), members: members, lineage: records)
+        state.nextLineage = nextLineage
+        try state.write(to: statePath)
+    }
+
+    /// Copies the saved donor checkpoints into their recipients, then records the boundary as passed.
+    /// Every step can be repeated, so a run stopped in the middle finishes it on restart.
+    private func finishBoundary() throws {
+        guard let pending = state.pending else { return }
+        let generation = state.generation + 1
+        for (slot, donor) in pending.donors.enumerated() where donor != slot {
+            let saved = boundaryCheckpoint(generation: generation, slot: donor)
+            let target = memberDirectory(slot)
+            try target.create()
+            try AtomicFile.replace(target.latestCheckpoint) { temporary in try FileManager.default.copyItem(atPath: saved, toPath: temporary) }
+        }
+        try LineageRecord.append(pending.lineage, to: lineagePath)
+        state.members = pending.members
+        state.generation = generation
+        state.pending = nil
+        try state.write(to: statePath)
+    }
+}
+
+/// Seeds of a population's random streams, each derived from the population's seed and what it is for,
+/// so that the whole run follows from one seed and no two members share a stream.
+public enum PopulationSeeds {
+    static let initialValues: UInt64 = 1, memberRun: UInt64 = 2, selection: UInt64 = 3, reseeding: UInt64 = 4
+
+    /// SplitMix64 over the seed and every part in turn.
+    public static func derive(_ seed: UInt64, _ parts: UInt64...) -> UInt64 {
+        var value = seed
+        for part in parts {
+            value = mix(value ^ mix(part &+ 0x9e37_79b9_7f4a_7c15))
+        }
+        return value
+    }
+
+    private static func mix(_ input: UInt64) -> UInt64 {
+        var z = input &+ 0x9e37_79b9_7f4a_7c15
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        return z ^ (z >> 31)
+    }
+}

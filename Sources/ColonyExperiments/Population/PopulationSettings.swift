@@ -1,0 +1,99 @@
+import ColonyAgents
+import ColonyEnvironments
+
+/// What a population run trains and how it evolves (`colony pbt run`). Saved in population.json, so a
+/// rerun resumes only the same population.
+public struct PopulationSettings: Codable, Sendable, Equatable {
+    public var agent: String
+    public var environment: String
+    /// Members, each a run in its own slot.
+    public var size: Int
+    /// Frames each member trains between two generation boundaries.
+    public var interval: Int
+    /// Boundaries (evaluate → select → copy → mutate) before the run ends; every member trains
+    /// `interval × (generations + 1)` frames.
+    public var generations: Int
+    /// "truncation" or "tournament".
+    public var selection: String
+    public var quantile: Double
+    public var tournamentSize: Int
+    public var elitism: Bool
+    /// `--mutate` specifications as given (`learning_rate=log:1e-5..1e-1`).
+    public var mutations: [String]
+    public var resampleProbability: Double
+    /// Start every member at values drawn from the mutation ranges (PBT's initial spread) rather than the
+    /// configuration's own.
+    public var initialSpread: Bool
+    public var evaluationEpisodes: Int
+    /// Fitness episodes are seeded from this, the same for every member and generation.
+    public var evaluationSeed: UInt64
+    public var seed: UInt64
+    /// `--set key=value` assignments every member starts from.
+    public var overrides: [String]
+
+    public static let sizeRange = 2...1024
+    public static let generationsRange = 1...100_000
+    public static let intervalRange = 1...1_000_000_000_000
+    public static let evaluationEpisodesRange = 1...100_000
+
+    public init(
+        agent: String, environment: String, size: Int, interval: Int, generations: Int, selection: String = "truncation",
+        quantile: Double = 0.25, tournamentSize: Int = 2, elitism: Bool = true, mutations: [String] = [], resampleProbability: Double = 0.25,
+        initialSpread: Bool = true, evaluationEpisodes: Int = 10, evaluationSeed: UInt64 = 1_000_000, seed: UInt64 = 1, overrides: [String] = []
+    ) {
+        (self.agent, self.environment, self.size, self.interval, self.generations) = (agent, environment, size, interval, generations)
+        (self.selection, self.quantile, self.tournamentSize, self.elitism) = (selection, quantile, tournamentSize, elitism)
+        (self.mutations, self.resampleProbability, self.initialSpread) = (mutations, resampleProbability, initialSpread)
+        (self.evaluationEpisodes, self.evaluationSeed, self.seed, self.overrides) = (evaluationEpisodes, evaluationSeed, seed, overrides)
+    }
+
+    /// The selection rule these settings name.
+    public var rule: SelectionRule {
+        selection == "tournament" ? .tournament(size: tournamentSize, elitism: elitism) : .truncation(quantile: quantile)
+    }
+
+    /// The parsed mutations (checked by `validate`).
+    public func parsedMutations() throws -> [HyperparameterMutation] { try mutations.map(HyperparameterMutation.init(parsing:)) }
+
+    /// Checks every field and the agent's acceptance of the overrides and mutations; each problem is one
+    /// error that says what to change.
+    public func validate() throws {
+        guard Agents.list().contains(agent) else {
+            throw PopulationError("unknown agent '\(agent)'; `colony agents` lists them")
+        }
+        guard Self.sizeRange.contains(size) else { throw PopulationError("--population must be in \(Self.sizeRange), not \(size)") }
+        guard Self.intervalRange.contains(interval) else { throw PopulationError("--interval must be in 1...10^12 frames, not \(interval)") }
+        guard Self.generationsRange.contains(generations) else {
+            throw PopulationError("--generations must be in \(Self.generationsRange), not \(generations)")
+        }
+        switch selection {
+        case "truncation":
+            guard (0...0.5).contains(quantile) else { throw PopulationError("--quantile must be in 0...0.5 (0: no evolution), not \(quantile)") }
+        case "tournament":
+            guard (1...size).contains(tournamentSize) else {
+                throw PopulationError("--tournament-size must be in 1...\(size) (the population), not \(tournamentSize)")
+            }
+        default:
+            throw PopulationError("--selection must be truncation or tournament, not '\(selection)'")
+        }
+        guard (0...1).contains(resampleProbability) else {
+            throw PopulationError("--resample-probability must be in 0...1, not \(resampleProbability)")
+        }
+        guard Self.evaluationEpisodesRange.contains(evaluationEpisodes) else {
+            throw PopulationError("--eval-episodes must be in \(Self.evaluationEpisodesRange), not \(evaluationEpisodes)")
+        }
+        let schema = try Agents.schema(agent)
+        let parsed = try parsedMutations()
+        var seen = Set<String>()
+        for mutation in parsed {
+            guard seen.insert(mutation.key).inserted else { throw PopulationError("--mutate names \(mutation.key) twice") }
+            try mutation.check(against: schema)
+        }
+        _ = try baseConfiguration()
+    }
+
+    /// The configuration every member starts from: the agent's defaults with `overrides`.
+    public func baseConfiguration() throws -> Configuration {
+        try ConfigurationSources(assignments: overrides).resolve(agent: agent)
+    }
+}

@@ -1,0 +1,148 @@
+import ColonyAgents
+import ColonyEnvironments
+import ColonyStorage
+import Foundation
+import XCTest
+@testable import ColonyExperiments
+
+final class PopulationRunTests: XCTestCase {
+    private var root: String!
+
+    override func setUpWithError() throws {
+        StopSignal.reset()
+        root = NSTemporaryDirectory() + "colony-pbt-\(UUID().uuidString)"
+        try AtomicFile.createDirectories(root)
+    }
+
+    override func tearDownWithError() throws {
+        StopSignal.reset()
+        try? FileManager.default.removeItem(atPath: root)
+    }
+
+    /// DQN on CartPole, 4 members whose learning rates start spread over four decades; truncation replaces the
+    /// worst member at each of 2 boundaries.
+    private func settings(seed: UInt64 = 5) -> PopulationSettings {
+        PopulationSettings(
+            agent: "dqn", environment: "CartPole-v1", size: 4, interval: 2_000, generations: 3, selection: "truncation", quantile: 0.25,
+            mutations: ["learning_rate=log:1e-5..1e-1", "exploration_final_eps=linear:0.01..0.2"], evaluationEpisodes: 3, seed: seed,
+            overrides: ["total_frames=6000", "learning_starts=500"])
+    }
+
+    private func run(_ name: String, _ settings: PopulationSettings) throws -> (PopulationRun, PopulationRun.Outcome) {
+        let population = try PopulationRun(directory: root + "/" + name, settings: settings, log: { _ in })
+        return (population, try population.run())
+    }
+
+    func testAPopulationEvolvesRecordsItsLineageAndReplaysExactlyFromItsSeed() throws {
+        let (outcome, lineagePath): (PopulationRun.Outcome, String) = try {
+            // A population holds its directory's lock while it lives: this one is gone at the end of the block.
+            let population = try PopulationRun(directory: root + "/a", settings: settings(), log: { _ in })
+            let outcome = try population.run()
+            guard case .finished(let best, let fitness) = outcome else {
+                XCTFail("\(outcome)")
+                return (outcome, population.lineagePath)
+            }
+            XCTAssertEqual(population.state.generation, 3)
+            let records = try LineageRecord.read(population.lineagePath)
+            XCTAssertEqual(records.count, 12, "3 generations × 4 members")
+            XCTAssertEqual(records.filter { $0.generation == 3 }.map(\.action), ["continue", "continue", "continue", "continue"], "no selection after the last interval")
+            let lastFitness = records.filter { $0.generation == 3 }.map(\.fitness)
+            XCTAssertEqual(lastFitness[best], fitness)
+            XCTAssertEqual(SelectionRule.ranking(lastFitness).first, best)
+
+            for generation in [1, 2] {
+                let rows = records.filter { $0.generation == generation }
+                let exploits = rows.filter { $0.action == "exploit" }
+                XCTAssertEqual(exploits.count, 1, "⌈4 × 0.25⌉ = 1 member replaced at generation \(generation)")
+                guard let exploit = exploits.first, let donor = exploit.donorSlot else { continue }
+                // The worst member copied the best one, whose checkpoint saved at the boundary has the recorded hash.
+                XCTAssertEqual(SelectionRule.ranking(rows.map(\.fitness)).last, exploit.slot)
+                XCTAssertEqual(SelectionRule.ranking(rows.map(\.fitness)).first, donor)
+                XCTAssertEqual(exploit.parent, rows[donor].lineage)
+                XCTAssertGreaterThanOrEqual(exploit.lineage, 4, "a copy gets a new lineage id")
+                let saved = population.boundaryCheckpoint(generation: generation, slot: donor)
+                XCTAssertEqual(try SHA256.hex(ofFile: saved), exploit.checkpointSHA256)
+                XCTAssertEqual(try HDF5File.open(saved).readScalar(Int64.self, at: "extra/frames"), Int64(generation * 2_000))
+                XCTAssertEqual(exploit.changes.map(\.key), ["learning_rate", "exploration_final_eps"])
+                for change in exploit.changes {
+                    XCTAssertNotEqual(change.operation, "", change.key)
+                    if change.operation != "resample" { XCTAssertNotEqual(change.old, change.new, "\(change)") }
+                }
+                // Everyone else continues unchanged.
+                XCTAssertTrue(rows.filter { $0.slot != exploit.slot }.allSatisfy { $0.action == "continue" && $0.changes.isEmpty })
+            }
+            // Each member trained all 3 intervals; its run directory is a run like any other.
+            for slot in 0..<4 {
+                let status = try XCTUnwrap(RunStatus.read(population.memberDirectory(slot).status))
+                XCTAssertEqual(status.frames, 6_000)
+                XCTAssertEqual(status.state, .done)
+            }
+            let report = PopulationReport(state: population.state, records: records).text
+            XCTAssertTrue(report.contains("truncation") && report.contains("←"), report)
+
+            return (outcome, population.lineagePath)
+        }()
+        // One seed, one history: a second population with the same settings writes the same lineage.jsonl.
+        let lineage = try String(contentsOfFile: lineagePath, encoding: .utf8)
+        let (again, _) = try run("b", settings())
+        XCTAssertEqual(try String(contentsOfFile: again.lineagePath, encoding: .utf8), lineage)
+        // Rerunning a finished population changes nothing.
+        XCTAssertEqual(try run("a", settings()).1, outcome)
+        XCTAssertEqual(try String(contentsOfFile: lineagePath, encoding: .utf8), lineage)
+
+        // Stopped by a signal in the middle of a member's interval, then rerun: the same history.
+        StopSignal.install()
+        let stopper = Thread {
+            Thread.sleep(forTimeInterval: 1.5)
+            kill(getpid(), SIGTERM)
+        }
+        stopper.start()
+        XCTAssertEqual(try run("c", settings()).1, .stopped(signal: SIGTERM))
+        StopSignal.reset()
+        let (resumed, finished) = try run("c", settings())
+        XCTAssertEqual(finished, outcome)
+        XCTAssertEqual(try String(contentsOfFile: resumed.lineagePath, encoding: .utf8), lineage)
+
+        // Other settings on the same directory are refused; --fresh starts over.
+        var other = settings()
+        other.interval = 3_000
+        XCTAssertThrowsError(try PopulationRun(directory: root + "/a", settings: other, log: { _ in })) {
+            XCTAssertTrue("\($0)".contains("other settings") && "\($0)".contains("--fresh"), "\($0)")
+        }
+    }
+
+    /// A reseeded restore takes every parameter, moment and counter of the checkpoint but none of its random streams.
+    func testReseedingKeepsTheStateAndRederivesEveryRandomStream() throws {
+        let configuration = try Agents.schema("dqn").resolve(["learning_starts": .int(200)])
+        let options = TrainingOptions(environment: "CartPole-v1", seed: 3, frames: 1_000, configuration: configuration, runsDirectory: root, testEpisodes: 0)
+        _ = try Trainer(options: options, progress: ProgressReporter(style: .quiet, label: ""), log: { _ in }).run()
+        let checkpoint = options.directory.latestCheckpoint
+        func restored(_ reseeding: RandomStreamReseeding?, _ name: String) throws -> HDF5File {
+            let agent = try Agents.makeParallel(configuration, observationSpace: Environments.make("CartPole-v1", seed: 0).observationSpace,
+                                                actionSpace: Environments.make("CartPole-v1", seed: 0).actionSpace, environments: 1, seed: 99)
+            try AgentCheckpoint.load(agent, from: checkpoint, reseeding: reseeding)
+            try AgentCheckpoint.save(agent, to: root + "/" + name)
+            return try HDF5File.open(root + "/" + name)
+        }
+        let plain = try restored(nil, "plain.h5"), first = try restored(RandomStreamReseeding(seed: 1), "first.h5")
+        let second = try restored(RandomStreamReseeding(seed: 2), "second.h5")
+        var streams = 0, tensors = 0
+        func compare(_ group: String) throws {
+            for name in try plain.members(of: group) {
+                let path = group + "/" + name
+                if let children = try? plain.members(of: path), !children.isEmpty { try compare(path); continue }
+                if let state = try? plain.read(UInt64.self, at: path).values {
+                    streams += 1
+                    XCTAssertNotEqual(try first.read(UInt64.self, at: path).values, state, path)
+                    XCTAssertNotEqual(try first.read(UInt64.self, at: path).values, try second.read(UInt64.self, at: path).values, path)
+                } else if let values = try? plain.read(Float.self, at: path).values {
+                    tensors += 1
+                    XCTAssertEqual(try first.read(Float.self, at: path).values, values, path)
+                }
+            }
+        }
+        try compare("agent")
+        XCTAssertGreaterThanOrEqual(streams, 2, "DQN keeps an exploration and a replay stream")
+        XCTAssertGreaterThanOrEqual(tensors, 3, "parameters, target parameters, optimizer moments")
+    }
+}
