@@ -160,6 +160,17 @@ public final class Trainer {
             totalFrames: options.frames, checkpointInterval: options.checkpointInterval, keepCheckpoints: options.keepCheckpoints,
             frames: state.frames)
         try recorder.writeStatus(.running, frames: state.frames, episodes: state.episodes)
+        if options.allowsReconfiguration {
+            // A population member's values in this interval, beside its returns in TensorBoard.
+            for key in options.configuration.schema.reconfigurable.sorted() {
+                switch options.configuration.value(key) {
+                case .int(let value): recorder.board.scalar("hyperparameters/\(key)", Double(value), step: state.frames)
+                case .double(let value): recorder.board.scalar("hyperparameters/\(key)", value, step: state.frames)
+                case .bool(let value): recorder.board.scalar("hyperparameters/\(key)", value ? 1 : 0, step: state.frames)
+                case .string, .intList: break
+                }
+            }
+        }
         onFirstStep(Date().timeIntervalSince1970, state.frames)
 
         func checkpoint() throws {
