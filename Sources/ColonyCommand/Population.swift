@@ -6,7 +6,7 @@ struct Population: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pbt",
         abstract: "Population-based training: a population of runs that copy the best and mutate their hyperparameters.",
-        subcommands: [RunPopulation.self, PopulationStatus.self]
+        subcommands: [RunPopulation.self, PopulationStatus.self, ReplayPopulationMember.self]
     )
 }
 
@@ -129,6 +129,43 @@ struct PopulationStatus: ParsableCommand {
             let state = try PopulationState.read(directory + "/population.json")
             let records = try LineageRecord.read(directory + "/lineage.jsonl")
             print(PopulationReport(state: state, records: records).text)
+        }
+    }
+}
+
+struct ReplayPopulationMember: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Train one run from scratch with the hyperparameter schedule a member inherited.",
+        discussion: """
+        In each interval the replay uses the values the member's ancestor of that interval trained with (as Ray
+        Tune's PBT replay does; weights are not copied). It trains in <population>/replay/slot-<k>, resumes when
+        rerun, and prints its greedy fitness on the population's evaluation seeds.
+        """)
+
+    @Argument(help: "The population's directory (runs/pbt/<name>).")
+    var directory: String
+
+    @Option(help: "best, or a slot number.")
+    var member: String = "best"
+
+    @Flag(help: "Print no progress lines.")
+    var quiet = false
+
+    func run() throws {
+        try reportingErrors {
+            let replay = try PopulationReplay(population: directory)
+            let slot = try replay.slot(named: member)
+            let schedule = try replay.schedule(slot: slot)
+            print("slot \(slot)'s schedule (interval: ancestor slot, values):")
+            for (index, values) in schedule.values.enumerated() {
+                print("  \(index + 1): slot \(schedule.ancestorSlots[index]), "
+                      + values.keys.sorted().map { "\($0) = \(values[$0]!)" }.joined(separator: ", "))
+            }
+            StopSignal.install()
+            let fitness = try replay.replay(schedule, progressStyle: quiet ? .quiet : .lines)
+            let original = replay.state.members[slot].fitness.last.flatMap { $0 }.map { String(format: "%.2f", $0) } ?? "none"
+            print(String(format: "replay fitness %.2f (the member's own: %@)", fitness, original))
         }
     }
 }

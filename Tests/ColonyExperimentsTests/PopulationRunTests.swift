@@ -82,6 +82,21 @@ final class PopulationRunTests: XCTestCase {
                 let bytes = try Data(contentsOf: URL(fileURLWithPath: directory + "/" + events))
                 XCTAssertNotNil(bytes.range(of: Data("hyperparameters/learning_rate".utf8)), "slot \(slot)")
             }
+            // The best member's inherited schedule: its ancestors' slots and values, interval by interval.
+            let replay = try PopulationReplay(population: root + "/a")
+            let schedule = try replay.schedule(slot: try replay.slot(named: "best"))
+            XCTAssertEqual(schedule.slot, best)
+            XCTAssertEqual(schedule.ancestorSlots.count, 3)
+            XCTAssertEqual(schedule.values.last, population.state.members[best].values, "the last interval trains with its current values")
+            for generation in [1, 2] {
+                let record = records.first { $0.generation == generation && $0.slot == schedule.ancestorSlots[generation] }!
+                XCTAssertEqual(record.donorSlot ?? record.slot, schedule.ancestorSlots[generation - 1])
+            }
+            XCTAssertThrowsError(try replay.slot(named: "9")) { XCTAssertTrue("\($0)".contains("best or a slot"), "\($0)") }
+            let replayed = try replay.replay(schedule, log: { _ in })
+            XCTAssertTrue(replayed.isFinite)
+            XCTAssertEqual(RunStatus.read(root + "/a/replay/slot-\(best)/status.json")?.frames, 6_000)
+
             let report = PopulationReport(state: population.state, records: records).text
             XCTAssertTrue(report.contains("truncation") && report.contains("←"), report)
 

@@ -61,7 +61,7 @@ public final class PopulationRun {
         }
     }
 
-    private static func initialState(_ settings: PopulationSettings) throws -> PopulationState {
+    static func initialState(_ settings: PopulationSettings) throws -> PopulationState {
         let mutations = try settings.parsedMutations()
         let base = try settings.baseConfiguration()
         let members = (0..<settings.size).map { slot -> PopulationState.Member in
