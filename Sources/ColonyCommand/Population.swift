@@ -6,7 +6,7 @@ struct Population: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pbt",
         abstract: "Population-based training: a population of runs that copy the best and mutate their hyperparameters.",
-        subcommands: [RunPopulation.self, PopulationStatus.self, ReplayPopulationMember.self]
+        subcommands: [RunPopulation.self, PopulationStatus.self, ReplayPopulationMember.self, TrainPopulationMember.self]
     )
 }
 
@@ -90,6 +90,9 @@ struct RunPopulation: ParsableCommand {
     @Flag(help: "Start over even if the population directory holds a population.")
     var fresh = false
 
+    @Option(help: "Members trained at once, each in its own process (one thread each).")
+    var parallel: Int = 1
+
     @Flag(help: "Print no progress lines while members train.")
     var quiet = false
 
@@ -103,7 +106,8 @@ struct RunPopulation: ParsableCommand {
             try RunDirectory.checkComponent(populationName, what: "--name")
             StopSignal.install()
             let run = try PopulationRun(
-                directory: runsDir + "/pbt/" + populationName, settings: settings, fresh: fresh, progressStyle: quiet ? .quiet : .lines)
+                directory: runsDir + "/pbt/" + populationName, settings: settings, fresh: fresh, progressStyle: quiet ? .quiet : .lines,
+                parallel: parallel, memberCommand: [currentExecutable(), "pbt", "member"] + (quiet ? ["--quiet"] : []))
             switch try run.run() {
             case .finished(let slot, let fitness):
                 print(String(format: "population done: best member slot %d (lineage %d), fitness %.2f; %@", slot,
@@ -166,6 +170,38 @@ struct ReplayPopulationMember: ParsableCommand {
             let fitness = try replay.replay(schedule, progressStyle: quiet ? .quiet : .lines)
             let original = replay.state.members[slot].fitness.last.flatMap { $0 }.map { String(format: "%.2f", $0) } ?? "none"
             print(String(format: "replay fitness %.2f (the member's own: %@)", fitness, original))
+        }
+    }
+}
+
+/// What each child process of `colony pbt run --parallel P` runs: one member's interval.
+struct TrainPopulationMember: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "member", abstract: "Train one population member to a frame count (what `colony pbt run --parallel` starts).",
+        shouldDisplay: false)
+
+    @Argument(help: "The population's directory.")
+    var directory: String
+
+    @Argument(help: "The member's slot.")
+    var slot: Int
+
+    @Argument(help: "Frames to train the member to.")
+    var frames: Int
+
+    @Flag(help: "Print no progress lines.")
+    var quiet = false
+
+    func run() throws {
+        StopSignal.install()
+        try reportingErrors {
+            let state = try PopulationState.read(directory + "/population.json")
+            guard state.members.indices.contains(slot) else { throw PopulationError("\(directory) has no slot \(slot)") }
+            let options = try PopulationRun.trainingOptions(population: directory, state: state, slot: slot, frames: frames)
+            let label = "slot \(slot) (lineage \(state.members[slot].lineage))"
+            let result = try Trainer(options: options, progress: ProgressReporter(style: quiet ? .quiet : .lines, label: label, lineInterval: 30),
+                                     log: { print("\(label): \($0)") }).run()
+            if result.stoppedBySignal != nil { throw ExitCode(130) }
         }
     }
 }

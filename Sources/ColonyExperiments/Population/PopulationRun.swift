@@ -25,6 +25,9 @@ public final class PopulationRun {
     private let log: (String) -> Void
     private let progressStyle: ProgressReporter.Style
     private let lock: RunDirectoryLock
+    /// Members trained at once; above 1, each in a child process started with `memberCommand`.
+    private let parallel: Int
+    private let memberCommand: [String]
 
     public var statePath: String { directory + "/population.json" }
     public var lineagePath: String { directory + "/lineage.jsonl" }
@@ -33,12 +36,19 @@ public final class PopulationRun {
 
     /// Opens the population in `directory`: resumes the one there (which must have the same settings), or
     /// starts it. `fresh` removes what is there first.
+    /// `parallel` > 1 trains that many members at once, each in a child process running `memberCommand`
+    /// followed by the population directory, the slot and the frames (`colony pbt member`).
     public init(directory: String, settings: PopulationSettings, fresh: Bool = false, progressStyle: ProgressReporter.Style = .quiet,
-                log: @escaping (String) -> Void = { print($0) }) throws {
+                parallel: Int = 1, memberCommand: [String] = [], log: @escaping (String) -> Void = { print($0) }) throws {
         try settings.validate()
+        guard parallel == 1 || (parallel > 1 && !memberCommand.isEmpty) else {
+            throw PopulationError("--parallel must be at least 1, not \(parallel)")
+        }
         self.directory = directory
         self.log = log
         self.progressStyle = progressStyle
+        self.parallel = min(parallel, settings.size)
+        self.memberCommand = memberCommand
         try AtomicFile.createDirectories(directory)
         // One population process per directory (its members' own locks guard their run directories).
         lock = try RunDirectoryLock(RunDirectory(path: directory))
@@ -79,7 +89,11 @@ public final class PopulationRun {
 
     /// The configuration a member trains with: the base configuration with its mutated values.
     public func configuration(of member: PopulationState.Member) throws -> Configuration {
-        let base = try state.settings.baseConfiguration()
+        try Self.configuration(of: member, settings: state.settings)
+    }
+
+    static func configuration(of member: PopulationState.Member, settings: PopulationSettings) throws -> Configuration {
+        let base = try settings.baseConfiguration()
         var values = base.explicitValues
         for (key, text) in member.values {
             guard let spec = base.schema.key(key), let value = ConfigurationValue.parse(text, as: spec.kind) else {
@@ -96,8 +110,12 @@ public final class PopulationRun {
         if state.pending != nil { try finishBoundary() }
         while state.generation < settings.generations {
             let target = (state.generation + 1) * settings.interval
-            for slot in 0..<settings.size {
-                if let signal = try train(slot, to: target) { return .stopped(signal: signal) }
+            if parallel > 1 {
+                if let signal = try trainInProcesses(to: target) { return .stopped(signal: signal) }
+            } else {
+                for slot in 0..<settings.size {
+                    if let signal = try train(slot, to: target) { return .stopped(signal: signal) }
+                }
             }
             let fitness = (0..<settings.size).map { evaluate($0) }
             guard fitness.contains(where: { $0 != nil }) else {
@@ -121,13 +139,8 @@ public final class PopulationRun {
     private func train(_ slot: Int, to frames: Int) throws -> Int32? {
         let member = state.members[slot]
         guard member.failure == nil else { return nil }
-        var options = TrainingOptions(
-            environment: state.settings.environment, seed: member.seed, frames: frames, configuration: try configuration(of: member),
-            checkpointInterval: state.settings.interval, keepCheckpoints: 2, testEpisodes: 0)
-        options.explicitDirectory = memberDirectory(slot)
-        options.allowsReconfiguration = true
-        options.reseeding = member.reseed.map(RandomStreamReseeding.init(seed:))
-        let label = "slot \(slot) (lineage \(member.lineage))"
+        let options = try Self.trainingOptions(population: directory, state: state, slot: slot, frames: frames)
+        let label = Self.label(member)
         let result: TrainingResult
         do {
             result = try Trainer(options: options, progress: ProgressReporter(style: progressStyle, label: label, lineInterval: 30),
@@ -143,6 +156,71 @@ public final class PopulationRun {
             try state.write(to: statePath)
         }
         return result.stoppedBySignal
+    }
+
+    /// How slot `slot` of the population in `directory` trains to `frames` (in this process or a child's).
+    public static func trainingOptions(population directory: String, state: PopulationState, slot: Int, frames: Int) throws -> TrainingOptions {
+        let member = state.members[slot]
+        var options = TrainingOptions(
+            environment: state.settings.environment, seed: member.seed, frames: frames, configuration: try configuration(of: member, settings: state.settings),
+            checkpointInterval: state.settings.interval, keepCheckpoints: 2, testEpisodes: 0)
+        options.explicitDirectory = RunDirectory(path: directory + "/members/slot-\(slot)")
+        options.allowsReconfiguration = true
+        options.reseeding = member.reseed.map(RandomStreamReseeding.init(seed:))
+        return options
+    }
+
+    static func label(_ member: PopulationState.Member) -> String { "slot \(member.slot) (lineage \(member.lineage))" }
+
+    /// Trains every member that has not failed in child processes, at most `parallel` at once; returns the
+    /// signal that stopped them, if one did (each child checkpoints first). A child's own error marks its
+    /// member failed, with the child's last line of standard error as the reason.
+    private func trainInProcesses(to frames: Int) throws -> Int32? {
+        var waiting = (0..<state.settings.size).filter { state.members[$0].failure == nil }
+        var running: [(slot: Int, process: Process, errors: String)] = []
+        var stoppedBy: Int32?
+        while !waiting.isEmpty || !running.isEmpty {
+            if stoppedBy == nil, let signal = StopSignal.requested {
+                stoppedBy = signal
+                waiting.removeAll()
+                for child in running { kill(child.process.processIdentifier, SIGTERM) }
+            }
+            while running.count < parallel, !waiting.isEmpty {
+                let slot = waiting.removeFirst()
+                let errors = memberDirectory(slot).path + "/member-errors.log"
+                try memberDirectory(slot).create()
+                guard FileManager.default.createFile(atPath: errors, contents: nil) else {
+                    throw PopulationError("cannot create \(errors); is the population directory writable?")
+                }
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: memberCommand[0])
+                process.arguments = Array(memberCommand.dropFirst()) + [directory, String(slot), String(frames)]
+                process.standardError = FileHandle(forWritingAtPath: errors)
+                try process.run()
+                running.append((slot, process, errors))
+            }
+            let finished = running.filter { !$0.process.isRunning }
+            running.removeAll { child in finished.contains { $0.slot == child.slot } }
+            for child in finished {
+                let status = child.process.terminationStatus
+                let killed = child.process.terminationReason == .uncaughtSignal
+                // A child that exited by itself loaded its checkpoint (re-deriving its streams) and wrote its own.
+                if !killed && (status == 0 || status == 130) { state.members[child.slot].reseed = nil }
+                if !killed && status == 0 {
+                    // Trained to the boundary.
+                } else if stoppedBy != nil || (!killed && status == 130) {
+                    stoppedBy = stoppedBy ?? SIGTERM
+                } else {
+                    let said = (try? String(contentsOfFile: child.errors, encoding: .utf8))?.split(separator: "\n").last.map(String.init)
+                    let reason = said ?? "exit status \(status)"
+                    log("\(Self.label(state.members[child.slot])) failed: \(reason); it ranks last and is replaced at the boundary")
+                    state.members[child.slot].failure = reason
+                }
+                try state.write(to: statePath)
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return stoppedBy
     }
 
     /// The member's greedy mean return over the population's evaluation episodes (nil: it failed).
