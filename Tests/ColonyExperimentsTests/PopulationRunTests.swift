@@ -131,6 +131,31 @@ final class PopulationRunTests: XCTestCase {
         }
     }
 
+    /// A member whose training fails ranks last, is replaced by the best member at the boundary, and trains on.
+    func testAFailedMemberIsReplacedByTheBestAndTrainsOn() throws {
+        var settings = settings()
+        settings.generations = 2
+        let blocked = RunDirectory(path: root + "/failing/members/slot-1")
+        try blocked.create()
+        // Another holder of slot 1's run directory makes its first interval fail; the lock goes once that is logged.
+        var holder: RunDirectoryLock? = try RunDirectoryLock(blocked)
+        let population = try PopulationRun(directory: root + "/failing", settings: settings, log: { line in
+            if line.contains("slot 1 (lineage 1) failed") { holder = nil }
+        })
+        guard case .finished = try population.run() else { return XCTFail("the population did not finish") }
+        XCTAssertNil(holder)
+        let records = try LineageRecord.read(population.lineagePath)
+        let failed = try XCTUnwrap(records.first { $0.generation == 1 && $0.slot == 1 })
+        XCTAssertNil(failed.fitness)
+        XCTAssertTrue(failed.failure?.contains("in use") ?? false, "\(failed)")
+        XCTAssertEqual(failed.action, "exploit")
+        let best = SelectionRule.ranking(records.filter { $0.generation == 1 }.map(\.fitness)).first
+        XCTAssertEqual(failed.donorSlot, best)
+        let after = try XCTUnwrap(records.first { $0.generation == 2 && $0.slot == 1 })
+        XCTAssertNotNil(after.fitness, "the replaced member trained its second interval")
+        XCTAssertEqual(RunStatus.read(blocked.status)?.frames, 4_000)
+    }
+
     /// The hard-to-tune setting: DQN on CartPole with 8 members whose learning rates start spread
     /// log-uniformly over [1e-5, 1e-1]. With truncation selection the elite's greedy mean beats the median member
     /// of the same population trained without evolution (quantile 0) on at least 2 of 3 seeds.
