@@ -6,32 +6,13 @@ struct Population: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pbt",
         abstract: "Population-based training: a population of runs that copy the best and mutate their hyperparameters.",
-        subcommands: [RunPopulation.self, PopulationStatus.self, ReplayPopulationMember.self, TrainPopulationMember.self]
+        subcommands: [RunPopulation.self, SubmitPopulation.self, PopulationStatus.self, ReplayPopulationMember.self, TrainPopulationMember.self,
+                      AdvancePopulation.self]
     )
 }
 
-struct RunPopulation: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "run",
-        abstract: "Train a population in this process, member after member, evolving it every --interval frames.",
-        discussion: """
-        Every member trains --interval frames, then all are evaluated greedily on the same seeds (fitness: mean
-        return). Truncation (Ray Tune's PBT): the bottom --quantile copy a member of the top one; tournament
-        (AgileRL): every slot takes the winner of a --tournament-size tournament, the best kept with --elitism.
-        A copy takes the donor's whole checkpoint (networks, optimizer moments, replay, counters) with its random
-        streams derived afresh; copied and tournament members are mutated: each --mutate key ×0.8 or ×1.2 within
-        its range, or resampled with --resample-probability. Only keys the agent can change mid-run are accepted.
-
-        Writes runs/pbt/<name>/: population.json, lineage.jsonl (every boundary and member: parent, donor,
-        changes, fitness, checkpoint sha256), members/slot-<k>/ (run directories). Rerunning the command
-        resumes; Ctrl-C checkpoints the member in training first.
-
-        Example (DQN whose learning rates start spread over five decades):
-          colony pbt run --agent dqn --env CartPole-v1 --population 8 --interval 10000 --generations 5 \\
-              --mutate learning_rate=log:1e-5..1e-1 --set total_frames=50000
-        """
-    )
-
+/// What `colony pbt run` and `colony pbt submit` share: the population and where it lives.
+struct PopulationArguments: ParsableArguments {
     @Option(help: "Algorithm id (see `colony algorithms`).")
     var agent: String
 
@@ -90,6 +71,45 @@ struct RunPopulation: ParsableCommand {
     @Flag(help: "Start over even if the population directory holds a population.")
     var fresh = false
 
+    var settings: PopulationSettings {
+        PopulationSettings(
+            agent: agent, environment: env, size: population, interval: interval, generations: generations, selection: selection,
+            quantile: quantile, tournamentSize: tournamentSize, elitism: elitism, mutations: mutate, resampleProbability: resampleProbability,
+            initialSpread: !noInitialSpread, evaluationEpisodes: evalEpisodes, evaluationSeed: evalSeed, seed: seed, overrides: assignments)
+    }
+
+    /// `<runs-dir>/pbt/<name>`, with a name that stays inside the runs directory.
+    func directory() throws -> String {
+        let populationName = name ?? "\(agent)-\(RunDirectory.directoryName(environment: env))-seed-\(seed)"
+        try RunDirectory.checkComponent(populationName, what: "--name")
+        return runsDir + "/pbt/" + populationName
+    }
+}
+
+struct RunPopulation: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Train a population in this process, member after member, evolving it every --interval frames.",
+        discussion: """
+        Every member trains --interval frames, then all are evaluated greedily on the same seeds (fitness: mean
+        return). Truncation (Ray Tune's PBT): the bottom --quantile copy a member of the top one; tournament
+        (AgileRL): every slot takes the winner of a --tournament-size tournament, the best kept with --elitism.
+        A copy takes the donor's whole checkpoint (networks, optimizer moments, replay, counters) with its random
+        streams derived afresh; copied and tournament members are mutated: each --mutate key ×0.8 or ×1.2 within
+        its range, or resampled with --resample-probability. Only keys the agent can change mid-run are accepted.
+
+        Writes runs/pbt/<name>/: population.json, lineage.jsonl (every boundary and member: parent, donor,
+        changes, fitness, checkpoint sha256), members/slot-<k>/ (run directories). Rerunning the command
+        resumes; Ctrl-C checkpoints the member in training first. docs/pbt.md has the details.
+
+        Example (DQN whose learning rates start spread over five decades):
+          colony pbt run --agent dqn --env CartPole-v1 --population 8 --interval 10000 --generations 5 \\
+              --mutate learning_rate=log:1e-5..1e-1 --set total_frames=50000
+        """
+    )
+
+    @OptionGroup var population: PopulationArguments
+
     @Option(help: "Members trained at once, each in its own process (one thread each).")
     var parallel: Int = 1
 
@@ -98,15 +118,10 @@ struct RunPopulation: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let settings = PopulationSettings(
-                agent: agent, environment: env, size: population, interval: interval, generations: generations, selection: selection,
-                quantile: quantile, tournamentSize: tournamentSize, elitism: elitism, mutations: mutate, resampleProbability: resampleProbability,
-                initialSpread: !noInitialSpread, evaluationEpisodes: evalEpisodes, evaluationSeed: evalSeed, seed: seed, overrides: assignments)
-            let populationName = name ?? "\(agent)-\(RunDirectory.directoryName(environment: env))-seed-\(seed)"
-            try RunDirectory.checkComponent(populationName, what: "--name")
+            let directory = try population.directory()
             StopSignal.install()
             let run = try PopulationRun(
-                directory: runsDir + "/pbt/" + populationName, settings: settings, fresh: fresh, progressStyle: quiet ? .quiet : .lines,
+                directory: directory, settings: population.settings, fresh: population.fresh, progressStyle: quiet ? .quiet : .lines,
                 parallel: parallel, memberCommand: [currentExecutable(), "pbt", "member"] + (quiet ? ["--quiet"] : []))
             switch try run.run() {
             case .finished(let slot, let fitness):
@@ -115,6 +130,97 @@ struct RunPopulation: ParsableCommand {
             case .stopped(let signal):
                 print("stopped by signal \(signal); every member is checkpointed: rerun the same command to resume")
                 throw ExitCode(130)
+            }
+        }
+    }
+}
+
+struct SubmitPopulation: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "submit",
+        abstract: "Train a population on Slurm: an array job per interval, chained by controller jobs.",
+        discussion: """
+        Interval g is one array job, a task per member; a controller job that starts when every task has ended
+        (--dependency=afterany) evaluates, selects, copies and mutates as `colony pbt run` does, then submits
+        interval g + 1. A member whose task was cancelled, failed or ran out of time ranks last and is replaced by
+        the best member; a requeued task resumes from the member's checkpoint. `colony pbt status DIR` follows it.
+        """
+    )
+
+    @OptionGroup var population: PopulationArguments
+
+    @Option(help: "Slurm partition.")
+    var partition: String?
+
+    @Option(help: "Time limit of each member's task and of each controller (Slurm's format, e.g. 1:00:00).")
+    var time: String?
+
+    @Option(help: "CPUs per member task.")
+    var cpusPerTask: Int = 1
+
+    @Option(help: "Memory per task (e.g. 4G).")
+    var mem: String?
+
+    @Option(name: .customLong("sbatch-arg"), help: ArgumentHelp("Another sbatch option for every job, e.g. --sbatch-arg=--account=lab; repeatable.", valueName: "option"))
+    var sbatchArguments: [String] = []
+
+    func run() throws {
+        try reportingErrors {
+            let directory = try population.directory()
+            var options = SlurmOptions()
+            options.partition = partition
+            options.time = time
+            options.cpusPerTask = cpusPerTask
+            options.memory = mem
+            options.sbatchArguments = sbatchArguments
+            try options.validate()
+            let run = try PopulationRun(directory: directory, settings: population.settings, fresh: population.fresh)
+            guard !run.isFinished else { return print("\(directory) is done: colony pbt status \(directory)") }
+            let slurm = PopulationSlurm(directory: directory, colony: currentExecutable(), options: options)
+            try slurm.saveOptions()
+            let jobs = try slurm.submitNextInterval(run.state)
+            print("submitted interval \(run.state.generation + 1) of \(run.state.settings.generations): members array job \(jobs.members), "
+                  + "controller \(jobs.controller); follow it with colony pbt status \(directory)")
+        }
+    }
+}
+
+/// What each interval's controller job runs: evaluate, evolve, submit the next interval.
+struct AdvancePopulation: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "advance", abstract: "Evolve a population after an interval its Slurm tasks trained (what `colony pbt submit`'s controllers run).",
+        shouldDisplay: false)
+
+    @Argument(help: "The population's directory.")
+    var directory: String
+
+    @Option(help: "The interval whose tasks ended.")
+    var interval: Int
+
+    @Flag(help: "Submit the next interval afterwards.")
+    var submit = false
+
+    func run() throws {
+        try reportingErrors {
+            let run = try PopulationRun.open(directory: directory)
+            let settings = run.state.settings
+            if run.state.generation == interval - 1 && run.state.pending == nil {
+                try run.recordTrainedElsewhere(failures: PopulationSlurm.unfinishedMembers(run, frames: interval * settings.interval))
+                try run.evolve()
+            } else if run.state.pending != nil {
+                try run.evolve()  // a controller stopped between copies: finish the boundary
+            } else if run.state.generation != interval {
+                throw PopulationError("\(directory) is at generation \(run.state.generation); this controller is for interval \(interval)")
+            }
+            if run.isFinished {
+                let (slot, fitness) = try run.best()
+                print(String(format: "population done: best member slot %d, fitness %.2f", slot, fitness))
+            } else if submit {
+                let slurm = PopulationSlurm(directory: directory, colony: currentExecutable(), options: try PopulationSlurm.savedOptions(directory))
+                if !slurm.submitted(interval: run.state.generation + 1) {
+                    let jobs = try slurm.submitNextInterval(run.state)
+                    print("submitted interval \(run.state.generation + 1): members \(jobs.members), controller \(jobs.controller)")
+                }
             }
         }
     }
@@ -201,7 +307,15 @@ struct TrainPopulationMember: ParsableCommand {
             let label = "slot \(slot) (lineage \(state.members[slot].lineage))"
             let result = try Trainer(options: options, progress: ProgressReporter(style: quiet ? .quiet : .lines, label: label, lineInterval: 30),
                                      log: { print("\(label): \($0)") }).run()
-            if result.stoppedBySignal != nil { throw ExitCode(130) }
+            guard let signal = result.stoppedBySignal else { return }
+            // Slurm's pre-timeout signal: requeue this task alone; its next start resumes from the checkpoint just written.
+            let environment = ProcessInfo.processInfo.environment
+            if signal == SIGUSR1, let job = environment["SLURM_ARRAY_JOB_ID"], let task = environment["SLURM_ARRAY_TASK_ID"] {
+                try SlurmClient().requeue(job: "\(job)_\(task)")
+                print("\(label): requeued at frame \(result.frames); the next start resumes from its checkpoint")
+                return
+            }
+            throw ExitCode(130)
         }
     }
 }

@@ -117,21 +117,56 @@ public final class PopulationRun {
                     if let signal = try train(slot, to: target) { return .stopped(signal: signal) }
                 }
             }
-            let fitness = (0..<settings.size).map { evaluate($0) }
-            guard fitness.contains(where: { $0 != nil }) else {
-                throw PopulationError("every member of \(directory) failed in generation \(state.generation + 1): "
-                    + (state.members.compactMap(\.failure).first ?? "no fitness"))
-            }
-            let generation = state.generation + 1
-            log("generation \(generation) of \(settings.generations) at frame \(target): fitness "
-                + fitness.map { $0.map { String(format: "%.1f", $0) } ?? "failed" }.joined(separator: ", "))
-            try decideBoundary(generation: generation, frame: target, fitness: fitness)
-            try finishBoundary()
+            try evolve()
         }
+        let (best, fitness) = try self.best()
+        return .finished(bestSlot: best, fitness: fitness)
+    }
+
+    /// The member with the highest fitness after the last interval evaluated.
+    public func best() throws -> (slot: Int, fitness: Double) {
         let last = state.members.map { $0.fitness.last ?? nil }
         let best = SelectionRule.ranking(last)[0]
-        guard let fitness = last[best] else { throw PopulationError("every member of \(directory) failed; see lineage.jsonl for why") }
-        return .finished(bestSlot: best, fitness: fitness)
+        guard let fitness = last[best] else { throw PopulationError("no member of \(directory) has a fitness; see lineage.jsonl for why") }
+        return (best, fitness)
+    }
+
+    /// Opens the population in `directory` with the settings it was started with (`colony pbt advance`).
+    public static func open(directory: String, log: @escaping (String) -> Void = { print($0) }) throws -> PopulationRun {
+        let state = try PopulationState.read(directory + "/population.json")
+        return try PopulationRun(directory: directory, settings: state.settings, log: log)
+    }
+
+    /// Whether every interval is trained and evaluated.
+    public var isFinished: Bool { state.pending == nil && state.generation >= state.settings.generations }
+
+    /// After an interval trained elsewhere (Slurm tasks): members in `failures` did not reach the frame target
+    /// and rank last; the others have loaded their checkpoints, so their re-derived streams are spent.
+    public func recordTrainedElsewhere(failures: [Int: String]) throws {
+        if state.pending != nil { try finishBoundary() }
+        for slot in 0..<state.settings.size {
+            if let reason = failures[slot] { state.members[slot].failure = reason } else { state.members[slot].reseed = nil }
+        }
+        try state.write(to: statePath)
+    }
+
+    /// Evaluates every member after the current interval, then selects, copies and mutates (after the last
+    /// interval it only records the fitness).
+    public func evolve() throws {
+        let settings = state.settings
+        if state.pending != nil { return try finishBoundary() }
+        guard state.generation < settings.generations else { return }
+        let target = (state.generation + 1) * settings.interval
+        let fitness = (0..<settings.size).map { evaluate($0) }
+        guard fitness.contains(where: { $0 != nil }) else {
+            throw PopulationError("every member of \(directory) failed in generation \(state.generation + 1): "
+                + (state.members.compactMap(\.failure).first ?? "no fitness"))
+        }
+        let generation = state.generation + 1
+        log("generation \(generation) of \(settings.generations) at frame \(target): fitness "
+            + fitness.map { $0.map { String(format: "%.1f", $0) } ?? "failed" }.joined(separator: ", "))
+        try decideBoundary(generation: generation, frame: target, fitness: fitness)
+        try finishBoundary()
     }
 
     /// Trains slot `slot` to `frames`; returns the signal that stopped it, if one did. A member whose
