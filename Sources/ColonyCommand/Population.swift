@@ -304,7 +304,7 @@ struct TrainPopulationMember: ParsableCommand {
             let state = try PopulationState.read(directory + "/population.json")
             guard state.members.indices.contains(slot) else { throw PopulationError("\(directory) has no slot \(slot)") }
             let options = try PopulationRun.trainingOptions(population: directory, state: state, slot: slot, frames: frames)
-            let label = "slot \(slot) (lineage \(state.members[slot].lineage))"
+            let label = PopulationRun.label(state.members[slot])
             let result = try Trainer(options: options, progress: ProgressReporter(style: quiet ? .quiet : .lines, label: label, lineInterval: 30),
                                      log: { print("\(label): \($0)") }).run()
             guard let signal = result.stoppedBySignal else { return }

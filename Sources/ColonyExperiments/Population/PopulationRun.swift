@@ -205,7 +205,8 @@ public final class PopulationRun {
         return options
     }
 
-    static func label(_ member: PopulationState.Member) -> String { "slot \(member.slot) (lineage \(member.lineage))" }
+    /// How log lines name a member: `slot 2 (lineage 7)`.
+    public static func label(_ member: PopulationState.Member) -> String { "slot \(member.slot) (lineage \(member.lineage))" }
 
     /// Trains every member that has not failed in child processes, at most `parallel` at once; returns the
     /// signal that stopped them, if one did (each child checkpoints first). A child's own error marks its
