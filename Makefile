@@ -11,7 +11,7 @@ RELEASE_BIN = $(shell swift build -c release --show-bin-path)
 REFERENCE_VENV := .venv-ref
 BENCH_VENV := Benchmarks/.venv
 
-.PHONY: help deps build test demo bench bench-learning bench-sb3 bench-targets reference-python envhost slurm-up slurm-down clean
+.PHONY: help deps build test demo bench bench-learning bench-pbt bench-sb3 bench-targets reference-python envhost slurm-up slurm-down clean
 
 help:
 	@echo "make demo   - train an agent (the main job) on an embedded default configuration"
@@ -19,6 +19,7 @@ help:
 	@echo "make build  - release build of every executable (portable: x86-64-v2; COLONY_TARGET_CPU=native tunes for this CPU)"
 	@echo "make bench  - throughput benchmarks against gymnasium, EnvPool, PyTorch, raw libzmq, Reverb and in-process Python (environment host)"
 	@echo "make bench-learning / bench-sb3 - learning thresholds; SAC HalfCheetah and PPO LunarLander against Stable-Baselines3 in the same run"
+	@echo "make bench-pbt - DQN populations (tournament, truncation, none) against AgileRL 2.58's train_off_policy, until the elite reaches the target"
 	@echo "make bench-targets - the portable build against one tuned for this CPU (COLONY_TARGET_CPU=native), in one run"
 	@echo "make envhost - python/.venv for gym: environments (gymnasium, ale-py, mujoco, minigrid; docs/envhost.md)"
 	@echo "make deps   - install libzmq3-dev, libopenblas-dev, libhdf5-dev with apt-get when missing"
@@ -87,6 +88,11 @@ bench: build
 # zoo cases in the same run (tens of minutes).
 bench-learning: build
 	@bash Benchmarks/run.sh "$(RELEASE_BIN)" "$(BENCH_VENV)" learning --seeds 5
+
+# Population-based training against AgileRL (its own venv: agilerl 2.58 pulls torch, peft and more; about 90× slower
+# than Colony here, so its seeds dominate the hours this takes; colony-bench pbt --help for smaller settings).
+bench-pbt: build
+	@bash Benchmarks/run.sh "$(RELEASE_BIN)" "$(BENCH_VENV)" pbt --seeds 5
 
 # SAC on HalfCheetah-v5 (200k frames) and PPO on LunarLander-v3 (1M frames), 3 seeds, Colony and SB3 in the
 # same run (hours on a small machine; colony-bench sb3 --help for smaller settings).

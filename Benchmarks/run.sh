@@ -35,6 +35,15 @@ case "$command" in
     reverb_python=""
     [ -x "$reverb_venv/bin/python" ] && reverb_python="$reverb_venv/bin/python"
     exec "$bin/colony-bench" all --reference-python "$python" --reverb-python "$reverb_python" "$@" ;;
+  pbt)
+    # AgileRL in its own environment: 2.58 pins torch and pulls peft, jax, minari and wandb.
+    agilerl_venv="$(dirname "$venv")/.venv-agilerl"
+    if [ ! -x "$agilerl_venv/bin/python" ] || ! "$agilerl_venv/bin/python" -c "import agilerl.training.train_off_policy" 2>/dev/null; then
+      echo "setting up agilerl 2.58.0 in $agilerl_venv (the population reference; several minutes the first time)..."
+      { python3 -m venv "$agilerl_venv" && "$agilerl_venv/bin/pip" install -q --disable-pip-version-check agilerl==2.58.0 peft "gymnasium[classic-control]"; } \
+        || echo "note: agilerl did not install; its rows will say so"
+    fi
+    exec "$bin/colony-bench" pbt --agilerl-python "$agilerl_venv/bin/python" "$@" ;;
   envhost)
     # Its reference runs in the hosts' own interpreter (python/.venv), not in $venv.
     exec "$bin/colony-bench" envhost "$@" ;;

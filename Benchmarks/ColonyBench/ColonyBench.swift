@@ -24,7 +24,7 @@ struct ColonyBench: ParsableCommand {
           colony-bench sb3 --reference-python Benchmarks/.venv/bin/python --sac-frames 30000 --ppo-frames 200000 --seeds 1
           colony-bench targets --other .build-native/release/colony-bench
         """,
-        subcommands: [All.self, Foundation.self, Transport.self, ClusterRuns.self, Learning.self, Replay.self, EnvHost.self, StableBaselines.self, BuildTargets.self],
+        subcommands: [All.self, Foundation.self, Transport.self, ClusterRuns.self, Learning.self, PopulationTraining.self, Replay.self, EnvHost.self, StableBaselines.self, BuildTargets.self],
         defaultSubcommand: All.self
     )
 }
@@ -250,6 +250,44 @@ extension ColonyBench {
         func run() throws {
             try LearningBenchmarks(seeds: seeds, filter: only, referencePython: referencePython.isEmpty ? defaultReferencePython : referencePython,
                                    referenceSeeds: referenceSeeds ?? seeds).run()
+        }
+    }
+
+    struct PopulationTraining: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "pbt",
+            abstract: "DQN populations until the elite reaches the target: Colony's tournament, truncation and no evolution against AgileRL's train_off_policy (make bench-pbt).")
+
+        @Option(help: "Colony seeds per variant (1...N).")
+        var seeds: Int = 5
+
+        @Option(help: "AgileRL seeds with evolution (default: --seeds; 0: Colony only).")
+        var referenceSeeds: Int?
+
+        @Option(help: "AgileRL seeds without evolution (default: --reference-seeds).")
+        var referenceBaselineSeeds: Int?
+
+        @Option(help: "AgileRL's frames per member before it gives up (default: the case's, 100000).")
+        var referenceFramesPerMember: Int?
+
+        @Option(help: "Members.")
+        var population: Int = 4
+
+        @Option(help: "Frames each member trains between two evolutions.")
+        var interval: Int = 10_000
+
+        @Option(help: "Only this environment (CartPole-v1 or Acrobot-v1).")
+        var only: String?
+
+        @Option(help: "Python interpreter with agilerl 2.58 (empty: Benchmarks/.venv-agilerl when present).")
+        var agilerlPython: String = ""
+
+        func run() throws {
+            let references = referenceSeeds ?? seeds
+            try PopulationBenchmarks(
+                seeds: seeds, referenceSeeds: references, referenceBaselineSeeds: referenceBaselineSeeds ?? references,
+                referenceFramesPerMember: referenceFramesPerMember, population: population, interval: interval, filter: only,
+                agilerlPython: agilerlPython.isEmpty ? repositoryRoot + "/Benchmarks/.venv-agilerl/bin/python" : agilerlPython).run()
         }
     }
 

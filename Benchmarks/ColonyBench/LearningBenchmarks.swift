@@ -122,10 +122,4 @@ struct LearningBenchmarks {
         result.secondsForBudget = trainingSeconds
         return result
     }
-
-    private func median(_ values: [Double]) -> Double? {
-        guard !values.isEmpty else { return nil }
-        let sorted = values.sorted()
-        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
-    }
 }

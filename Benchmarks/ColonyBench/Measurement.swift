@@ -44,6 +44,13 @@ struct ReferenceScript {
     }
 }
 
+/// The median (the mean of the middle two for an even count); nil for no values.
+func median(_ values: [Double]) -> Double? {
+    guard !values.isEmpty else { return nil }
+    let sorted = values.sorted()
+    return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+}
+
 /// One row of the printed table.
 struct BenchRow {
     let name: String

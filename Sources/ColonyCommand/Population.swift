@@ -62,6 +62,15 @@ struct PopulationArguments: ParsableArguments {
     @Option(name: .customLong("set"), help: ArgumentHelp("Override one configuration key for every member; repeatable.", valueName: "key=value"))
     var assignments: [String] = []
 
+    @Option(help: "own: each member keeps its replay buffer; shared: one buffer every member fills and samples from (dqn, sac, td3, ddpg; members train in turn).")
+    var replay: String = "own"
+
+    @Option(help: "End the run at the first boundary where the best member's fitness reaches this.")
+    var targetFitness: Double?
+
+    @Option(help: "σ of Gaussian noise added to every parameter of a mutated member's acting network (0: none; AgileRL's parameter mutation).")
+    var parameterNoise: Double = 0
+
     @Option(help: "Population name: the directory is <runs-dir>/pbt/<name> (default: <agent>-<env>-seed-<seed>).")
     var name: String?
 
@@ -75,7 +84,8 @@ struct PopulationArguments: ParsableArguments {
         PopulationSettings(
             agent: agent, environment: env, size: population, interval: interval, generations: generations, selection: selection,
             quantile: quantile, tournamentSize: tournamentSize, elitism: elitism, mutations: mutate, resampleProbability: resampleProbability,
-            initialSpread: !noInitialSpread, evaluationEpisodes: evalEpisodes, evaluationSeed: evalSeed, seed: seed, overrides: assignments)
+            initialSpread: !noInitialSpread, evaluationEpisodes: evalEpisodes, evaluationSeed: evalSeed, seed: seed, overrides: assignments,
+            replay: replay, targetFitness: targetFitness, parameterNoise: parameterNoise)
     }
 
     /// `<runs-dir>/pbt/<name>`, with a name that stays inside the runs directory.
@@ -127,6 +137,10 @@ struct RunPopulation: ParsableCommand {
             case .finished(let slot, let fitness):
                 print(String(format: "population done: best member slot %d (lineage %d), fitness %.2f; %@", slot,
                              run.state.members[slot].lineage, fitness, run.memberDirectory(slot).path))
+            case .reachedTarget(let slot, let fitness, let generation):
+                print(String(format: "population reached the target at generation %d (%d frames per member): slot %d (lineage %d), fitness %.2f; %@",
+                             generation, generation * run.state.settings.interval, slot, run.state.members[slot].lineage, fitness,
+                             run.memberDirectory(slot).path))
             case .stopped(let signal):
                 print("stopped by signal \(signal); every member is checkpointed: rerun the same command to resume")
                 throw ExitCode(130)
@@ -174,6 +188,9 @@ struct SubmitPopulation: ParsableCommand {
             options.memory = mem
             options.sbatchArguments = sbatchArguments
             try options.validate()
+            guard !population.settings.sharesReplay else {
+                throw PopulationError("--replay shared trains members in turn, which Slurm's member tasks do not; use --replay own, or colony pbt run")
+            }
             let run = try PopulationRun(directory: directory, settings: population.settings, fresh: population.fresh)
             guard !run.isFinished else { return print("\(directory) is done: colony pbt status \(directory)") }
             let slurm = PopulationSlurm(directory: directory, colony: currentExecutable(), options: options)

@@ -33,6 +33,11 @@ final class PopulationCommandTests: ExecutableTestCase {
         XCTAssertEqual(resumed.status, 0, resumed.output)
         XCTAssertEqual(lineage("parallel"), lineage("sequential"), said + resumed.output)
 
+        // A target every member reaches ends the run at the first boundary and says so.
+        let target = try run("colony", arguments("target", ["--target-fitness", "-1", "--replay", "shared"]))
+        XCTAssertEqual(target.status, 0, target.output)
+        XCTAssertTrue(target.output.contains("population reached the target at generation 1 (2000 frames per member)"), target.output)
+
         let status = try run("colony", ["pbt", "status", "\(directory!)/pbt/sequential"])
         XCTAssertEqual(status.status, 0, status.output)
         XCTAssertTrue(status.output.contains("generation 3 of 3") && status.output.contains("learning_rate"), status.output)
@@ -44,12 +49,21 @@ final class PopulationCommandTests: ExecutableTestCase {
             (["--parallel", "0"], "--parallel must be at least 1"),
             (["--selection", "best"], "--selection must be truncation or tournament"),
             (["--name", "../escape"], "cannot name a directory"),
+            (["--replay", "shared", "--parallel", "2"], "drop --parallel or use --replay own"),
+            (["--replay", "everyone"], "--replay must be own or shared"),
+            (["--parameter-noise", "20"], "--parameter-noise must be in 0...10"),
         ] {
             let result = try run("colony", arguments("bad", extra))
             XCTAssertEqual(result.status, 1, result.output)
             XCTAssertTrue(result.output.contains(expected), "\(extra): \(result.output)")
             XCTAssertEqual(result.output.split(separator: "\n").count, 1, result.output)
         }
+        var submit = arguments("bad", ["--replay", "shared"])
+        submit[1] = "submit"
+        submit.removeAll { $0 == "--quiet" }
+        let refused = try run("colony", submit)
+        XCTAssertEqual(refused.status, 1, refused.output)
+        XCTAssertTrue(refused.output.contains("--replay shared trains members in turn"), refused.output)
         let missing = try run("colony", ["pbt", "status", directory + "/nothing"])
         XCTAssertEqual(missing.status, 1)
         XCTAssertTrue(missing.output.contains("cannot read"), missing.output)

@@ -156,6 +156,101 @@ final class PopulationRunTests: XCTestCase {
         XCTAssertEqual(RunStatus.read(blocked.status)?.frames, 4_000)
     }
 
+    /// `--replay shared`: one buffer passes from member to member, so each samples every member's transitions; a
+    /// population stopped in the middle of a member's interval and rerun ends with the same buffer, byte for byte.
+    /// With `--parameter-noise` the mutated member's network is perturbed once, at its first start after the boundary.
+    func testSharedReplayAndParameterNoiseResumeExactly() throws {
+        let settings = PopulationSettings(
+            agent: "dqn", environment: "CartPole-v1", size: 3, interval: 3_000, generations: 2, selection: "truncation", quantile: 0.34,
+            mutations: ["learning_rate=log:1e-4..1e-2"], evaluationEpisodes: 2, seed: 3,
+            overrides: ["total_frames=6000", "learning_starts=200", "buffer_size=30000"], replay: "shared", parameterNoise: 0.01)
+        let (population, outcome) = try run("shared", settings)
+        guard case .finished = outcome else { return XCTFail("\(outcome)") }
+        func stored(_ path: String, _ group: String) throws -> Int64 { try HDF5File.open(path).read(Int64.self, at: group + "/cursor").values[0] }
+        XCTAssertEqual(try stored(population.sharedReplayPath, "replay"), 18_000, "3 members × 2 intervals × 3000 frames, one transition each")
+        // Each member's checkpoint holds the buffer as it left it: the first interval's 3000 transitions and the
+        // second interval's up to and including its own.
+        for slot in 0..<3 {
+            XCTAssertEqual(try stored(population.memberDirectory(slot).latestCheckpoint, "agent/replay"), Int64(9_000 + (slot + 1) * 3_000), "slot \(slot)")
+        }
+        let records = try LineageRecord.read(population.lineagePath)
+        XCTAssertEqual(records.filter { $0.parameterNoise != nil }.map(\.action), ["exploit"], "the one mutated member took noise")
+        XCTAssertTrue(population.state.members.allSatisfy { $0.parameterNoiseSeed == nil }, "noise is applied once")
+        let buffer = try SHA256.hex(ofFile: population.sharedReplayPath)
+        let lineage = try String(contentsOfFile: population.lineagePath, encoding: .utf8)
+
+        // SIGTERM shortly after slot 1 starts its second interval (after it took the shared buffer): it stops inside it.
+        try {
+            // The population's lock goes with it at the end of this block.
+            StopSignal.install()
+            var signalled = false
+            let stopping = try PopulationRun(directory: root + "/stopped", settings: settings, log: { line in
+                if !signalled && line.hasPrefix("slot 1 ") && line.contains("resuming") {
+                    signalled = true
+                    Thread {
+                        Thread.sleep(forTimeInterval: 0.02)
+                        kill(getpid(), SIGTERM)
+                    }.start()
+                }
+            })
+            XCTAssertEqual(try stopping.run(), .stopped(signal: SIGTERM))
+            XCTAssertGreaterThan(try HDF5File.open(stopping.memberDirectory(1).latestCheckpoint).readScalar(Int64.self, at: "extra/frames"), 3_000,
+                                 "stopped inside the interval")
+        }()
+        StopSignal.reset()
+        let (resumed, finished) = try run("stopped", settings)
+        XCTAssertEqual(finished, outcome)
+        XCTAssertEqual(try String(contentsOfFile: resumed.lineagePath, encoding: .utf8), lineage)
+        XCTAssertEqual(try SHA256.hex(ofFile: resumed.sharedReplayPath), buffer)
+
+        // Shared replay needs a replay buffer and members trained in turn.
+        var table = settings
+        table.agent = "q_learning"
+        table.replay = "own"
+        table.mutations = []
+        table.overrides = []
+        XCTAssertThrowsError(try table.validate()) { XCTAssertTrue("\($0)".contains("--parameter-noise needs an agent with a network"), "\($0)") }
+        var onPolicy = settings
+        onPolicy.parameterNoise = 0
+        onPolicy.agent = "ppo"
+        onPolicy.mutations = []
+        onPolicy.overrides = []
+        XCTAssertThrowsError(try onPolicy.validate()) { XCTAssertTrue("\($0)".contains("--replay shared needs an agent with a replay buffer"), "\($0)") }
+        var unknown = settings
+        unknown.replay = "global"
+        XCTAssertThrowsError(try unknown.validate()) { XCTAssertTrue("\($0)".contains("own or shared"), "\($0)") }
+        XCTAssertThrowsError(try PopulationRun(directory: root + "/parallel", settings: settings, parallel: 2, memberCommand: ["/bin/true"], log: { _ in })) {
+            XCTAssertTrue("\($0)".contains("drop --parallel"), "\($0)")
+        }
+    }
+
+    /// `--target-fitness`: the first boundary where the best member reaches it only evaluates, and the run ends there.
+    func testATargetFitnessEndsTheRunAtTheFirstBoundaryThatReachesIt() throws {
+        var settings = settings()
+        settings.targetFitness = -1
+        let outcome: PopulationRun.Outcome = try {
+            let (population, outcome) = try run("target", settings)
+            guard case .reachedTarget(let best, let fitness, let generation) = outcome else {
+                XCTFail("\(outcome)")
+                return outcome
+            }
+            XCTAssertEqual(generation, 1)
+            XCTAssertGreaterThanOrEqual(fitness, -1)
+            XCTAssertEqual(population.state.generation, 1)
+            XCTAssertTrue(population.isFinished)
+            let records = try LineageRecord.read(population.lineagePath)
+            XCTAssertEqual(records.map(\.action), ["continue", "continue", "continue", "continue"], "the boundary that reached the target only evaluated")
+            XCTAssertEqual(SelectionRule.ranking(records.map(\.fitness)).first, best)
+            XCTAssertEqual(RunStatus.read(population.memberDirectory(0).status)?.frames, 2_000, "nothing trained past it")
+            return outcome
+        }()
+        // Rerunning a population that reached its target trains nothing more.
+        XCTAssertEqual(try run("target", settings).1, outcome)
+        var unreachable = settings
+        unreachable.targetFitness = .infinity
+        XCTAssertThrowsError(try unreachable.validate()) { XCTAssertTrue("\($0)".contains("--target-fitness"), "\($0)") }
+    }
+
     /// The hard-to-tune setting: DQN on CartPole with 8 members whose learning rates start spread
     /// log-uniformly over [1e-5, 1e-1]. With truncation selection the elite's greedy mean beats the median member
     /// of the same population trained without evolution (quantile 0) on at least 2 of 3 seeds.

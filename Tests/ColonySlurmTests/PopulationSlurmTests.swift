@@ -68,4 +68,41 @@ final class PopulationSlurmTests: XCTestCase {
         let status = try LocalCluster.shell([colonyPath, "pbt", "status", directory])
         XCTAssertTrue(status.output.contains("generation 2 of 2"), status.output)
     }
+
+    /// What Slurm sends before a member task's time limit (`--signal=B:USR1@S`), sent mid-interval: the member
+    /// checkpoints, requeues its own task and resumes from that checkpoint; the controller waits for the requeued
+    /// task, and the member ranks with a fitness like the others.
+    func testASignalledMemberTaskRequeuesItselfAndResumes() throws {
+        let directory = root + "/runs/pbt/requeued"
+        let submit = try LocalCluster.shell([
+            colonyPath, "pbt", "submit", "--agent", "dqn", "--env", "CartPole-v1", "--population", "2", "--interval", "30000", "--generations", "1",
+            "--mutate", "learning_rate=log:1e-4..1e-2", "--eval-episodes", "2", "--runs-dir", root + "/runs", "--name", "requeued",
+        ], in: root)
+        XCTAssertEqual(submit.status, 0, submit.output)
+        let array = try XCTUnwrap(submit.output.firstMatch(of: /members array job (\d+)/)?.1, submit.output)
+        let log = directory + "/slurm/logs/interval-1-1.out"
+        func said() -> String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+        // Once member 1's task is training (its run directory holds a status), signal its batch shell.
+        var deadline = Date().addingTimeInterval(120)
+        while Date() < deadline && RunStatus.read(directory + "/members/slot-1/status.json") == nil { Thread.sleep(forTimeInterval: 0.2) }
+        let signal = try LocalCluster.shell(["scancel", "--signal=USR1", "--batch", "\(array)_1"])
+        XCTAssertEqual(signal.status, 0, signal.output)
+
+        deadline = Date().addingTimeInterval(240)
+        var state: PopulationState?
+        while Date() < deadline {
+            state = try? PopulationState.read(directory + "/population.json")
+            if state?.generation == 1 { break }
+            Thread.sleep(forTimeInterval: 0.5)
+        }
+        XCTAssertEqual(state?.generation, 1, "the population did not finish\n" + said())
+        let out = said()
+        let stopFrame = try XCTUnwrap(out.firstMatch(of: /requeued at frame (\d+)/)?.1, out)
+        XCTAssertLessThan(Int(stopFrame) ?? 0, 30_000, "it stopped inside the interval")
+        XCTAssertTrue(out.contains("restart 1"), "the same task started again\n" + out)
+        XCTAssertTrue(out.contains("resuming") && out.contains("from frame \(stopFrame)"), "the next start resumed from the checkpoint\n" + out)
+        let records = try LineageRecord.read(directory + "/lineage.jsonl")
+        XCTAssertNotNil(records.first { $0.slot == 1 }?.fitness, "the requeued member finished its interval and was evaluated")
+        XCTAssertEqual(RunStatus.read(directory + "/members/slot-1/status.json")?.frames, 30_000)
+    }
 }

@@ -50,6 +50,14 @@ public final class Approximation<Model> {
         return norm
     }
 
+    /// Adds N(0, σ²) to every parameter of `model` (AgileRL's parameter mutation); the target and the optimizer's
+    /// moments are left as they are.
+    public func perturbParameters(standardDeviation: Float, random: inout RandomSource) {
+        var parameters = trainable.parameters
+        for index in parameters.indices { parameters[index] += random.normal(mean: 0, std: standardDeviation) }
+        trainable.parameters = parameters
+    }
+
     /// target ← target + τ·(model − target) (τ = 1: hard copy).
     public func updateTarget(tau: Float = 1) {
         targetTrainable?.softUpdate(from: trainable, tau: tau)

@@ -55,6 +55,12 @@ public enum Agents {
     /// Every key of an algorithm with its default, type and meaning.
     public static func schema(_ id: String) throws -> ConfigurationSchema { try entry(id).schema }
 
+    /// Whether a population's members can share the agent's replay buffer (`ReplaySharing`).
+    public static func sharesReplay(_ id: String) -> Bool { (try? entry(id).schema.sharesReplay) ?? false }
+
+    /// Whether the agent's acting network can take parameter noise (`ParameterPerturbing`).
+    public static func perturbsParameters(_ id: String) -> Bool { (try? entry(id).schema.perturbsParameters) ?? false }
+
     public static func defaultConfiguration(_ id: String) throws -> Configuration { try entry(id).schema.defaults }
 
     /// An agent acting on `environments` environments at once (workers, the trainer).

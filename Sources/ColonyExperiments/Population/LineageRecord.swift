@@ -26,6 +26,8 @@ public struct LineageRecord: Codable, Sendable, Equatable {
     /// `exploit` (copied the donor's checkpoint, then mutated).
     public var action: String
     public var changes: [Change]
+    /// σ of the Gaussian noise added to the member's acting network after the boundary (`--parameter-noise`).
+    public var parameterNoise: Double? = nil
     /// The member's fitness at this boundary, before selection (nil: it failed).
     public var fitness: Double?
     public var failure: String?

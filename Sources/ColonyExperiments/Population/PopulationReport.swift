@@ -15,7 +15,9 @@ public struct PopulationReport {
         let settings = state.settings
         var lines = [
             "\(settings.agent) on \(settings.environment): \(settings.size) members, \(settings.rule), "
-                + "generation \(state.generation) of \(settings.generations) (\(settings.interval) frames each)",
+                + "generation \(state.generation) of \(settings.generations) (\(settings.interval) frames each)"
+                + (settings.sharesReplay ? ", shared replay" : "") + (settings.parameterNoise > 0 ? ", parameter noise σ = \(settings.parameterNoise)" : "")
+                + (settings.targetFitness.map { ", target fitness \($0)" } ?? ""),
             "",
         ]
         let generations = (0..<state.generation).map { "g\($0 + 1)" }

@@ -16,6 +16,8 @@ public final class PopulationRun {
     public enum Outcome: Equatable, Sendable {
         /// Every generation trained; the best member's slot and fitness.
         case finished(bestSlot: Int, fitness: Double)
+        /// The best member's fitness reached `--target-fitness` at the boundary after `generation` intervals.
+        case reachedTarget(bestSlot: Int, fitness: Double, generation: Int)
         /// A stop signal: every member's progress is checkpointed; rerunning continues.
         case stopped(signal: Int32)
     }
@@ -31,6 +33,8 @@ public final class PopulationRun {
 
     public var statePath: String { directory + "/population.json" }
     public var lineagePath: String { directory + "/lineage.jsonl" }
+    /// The buffer every member fills and samples from with `--replay shared`.
+    public var sharedReplayPath: String { directory + "/shared-replay.h5" }
     public func memberDirectory(_ slot: Int) -> RunDirectory { RunDirectory(path: directory + "/members/slot-\(slot)") }
     public func boundaryCheckpoint(generation: Int, slot: Int) -> String { directory + "/boundaries/generation-\(generation)/slot-\(slot).h5" }
 
@@ -43,6 +47,9 @@ public final class PopulationRun {
         try settings.validate()
         guard parallel == 1 || (parallel > 1 && !memberCommand.isEmpty) else {
             throw PopulationError("--parallel must be at least 1, not \(parallel)")
+        }
+        guard parallel == 1 || !settings.sharesReplay else {
+            throw PopulationError("--replay shared trains members in turn, each adding to the buffer the next one samples; drop --parallel or use --replay own")
         }
         self.directory = directory
         self.log = log
@@ -108,6 +115,7 @@ public final class PopulationRun {
     public func run() throws -> Outcome {
         let settings = state.settings
         if state.pending != nil { try finishBoundary() }
+        if let reached = try reachedTarget() { return reached }
         while state.generation < settings.generations {
             let target = (state.generation + 1) * settings.interval
             if parallel > 1 {
@@ -118,6 +126,7 @@ public final class PopulationRun {
                 }
             }
             try evolve()
+            if let reached = try reachedTarget() { return reached }
         }
         let (best, fitness) = try self.best()
         return .finished(bestSlot: best, fitness: fitness)
@@ -137,15 +146,25 @@ public final class PopulationRun {
         return try PopulationRun(directory: directory, settings: state.settings, log: log)
     }
 
-    /// Whether every interval is trained and evaluated.
-    public var isFinished: Bool { state.pending == nil && state.generation >= state.settings.generations }
+    /// Whether every interval is trained and evaluated, or the target fitness is reached.
+    public var isFinished: Bool {
+        state.pending == nil && (state.generation >= state.settings.generations || ((try? reachedTarget()) ?? nil) != nil)
+    }
+
+    /// The outcome when the last boundary passed reached `--target-fitness`.
+    private func reachedTarget() throws -> Outcome? {
+        guard let target = state.settings.targetFitness, state.generation > 0 else { return nil }
+        let (slot, fitness) = try best()
+        guard fitness >= target else { return nil }
+        return .reachedTarget(bestSlot: slot, fitness: fitness, generation: state.generation)
+    }
 
     /// After an interval trained elsewhere (Slurm tasks): members in `failures` did not reach the frame target
     /// and rank last; the others have loaded their checkpoints, so their re-derived streams are spent.
     public func recordTrainedElsewhere(failures: [Int: String]) throws {
         if state.pending != nil { try finishBoundary() }
         for slot in 0..<state.settings.size {
-            if let reason = failures[slot] { state.members[slot].failure = reason } else { state.members[slot].reseed = nil }
+            if let reason = failures[slot] { state.members[slot].failure = reason } else { state.members[slot].startedInterval() }
         }
         try state.write(to: statePath)
     }
@@ -186,8 +205,8 @@ public final class PopulationRun {
             try state.write(to: statePath)
             return nil
         }
-        if member.reseed != nil {
-            state.members[slot].reseed = nil
+        if member.reseed != nil || member.parameterNoiseSeed != nil {
+            state.members[slot].startedInterval()
             try state.write(to: statePath)
         }
         return result.stoppedBySignal
@@ -202,6 +221,10 @@ public final class PopulationRun {
         options.explicitDirectory = RunDirectory(path: directory + "/members/slot-\(slot)")
         options.allowsReconfiguration = true
         options.reseeding = member.reseed.map(RandomStreamReseeding.init(seed:))
+        options.parameterNoise = member.parameterNoiseSeed.map { ParameterNoise(standardDeviation: Float(state.settings.parameterNoise), seed: $0) }
+        if state.settings.sharesReplay {
+            options.sharedReplay = SharedReplayExchange(path: directory + "/shared-replay.h5", importFrame: frames - state.settings.interval)
+        }
         return options
     }
 
@@ -241,7 +264,7 @@ public final class PopulationRun {
                 let status = child.process.terminationStatus
                 let killed = child.process.terminationReason == .uncaughtSignal
                 // A child that exited by itself loaded its checkpoint (re-deriving its streams) and wrote its own.
-                if !killed && (status == 0 || status == 130) { state.members[child.slot].reseed = nil }
+                if !killed && (status == 0 || status == 130) { state.members[child.slot].startedInterval() }
                 if !killed && status == 0 {
                     // Trained to the boundary.
                 } else if stoppedBy != nil || (!killed && status == 130) {
@@ -279,7 +302,10 @@ public final class PopulationRun {
         let mutations = try settings.parsedMutations()
         var random = RandomSource(seed: PopulationSeeds.derive(settings.seed, PopulationSeeds.selection, UInt64(generation)))
         var outcome: SelectionOutcome
-        if generation < settings.generations {
+        // After the last interval, or once the best member reaches the target, the boundary only evaluates.
+        let reachesTarget = settings.targetFitness.map { target in fitness.contains { ($0 ?? -.infinity) >= target } } ?? false
+        let evolves = generation < settings.generations && !reachesTarget
+        if evolves {
             outcome = settings.rule.select(fitness: fitness, random: &random)
             // A failed member is always replaced, by the best one.
             if let best = outcome.ranking.first, fitness[best] != nil {
@@ -289,7 +315,6 @@ public final class PopulationRun {
                 }
             }
         } else {
-            // After the last interval: evaluation only.
             outcome = SelectionOutcome(donors: Array(0..<settings.size), mutated: [], ranking: SelectionRule.ranking(fitness))
         }
         var members = state.members
@@ -321,6 +346,11 @@ public final class PopulationRun {
                 checkpoint = failure == nil ? try SHA256.hex(ofFile: memberDirectory(slot).latestCheckpoint) : ""
             }
             var changes: [LineageRecord.Change] = []
+            var noise: Double?
+            if outcome.mutated.contains(slot) && settings.parameterNoise > 0 {
+                member.parameterNoiseSeed = PopulationSeeds.derive(settings.seed, PopulationSeeds.parameterNoise, UInt64(generation), UInt64(member.lineage))
+                noise = settings.parameterNoise
+            }
             if outcome.mutated.contains(slot) {
                 for mutation in mutations {
                     let spec = base.schema.key(mutation.key)!
@@ -331,12 +361,12 @@ public final class PopulationRun {
                     changes.append(.init(key: mutation.key, old: old, new: "\(new)", operation: operation.rawValue))
                 }
             }
-            let elite = settings.rule == .tournament(size: settings.tournamentSize, elitism: true) && generation < settings.generations
+            let elite = settings.rule == .tournament(size: settings.tournamentSize, elitism: true) && evolves
                 && slot == outcome.ranking.first
             let action = donor != slot ? "exploit" : outcome.mutated.contains(slot) ? "mutate" : elite ? "elite" : "continue"
             records.append(LineageRecord(
                 generation: generation, frame: frame, slot: slot, lineage: member.lineage, parent: state.members[donor].lineage,
-                donorSlot: donor != slot ? donor : nil, action: action, changes: changes, fitness: fitness[slot], failure: failure,
+                donorSlot: donor != slot ? donor : nil, action: action, changes: changes, parameterNoise: noise, fitness: fitness[slot], failure: failure,
                 evaluationSeed: settings.evaluationSeed, evaluationEpisodes: settings.evaluationEpisodes, checkpointSHA256: checkpoint))
             members[slot] = member
         }
@@ -368,7 +398,7 @@ public final class PopulationRun {
 /// Seeds of a population's random streams, each derived from the population's seed and what it is for,
 /// so that the whole run follows from one seed and no two members share a stream.
 public enum PopulationSeeds {
-    static let initialValues: UInt64 = 1, memberRun: UInt64 = 2, selection: UInt64 = 3, reseeding: UInt64 = 4
+    static let initialValues: UInt64 = 1, memberRun: UInt64 = 2, selection: UInt64 = 3, reseeding: UInt64 = 4, parameterNoise: UInt64 = 5
 
     /// SplitMix64 over the seed and every part in turn.
     public static func derive(_ seed: UInt64, _ parts: UInt64...) -> UInt64 {

@@ -30,6 +30,14 @@ public struct PopulationSettings: Codable, Sendable, Equatable {
     public var seed: UInt64
     /// `--set key=value` assignments every member starts from.
     public var overrides: [String]
+    /// "own" (each member keeps its replay buffer) or "shared" (one buffer that every member fills and samples
+    /// from, as AgileRL and SEARL share theirs); shared needs an agent with a replay buffer and members trained in turn.
+    public var replay: String
+    /// The run ends at the first boundary where the best member's fitness reaches this (AgileRL's `target`).
+    public var targetFitness: Double?
+    /// σ of the Gaussian noise added to every parameter of a mutated member's acting network (0: none;
+    /// AgileRL's parameter mutation).
+    public var parameterNoise: Double
 
     public static let sizeRange = 2...1024
     public static let generationsRange = 1...100_000
@@ -39,13 +47,43 @@ public struct PopulationSettings: Codable, Sendable, Equatable {
     public init(
         agent: String, environment: String, size: Int, interval: Int, generations: Int, selection: String = "truncation",
         quantile: Double = 0.25, tournamentSize: Int = 2, elitism: Bool = true, mutations: [String] = [], resampleProbability: Double = 0.25,
-        initialSpread: Bool = true, evaluationEpisodes: Int = 10, evaluationSeed: UInt64 = 1_000_000, seed: UInt64 = 1, overrides: [String] = []
+        initialSpread: Bool = true, evaluationEpisodes: Int = 10, evaluationSeed: UInt64 = 1_000_000, seed: UInt64 = 1, overrides: [String] = [],
+        replay: String = "own", targetFitness: Double? = nil, parameterNoise: Double = 0
     ) {
         (self.agent, self.environment, self.size, self.interval, self.generations) = (agent, environment, size, interval, generations)
         (self.selection, self.quantile, self.tournamentSize, self.elitism) = (selection, quantile, tournamentSize, elitism)
         (self.mutations, self.resampleProbability, self.initialSpread) = (mutations, resampleProbability, initialSpread)
         (self.evaluationEpisodes, self.evaluationSeed, self.seed, self.overrides) = (evaluationEpisodes, evaluationSeed, seed, overrides)
+        (self.replay, self.targetFitness, self.parameterNoise) = (replay, targetFitness, parameterNoise)
     }
+
+    private enum CodingKeys: String, CodingKey {
+        case agent, environment, size, interval, generations, selection, quantile, tournamentSize, elitism, mutations, resampleProbability
+        case initialSpread, evaluationEpisodes, evaluationSeed, seed, overrides, replay, targetFitness, parameterNoise
+    }
+
+    /// Reads population.json files written before `replay`, `targetFitness` and `parameterNoise` existed as
+    /// "own", none and 0.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            agent: try container.decode(String.self, forKey: .agent), environment: try container.decode(String.self, forKey: .environment),
+            size: try container.decode(Int.self, forKey: .size), interval: try container.decode(Int.self, forKey: .interval),
+            generations: try container.decode(Int.self, forKey: .generations), selection: try container.decode(String.self, forKey: .selection),
+            quantile: try container.decode(Double.self, forKey: .quantile), tournamentSize: try container.decode(Int.self, forKey: .tournamentSize),
+            elitism: try container.decode(Bool.self, forKey: .elitism), mutations: try container.decode([String].self, forKey: .mutations),
+            resampleProbability: try container.decode(Double.self, forKey: .resampleProbability),
+            initialSpread: try container.decode(Bool.self, forKey: .initialSpread),
+            evaluationEpisodes: try container.decode(Int.self, forKey: .evaluationEpisodes),
+            evaluationSeed: try container.decode(UInt64.self, forKey: .evaluationSeed), seed: try container.decode(UInt64.self, forKey: .seed),
+            overrides: try container.decode([String].self, forKey: .overrides),
+            replay: try container.decodeIfPresent(String.self, forKey: .replay) ?? "own",
+            targetFitness: try container.decodeIfPresent(Double.self, forKey: .targetFitness),
+            parameterNoise: try container.decodeIfPresent(Double.self, forKey: .parameterNoise) ?? 0)
+    }
+
+    /// Whether every member samples from one shared replay buffer.
+    public var sharesReplay: Bool { replay == "shared" }
 
     /// The selection rule these settings name.
     public var rule: SelectionRule {
@@ -83,6 +121,22 @@ public struct PopulationSettings: Codable, Sendable, Equatable {
             throw PopulationError("--eval-episodes must be in \(Self.evaluationEpisodesRange), not \(evaluationEpisodes)")
         }
         let schema = try Agents.schema(agent)
+        switch replay {
+        case "own": break
+        case "shared":
+            guard Agents.sharesReplay(agent) else {
+                throw PopulationError("--replay shared needs an agent with a replay buffer (\(Agents.list().filter(Agents.sharesReplay).joined(separator: ", "))), not \(agent); use --replay own")
+            }
+        default:
+            throw PopulationError("--replay must be own or shared, not '\(replay)'")
+        }
+        guard parameterNoise.isFinite, (0...10).contains(parameterNoise) else {
+            throw PopulationError("--parameter-noise must be in 0...10 (0: none), not \(parameterNoise)")
+        }
+        guard parameterNoise == 0 || Agents.perturbsParameters(agent) else {
+            throw PopulationError("--parameter-noise needs an agent with a network (\(Agents.list().filter(Agents.perturbsParameters).joined(separator: ", "))), not \(agent)")
+        }
+        if let targetFitness, !targetFitness.isFinite { throw PopulationError("--target-fitness must be a finite number, not \(targetFitness)") }
         let parsed = try parsedMutations()
         var seen = Set<String>()
         for mutation in parsed {

@@ -15,6 +15,9 @@ public struct PopulationState: Codable, Sendable, Equatable {
         public var values: [String: String]
         /// Set after this member copied another: its next resume derives every random stream from this seed.
         public var reseed: UInt64?
+        /// Set after this member was mutated with `--parameter-noise`: its next start perturbs its acting
+        /// network with noise drawn from this seed.
+        public var parameterNoiseSeed: UInt64?
         /// Fitness at each boundary passed (nil where the member failed).
         public var fitness: [Double?]
         /// Why the member failed in the current interval (it then ranks last and is replaced).
@@ -83,5 +86,14 @@ public struct PopulationState: Codable, Sendable, Equatable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write([UInt8](try encoder.encode(self)), to: path)
+    }
+}
+
+extension PopulationState.Member {
+    /// After the member's first start in an interval: its checkpoint now holds the re-derived streams and the
+    /// perturbed parameters, so a later start must not derive or perturb them again.
+    mutating func startedInterval() {
+        reseed = nil
+        parameterNoiseSeed = nil
     }
 }

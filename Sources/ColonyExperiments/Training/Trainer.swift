@@ -30,6 +30,11 @@ public struct TrainingOptions: Sendable {
     public var allowsReconfiguration = false
     /// Derive every random stream of the resumed agent and environments afresh (a member that copied another).
     public var reseeding: RandomStreamReseeding?
+    /// A population's shared replay buffer: loaded into the agent when the run starts an interval, saved back
+    /// when it reaches `frames`.
+    public var sharedReplay: SharedReplayExchange?
+    /// Gaussian noise for the resumed agent's acting network (a mutated population member).
+    public var parameterNoise: ParameterNoise?
 
     public init(
         environment: String, seed: UInt64, frames: Int, configuration: Configuration, runsDirectory: String = "runs",
@@ -51,6 +56,23 @@ public struct TrainingOptions: Sendable {
     public var directory: RunDirectory {
         explicitDirectory ?? RunDirectory(runsDirectory: runsDirectory, agent: agent, environment: environment, seed: seed)
     }
+}
+
+/// Where a population member finds the buffer its members share, and the frame at which it takes it: the
+/// start of its interval (a member resumed in the middle of one continues with its own checkpoint's copy).
+public struct SharedReplayExchange: Sendable, Equatable {
+    public var path: String
+    public var importFrame: Int
+
+    public init(path: String, importFrame: Int) { (self.path, self.importFrame) = (path, importFrame) }
+}
+
+/// σ and the seed of the noise a population member's acting network takes when it resumes after a boundary.
+public struct ParameterNoise: Sendable, Equatable {
+    public var standardDeviation: Float
+    public var seed: UInt64
+
+    public init(standardDeviation: Float, seed: UInt64) { (self.standardDeviation, self.seed) = (standardDeviation, seed) }
 }
 
 /// What a finished (or stopped) run reports.
@@ -145,11 +167,34 @@ public final class Trainer {
             return try run(holding: lock)
         }
 
+        if let noise = options.parameterNoise, resumedFrom != nil {
+            guard let perturbing = agent as? any ParameterPerturbing else {
+                throw TrainingError("\(options.agent) has no network to perturb; drop --parameter-noise")
+            }
+            var random = RandomSource(seed: noise.seed)
+            perturbing.perturbActingParameters(standardDeviation: noise.standardDeviation, random: &random)
+        }
+
+        var replaySharing: (any ReplaySharing)?
+        if let shared = options.sharedReplay {
+            guard let sharing = agent as? any ReplaySharing else {
+                throw TrainingError("\(options.agent) has no replay buffer to share; use a population with its own replay (--replay own)")
+            }
+            replaySharing = sharing
+            if state.frames == shared.importFrame, FileManager.default.fileExists(atPath: shared.path) {
+                do { try SharedReplayFile.load(shared.path, into: sharing) } catch {
+                    throw TrainingError("cannot load the shared replay buffer \(shared.path): \(error)")
+                }
+            }
+        }
+
         // A finished run started again (a Slurm task the controller ran twice, `colony train` repeated) leaves
         // its files alone: writing status.json as running first would tell its readers the run is not done.
         if resumedFrom != nil, state.frames >= options.frames, let status = RunStatus.read(directory.status),
            status.state == .done, status.frames >= options.frames {
             log("\(directory.path) is already done at frame \(state.frames) of \(options.frames): nothing to train (raise --frames to continue it, or pass --fresh to start over)")
+            // A population that stopped between this member's last checkpoint and its hand-over passes the buffer on now.
+            if let shared = options.sharedReplay, let replaySharing { try SharedReplayFile.save(replaySharing, to: shared.path) }
             return TrainingResult(
                 frames: state.frames, episodes: state.episodes, resumedFrom: resumedFrom, stoppedBySignal: nil, testReturns: [],
                 lastReturns100: returns100.rows.last, wallClockSeconds: Date().timeIntervalSince1970 - started)
@@ -206,6 +251,7 @@ public final class Trainer {
         if let signal = stopReason.signal {
             log("stopped by signal \(signal) at frame \(state.frames); checkpoint written, rerun the same command to resume")
         } else {
+            if let shared = options.sharedReplay, let replaySharing { try SharedReplayFile.save(replaySharing, to: shared.path) }
             if options.testEpisodes > 0 {
                 testReturns = try AgentRunner.evaluate(agent, environment: options.environmentSettings, episodes: options.testEpisodes, seed: options.seed &+ 1_000_003)
                 let row = ReturnsCSV.Row(frame: state.frames, returns: testReturns)

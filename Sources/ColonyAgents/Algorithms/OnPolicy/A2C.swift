@@ -25,7 +25,7 @@ public final class A2C: RolloutAgent {
     reconfigurable: [
         "learning_rate", "anneal_lr", "gamma", "gae_lambda", "normalize_advantage", "ent_coef", "vf_coef", "max_grad_norm",
         "rms_prop_alpha", "rms_prop_eps",
-    ])
+    ], perturbsParameters: true)
 
     public let id = "a2c"
     public let configuration: Configuration

@@ -30,7 +30,7 @@ public final class PPO: RolloutAgent {
     reconfigurable: [
         "learning_rate", "anneal_lr", "gamma", "gae_lambda", "normalize_advantage", "ent_coef", "vf_coef", "max_grad_norm", "clip_range",
         "clip_range_vf", "target_kl", "n_epochs", "batch_size", "adam_epsilon",
-    ])
+    ], perturbsParameters: true)
 
     public let id = "ppo"
     public let configuration: Configuration

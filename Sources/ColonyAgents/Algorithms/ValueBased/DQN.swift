@@ -10,7 +10,7 @@ import ColonyNumerics
 /// TD error, loss, backward, priorities, target sync. Every count is in frames (environment steps
 /// summed over the N environments), so `train_freq`, `gradient_steps`, `learning_starts` and
 /// `target_update_interval` mean the same whatever N is. Defaults are rl-baselines3-zoo's CartPole-v1.
-public final class DQN: ParallelAgent {
+public final class DQN: ReplaySharing, ParameterPerturbing {
     public static let schema = ConfigurationSchema(agent: "dqn", keys: [
         ConfigurationKey("num_envs", .int(1), "environments the trainer steps together (the agent acts on all of them with one forward pass)", range: 1...4096),
         ConfigurationKey("total_frames", .int(50_000), "frames the schedules (ε decay, importance-sampling β) are laid out over", range: 1...1e12),
@@ -41,7 +41,7 @@ public final class DQN: ParallelAgent {
     ], reconfigurable: [
         "learning_rate", "adam_epsilon", "gamma", "loss", "max_grad_norm", "double_q", "batch_size", "learning_starts", "train_freq",
         "gradient_steps", "target_update_interval", "tau", "exploration_initial_eps", "exploration_final_eps", "exploration_fraction",
-    ])
+    ], sharesReplay: true, perturbsParameters: true)
 
     public let id = "dqn"
     public let configuration: Configuration
@@ -283,6 +283,18 @@ public final class DQN: ParallelAgent {
 
     // MARK: Checkpoint
 
+    public func perturbActingParameters(standardDeviation: Float, random: inout RandomSource) {
+        learner.approximation.perturbParameters(standardDeviation: standardDeviation, random: &random)
+    }
+
+    public func saveReplay(to writer: CheckpointWriter) throws { try replay.save(to: writer) }
+
+    public func restoreReplay(from reader: CheckpointReader) throws {
+        try replay.restore(from: reader)
+        // Stored actions are indices into the Q-values: each must be one of this space's actions.
+        try reader.checkDiscreteActions(Array(replay.storedActions), actionCount: actionCount, entry: "actions")
+    }
+
     public func save(to writer: CheckpointWriter) throws {
         try learner.save(to: writer)
         try replay.save(to: writer.group("replay"))
@@ -298,9 +310,7 @@ public final class DQN: ParallelAgent {
 
     public func restore(from reader: CheckpointReader) throws {
         try learner.restore(from: reader)
-        try replay.restore(from: reader.group("replay"))
-        // Stored actions are indices into the Q-values: each must be one of this space's actions.
-        try reader.group("replay").checkDiscreteActions(Array(replay.storedActions), actionCount: actionCount, entry: "actions")
+        try restoreReplay(from: reader.group("replay"))
         if nStepReturns != nil {
             try nStepReturns!.restore(from: reader.group("n_step"))
             let nStep = reader.group("n_step")

@@ -7,6 +7,9 @@ import ColonyNumerics
 ///
 /// Actions are squashed: each element in [−1, 1], mapped to the Box by `BoxActionScaling`.
 public protocol ContinuousActorCriticLearner: AnyObject, Checkpointable {
+    /// The policy network and its optimizer.
+    var actor: Approximation<any Network> { get }
+
     /// Squashed actions (`count × d`, row-major) for `count` observation rows: exploratory when
     /// `explore` (drawing from `rng`), otherwise the deterministic evaluation policy (no draws).
     func act(observations: [Float], count: Int, explore: Bool, rng: inout RandomSource) -> [Float]

@@ -1,9 +1,10 @@
 import ColonyEnvironments
+import ColonyNumerics
 
 /// A `ParallelAgent` made of an `OffPolicyDriver` (acting, replay, when to train) and a
 /// `ContinuousActorCriticLearner` (networks and updates). Conforming types declare `id`,
 /// `driver` and `learner`; this extension supplies the rest of `ParallelAgent`.
-public protocol OffPolicyContinuousAgent: ParallelAgent {
+public protocol OffPolicyContinuousAgent: ReplaySharing, ParameterPerturbing {
     associatedtype Learner: ContinuousActorCriticLearner
     var driver: OffPolicyDriver { get }
     var learner: Learner { get }
@@ -45,4 +46,11 @@ extension OffPolicyContinuousAgent {
         try driver.restore(from: reader.group("driver"))
         try learner.restore(from: reader.group("learner"))
     }
+
+    public func perturbActingParameters(standardDeviation: Float, random: inout RandomSource) {
+        learner.actor.perturbParameters(standardDeviation: standardDeviation, random: &random)
+    }
+
+    public func saveReplay(to writer: CheckpointWriter) throws { try driver.replay.save(to: writer) }
+    public func restoreReplay(from reader: CheckpointReader) throws { try driver.replay.restore(from: reader) }
 }

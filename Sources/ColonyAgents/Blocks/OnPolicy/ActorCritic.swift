@@ -43,6 +43,11 @@ public final class ActorCritic: Checkpointable {
         self.maxGradientNorm = maxGradientNorm
     }
 
+    /// Gaussian noise on the policy network's parameters (not its log σ or the value network).
+    public func perturbPolicy(standardDeviation: Float, random: inout RandomSource) {
+        policyApproximation.perturbParameters(standardDeviation: standardDeviation, random: &random)
+    }
+
     /// The learning rate of the next step.
     public var learningRate: Float { value.learningRate }
     /// Optimizer steps taken.

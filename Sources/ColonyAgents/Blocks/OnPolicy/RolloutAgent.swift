@@ -1,4 +1,5 @@
 import ColonyEnvironments
+import ColonyNumerics
 
 /// An on-policy agent (PPO, A2C, IMPALA): it acts on N environments with a stochastic policy,
 /// collects T steps into a `Rollout`, learns from the full rollout, and starts the next one.
@@ -12,7 +13,7 @@ import ColonyEnvironments
 ///     sample a′ ~ μ(·|x′); open the next step
 /// step(x′, …) in eval mode: the mode of networks.policy on x′; nothing stored, no RNG draw
 /// ```
-public protocol RolloutAgent: ParallelAgent {
+public protocol RolloutAgent: ParameterPerturbing {
     /// The rollout in progress, with the frame counter and the acting RNG.
     var rollout: Rollout { get }
     /// Observations → network inputs (one-hot, running normalisation).
@@ -28,6 +29,10 @@ public protocol RolloutAgent: ParallelAgent {
 
 extension RolloutAgent {
     public var behaviourPolicy: StochasticPolicy { networks.policy }
+
+    public func perturbActingParameters(standardDeviation: Float, random: inout RandomSource) {
+        networks.perturbPolicy(standardDeviation: standardDeviation, random: &random)
+    }
     public var environmentCount: Int { rollout.batch.environments }
     public var frames: Int { rollout.frames }
     public var observationSpace: Space { encoder.space }
