@@ -100,6 +100,13 @@ final class PopulationRunTests: XCTestCase {
             let report = PopulationReport(state: population.state, records: records).text
             XCTAssertTrue(report.contains("truncation") && report.contains("←"), report)
 
+            // colony plot of a population: a line per slot, a dashed line at each boundary.
+            let plot = try LearningCurves(directory: root + "/a")
+            XCTAssertEqual(Set(plot.curves.map(\.agent)).count, plot.curves.count, "one line per slot")
+            XCTAssertTrue(plot.curves.allSatisfy { $0.agent.hasPrefix("slot ") && $0.environment == "CartPole-v1 (dqn population)" }, "\(plot.curves.map(\.agent))")
+            XCTAssertEqual(plot.boundaries, [2_000, 4_000, 6_000])
+            XCTAssertTrue(plot.svg().contains("stroke-dasharray"))
+
             return (outcome, population.lineagePath)
         }()
         // One seed, one history: a second population with the same settings writes the same lineage.jsonl.

@@ -3,7 +3,8 @@ import Foundation
 
 /// Learning curves from every `returns100.csv` under a directory, as an SVG: one panel per
 /// environment, one line per agent (mean across seeds) with a band of ± one standard deviation.
-/// Runs are found by their path, `.../<agent>/<env>/seed-<s>/returns100.csv`.
+/// Runs are found by their path, `.../<agent>/<env>/seed-<s>/returns100.csv`. A population's directory
+/// (`colony pbt run`) plots one line per slot, with a dashed line at every generation boundary passed.
 public struct LearningCurves {
     public struct Curve: Sendable {
         public var agent: String
@@ -13,8 +14,28 @@ public struct LearningCurves {
     }
 
     public let curves: [Curve]
+    /// Frames of a population's generation boundaries (empty for other directories).
+    public private(set) var boundaries: [Double] = []
+    /// Lines in slot order rather than by name (slot 10 after slot 9).
+    private var keepsOrder = false
 
     public init(directory: String) throws {
+        if FileManager.default.fileExists(atPath: directory + "/population.json") {
+            let state = try PopulationState.read(directory + "/population.json")
+            curves = try state.members.compactMap { member in
+                let path = directory + "/members/slot-\(member.slot)/returns100.csv"
+                guard FileManager.default.fileExists(atPath: path) else { return nil }
+                let rows = try ReturnsCSV.read(path)
+                return rows.isEmpty ? nil : Curve(agent: "slot \(member.slot)", environment: "\(state.settings.environment) (\(state.settings.agent) population)",
+                                                  seed: "lineage \(member.lineage)", rows: rows)
+            }
+            guard !curves.isEmpty else {
+                throw TrainingError("no member of the population in \(directory) has a returns100.csv row yet (a run writes one row per 100 episodes)")
+            }
+            boundaries = (0..<state.generation).map { Double(($0 + 1) * state.settings.interval) }
+            keepsOrder = true
+            return
+        }
         guard let enumerator = FileManager.default.enumerator(atPath: directory) else {
             throw TrainingError("cannot read \(directory): no such directory")
         }
@@ -71,13 +92,16 @@ public struct LearningCurves {
 
     public func svg() -> String {
         let environments = GridSummary.uniqued(curves.map(\.environment))
-        let agents = GridSummary.uniqued(curves.map(\.agent)).sorted()
+        let agents = keepsOrder ? GridSummary.uniqued(curves.map(\.agent)) : GridSummary.uniqued(curves.map(\.agent)).sorted()
         let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
         let (panelWidth, panelHeight, margin) = (460.0, 300.0, 60.0)
         let columns = min(2, environments.count)
         let rows = (environments.count + columns - 1) / columns
         let width = Double(columns) * (panelWidth + margin) + margin
-        let height = Double(rows) * (panelHeight + margin + 30) + 70
+        // The legend wraps to the width; the panels start below it.
+        let legendColumns = max(1, Int((width - margin) / 120))
+        let legendHeight = Double((agents.count + legendColumns - 1) / legendColumns) * 16
+        let height = Double(rows) * (panelHeight + margin + 30) + 54 + legendHeight
         var svg = """
         <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" viewBox="0 0 \(Int(width)) \(Int(height))" font-family="Helvetica, Arial, sans-serif" font-size="12">
         <rect width="100%" height="100%" fill="white"/>
@@ -85,19 +109,19 @@ public struct LearningCurves {
         """
         // Legend.
         for (i, agent) in agents.enumerated() {
-            let x = margin + Double(i) * 120
-            svg += "<rect x=\"\(x)\" y=\"18\" width=\"14\" height=\"4\" fill=\"\(palette[i % palette.count])\"/><text x=\"\(x + 20)\" y=\"24\">\(escape(agent))</text>\n"
+            let x = margin + Double(i % legendColumns) * 120, y = 18 + Double(i / legendColumns) * 16
+            svg += "<rect x=\"\(x)\" y=\"\(y)\" width=\"14\" height=\"4\" fill=\"\(palette[i % palette.count])\"/><text x=\"\(x + 20)\" y=\"\(y + 6)\">\(escape(agent))</text>\n"
         }
         for (p, environment) in environments.enumerated() {
             let ox = margin + Double(p % columns) * (panelWidth + margin)
-            let oy = 60 + Double(p / columns) * (panelHeight + margin + 30)
+            let oy = 44 + legendHeight + Double(p / columns) * (panelHeight + margin + 30)
             let bands = agents.compactMap { agent -> (String, Band)? in
                 curves.contains { $0.agent == agent && $0.environment == environment } ? (agent, band(agent: agent, environment: environment)) : nil
             }
             let allFrames = bands.flatMap(\.1.frames)
             let low = bands.flatMap { zip($0.1.mean, $0.1.std).map { $0 - $1 } }.min() ?? 0
             let high = bands.flatMap { zip($0.1.mean, $0.1.std).map { $0 + $1 } }.max() ?? 1
-            let (minX, maxX) = (0.0, max(allFrames.max() ?? 1, 1))
+            let (minX, maxX) = (0.0, max(allFrames.max() ?? 1, boundaries.last ?? 0, 1))
             let (minY, maxY) = low == high ? (low - 1, high + 1) : (low - 0.05 * (high - low), high + 0.05 * (high - low))
             func x(_ v: Double) -> Double { ox + (v - minX) / (maxX - minX) * panelWidth }
             func y(_ v: Double) -> Double { oy + panelHeight - (v - minY) / (maxY - minY) * panelHeight }
@@ -108,6 +132,9 @@ public struct LearningCurves {
             }
             for tick in ticks(minX, maxX) {
                 svg += "<line x1=\"\(x(tick))\" x2=\"\(x(tick))\" y1=\"\(oy)\" y2=\"\(oy + panelHeight)\" stroke=\"#eee\"/><text x=\"\(x(tick))\" y=\"\(oy + panelHeight + 16)\" text-anchor=\"middle\">\(label(tick))</text>\n"
+            }
+            for boundary in boundaries {
+                svg += "<line x1=\"\(x(boundary))\" x2=\"\(x(boundary))\" y1=\"\(oy)\" y2=\"\(oy + panelHeight)\" stroke=\"#888\" stroke-dasharray=\"4 3\"/>\n"
             }
             svg += "<text x=\"\(ox + panelWidth / 2)\" y=\"\(oy + panelHeight + 34)\" text-anchor=\"middle\">frames</text>\n"
             svg += "<text transform=\"translate(\(ox - 44),\(oy + panelHeight / 2)) rotate(-90)\" text-anchor=\"middle\">mean return (100 episodes)</text>\n"
