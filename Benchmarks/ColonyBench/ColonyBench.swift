@@ -316,7 +316,7 @@ extension ColonyBench {
 
     struct Transport: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Wire path vs raw libzmq over tcp://127.0.0.1 at 16 KiB and 256 KiB messages (the transport issue)."
+            abstract: "Wire path (f32 and u8) vs raw libzmq over tcp://127.0.0.1 at 16 KiB, 256 KiB and 4 MiB messages (the transport and pixels issues)."
         )
         @OptionGroup var options: BenchOptions
 

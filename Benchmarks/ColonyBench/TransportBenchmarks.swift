@@ -5,12 +5,13 @@ import Synchronization
 
 /// The transport issue's figures: payload bytes per second through Colony's wire path (pack a tensor,
 /// encode, send, receive, decode, validate every field and every float) over tcp://127.0.0.1, against
-/// raw libzmq PUSH/PULL moving the same payload in the same run, at 16 KiB and 256 KiB messages.
+/// raw libzmq PUSH/PULL moving the same payload in the same run, at 16 KiB, 256 KiB and 4 MiB messages (an
+/// unroll of 20 steps × 8 environments × 84×84×4 uint8 frames is 4.5 MB), f32 and u8 payloads.
 ///
 /// - raw: a pre-built byte array sent with `zmq_send` (libzmq copies it), received with `zmq_msg_recv`
 ///   without copying it out — the cheapest a Swift program gets from libzmq.
-/// - wire PUSH/PULL: each message packs a fresh f32 tensor (one copy, the unroll leaving the rollout
-///   buffer), sends it zero-copy, and the receiver decodes and validates it (schema, finite check).
+/// - wire PUSH/PULL: each message packs a fresh f32 (or u8) tensor (one copy, the unroll leaving the rollout
+///   buffer), sends it zero-copy, and the receiver decodes and validates it (schema; the finite check for f32).
 /// - wire DEALER/ROUTER with credits: the same unrolls, but the worker sends only while it holds a
 ///   credit and the learner grants one back per unroll consumed (about 1 MiB in flight), as docs/wire.md describes.
 ///
@@ -18,7 +19,7 @@ import Synchronization
 struct TransportBenchmarks {
     let options: BenchOptions
 
-    private static let sizes = [16 << 10, 256 << 10]
+    private static let sizes = [16 << 10, 256 << 10, 4 << 20]
     /// Credits bound the bytes in flight per worker: about 1 MiB of unrolls (at least 4).
     private static func creditWindow(size: Int) -> Int { max(4, (1 << 20) / size) }
     private static let warmUp = 0.3
@@ -33,15 +34,17 @@ struct TransportBenchmarks {
         var curveRows: [(name: String, size: Int, plain: Rate, curve: Rate)] = []
         let curve = try Self.benchmarkSecurity()
         for size in Self.sizes {
-            var raw: [Rate] = [], wire: [Rate] = [], credits: [Rate] = [], rawCurve: [Rate] = [], wireCurve: [Rate] = []
+            var raw: [Rate] = [], wire: [Rate] = [], bytes: [Rate] = [], credits: [Rate] = [], rawCurve: [Rate] = [], wireCurve: [Rate] = []
             for _ in 0..<Self.rounds {
                 raw.append(try rawPushPull(size: size, seconds: seconds))
                 wire.append(try wirePushPull(size: size, seconds: seconds))
+                bytes.append(try wirePushPull(size: size, seconds: seconds, bytes: true))
                 credits.append(try wireWithCredits(size: size, seconds: seconds))
                 rawCurve.append(try rawPushPull(size: size, seconds: seconds, security: curve))
                 wireCurve.append(try wirePushPull(size: size, seconds: seconds, security: curve))
             }
-            rows.append(("wire PUSH/PULL", size, Rate.best(wire), Rate.best(raw)))
+            rows.append(("wire PUSH/PULL, f32", size, Rate.best(wire), Rate.best(raw)))
+            rows.append(("wire PUSH/PULL, u8", size, Rate.best(bytes), Rate.best(raw)))
             rows.append(("wire DEALER/ROUTER, \(Self.creditWindow(size: size)) credits", size, Rate.best(credits), Rate.best(raw)))
             curveRows.append(("raw libzmq PUSH/PULL", size, Rate.best(raw), Rate.best(rawCurve)))
             curveRows.append(("wire PUSH/PULL", size, Rate.best(wire), Rate.best(wireCurve)))
@@ -51,7 +54,7 @@ struct TransportBenchmarks {
         print("| --- | ---: | ---: | ---: | ---: | ---: |")
         for row in rows {
             let ratio = row.colony.bytesPerSecond / row.raw.bytesPerSecond
-            print("| \(row.name) | \(row.size >> 10) KiB | \(row.colony) | \(row.raw) | \(String(format: "%.0f%%", ratio * 100))\(ratio >= 0.5 ? " ✓" : " ✗") | ≥ 50% |")
+            print("| \(row.name) | \(Self.label(row.size)) | \(row.colony) | \(row.raw) | \(String(format: "%.0f%%", ratio * 100))\(ratio >= 0.5 ? " ✓" : " ✗") | ≥ 50% |")
         }
         print("- note: wire = pack + encode + send (zero-copy) + receive (zero-copy) + decode + validate (header, descriptors, schema, NaN/inf scan)")
         print("- note: raw = pre-built bytes, zmq_send (copies) + zmq_msg_recv (no copy out); machine: \(ProcessInfo.processInfo.activeProcessorCount) cores")
@@ -60,10 +63,12 @@ struct TransportBenchmarks {
         print("| path | message | plain | CURVE | CURVE / plain |")
         print("| --- | ---: | ---: | ---: | ---: |")
         for row in curveRows {
-            print("| \(row.name) | \(row.size >> 10) KiB | \(row.plain) | \(row.curve) | \(String(format: "%.0f%%", 100 * row.curve.bytesPerSecond / row.plain.bytesPerSecond)) |")
+            print("| \(row.name) | \(Self.label(row.size)) | \(row.plain) | \(row.curve) | \(String(format: "%.0f%%", 100 * row.curve.bytesPerSecond / row.plain.bytesPerSecond)) |")
         }
         print("- note: CURVE encrypts every byte (XSalsa20-Poly1305, libsodium) on libzmq's I/O threads; \(machineLoadNote())")
     }
+
+    private static func label(_ size: Int) -> String { size >= 1 << 20 ? "\(size >> 20) MiB" : "\(size >> 10) KiB" }
 
     /// A run's keys made in memory: the receiver serves with the server pair, the sender presents an authorized member key.
     private static func benchmarkSecurity() throws -> CurveSecurity {
@@ -97,8 +102,8 @@ struct TransportBenchmarks {
             })
     }
 
-    private func wirePushPull(size: Int, seconds: Double, security: CurveSecurity? = nil) throws -> Rate {
-        let limits = Self.limits(size: size)
+    private func wirePushPull(size: Int, seconds: Double, security: CurveSecurity? = nil, bytes: Bool = false) throws -> Rate {
+        let limits = Self.limits(size: size, dtype: bytes ? .u8 : .f32)
         return try measure(
             seconds: seconds, receiverKind: .pull, senderKind: .push, security: security,
             receive: { socket in
@@ -107,9 +112,11 @@ struct TransportBenchmarks {
             },
             send: { socket, stopped in
                 let (shape, source) = Self.unroll(size: size)
+                let frames = Self.frames(size: size)
                 var sender = WireSender()
                 while !stopped() {
-                    try socket.send(sender.message(.trajectory, parameterVersion: 1, tensors: [Self.pack(source, shape: shape)]))
+                    let tensor = bytes ? Self.pack(frames.source, shape: frames.shape) : Self.pack(source, shape: shape)
+                    try socket.send(sender.message(.trajectory, parameterVersion: 1, tensors: [tensor]))
                 }
             })
     }
@@ -177,17 +184,23 @@ struct TransportBenchmarks {
         return (shape, (0..<count).map { Float($0 % 1000) * 0.001 })
     }
 
+    /// A [T, N, obs] u8 unroll of `size` bytes (pixels) and the rollout buffer it is packed from.
+    private static func frames(size: Int) -> (shape: [Int], source: [UInt8]) {
+        let shape = size >= 65536 ? [64, 32, size / 2048] : [32, 8, size / 256]
+        return (shape, (0..<size).map { UInt8(truncatingIfNeeded: $0 % 251) })
+    }
+
     /// One copy: the rollout buffer into the message's own (then sent without copying).
-    private static func pack(_ source: [Float], shape: [Int]) -> WireTensor {
-        WireTensor(of: Float.self, shape: shape) { target in
+    private static func pack<Scalar: WireScalar>(_ source: [Scalar], shape: [Int]) -> WireTensor {
+        WireTensor(of: Scalar.self, shape: shape) { target in
             _ = target.initialize(from: source)
         }
     }
 
-    private static func limits(size: Int) -> WireLimits {
+    private static func limits(size: Int, dtype: WireDType = .f32) -> WireLimits {
         var limits = WireLimits.default
         limits.maximumMessageBytes = 2 * size + 4096
-        limits.schemas[.trajectory] = MessageSchema(tensors: [.init("observations", .f32, ["T", "N", "obs"])],
+        limits.schemas[.trajectory] = MessageSchema(tensors: [.init("observations", dtype, ["T", "N", "obs"])],
                                                    bounds: ["T": 1...1024, "N": 1...1024, "obs": 1...4096])
         return limits
     }

@@ -176,6 +176,17 @@ final class WireMessageTests: XCTestCase {
         big[4321] = .nan
         doubles = WireMessage(type: .parameters, runID: 1, senderID: 1, sequence: 1, tensors: [WireTensor(big)])
         assertRejected(doubles.encode(), .nonFinite(tensor: 0, index: 4321))
+        // The last element of a tail shorter than a block, and the first of a later block in f64.
+        var tail = [Float](repeating: 0.5, count: 3001)
+        tail[3000] = .infinity
+        assertRejected(WireMessage(type: .parameters, runID: 1, senderID: 1, sequence: 1, tensors: [WireTensor(tail)]).encode(), .nonFinite(tensor: 0, index: 3000))
+        var wide = [Double](repeating: -2, count: 4096)
+        wide[2048] = .nan
+        wide[4000] = .nan
+        assertRejected(WireMessage(type: .parameters, runID: 1, senderID: 1, sequence: 1, tensors: [WireTensor(wide)]).encode(), .nonFinite(tensor: 0, index: 2048))
+        // Large finite values (exponent just below all ones) pass.
+        XCTAssertNoThrow(try WireMessage.decode(frames: WireMessage(type: .parameters, runID: 1, senderID: 1, sequence: 1,
+                                                                    tensors: [WireTensor([Float](repeating: .greatestFiniteMagnitude, count: 2048))]).encode()))
     }
 
     func testSchemaDeclaresNamesDTypesRanksAndDimensionRelations() throws {
