@@ -65,7 +65,8 @@ struct PopulationArguments: ParsableArguments {
     @Option(help: "own: each member keeps its replay buffer; shared: one buffer every member fills and samples from (dqn, sac, td3, ddpg; members train in turn).")
     var replay: String = "own"
 
-    @Option(help: "End the run at the first boundary where the best member's fitness reaches this.")
+    // Unconditional: targets are often negative (Acrobot's −100), and the next argument is the value.
+    @Option(parsing: .unconditional, help: "End the run at the first boundary where the best member's fitness reaches this (e.g. 475, or -100).")
     var targetFitness: Double?
 
     @Option(help: "σ of Gaussian noise added to every parameter of a mutated member's acting network (0: none; AgileRL's parameter mutation).")
