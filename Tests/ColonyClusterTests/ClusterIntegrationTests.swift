@@ -119,6 +119,10 @@ final class ClusterIntegrationTests: ExecutableTestCase {
         XCTAssertTrue(eventually(timeout: 60) {
             FileManager.default.fileExists(atPath: "\(directory!)/runs/impala/CartPole-v1/seed-3/checkpoints/latest.h5")
         })
+        // `colony eval` names a learner's checkpoint for what it is rather than "not a Colony checkpoint".
+        let evaluation = try run("colony", ["eval", "--checkpoint", "\(directory!)/runs/impala/CartPole-v1/seed-3/checkpoints/latest.h5", "--episodes", "1"])
+        XCTAssertEqual(evaluation.status, 1, evaluation.output)
+        XCTAssertTrue(evaluation.output.contains("is a cluster learner's checkpoint (impala)"), evaluation.output)
         let levelBefore = rows("impala").suffix(3).map(\.mean).reduce(0, +) / Double(max(1, min(3, rows("impala").count)))
         kill(learner.processIdentifier, SIGKILL)
         learner.waitUntilExit()

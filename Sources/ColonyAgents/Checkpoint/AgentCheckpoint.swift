@@ -49,6 +49,8 @@ public enum AgentCheckpoint {
         public init(path: String) throws {
             let file = try HDF5File.open(path)
             guard (try? file.stringAttribute("format")) == AgentCheckpoint.format else {
+                // A cluster learner's checkpoint names its distributed algorithm instead of an agent.
+                if let algorithm = try? file.stringAttribute("algorithm") { throw CheckpointError.learnerCheckpoint(path: path, algorithm: algorithm) }
                 throw CheckpointError.notAColonyCheckpoint(path: path)
             }
             let version = try file.attribute("version", as: Int64.self)

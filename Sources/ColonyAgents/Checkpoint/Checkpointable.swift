@@ -128,6 +128,8 @@ public struct CheckpointReader {
 /// A checkpoint that cannot be loaded into this agent; the message says why and what to do.
 public enum CheckpointError: Error, CustomStringConvertible, Equatable, Sendable {
     case notAColonyCheckpoint(path: String)
+    /// A cluster learner's checkpoint where a single-process run's was expected.
+    case learnerCheckpoint(path: String, algorithm: String)
     case wrongAgent(path: String, expected: String, found: String)
     case shapeMismatch(entry: String, expected: Int, found: Int)
     case incompatibleSpaces(path: String, expected: String, found: String)
@@ -139,6 +141,9 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable, Sendable
         switch self {
         case .notAColonyCheckpoint(let path):
             "'\(path)' is not a Colony checkpoint (no format attribute); pass a file from a run's checkpoints/ folder"
+        case .learnerCheckpoint(let path, let algorithm):
+            "'\(path)' is a cluster learner's checkpoint (\(algorithm)), which only colony-learner reads (it resumes from it); "
+                + "pass a checkpoint of `colony train` (the learner logs its own evaluations in its run directory)"
         case .wrongAgent(let path, let expected, let found):
             "'\(path)' holds a \(found) agent, not \(expected); use --agent \(found) or another checkpoint"
         case .shapeMismatch(let entry, let expected, let found):
