@@ -78,6 +78,15 @@ struct PopulationBenchmarks {
                       + "\(seconds.map { String(format: "%.1f s", $0) } ?? "—") | \(best) | \(speedUp) |")
             }
             for variant in Self.colonyVariants { row("Colony", variant.name, colony[variant.name] ?? []) }
+            // Every seed's outcome, so that tables of several runs can be merged.
+            func perSeed(_ outcomes: [Outcome]) -> String {
+                outcomes.enumerated().map { index, outcome in
+                    "seed \(index + 1): " + (outcome.reached ? "\(Int(outcome.globalFrames)) frames, " : "not reached, best \(String(format: "%.1f", outcome.best)), ")
+                        + String(format: "%.1f s", outcome.seconds)
+                }.joined(separator: "; ")
+            }
+            for variant in Self.colonyVariants { notes.append("\(testCase.environment), Colony \(variant.name): \(perSeed(colony[variant.name] ?? []))") }
+            for (name, outcomes) in agilerl.outcomes.sorted(by: { $0.key < $1.key }) { notes.append("\(testCase.environment), AgileRL \(name): \(perSeed(outcomes))") }
             for (name, selection) in [("evolution", "tournament 2, elitism (train_off_policy)"), ("no evolution", "no evolution")] {
                 if let outcomes = agilerl.outcomes[name], !outcomes.isEmpty { row("AgileRL", selection, outcomes) } else {
                     print("| \(testCase.environment) | \(Int(testCase.target)) | AgileRL | \(selection) | not run | | | | |")
