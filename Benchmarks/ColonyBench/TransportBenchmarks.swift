@@ -111,12 +111,17 @@ struct TransportBenchmarks {
                 return message.tensors[0].byteCount
             },
             send: { socket, stopped in
-                let (shape, source) = Self.unroll(size: size)
-                let frames = Self.frames(size: size)
+                let pack: () -> WireTensor
+                if bytes {
+                    let (shape, source) = Self.frames(size: size)
+                    pack = { Self.pack(source, shape: shape) }
+                } else {
+                    let (shape, source) = Self.unroll(size: size)
+                    pack = { Self.pack(source, shape: shape) }
+                }
                 var sender = WireSender()
                 while !stopped() {
-                    let tensor = bytes ? Self.pack(frames.source, shape: frames.shape) : Self.pack(source, shape: shape)
-                    try socket.send(sender.message(.trajectory, parameterVersion: 1, tensors: [tensor]))
+                    try socket.send(sender.message(.trajectory, parameterVersion: 1, tensors: [pack()]))
                 }
             })
     }

@@ -16,9 +16,7 @@ public enum AgentCheckpoint {
         try HDF5File.writeAtomically(path) { file in
             try file.setAttribute("format", format)
             try file.setAttribute("version", version)
-            try file.setAttribute("agent", agent.id)
-            try file.setAttribute("observation_space", agent.observationSpace.description)
-            try file.setAttribute("action_space", agent.actionSpace.description)
+            try writeIdentity(of: agent, to: file)
             try file.writeString(agent.configuration.toml(annotated: false), at: "config")
             try agent.save(to: CheckpointWriter(file: file, prefix: "agent"))
             if let extra { try extra(CheckpointWriter(file: file, prefix: "extra")) }
@@ -30,13 +28,25 @@ public enum AgentCheckpoint {
     public static func load(_ agent: any ParallelAgent, from path: String, reseeding: RandomStreamReseeding? = nil,
                             extra: ((CheckpointReader) throws -> Void)? = nil) throws {
         let header = try Header(path: path)
-        guard header.agent == agent.id else { throw CheckpointError.wrongAgent(path: path, expected: agent.id, found: header.agent) }
-        let expected = "\(agent.observationSpace) → \(agent.actionSpace)"
-        let found = "\(header.observationSpace) → \(header.actionSpace)"
-        guard expected == found else { throw CheckpointError.incompatibleSpaces(path: path, expected: expected, found: found) }
+        try checkIdentity(path: path, agent: header.agent, observationSpace: header.observationSpace, actionSpace: header.actionSpace, against: agent)
         let file = try HDF5File.open(path)
         try agent.restore(from: CheckpointReader(file: file, prefix: "agent", reseeding: reseeding))
         if let extra { try extra(CheckpointReader(file: file, prefix: "extra", reseeding: reseeding)) }
+    }
+
+    /// The attributes that say which agent and spaces a file was written for (checkpoints, shared replay buffers).
+    static func writeIdentity(of agent: any ParallelAgent, to file: HDF5File) throws {
+        try file.setAttribute("agent", agent.id)
+        try file.setAttribute("observation_space", agent.observationSpace.description)
+        try file.setAttribute("action_space", agent.actionSpace.description)
+    }
+
+    /// Throws unless a file written for `agent`, `observationSpace` and `actionSpace` fits `target`.
+    static func checkIdentity(path: String, agent: String, observationSpace: String, actionSpace: String, against target: any ParallelAgent) throws {
+        guard agent == target.id else { throw CheckpointError.wrongAgent(path: path, expected: target.id, found: agent) }
+        let expected = "\(target.observationSpace) → \(target.actionSpace)"
+        let found = "\(observationSpace) → \(actionSpace)"
+        guard expected == found else { throw CheckpointError.incompatibleSpaces(path: path, expected: expected, found: found) }
     }
 
     /// What a checkpoint says about itself, read without building an agent.

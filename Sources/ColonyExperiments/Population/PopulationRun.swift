@@ -34,7 +34,8 @@ public final class PopulationRun {
     public var statePath: String { directory + "/population.json" }
     public var lineagePath: String { directory + "/lineage.jsonl" }
     /// The buffer every member fills and samples from with `--replay shared`.
-    public var sharedReplayPath: String { directory + "/shared-replay.h5" }
+    public var sharedReplayPath: String { Self.sharedReplayPath(population: directory) }
+    static func sharedReplayPath(population directory: String) -> String { directory + "/shared-replay.h5" }
     public func memberDirectory(_ slot: Int) -> RunDirectory { RunDirectory(path: directory + "/members/slot-\(slot)") }
     public func boundaryCheckpoint(generation: Int, slot: Int) -> String { directory + "/boundaries/generation-\(generation)/slot-\(slot).h5" }
 
@@ -223,7 +224,7 @@ public final class PopulationRun {
         options.reseeding = member.reseed.map(RandomStreamReseeding.init(seed:))
         options.parameterNoise = member.parameterNoiseSeed.map { ParameterNoise(standardDeviation: Float(state.settings.parameterNoise), seed: $0) }
         if state.settings.sharesReplay {
-            options.sharedReplay = SharedReplayExchange(path: directory + "/shared-replay.h5", importFrame: frames - state.settings.interval)
+            options.sharedReplay = SharedReplayExchange(path: sharedReplayPath(population: directory), importFrame: frames - state.settings.interval)
         }
         return options
     }

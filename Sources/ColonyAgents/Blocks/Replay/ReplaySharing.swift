@@ -18,9 +18,7 @@ public enum SharedReplayFile {
     public static func save(_ agent: any ReplaySharing, to path: String) throws {
         try HDF5File.writeAtomically(path) { file in
             try file.setAttribute("format", format)
-            try file.setAttribute("agent", agent.id)
-            try file.setAttribute("observation_space", agent.observationSpace.description)
-            try file.setAttribute("action_space", agent.actionSpace.description)
+            try AgentCheckpoint.writeIdentity(of: agent, to: file)
             try agent.saveReplay(to: CheckpointWriter(file: file, prefix: "replay"))
         }
     }
@@ -32,11 +30,9 @@ public enum SharedReplayFile {
             throw CheckpointError.invalidValue(
                 path: path, entry: "/", problem: "is not a shared replay buffer Colony wrote (no format = \"\(format)\" attribute); delete it to start the buffer over")
         }
-        let agentID = try file.stringAttribute("agent")
-        guard agentID == agent.id else { throw CheckpointError.wrongAgent(path: path, expected: agent.id, found: agentID) }
-        let expected = "\(agent.observationSpace) → \(agent.actionSpace)"
-        let found = "\(try file.stringAttribute("observation_space")) → \(try file.stringAttribute("action_space"))"
-        guard expected == found else { throw CheckpointError.incompatibleSpaces(path: path, expected: expected, found: found) }
+        try AgentCheckpoint.checkIdentity(
+            path: path, agent: try file.stringAttribute("agent"), observationSpace: try file.stringAttribute("observation_space"),
+            actionSpace: try file.stringAttribute("action_space"), against: agent)
         try agent.restoreReplay(from: CheckpointReader(file: file, prefix: "replay"))
     }
 }
