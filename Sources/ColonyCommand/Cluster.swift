@@ -72,6 +72,7 @@ struct Cluster: ParsableCommand {
                 if let keysDirectory { try ProcessKeys.install(directory: keysDirectory) }
                 print(keysDirectory.map { "keys: \($0) (CURVE on every socket; `colony status --coordinator \(settings.coordinator) --keys \($0)`)" }
                       ?? "keys: none (--insecure): any process on this machine can join this run")
+                fflush(nil)  // stdout to a file is block-buffered: the keys line comes first, not with the first process line
                 let binaries = (currentExecutable() as NSString).deletingLastPathComponent
                 let launcher = LocalClusterLauncher(settingsPath: file, settings: settings, binaryDirectory: binaries,
                                                     keysDirectory: keysDirectory) { line in

@@ -40,7 +40,8 @@ struct PopulationArguments: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "Tournament: the best member keeps its slot unchanged.")
     var elitism = true
 
-    @Option(help: ArgumentHelp("A key to mutate and its range: key=log:LOW..HIGH, linear:LOW..HIGH, int:LOW..HIGH or choice:A,B; repeatable.",
+    @Option(help: ArgumentHelp("A key to mutate and its range: key=log:LOW..HIGH, linear:LOW..HIGH, int:LOW..HIGH, choice:A,B, or "
+                               + "hidden_sizes=mlp:LAYERS_LOW..LAYERS_HIGH,WIDTH_LOW..WIDTH_HIGH (architecture); repeatable.",
                                valueName: "key=kind:range"))
     var mutate: [String] = []
 

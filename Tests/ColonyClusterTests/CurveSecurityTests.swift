@@ -185,7 +185,7 @@ final class CurveSecurityTests: ExecutableTestCase {
             let permissions = try FileManager.default.attributesOfItem(atPath: keysPath + file)[.posixPermissions] as? Int
             XCTAssertEqual(permissions, mode, "\(keysPath + file) is \(String(permissions ?? 0, radix: 8))")
         }
-        XCTAssertTrue(logTail("cluster.log").contains("keys: \(keysPath)"), logTail("cluster.log"))
+        XCTAssertTrue(eventually(timeout: 10) { self.logTail("cluster.log").contains("keys: \(keysPath)") }, logTail("cluster.log"))
         let keyed = ZMQContext(security: try RunKeys(directory: keysPath).security())
         // The parameter-socket attack of issue 14 (thousands of random subscriptions, short raw TCP connections
         // with random bytes), without keys: no handshake completes, so the learner never sees it and keeps learning.
@@ -206,7 +206,7 @@ final class CurveSecurityTests: ExecutableTestCase {
         let intruder = try start("colony-worker", ["--config", path, "--index", "7"], log: directory + "/intruder.log")
         defer { if intruder.isRunning { kill(intruder.processIdentifier, SIGKILL) } }
         Thread.sleep(forTimeInterval: 3)
-        XCTAssertTrue(cluster.isRunning && intruder.isRunning, "the run ended before the intruder could try" + logTail("intruder.log"))
+        XCTAssertTrue(cluster.isRunning && intruder.isRunning, "the run ended before the intruder could try" + logTail("intruder.log") + logTail("cluster.log", characters: 4000))
         let workers = try CoordinatorRequest.status(coordinator: coordinator, context: keyed, timeout: .seconds(2)).members.filter { $0.role == .worker }
         XCTAssertEqual(workers.count, 1, "\(workers.map(\.name))")
         cluster.waitUntilExit()

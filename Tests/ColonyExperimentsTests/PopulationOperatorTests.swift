@@ -72,6 +72,56 @@ final class PopulationOperatorTests: XCTestCase {
         }
     }
 
+    /// `hidden_sizes=mlp:LAYERS,WIDTHS`: AgileRL's architecture mutation, inside the bounds, one change at a time.
+    func testArchitectureMutatesOneLayerOrOneWidthInsideItsBounds() throws {
+        XCTAssertEqual(try HyperparameterMutation(parsing: "hidden_sizes=mlp:1..3,16..512").domain, .layerStack(depth: 1...3, width: 16...512))
+        for (text, expected) in [
+            ("hidden_sizes=mlp:0..3,16..512", "1 <= LOW <= HIGH"), ("hidden_sizes=mlp:1..3", "LAYERS_LOW..LAYERS_HIGH,WIDTH_LOW..WIDTH_HIGH"),
+            ("hidden_sizes=mlp:2..2,64..64", "not both ranges a single value"), ("hidden_sizes=mlp:3..1,16..64", "LOW <= HIGH"),
+        ] {
+            XCTAssertThrowsError(try HyperparameterMutation(parsing: text), text) { XCTAssertTrue("\($0)".contains(expected), "\(text): \($0)") }
+        }
+        try HyperparameterMutation(parsing: "hidden_sizes=mlp:1..3,16..512").check(against: try Agents.schema("dqn"))
+        try HyperparameterMutation(parsing: "hidden_sizes=mlp:1..3,16..512").check(against: try Agents.schema("sac"))
+        for (text, agent, expected) in [
+            ("hidden_sizes=int:1..3", "dqn", "an architecture mutates as hidden_sizes=mlp:"),
+            ("learning_rate=mlp:1..2,8..16", "dqn", "changes its architecture through hidden_sizes, not learning_rate"),
+            ("hidden_sizes=mlp:1..2,8..16", "impala", "cannot change its networks' architecture"),
+            ("hidden_sizes=mlp:1..2,8..70000", "dqn", "refuses"),
+        ] {
+            XCTAssertThrowsError(try HyperparameterMutation(parsing: text).check(against: try Agents.schema(agent)), text) {
+                XCTAssertTrue("\($0)".contains(expected), "\(text): \($0)")
+            }
+        }
+
+        let layers = try HyperparameterMutation(parsing: "hidden_sizes=mlp:1..3,16..128")
+        var random = RandomSource(seed: 11)
+        var operations = Set<HyperparameterMutation.Operation>()
+        for start in [[64, 64], [16], [128, 128, 128], [100, 20]] {
+            for _ in 0..<300 {
+                let (value, operation) = layers.mutate(.intList(start), resampleProbability: 0.1, random: &random)
+                operations.insert(operation)
+                guard case .intList(let sizes) = value else { return XCTFail("a layer stack stays an int list") }
+                XCTAssertTrue((1...3).contains(sizes.count) && sizes.allSatisfy { (16...128).contains($0) }, "\(start) → \(sizes)")
+                switch operation {
+                case .addLayer: XCTAssertEqual(sizes, start + [start.last!])
+                case .removeLayer: XCTAssertEqual(sizes, Array(start.dropLast()))
+                case .addNodes, .removeNodes:
+                    let changed = zip(start, sizes).filter { $0 != $1 }
+                    XCTAssertEqual(sizes.count, start.count)
+                    XCTAssertEqual(changed.count, 1, "one layer's width changes: \(start) → \(sizes)")
+                    if let (before, after) = changed.first {
+                        let scaled = Int((Double(before) * (operation == .addNodes ? 1.2 : 0.8)).rounded())
+                        XCTAssertEqual(after, min(128, max(16, operation == .addNodes ? max(before + 1, scaled) : min(before - 1, scaled))))
+                    }
+                case .resample: break
+                default: XCTFail("\(operation) for a layer stack")
+                }
+            }
+        }
+        XCTAssertEqual(operations, [.addLayer, .removeLayer, .addNodes, .removeNodes, .resample])
+    }
+
     func testMutationIsReproducibleFromItsSeed() throws {
         let rate = try HyperparameterMutation(parsing: "learning_rate=log:1e-5..1e-1")
         func draws(_ seed: UInt64) -> [ConfigurationValue] {

@@ -258,6 +258,33 @@ final class PopulationRunTests: XCTestCase {
         XCTAssertThrowsError(try unreachable.validate()) { XCTAssertTrue("\($0)".contains("--target-fitness"), "\($0)") }
     }
 
+    /// `--mutate hidden_sizes=mlp:...` (AgileRL's architecture mutation): mutated members train on in the new
+    /// architecture, carried from the donor's checkpoint; the whole run replays from its seed.
+    func testMembersChangeArchitectureAndTrainOnInIt() throws {
+        let settings = PopulationSettings(
+            agent: "dqn", environment: "CartPole-v1", size: 4, interval: 1_500, generations: 3, selection: "tournament", tournamentSize: 2,
+            mutations: ["hidden_sizes=mlp:1..3,8..64"], evaluationEpisodes: 2, seed: 8,
+            overrides: ["total_frames=4500", "learning_starts=300", "batch_size=16", "gradient_steps=16", "train_freq=64"])
+        var carried: [String] = []
+        let population = try PopulationRun(directory: root + "/architecture", settings: settings, log: { line in
+            if line.contains("into the new architecture") { carried.append(line) }
+        })
+        guard case .finished = try population.run() else { return XCTFail("the population did not finish") }
+        let records = try LineageRecord.read(population.lineagePath)
+        let changes = records.flatMap(\.changes).filter { $0.old != $0.new }
+        XCTAssertFalse(changes.isEmpty, "some member's architecture changed")
+        XCTAssertTrue(changes.allSatisfy { ["add_layer", "remove_layer", "add_nodes", "remove_nodes", "resample"].contains($0.operation) }, "\(changes)")
+        XCTAssertFalse(carried.isEmpty, "a member resumed a checkpoint of another architecture")
+        // Every member's last checkpoint is its own architecture: the one its lineage's last change set.
+        for member in population.state.members {
+            let header = try AgentCheckpoint.Header(path: population.memberDirectory(member.slot).latestCheckpoint)
+            XCTAssertTrue(header.configurationTOML.contains("hidden_sizes = \(member.values["hidden_sizes"]!)\n"), "slot \(member.slot): \(member.values)")
+            XCTAssertNotNil(member.fitness.last ?? nil, "slot \(member.slot) trained in its architecture and was evaluated")
+        }
+        let lineage = try String(contentsOfFile: population.lineagePath, encoding: .utf8)
+        XCTAssertEqual(try String(contentsOfFile: run("again", settings).0.lineagePath, encoding: .utf8), lineage, "one seed, one lineage")
+    }
+
     /// The issue's hard-to-tune setting: DQN on CartPole with 8 members whose learning rates start spread
     /// log-uniformly over [1e-5, 1e-1]. With truncation selection the elite's greedy mean beats the median member
     /// of the same population trained without evolution (quantile 0) on at least 2 of 3 seeds.

@@ -110,3 +110,17 @@ extension Approximation: Checkpointable {
         trainable.zeroGradients()
     }
 }
+
+extension Approximation {
+    /// The checkpoint entries of this approximation laid out as its model's layer stack, under `prefix` (the group
+    /// its owner saves it in): the parameters and the target copy with their current values, and the optimizer's
+    /// group, whose moment buffers start at zero where a network grows. Empty when the model is not a layer stack.
+    public func layerStackEntries(under prefix: String = "") -> [LayerStackEntry] {
+        guard let layers = (trainable as? any LayerStackShaped)?.layerStack else { return [] }
+        let group = (prefix.isEmpty ? "" : prefix + "/") + name
+        var entries = [LayerStackEntry(path: group + "/parameters", layers: layers, fresh: trainable.parameters)]
+        if let targetTrainable { entries.append(LayerStackEntry(path: group + "/target_parameters", layers: layers, fresh: targetTrainable.parameters)) }
+        entries.append(LayerStackEntry(path: group + "/optimizer", layers: layers, fresh: nil))
+        return entries
+    }
+}

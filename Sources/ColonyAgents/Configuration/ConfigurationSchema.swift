@@ -7,17 +7,22 @@ public struct ConfigurationSchema: Sendable {
     /// reads them when it is built and they shape neither its networks nor its saved state, so an agent
     /// built with a new value continues from a checkpoint made under the old one.
     public let reconfigurable: Set<String>
+    /// Keys that shape only the agent's layer stacks (`hidden_sizes`): a population may change them between intervals,
+    /// and the agent (an `ArchitectureResizing`) resumes a checkpoint of another architecture by carrying its weights.
+    public let resizable: Set<String>
     /// Whether the agent's replay buffer can be shared by a population's members (it conforms to `ReplaySharing`).
     public let sharesReplay: Bool
     /// Whether the agent's acting network can take parameter noise (it conforms to `ParameterPerturbing`).
     public let perturbsParameters: Bool
 
-    public init(agent: String, keys: [ConfigurationKey], reconfigurable: Set<String> = [], sharesReplay: Bool = false, perturbsParameters: Bool = false) {
+    public init(agent: String, keys: [ConfigurationKey], reconfigurable: Set<String> = [], resizable: Set<String> = [], sharesReplay: Bool = false, perturbsParameters: Bool = false) {
         precondition(Set(keys.map(\.name)).count == keys.count, "duplicate configuration key in \(agent)")
         precondition(reconfigurable.isSubset(of: keys.map(\.name)), "\(agent): a reconfigurable key is not one of its keys")
         self.agent = agent
         self.keys = keys
+        precondition(resizable.isSubset(of: keys.map(\.name)), "\(agent): a resizable key is not one of its keys")
         self.reconfigurable = reconfigurable
+        self.resizable = resizable
         self.sharesReplay = sharesReplay
         self.perturbsParameters = perturbsParameters
     }

@@ -144,8 +144,10 @@ public final class Trainer {
             let continuesEpisodes: Bool
             do {
                 try checkResumable(directory)
+                let carried = try checkpointInThisArchitecture(directory, agent: agent, environments: environmentCount)
+                defer { if let carried { try? FileManager.default.removeItem(atPath: carried) } }
                 continuesEpisodes = try TrainingCheckpoint.load(
-                    agent: agent, environments: environments, returns100: returns100, state: &state, from: directory.latestCheckpoint,
+                    agent: agent, environments: environments, returns100: returns100, state: &state, from: carried ?? directory.latestCheckpoint,
                     reseeding: options.reseeding)
             } catch let error as TrainingError {
                 throw error
@@ -207,12 +209,16 @@ public final class Trainer {
         try recorder.writeStatus(.running, frames: state.frames, episodes: state.episodes)
         if options.allowsReconfiguration {
             // A population member's values in this interval, beside its returns in TensorBoard.
-            for key in options.configuration.schema.reconfigurable.sorted() {
+            let schema = options.configuration.schema
+            for key in schema.reconfigurable.union(schema.resizable).sorted() {
                 switch options.configuration.value(key) {
                 case .int(let value): recorder.board.scalar("hyperparameters/\(key)", Double(value), step: state.frames)
                 case .double(let value): recorder.board.scalar("hyperparameters/\(key)", value, step: state.frames)
                 case .bool(let value): recorder.board.scalar("hyperparameters/\(key)", value ? 1 : 0, step: state.frames)
-                case .string, .intList: break
+                case .intList(let sizes):
+                    recorder.board.scalar("hyperparameters/\(key)/layers", Double(sizes.count), step: state.frames)
+                    recorder.board.scalar("hyperparameters/\(key)/units", Double(sizes.reduce(0, +)), step: state.frames)
+                case .string: break
                 }
             }
         }
@@ -274,14 +280,31 @@ public final class Trainer {
             + "# every key with its value; '# set' marks a value given in a file or --set, '# default' one left at its default\n"
     }
 
+    /// Where the latest checkpoint was saved under another architecture (a population member whose `hidden_sizes`
+    /// mutated), a copy of it in this agent's shapes, next to it, that the caller removes; nil where it fits as it is.
+    private func checkpointInThisArchitecture(_ directory: RunDirectory, agent: any ParallelAgent, environments: Int) throws -> String? {
+        guard options.allowsReconfiguration, let resizing = agent as? any ArchitectureResizing else { return nil }
+        let header = try AgentCheckpoint.Header(path: directory.latestCheckpoint)
+        let saved = ArchitectureCarry.changedValues(savedConfiguration: header.configurationTOML, for: agent)
+        guard !saved.isEmpty else { return nil }
+        let carried = directory.latestCheckpoint + ".architecture.h5"
+        try ArchitectureCarry.carry(checkpoint: directory.latestCheckpoint, savedValues: saved, into: carried, for: resizing,
+                                    environments: environments, seed: options.seed)
+        log("carrying \(directory.latestCheckpoint) into the new architecture: "
+            + saved.keys.sorted().map { "\($0) \(saved[$0]!) → \(agent.configuration.value($0))" }.joined(separator: ", ")
+            + " (overlapping weights and optimizer moments kept)")
+        return carried
+    }
+
     /// A run directory may only be resumed by the same algorithm and configuration.
     private func checkResumable(_ directory: RunDirectory) throws {
         let header = try AgentCheckpoint.Header(path: directory.latestCheckpoint)
         guard header.agent == options.agent else {
             throw TrainingError("\(directory.latestCheckpoint) belongs to a \(header.agent) run; use --fresh to replace it or another --runs-dir")
         }
-        // Population members may change their reconfigurable keys between intervals: compare the rest.
-        let ignored = options.allowsReconfiguration ? options.configuration.schema.reconfigurable : []
+        // Population members may change their reconfigurable and resizable keys between intervals: compare the rest.
+        let schema = options.configuration.schema
+        let ignored = options.allowsReconfiguration ? schema.reconfigurable.union(schema.resizable) : []
         func comparable(_ toml: String) -> [Substring] {
             toml.split(separator: "\n").filter { line in !ignored.contains { line.hasPrefix("\($0) = ") } }
         }

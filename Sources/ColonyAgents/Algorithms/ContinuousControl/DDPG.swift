@@ -14,7 +14,7 @@ public final class DDPG: OffPolicyContinuousAgent {
         reconfigurable: [
             "learning_rate", "gamma", "tau", "batch_size", "learning_starts", "train_freq", "gradient_steps", "exploration_noise",
             "policy_delay",
-        ], sharesReplay: true, perturbsParameters: true)
+        ], resizable: ["hidden_sizes"], sharesReplay: true, perturbsParameters: true)
 
     public let id = "ddpg"
     public let driver: OffPolicyDriver

@@ -22,7 +22,7 @@ public final class SAC: OffPolicyContinuousAgent {
             ConfigurationKey("initial_alpha", .double(1.0), "starting temperature α when autotune is on", range: 1e-8...1e8),
             ConfigurationKey("alpha", .double(0.2), "fixed temperature α when autotune is off", range: 0...1e8),
         ],
-        reconfigurable: ["learning_rate", "gamma", "tau", "batch_size", "learning_starts", "train_freq", "gradient_steps", "alpha"], sharesReplay: true, perturbsParameters: true)
+        reconfigurable: ["learning_rate", "gamma", "tau", "batch_size", "learning_starts", "train_freq", "gradient_steps", "alpha"], resizable: ["hidden_sizes"], sharesReplay: true, perturbsParameters: true)
 
     public let id = "sac"
     public let driver: OffPolicyDriver

@@ -21,7 +21,7 @@ public final class TD3: OffPolicyContinuousAgent {
         reconfigurable: [
             "learning_rate", "gamma", "tau", "batch_size", "learning_starts", "train_freq", "gradient_steps", "exploration_noise",
             "policy_delay", "target_policy_noise", "target_noise_clip",
-        ], sharesReplay: true, perturbsParameters: true)
+        ], resizable: ["hidden_sizes"], sharesReplay: true, perturbsParameters: true)
 
     public let id = "td3"
     public let driver: OffPolicyDriver

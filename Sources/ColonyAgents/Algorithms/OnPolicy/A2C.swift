@@ -8,7 +8,7 @@ import ColonyNumerics
 /// λ = 1 gives n-step returns bootstrapped from V(x_T)) → one gradient step on
 ///   L = −mean(Â·log π(a|s)) + vf_coef·mean((V − R)²) − ent_coef·mean(H) → log.
 /// Defaults are rl-baselines3-zoo's CartPole-v1 hyperparameters (SB3's A2C defaults, ent_coef 0).
-public final class A2C: RolloutAgent {
+public final class A2C: RolloutAgent, ArchitectureResizing {
     public static let schema = ConfigurationSchema(agent: "a2c", keys: [
         OnPolicyKeys.numEnvs(8),
         ConfigurationKey("n_steps", .int(5), "steps per environment in each rollout (T); one update per n_steps × num_envs frames", range: 1...1e6),
@@ -25,7 +25,7 @@ public final class A2C: RolloutAgent {
     reconfigurable: [
         "learning_rate", "anneal_lr", "gamma", "gae_lambda", "normalize_advantage", "ent_coef", "vf_coef", "max_grad_norm",
         "rms_prop_alpha", "rms_prop_eps",
-    ], perturbsParameters: true)
+    ], resizable: ["hidden_sizes"], perturbsParameters: true)
 
     public let id = "a2c"
     public let configuration: Configuration
@@ -58,6 +58,8 @@ public final class A2C: RolloutAgent {
         info["losses/grad_norm"] = Double(networks.step())
         return info
     }
+
+    public var layerStackEntries: [LayerStackEntry] { networks.layerStackEntries(under: "networks") }
 
     public func save(to writer: CheckpointWriter) throws {
         try saveRolloutAgent(to: writer)

@@ -9,7 +9,7 @@ import ColonyNumerics
 /// Each update: rollout (T steps × N environments, `RolloutAgent`) → bootstrap and GAE → flatten
 /// → n_epochs passes over shuffled minibatches of the clipped objective → log.
 /// Defaults are rl-baselines3-zoo's CartPole-v1 hyperparameters.
-public final class PPO: RolloutAgent {
+public final class PPO: RolloutAgent, ArchitectureResizing {
     public static let schema = ConfigurationSchema(agent: "ppo", keys: [
         OnPolicyKeys.numEnvs(8),
         ConfigurationKey("n_steps", .int(32), "steps per environment in each rollout (T); a rollout is n_steps × num_envs frames", range: 1...1e6),
@@ -30,7 +30,7 @@ public final class PPO: RolloutAgent {
     reconfigurable: [
         "learning_rate", "anneal_lr", "gamma", "gae_lambda", "normalize_advantage", "ent_coef", "vf_coef", "max_grad_norm", "clip_range",
         "clip_range_vf", "target_kl", "n_epochs", "batch_size", "adam_epsilon",
-    ], perturbsParameters: true)
+    ], resizable: ["hidden_sizes"], perturbsParameters: true)
 
     public let id = "ppo"
     public let configuration: Configuration
@@ -221,6 +221,8 @@ public final class PPO: RolloutAgent {
             valueGradient: valueGradient)
         return terms
     }
+
+    public var layerStackEntries: [LayerStackEntry] { networks.layerStackEntries(under: "networks") }
 
     public func save(to writer: CheckpointWriter) throws {
         try saveRolloutAgent(to: writer)

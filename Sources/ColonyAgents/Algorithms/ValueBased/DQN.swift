@@ -10,7 +10,7 @@ import ColonyNumerics
 /// TD error, loss, backward, priorities, target sync. Every count is in frames (environment steps
 /// summed over the N environments), so `train_freq`, `gradient_steps`, `learning_starts` and
 /// `target_update_interval` mean the same whatever N is. Defaults are rl-baselines3-zoo's CartPole-v1.
-public final class DQN: ReplaySharing, ParameterPerturbing {
+public final class DQN: ReplaySharing, ParameterPerturbing, ArchitectureResizing {
     public static let schema = ConfigurationSchema(agent: "dqn", keys: [
         ConfigurationKey("num_envs", .int(1), "environments the trainer steps together (the agent acts on all of them with one forward pass)", range: 1...4096),
         ConfigurationKey("total_frames", .int(50_000), "frames the schedules (ε decay, importance-sampling β) are laid out over", range: 1...1e12),
@@ -41,7 +41,7 @@ public final class DQN: ReplaySharing, ParameterPerturbing {
     ], reconfigurable: [
         "learning_rate", "adam_epsilon", "gamma", "loss", "max_grad_norm", "double_q", "batch_size", "learning_starts", "train_freq",
         "gradient_steps", "target_update_interval", "tau", "exploration_initial_eps", "exploration_final_eps", "exploration_fraction",
-    ], sharesReplay: true, perturbsParameters: true)
+    ], resizable: ["hidden_sizes"], sharesReplay: true, perturbsParameters: true)
 
     public let id = "dqn"
     public let configuration: Configuration
@@ -286,6 +286,8 @@ public final class DQN: ReplaySharing, ParameterPerturbing {
     public func perturbActingParameters(standardDeviation: Float, random: inout RandomSource) {
         learner.approximation.perturbParameters(standardDeviation: standardDeviation, random: &random)
     }
+
+    public var layerStackEntries: [LayerStackEntry] { learner.approximation.layerStackEntries() }
 
     public func saveReplay(to writer: CheckpointWriter) throws { try replay.save(to: writer) }
 

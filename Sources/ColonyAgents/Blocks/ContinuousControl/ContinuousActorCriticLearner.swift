@@ -9,6 +9,8 @@ import ColonyNumerics
 public protocol ContinuousActorCriticLearner: AnyObject, Checkpointable {
     /// The policy network and its optimizer.
     var actor: Approximation<any Network> { get }
+    /// The action-value critics (one for DDPG, twins for TD3 and SAC).
+    var critics: QCritics { get }
 
     /// Squashed actions (`count × d`, row-major) for `count` observation rows: exploratory when
     /// `explore` (drawing from `rng`), otherwise the deterministic evaluation policy (no draws).

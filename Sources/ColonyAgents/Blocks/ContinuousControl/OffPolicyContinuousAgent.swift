@@ -4,7 +4,7 @@ import ColonyNumerics
 /// A `ParallelAgent` made of an `OffPolicyDriver` (acting, replay, when to train) and a
 /// `ContinuousActorCriticLearner` (networks and updates). Conforming types declare `id`,
 /// `driver` and `learner`; this extension supplies the rest of `ParallelAgent`.
-public protocol OffPolicyContinuousAgent: ReplaySharing, ParameterPerturbing {
+public protocol OffPolicyContinuousAgent: ReplaySharing, ParameterPerturbing, ArchitectureResizing {
     associatedtype Learner: ContinuousActorCriticLearner
     var driver: OffPolicyDriver { get }
     var learner: Learner { get }
@@ -49,6 +49,11 @@ extension OffPolicyContinuousAgent {
 
     public func perturbActingParameters(standardDeviation: Float, random: inout RandomSource) {
         learner.actor.perturbParameters(standardDeviation: standardDeviation, random: &random)
+    }
+
+    /// The actor and every critic, with their targets and moments: all one `hidden_sizes` wide.
+    public var layerStackEntries: [LayerStackEntry] {
+        ([learner.actor] + learner.critics.members).flatMap { $0.layerStackEntries(under: "learner") }
     }
 
     public func saveReplay(to writer: CheckpointWriter) throws { try driver.replay.save(to: writer) }

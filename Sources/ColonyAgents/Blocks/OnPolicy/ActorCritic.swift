@@ -48,6 +48,11 @@ public final class ActorCritic: Checkpointable {
         policyApproximation.perturbParameters(standardDeviation: standardDeviation, random: &random)
     }
 
+    /// The policy and value networks' layer-stack checkpoint entries under `prefix` (log σ is not one).
+    public func layerStackEntries(under prefix: String) -> [LayerStackEntry] {
+        policyApproximation.layerStackEntries(under: prefix) + value.layerStackEntries(under: prefix)
+    }
+
     /// The learning rate of the next step.
     public var learningRate: Float { value.learningRate }
     /// Optimizer steps taken.

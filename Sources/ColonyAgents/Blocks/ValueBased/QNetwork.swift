@@ -166,3 +166,8 @@ public final class QNetwork: Trainable {
         for a in 0..<actionCount { q[a] = raw[1 + a] + baseline }
     }
 }
+
+extension QNetwork: LayerStackShaped {
+    /// The MLP's layers (the dueling streams are rows of its output layer).
+    public var layerStack: [LinearLayer]? { (network as? any LayerStackShaped)?.layerStack }
+}
