@@ -1,4 +1,5 @@
 import ArgumentParser
+import ColonyCluster
 import ColonyExperiments
 import Foundation
 
@@ -13,11 +14,11 @@ struct Population: ParsableCommand {
 
 /// What `colony pbt run` and `colony pbt submit` share: the population and where it lives.
 struct PopulationArguments: ParsableArguments {
-    @Option(help: "Algorithm id (see `colony algorithms`).")
-    var agent: String
+    @Option(help: "Algorithm id (see `colony algorithms`); with --cluster, the cluster file's.")
+    var agent: String?
 
-    @Option(help: "Environment id (see `colony envs`).")
-    var env: String
+    @Option(help: "Environment id (see `colony envs`); with --cluster, the cluster file's.")
+    var env: String?
 
     @Option(help: "Members.")
     var population: Int = 8
@@ -82,17 +83,30 @@ struct PopulationArguments: ParsableArguments {
     @Flag(help: "Start over even if the population directory holds a population.")
     var fresh = false
 
-    var settings: PopulationSettings {
-        PopulationSettings(
-            agent: agent, environment: env, size: population, interval: interval, generations: generations, selection: selection,
+    /// The population's settings; with `cluster` (a cluster file), members train as that cluster, whose algorithm,
+    /// environment and `[agent]` table are the population's base.
+    func settings(cluster: String? = nil) throws -> PopulationSettings {
+        var (agent, environment, overrides) = (self.agent, self.env, assignments)
+        if let cluster {
+            guard self.agent == nil, self.env == nil else {
+                throw ValidationError("--agent and --env come from the cluster file with --cluster; drop them")
+            }
+            let base = try ClusterMembers.baseSettings(clusterFile: cluster)
+            (agent, environment, overrides) = (base.agent, base.environment, base.overrides + assignments)
+        }
+        guard let agent else { throw ValidationError("--agent is required (or --cluster FILE)") }
+        guard let environment else { throw ValidationError("--env is required (or --cluster FILE)") }
+        return PopulationSettings(
+            agent: agent, environment: environment, size: population, interval: interval, generations: generations, selection: selection,
             quantile: quantile, tournamentSize: tournamentSize, elitism: elitism, mutations: mutate, resampleProbability: resampleProbability,
-            initialSpread: !noInitialSpread, evaluationEpisodes: evalEpisodes, evaluationSeed: evalSeed, seed: seed, overrides: assignments,
-            replay: replay, targetFitness: targetFitness, parameterNoise: parameterNoise)
+            initialSpread: !noInitialSpread, evaluationEpisodes: evalEpisodes, evaluationSeed: evalSeed, seed: seed, overrides: overrides,
+            replay: replay, targetFitness: targetFitness, parameterNoise: parameterNoise,
+            cluster: cluster.map { URL(fileURLWithPath: $0).standardizedFileURL.path })
     }
 
     /// `<runs-dir>/pbt/<name>`, with a name that stays inside the runs directory.
-    func directory() throws -> String {
-        let populationName = name ?? "\(agent)-\(RunDirectory.directoryName(environment: env))-seed-\(seed)"
+    func directory(_ settings: PopulationSettings) throws -> String {
+        let populationName = name ?? "\(settings.agent)-\(RunDirectory.directoryName(environment: settings.environment))-seed-\(seed)"
         try RunDirectory.checkComponent(populationName, what: "--name")
         return runsDir + "/pbt/" + populationName
     }
@@ -125,16 +139,31 @@ struct RunPopulation: ParsableCommand {
     @Option(help: "Members trained at once, each in its own process (one thread each).")
     var parallel: Int = 1
 
+    @Option(help: ArgumentHelp("Train every member as this cluster (`colony cluster up FILE`: coordinator, learner, workers), in turn; "
+                               + "the file's algorithm, environment and [agent] table are the population's.", valueName: "cluster.toml"))
+    var cluster: String?
+
+    @Option(help: "With --cluster: the CURVE key directory of every member's processes (default: the population's own keys/).")
+    var keys: String?
+
+    @Flag(help: "With --cluster: plain sockets, no keys (any process on this machine can join a member's cluster).")
+    var insecure = false
+
     @Flag(help: "Print no progress lines while members train.")
     var quiet = false
 
     func run() throws {
         try reportingErrors {
-            let directory = try population.directory()
+            let settings = try population.settings(cluster: cluster)
+            let directory = try population.directory(settings)
             StopSignal.install()
+            let members = try cluster.map {
+                try ClusterMembers(clusterFile: $0, binaryDirectory: (currentExecutable() as NSString).deletingLastPathComponent,
+                                   keysDirectory: keys, insecure: insecure)
+            }
             let run = try PopulationRun(
-                directory: directory, settings: population.settings, fresh: population.fresh, progressStyle: quiet ? .quiet : .lines,
-                parallel: parallel, memberCommand: [currentExecutable(), "pbt", "member"] + (quiet ? ["--quiet"] : []))
+                directory: directory, settings: settings, fresh: population.fresh, progressStyle: quiet ? .quiet : .lines,
+                parallel: parallel, memberCommand: [currentExecutable(), "pbt", "member"] + (quiet ? ["--quiet"] : []), members: members)
             switch try run.run() {
             case .finished(let slot, let fitness):
                 print(String(format: "population done: best member slot %d (lineage %d), fitness %.2f; %@", slot,
@@ -182,7 +211,8 @@ struct SubmitPopulation: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let directory = try population.directory()
+            let settings = try population.settings()
+            let directory = try population.directory(settings)
             var options = SlurmOptions()
             options.partition = partition
             options.time = time
@@ -190,10 +220,10 @@ struct SubmitPopulation: ParsableCommand {
             options.memory = mem
             options.sbatchArguments = sbatchArguments
             try options.validate()
-            guard !population.settings.sharesReplay else {
+            guard !settings.sharesReplay else {
                 throw PopulationError("--replay shared trains members in turn, which Slurm's member tasks do not; use --replay own, or colony pbt run")
             }
-            let run = try PopulationRun(directory: directory, settings: population.settings, fresh: population.fresh)
+            let run = try PopulationRun(directory: directory, settings: settings, fresh: population.fresh)
             guard !run.isFinished else { return print("\(directory) is done: colony pbt status \(directory)") }
             let slurm = PopulationSlurm(directory: directory, colony: currentExecutable(), options: options)
             try slurm.saveOptions()

@@ -47,7 +47,7 @@ public final class ReplayLearnerRole: Sendable {
         let returns100 = ReturnsCSV(path: directory.returns100)
         let evaluations = EvaluationLog(path: directory.path + "/returns-eval.csv")
         var counters = LearnerCounters()
-        let resumedFrom = try LearnerCheckpoint.resume(core, group: "learner", counters: &counters, returns100: returns100, settings: settings, logger: logger)
+        let resumedFrom = try LearnerCheckpoint.resume(core, group: LearnerCheckpoint.group(of: settings), counters: &counters, returns100: returns100, settings: settings, logger: logger)
         if resumedFrom != nil { try evaluations.truncate(afterFrame: counters.frames) }
         let host = try LearnerHost(settings: settings, returns100: returns100, counters: counters,
                                    stats: { [self] in self.stats.withLock { $0 } }, logger: logger)

@@ -13,6 +13,7 @@ import Foundation
 /// frames = 1_000_000
 /// seed = 1
 /// runs_dir = "runs/cluster"
+/// # run_dir = "..."           # the learner's run directory itself, instead of runs_dir/<algorithm>/<env>/seed-<s>
 ///
 /// [cluster]
 /// coordinator = "tcp://127.0.0.1:5555"
@@ -39,6 +40,8 @@ public struct ClusterSettings: Sendable {
     public var frames: Int
     public var seed: UInt64
     public var runsDirectory: String
+    /// `run_dir`: the learner's run directory when given (a population member's slot), else under `runsDirectory`.
+    public var explicitRunDirectory: String?
     public var coordinator: String
     public var host: String
     public var workers: Int
@@ -93,8 +96,8 @@ public struct ClusterSettings: Sendable {
             case let other?: throw fail("'\(key)' must be an integer in \(range.lowerBound)...\(range.upperBound), not \(other)")
             }
         }
-        for (key, _) in document.table("") where !["algorithm", "env", "frames", "seed", "runs_dir"].contains(key) {
-            throw fail("unknown key '\(key)' (top-level keys: algorithm, env, frames, seed, runs_dir; tables: [cluster], [agent])")
+        for (key, _) in document.table("") where !["algorithm", "env", "frames", "seed", "runs_dir", "run_dir"].contains(key) {
+            throw fail("unknown key '\(key)' (top-level keys: algorithm, env, frames, seed, runs_dir, run_dir; tables: [cluster], [agent])")
         }
         algorithm = try string("algorithm")
         guard let distributed = try? DistributedAlgorithms.lookup(algorithm) else {
@@ -126,6 +129,7 @@ public struct ClusterSettings: Sendable {
         frames = try int("frames", 1_000_000, range: 1...Int.max)
         seed = UInt64(try int("seed", 1, range: 0...Int.max))
         runsDirectory = try string("runs_dir", "runs")
+        explicitRunDirectory = document["run_dir"] == nil ? nil : try string("run_dir")
         coordinator = try string("cluster.coordinator", "tcp://127.0.0.1:5555")
         host = try string("cluster.host", "127.0.0.1")
         workers = try int("cluster.workers", 2, range: Self.workersRange)
@@ -155,12 +159,13 @@ public struct ClusterSettings: Sendable {
         if replayBased {
             replay = try ReplayClusterSettings(
                 document: document, source: source, algorithm: distributed, environment: environmentSettings, configuration: configuration,
-                runDirectory: RunDirectory(runsDirectory: runsDirectory, agent: algorithm, environment: environment, seed: seed), fail: fail)
+                runDirectory: explicitRunDirectory.map { RunDirectory(path: $0) }
+                    ?? RunDirectory(runsDirectory: runsDirectory, agent: algorithm, environment: environment, seed: seed), fail: fail)
         }
     }
 
-    /// The learner's run directory: `runs_dir/<algorithm>/<env>/seed-<s>`.
+    /// The learner's run directory: `run_dir`, or `runs_dir/<algorithm>/<env>/seed-<s>`.
     public var runDirectory: RunDirectory {
-        RunDirectory(runsDirectory: runsDirectory, agent: algorithm, environment: environment, seed: seed)
+        explicitRunDirectory.map { RunDirectory(path: $0) } ?? RunDirectory(runsDirectory: runsDirectory, agent: algorithm, environment: environment, seed: seed)
     }
 }

@@ -7,6 +7,9 @@ import Foundation
 /// under `group` (IMPALA/A3C: the networks with their optimizer state; replay-based: the whole
 /// learner core), the counters and the current 100-episode window.
 enum LearnerCheckpoint {
+    /// The group a learner of `settings` keeps its state in: the whole core of a replay learner, the networks otherwise.
+    static func group(of settings: ClusterSettings) -> String { settings.usesReplay ? "learner" : "networks" }
+
     static func save(_ state: any Checkpointable, group: String, counters: LearnerCounters, returns100: ReturnsCSV, settings: ClusterSettings, to path: String) throws {
         try HDF5File.writeAtomically(path) { file in
             try file.setAttribute("format", "colony-learner-checkpoint")

@@ -54,7 +54,7 @@ public final class LearnerRole: Sendable {
         let core = try LearnerCore(settings: settings)
         let returns100 = ReturnsCSV(path: directory.returns100)
         var counters = LearnerCounters()
-        let resumedFrom = try LearnerCheckpoint.resume(core.networks, group: "networks", counters: &counters, returns100: returns100, settings: settings, logger: logger)
+        let resumedFrom = try LearnerCheckpoint.resume(core.networks, group: LearnerCheckpoint.group(of: settings), counters: &counters, returns100: returns100, settings: settings, logger: logger)
         let host = try LearnerHost(settings: settings, returns100: returns100, counters: counters,
                                    stats: { [self] in self.stats.withLock { $0 } }, logger: logger)
         defer { host.client.stop() }

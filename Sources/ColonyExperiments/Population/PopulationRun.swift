@@ -30,6 +30,8 @@ public final class PopulationRun {
     /// Members trained at once; above 1, each in a child process started with `memberCommand`.
     private let parallel: Int
     private let memberCommand: [String]
+    /// What trains and evaluates each member.
+    private let members: any PopulationMembers
 
     public var statePath: String { directory + "/population.json" }
     public var lineagePath: String { directory + "/lineage.jsonl" }
@@ -43,9 +45,18 @@ public final class PopulationRun {
     /// starts it. `fresh` removes what is there first.
     /// `parallel` > 1 trains that many members at once, each in a child process running `memberCommand`
     /// followed by the population directory, the slot and the frames (`colony pbt member`).
+    /// `members` trains and evaluates them (default: single-process runs); a population of clusters needs its own.
     public init(directory: String, settings: PopulationSettings, fresh: Bool = false, progressStyle: ProgressReporter.Style = .quiet,
-                parallel: Int = 1, memberCommand: [String] = [], log: @escaping (String) -> Void = { print($0) }) throws {
+                parallel: Int = 1, memberCommand: [String] = [], members: (any PopulationMembers)? = nil,
+                log: @escaping (String) -> Void = { print($0) }) throws {
         try settings.validate()
+        if let cluster = settings.cluster {
+            guard members != nil else {
+                throw PopulationError("this population trains its members as clusters (\(cluster)): run it with `colony pbt run --cluster \(cluster)`")
+            }
+            guard parallel == 1 else { throw PopulationError("--parallel is for single-process members; cluster members train in turn, each with its own workers") }
+        }
+        self.members = members ?? TrainerMembers()
         guard parallel == 1 || (parallel > 1 && !memberCommand.isEmpty) else {
             throw PopulationError("--parallel must be at least 1, not \(parallel)")
         }
@@ -194,12 +205,10 @@ public final class PopulationRun {
     private func train(_ slot: Int, to frames: Int) throws -> Int32? {
         let member = state.members[slot]
         guard member.failure == nil else { return nil }
-        let options = try Self.trainingOptions(population: directory, state: state, slot: slot, frames: frames)
         let label = Self.label(member)
-        let result: TrainingResult
+        let stoppedBy: Int32?
         do {
-            result = try Trainer(options: options, progress: ProgressReporter(style: progressStyle, label: label, lineInterval: 30),
-                                 log: { [log] in log("\(label): \($0)") }).run()
+            stoppedBy = try members.train(slot: slot, of: self, to: frames, progress: progressStyle, log: { [log] in log("\(label): \($0)") })
         } catch {
             log("\(label) failed: \(error); it ranks last and is replaced at the boundary")
             state.members[slot].failure = "\(error)"
@@ -210,7 +219,7 @@ public final class PopulationRun {
             state.members[slot].startedInterval()
             try state.write(to: statePath)
         }
-        return result.stoppedBySignal
+        return stoppedBy
     }
 
     /// How slot `slot` of the population in `directory` trains to `frames` (in this process or a child's).
@@ -287,8 +296,7 @@ public final class PopulationRun {
     private func evaluate(_ slot: Int) -> Double? {
         guard state.members[slot].failure == nil else { return nil }
         do {
-            let returns = try CheckpointEvaluation(checkpoint: memberDirectory(slot).latestCheckpoint)
-                .returns(episodes: state.settings.evaluationEpisodes, seed: state.settings.evaluationSeed)
+            let returns = try members.evaluate(slot: slot, of: self)
             let mean = returns.reduce(0, +) / Double(returns.count)
             return mean.isFinite ? mean : nil
         } catch {

@@ -38,6 +38,9 @@ public struct PopulationSettings: Codable, Sendable, Equatable {
     /// σ of the Gaussian noise added to every parameter of a mutated member's acting network (0: none;
     /// AgileRL's parameter mutation).
     public var parameterNoise: Double
+    /// The cluster file every member trains as (`colony pbt run --cluster FILE`): each member is a cluster learner with
+    /// its own coordinator and workers; nil: members are single-process runs.
+    public var cluster: String?
 
     public static let sizeRange = 2...1024
     public static let generationsRange = 1...100_000
@@ -48,22 +51,22 @@ public struct PopulationSettings: Codable, Sendable, Equatable {
         agent: String, environment: String, size: Int, interval: Int, generations: Int, selection: String = "truncation",
         quantile: Double = 0.25, tournamentSize: Int = 2, elitism: Bool = true, mutations: [String] = [], resampleProbability: Double = 0.25,
         initialSpread: Bool = true, evaluationEpisodes: Int = 10, evaluationSeed: UInt64 = 1_000_000, seed: UInt64 = 1, overrides: [String] = [],
-        replay: String = "own", targetFitness: Double? = nil, parameterNoise: Double = 0
+        replay: String = "own", targetFitness: Double? = nil, parameterNoise: Double = 0, cluster: String? = nil
     ) {
         (self.agent, self.environment, self.size, self.interval, self.generations) = (agent, environment, size, interval, generations)
         (self.selection, self.quantile, self.tournamentSize, self.elitism) = (selection, quantile, tournamentSize, elitism)
         (self.mutations, self.resampleProbability, self.initialSpread) = (mutations, resampleProbability, initialSpread)
         (self.evaluationEpisodes, self.evaluationSeed, self.seed, self.overrides) = (evaluationEpisodes, evaluationSeed, seed, overrides)
-        (self.replay, self.targetFitness, self.parameterNoise) = (replay, targetFitness, parameterNoise)
+        (self.replay, self.targetFitness, self.parameterNoise, self.cluster) = (replay, targetFitness, parameterNoise, cluster)
     }
 
     private enum CodingKeys: String, CodingKey {
         case agent, environment, size, interval, generations, selection, quantile, tournamentSize, elitism, mutations, resampleProbability
-        case initialSpread, evaluationEpisodes, evaluationSeed, seed, overrides, replay, targetFitness, parameterNoise
+        case initialSpread, evaluationEpisodes, evaluationSeed, seed, overrides, replay, targetFitness, parameterNoise, cluster
     }
 
-    /// Reads population.json files written before `replay`, `targetFitness` and `parameterNoise` existed as
-    /// "own", none and 0.
+    /// Reads population.json files written before `replay`, `targetFitness`, `parameterNoise` and `cluster` existed as
+    /// "own", none, 0 and none.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.init(
@@ -79,7 +82,8 @@ public struct PopulationSettings: Codable, Sendable, Equatable {
             overrides: try container.decode([String].self, forKey: .overrides),
             replay: try container.decodeIfPresent(String.self, forKey: .replay) ?? "own",
             targetFitness: try container.decodeIfPresent(Double.self, forKey: .targetFitness),
-            parameterNoise: try container.decodeIfPresent(Double.self, forKey: .parameterNoise) ?? 0)
+            parameterNoise: try container.decodeIfPresent(Double.self, forKey: .parameterNoise) ?? 0,
+            cluster: try container.decodeIfPresent(String.self, forKey: .cluster))
     }
 
     /// Whether every member samples from one shared replay buffer.
@@ -142,6 +146,13 @@ public struct PopulationSettings: Codable, Sendable, Equatable {
         for mutation in parsed {
             guard seen.insert(mutation.key).inserted else { throw PopulationError("--mutate names \(mutation.key) twice") }
             try mutation.check(against: schema)
+            if cluster != nil, case .layerStack = mutation.domain {
+                throw PopulationError("--mutate \(mutation.key)=mlp:...: a cluster learner cannot change its networks' architecture; drop it or train members in one process")
+            }
+        }
+        if cluster != nil {
+            guard !sharesReplay else { throw PopulationError("--replay shared is for members in one process; cluster members keep their own replay") }
+            guard parameterNoise == 0 else { throw PopulationError("--parameter-noise is for members in one process; drop it with --cluster") }
         }
         _ = try baseConfiguration()
     }

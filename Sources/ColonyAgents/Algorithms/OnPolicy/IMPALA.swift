@@ -26,7 +26,10 @@ public final class IMPALA: RolloutAgent {
         ConfigurationKey("optimizer", .string("adam"), "the optimizer of both networks", choices: ["adam", "rmsprop"]),
         ConfigurationKey("rms_prop_alpha", .double(0.99), "smoothing constant α of RMSProp (optimizer = \"rmsprop\")", range: 0...1),
         ConfigurationKey("optimizer_epsilon", .double(1e-5), "ε of the optimizer, added outside the square root (PyTorch)", range: 0...1),
-    ] + OnPolicyKeys.networksAndNormalization(normalizeRewards: true), perturbsParameters: true)
+    ] + OnPolicyKeys.networksAndNormalization(normalizeRewards: true),
+    reconfigurable: [
+        "learning_rate", "anneal_lr", "gamma", "rho_bar", "c_bar", "ent_coef", "vf_coef", "max_grad_norm", "rms_prop_alpha", "optimizer_epsilon",
+    ], perturbsParameters: true)
 
     public let id = "impala"
     public let configuration: Configuration

@@ -1,0 +1,115 @@
+import ColonyAgents
+import ColonyExperiments
+import ColonyStorage
+import Foundation
+
+/// Population members that train as clusters (`colony pbt run --cluster FILE`): every interval, a member's cluster
+/// (coordinator, learner, the file's workers and, for replay-based algorithms, its replay server) is started with the
+/// member's file, `members/slot-<k>/cluster.toml`: the population's cluster file with the member's frame target, seed,
+/// run directory (the slot) and `[agent]` table (the member's configuration, mutated values included). The learner
+/// resumes the slot's checkpoint, which a losing member has replaced with its donor's, and publishes its parameters
+/// to the new workers as the run's next version; at the frame target it checkpoints and the cluster ends. Members
+/// train in turn, one cluster at a time, on the file's coordinator address. Every member shares the population's
+/// CURVE keys (`keys/` in its directory), made on first use unless `keysDirectory` names others.
+public final class ClusterMembers: PopulationMembers {
+    /// The population's cluster file as written.
+    public let clusterFile: String
+    private let text: String
+    private let binaryDirectory: String
+    private let keysDirectory: String?
+    private let insecure: Bool
+
+    /// Top-level keys the member's file sets itself.
+    private static let memberKeys: Set<String> = ["frames", "seed", "runs_dir", "run_dir"]
+
+    public init(clusterFile: String, binaryDirectory: String, keysDirectory: String? = nil, insecure: Bool = false) throws {
+        let settings = try ClusterSettings(path: clusterFile)
+        guard !settings.usesReplay else {
+            throw PopulationError("\(clusterFile): \(settings.algorithm) keeps its replay in colony-replay, which a copied member cannot take with it; "
+                + "a population of clusters trains \(ClusterSettings.algorithms.filter { !ClusterSettings.replayAlgorithms.contains($0) }.joined(separator: " or "))")
+        }
+        self.clusterFile = clusterFile
+        text = try String(contentsOfFile: clusterFile, encoding: .utf8)
+        self.binaryDirectory = binaryDirectory
+        self.keysDirectory = keysDirectory
+        self.insecure = insecure
+    }
+
+    /// The agent whose keys the members' configurations hold, and the population settings' base: the cluster file's.
+    public static func baseSettings(clusterFile: String) throws -> (agent: String, environment: String, overrides: [String]) {
+        let settings = try ClusterSettings(path: clusterFile)
+        let configuration = settings.configuration
+        return (configuration.agent, settings.environment,
+                configuration.explicitValues.keys.sorted().map { "\($0)=\(configuration.explicitValues[$0]!)" })
+    }
+
+    /// The member's cluster file: the population's, with the member's top-level keys and `[agent]` table.
+    func memberFile(slot: Int, of population: PopulationRun, frames: Int) throws -> String {
+        let member = population.state.members[slot]
+        let configuration = try population.configuration(of: member)
+        var kept: [String] = []
+        var table: String?
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.hasPrefix("[") { table = trimmed.trimmingCharacters(in: CharacterSet(charactersIn: "[] ")) }
+            if table == "agent" { continue }
+            if table == nil, let key = trimmed.split(separator: "=").first?.trimmingCharacters(in: .whitespaces), Self.memberKeys.contains(key) { continue }
+            kept.append(String(line))
+        }
+        let directory = population.memberDirectory(slot).path
+        let header = [
+            "# slot \(slot) (lineage \(member.lineage)) of the population \(population.directory), written for its interval to frame \(frames)",
+            // TOML integers are signed 64-bit: the member's seed without its top bit.
+            "frames = \(frames)", "seed = \(member.seed >> 1)", "run_dir = \(ConfigurationValue.string(directory))",
+        ]
+        let agentTable = ["", "[agent]"] + configuration.explicitValues.keys.sorted().map { "\($0) = \(configuration.explicitValues[$0]!)" }
+        let path = directory + "/cluster.toml"
+        try population.memberDirectory(slot).create()
+        try AtomicFile.write((header + kept + agentTable).joined(separator: "\n") + "\n", to: path)
+        return path
+    }
+
+    public func train(slot: Int, of population: PopulationRun, to frames: Int, progress: ProgressReporter.Style,
+                      log: @escaping (String) -> Void) throws -> Int32? {
+        let path = try memberFile(slot: slot, of: population, frames: frames)
+        let settings = try ClusterSettings(path: path)
+        let keys = try keys(population)
+        if let keys { _ = try ProcessKeys.install(directory: keys) }
+        let forward = SerializedLog(log)
+        // Quiet: the launcher's own lines (start, a process that failed, the end), not every process's log.
+        let quiet = progress == .quiet
+        let status = try LocalClusterLauncher(settingsPath: path, settings: settings, binaryDirectory: binaryDirectory, keysDirectory: keys,
+                                              output: { line in if !quiet || !line.hasPrefix("[") { forward(line) } }).run()
+        if let signal = StopSignal.requested { return signal }
+        guard status == 0 else { throw PopulationError("its cluster ended with status \(status) (its log lines above say why)") }
+        let reached = try LearnerCheckpointEvaluation.frames(checkpoint: settings.runDirectory.latestCheckpoint)
+        guard reached >= frames else { throw PopulationError("its learner stopped at frame \(reached) of \(frames)") }
+        return nil
+    }
+
+    public func evaluate(slot: Int, of population: PopulationRun) throws -> [Double] {
+        let settings = try ClusterSettings(path: population.memberDirectory(slot).path + "/cluster.toml")
+        return try LearnerCheckpointEvaluation(checkpoint: population.memberDirectory(slot).latestCheckpoint, settings: settings)
+            .returns(episodes: population.state.settings.evaluationEpisodes, seed: population.state.settings.evaluationSeed)
+    }
+
+    /// The CURVE key directory every member's processes use: the given one, or the population's own.
+    private func keys(_ population: PopulationRun) throws -> String? {
+        if insecure { return nil }
+        if let keysDirectory { return keysDirectory }
+        let own = population.directory + "/keys"
+        try RunKeys(directory: own).createUnlessPresent()
+        return own
+    }
+}
+
+/// The population's log, called with the cluster's lines from the threads that read its processes' output, one line
+/// at a time: the lock serializes every call, and the population's own thread waits inside the launcher meanwhile.
+private final class SerializedLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private let log: (String) -> Void
+
+    init(_ log: @escaping (String) -> Void) { self.log = log }
+
+    func callAsFunction(_ line: String) { lock.withLock { log(line) } }
+}

@@ -1,0 +1,32 @@
+import Foundation
+
+/// How a population's members train an interval and how their checkpoints are evaluated: `TrainerMembers`
+/// (single-process runs, the default) or a cluster per member (`ClusterMembers` in ColonyCluster). Selection,
+/// copying, mutation and the records are the population's, whatever trains the members.
+public protocol PopulationMembers: AnyObject {
+    /// Trains `slot` of `population` to `frames`, resuming its latest checkpoint; returns the signal that stopped it.
+    /// Throws when the member cannot train (the population marks it failed).
+    func train(slot: Int, of population: PopulationRun, to frames: Int, progress: ProgressReporter.Style,
+               log: @escaping (String) -> Void) throws -> Int32?
+    /// Greedy returns of the slot's latest checkpoint over the population's evaluation episodes, from its evaluation seed.
+    func evaluate(slot: Int, of population: PopulationRun) throws -> [Double]
+}
+
+/// Members that are `colony train` runs, trained by a `Trainer` in this process.
+public final class TrainerMembers: PopulationMembers {
+    public init() {}
+
+    public func train(slot: Int, of population: PopulationRun, to frames: Int, progress: ProgressReporter.Style,
+                      log: @escaping (String) -> Void) throws -> Int32? {
+        let options = try PopulationRun.trainingOptions(population: population.directory, state: population.state, slot: slot, frames: frames)
+        let label = PopulationRun.label(population.state.members[slot])
+        return try Trainer(options: options, progress: ProgressReporter(style: progress, label: label, lineInterval: 30), log: log)
+            .run().stoppedBySignal
+    }
+
+    public func evaluate(slot: Int, of population: PopulationRun) throws -> [Double] {
+        let settings = population.state.settings
+        return try CheckpointEvaluation(checkpoint: population.memberDirectory(slot).latestCheckpoint)
+            .returns(episodes: settings.evaluationEpisodes, seed: settings.evaluationSeed)
+    }
+}

@@ -1,0 +1,83 @@
+import ColonyCluster
+import ColonyExperiments
+import ColonyStorage
+import Foundation
+import XCTest
+
+/// `colony pbt run --cluster FILE`: every member is a cluster (coordinator, learner, worker) of real processes; a
+/// losing member's learner resumes from its donor's checkpoint with the mutated configuration.
+final class ClusterPopulationTests: ExecutableTestCase {
+    private func clusterFile(_ name: String, algorithm: String = "impala") throws -> String {
+        let path = directory + "/\(name).toml"
+        try AtomicFile.write("""
+            algorithm = "\(algorithm)"
+            env = "CartPole-v1"
+            frames = 12000
+            seed = 3
+
+            [cluster]
+            coordinator = "\(try freeEndpoint())"
+            host = "127.0.0.1"
+            workers = 1
+            envs_per_worker = 8
+
+            [agent]
+            learning_rate = 0.001
+
+            """, to: path)
+        return path
+    }
+
+    func testMembersTrainAsClustersAndALoserResumesItsDonorsCheckpoint() throws {
+        let cluster = try clusterFile("impala")
+        let result = try run("colony", [
+            "pbt", "run", "--cluster", cluster, "--population", "3", "--interval", "4000", "--generations", "3",
+            "--mutate", "learning_rate=log:1e-4..1e-2", "--eval-episodes", "3", "--runs-dir", directory, "--name", "clusters",
+        ])
+        XCTAssertEqual(result.status, 0, String(result.output.suffix(3000)))
+        XCTAssertTrue(result.output.contains("population done: best member slot"), String(result.output.suffix(3000)))
+        let population = directory + "/pbt/clusters"
+        let records = try LineageRecord.read(population + "/lineage.jsonl")
+        XCTAssertEqual(records.count, 9, "3 generations × 3 members")
+        XCTAssertTrue(records.allSatisfy { $0.fitness != nil }, "every member's learner checkpoint was evaluated: \(records.map(\.fitness))")
+        let exploits = records.filter { $0.action == "exploit" }
+        XCTAssertEqual(exploits.count, 2, "⌈3 × 0.25⌉ = 1 member replaced at each of 2 boundaries")
+        for exploit in exploits {
+            guard let donor = exploit.donorSlot else {
+                XCTFail("an exploit names its donor")
+                continue
+            }
+            let saved = population + "/boundaries/generation-\(exploit.generation)/slot-\(donor).h5"
+            XCTAssertEqual(try SHA256.hex(ofFile: saved), exploit.checkpointSHA256, "the recipient took the donor's checkpoint as saved")
+            let donorFrames = try LearnerCheckpointEvaluation.frames(checkpoint: saved)
+            // The recipient's learner resumed there, in its next interval, with the mutated learning rate in its file.
+            XCTAssertTrue(result.output.contains("slot \(exploit.slot) (lineage \(exploit.lineage)): [learner]")
+                          && result.output.contains("members/slot-\(exploit.slot)/checkpoints/latest.h5 at frame \(donorFrames)"),
+                          "slot \(exploit.slot) did not resume from frame \(donorFrames)")
+            let change = try XCTUnwrap(exploit.changes.first { $0.key == "learning_rate" })
+            if exploit.generation == 2 {
+                let file = try String(contentsOfFile: population + "/members/slot-\(exploit.slot)/cluster.toml", encoding: .utf8)
+                XCTAssertTrue(file.contains("learning_rate = \(change.new)\n"), file)
+            }
+        }
+        let status = try run("colony", ["pbt", "status", population])
+        XCTAssertTrue(status.output.contains("impala on CartPole-v1") && status.output.contains("generation 3 of 3"), status.output)
+    }
+
+    func testWhatAClusterPopulationCannotDoIsOneLineError() throws {
+        let impala = try clusterFile("impala"), apex = try clusterFile("apex", algorithm: "apex_dqn")
+        for (arguments, expected) in [
+            (["--cluster", apex], "keeps its replay in colony-replay"),
+            (["--cluster", impala, "--agent", "impala"], "drop them"),
+            (["--cluster", impala, "--parallel", "2"], "cluster members train in turn"),
+            (["--cluster", impala, "--parameter-noise", "0.1"], "--parameter-noise is for members in one process"),
+            (["--cluster", directory + "/missing.toml"], "missing.toml"),
+            ([String](), "--agent is required (or --cluster FILE)"),
+        ] {
+            let result = try run("colony", ["pbt", "run", "--population", "2", "--runs-dir", directory] + arguments)
+            XCTAssertEqual(result.status, 1, "\(arguments): \(result.output)")
+            XCTAssertTrue(result.output.contains(expected), "\(arguments): \(result.output)")
+            XCTAssertEqual(result.output.split(separator: "\n").count, 1, result.output)
+        }
+    }
+}
