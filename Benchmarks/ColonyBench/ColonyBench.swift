@@ -18,13 +18,14 @@ struct ColonyBench: ParsableCommand {
         Examples:
           colony-bench all --reference-python Benchmarks/.venv/bin/python
           colony-bench foundation --seconds 1
+          colony-bench cnn --reference-python Benchmarks/.venv/bin/python; OPENBLAS_NUM_THREADS=2 colony-bench cnn ...
           colony-bench transport --seconds 2
           colony-bench replay --seconds 2 --reverb-python Benchmarks/.venv-reverb/bin/python
           colony-bench envhost --seconds 4 --envs 1,8,32
           colony-bench sb3 --reference-python Benchmarks/.venv/bin/python --sac-frames 30000 --ppo-frames 200000 --seeds 1
           colony-bench targets --other .build-native/release/colony-bench
         """,
-        subcommands: [All.self, Foundation.self, Transport.self, ClusterRuns.self, Learning.self, PopulationTraining.self, Replay.self, EnvHost.self, StableBaselines.self, BuildTargets.self],
+        subcommands: [All.self, Foundation.self, Convolution.self, Transport.self, ClusterRuns.self, Learning.self, PopulationTraining.self, Replay.self, EnvHost.self, StableBaselines.self, BuildTargets.self],
         defaultSubcommand: All.self
     )
 }
@@ -311,6 +312,18 @@ extension ColonyBench {
 
         func run() throws {
             try FoundationBenchmarks(options: options).run()
+        }
+    }
+
+    struct Convolution: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "cnn",
+            abstract: "The Nature-DQN CNN forward and forward+backward against PyTorch (the pixels issue); threads: OPENBLAS_NUM_THREADS (default 1)."
+        )
+        @OptionGroup var options: BenchOptions
+
+        func run() throws {
+            try ConvolutionBenchmarks(options: options).run()
         }
     }
 

@@ -1,0 +1,253 @@
+/// Convolutions (each followed by ReLU) over channel-first images, flattened (PyTorch's `nn.Flatten` order: channel,
+/// row, column), then fully connected layers (ReLU between, `output` after the last): the Nature-DQN network
+/// (Mnih et al., 2015) and CleanRL's Atari agents. All parameters in one flat buffer, convolutions first (weight,
+/// bias), then the linear layers, each in PyTorch's layout; checkpoints, parameter messages and A3C's gradients
+/// carry it as they carry an MLP's.
+///
+/// Images come as Floats (`forward`) or as uint8 pixels (`forward(pixels:batch:)`), which the first layer's im2col
+/// converts ÷255 as it reads them, so a batch of frames is never widened to Floats as a whole. The forward caches
+/// what backward needs (its input, every layer's output); like `MLP` it is used by one owner at a time.
+public final class ConvolutionalNetwork: Network {
+    /// A convolution of the stack: output channels, square kernel, stride and zero padding.
+    public struct Layer: Sendable, Equatable {
+        public var channels: Int, kernel: Int, stride: Int, padding: Int
+        public init(channels: Int, kernel: Int, stride: Int = 1, padding: Int = 0) {
+            (self.channels, self.kernel, self.stride, self.padding) = (channels, kernel, stride, padding)
+        }
+    }
+
+    public let inputShape: [Int]
+    public let convolutions: [Convolution2D]
+    public let dense: [LinearLayer]
+    public let parameterCount: Int
+    public var parameters: [Float]
+    public var gradients: [Float]
+    public var outputShape: [Int] { [dense[dense.count - 1].outputSize] }
+
+    private enum Input { case floats([Float]), pixels([UInt8]) }
+    private var cachedInput: Input?
+    private var cachedBatch = 0
+    /// Each layer's output (after its activation), batch rows each, convolutions then linear layers.
+    private var layerOutputs: [Buffer]
+    /// Gradients flowing down: two buffers of the widest layer output, alternating.
+    private var flowing: (Buffer, Buffer)
+    private let col: Buffer, colGradient: Buffer
+    /// One image's layer outputs for `forwardSingle`.
+    private let single: [Buffer]
+
+    /// The Nature-DQN network: 32 8×8/4, 64 4×4/2, 64 3×3/1 convolutions, 512 units, `outputs` outputs.
+    public static func natureDQN(inputShape: [Int] = [4, 84, 84], outputs: Int, initialization: LayerInitialization,
+                                 outputInitialization: LayerInitialization? = nil, rng: inout RandomSource) -> ConvolutionalNetwork {
+        ConvolutionalNetwork(
+            inputShape: inputShape,
+            layers: [Layer(channels: 32, kernel: 8, stride: 4), Layer(channels: 64, kernel: 4, stride: 2), Layer(channels: 64, kernel: 3, stride: 1)],
+            hiddenSizes: [512], outputs: outputs, initialization: initialization, outputInitialization: outputInitialization, rng: &rng)
+    }
+
+    /// Draws every layer's weight then bias from `rng`, in order: `initialization` for all but the last linear layer.
+    public init(inputShape: [Int], layers: [Layer], hiddenSizes: [Int], outputs: Int, output: Activation = .identity,
+                initialization: LayerInitialization, outputInitialization: LayerInitialization? = nil, rng: inout RandomSource) {
+        precondition(inputShape.count == 3 && inputShape.allSatisfy { $0 > 0 }, "ConvolutionalNetwork takes C × H × W images, got \(inputShape)")
+        precondition(!layers.isEmpty && outputs > 0, "ConvolutionalNetwork needs a convolution and an output")
+        self.inputShape = inputShape
+        var offset = 0
+        var (channels, height, width) = (inputShape[0], inputShape[1], inputShape[2])
+        var convolutions: [Convolution2D] = []
+        for layer in layers {
+            let convolution = Convolution2D(inputChannels: channels, outputChannels: layer.channels, kernel: layer.kernel, stride: layer.stride,
+                                            padding: layer.padding, inputHeight: height, inputWidth: width, offset: offset)
+            convolutions.append(convolution)
+            offset = convolution.biasRange.upperBound
+            (channels, height, width) = (layer.channels, convolution.outputHeight, convolution.outputWidth)
+        }
+        var dense: [LinearLayer] = []
+        let sizes = [channels * height * width] + hiddenSizes + [outputs]
+        for index in 0..<(sizes.count - 1) {
+            let layer = LinearLayer(inputSize: sizes[index], outputSize: sizes[index + 1], activation: index == sizes.count - 2 ? output : .relu, offset: offset)
+            dense.append(layer)
+            offset = layer.biasRange.upperBound
+        }
+        (self.convolutions, self.dense, parameterCount) = (convolutions, dense, offset)
+        parameters = [Float](repeating: 0, count: offset)
+        gradients = [Float](repeating: 0, count: offset)
+        let widths = convolutions.map(\.outputSize) + dense.map(\.outputSize)
+        layerOutputs = widths.map { _ in Buffer() }
+        flowing = (Buffer(), Buffer())
+        let columns = convolutions.map { $0.patchSize * $0.outputPositions }.max()!
+        (col, colGradient) = (Buffer(capacity: columns), Buffer(capacity: columns))
+        single = widths.map { Buffer(capacity: $0) }
+        parameters.withUnsafeMutableBufferPointer { buffer in
+            let shapes = convolutions.map { ($0.weightRange, $0.biasRange, $0.patchSize, $0.outputChannels) }
+                + dense.map { ($0.weightRange, $0.biasRange, $0.inputSize, $0.outputSize) }
+            for (index, (weight, bias, fanIn, fanOut)) in shapes.enumerated() {
+                let scheme = index == shapes.count - 1 ? (outputInitialization ?? initialization) : initialization
+                scheme.initialize(weight: UnsafeMutableBufferPointer(rebasing: buffer[weight]), bias: UnsafeMutableBufferPointer(rebasing: buffer[bias]),
+                                  fanIn: fanIn, fanOut: fanOut, rng: &rng)
+            }
+        }
+    }
+
+    private init(copying source: ConvolutionalNetwork) {
+        (inputShape, convolutions, dense, parameterCount) = (source.inputShape, source.convolutions, source.dense, source.parameterCount)
+        parameters = source.parameters
+        gradients = [Float](repeating: 0, count: source.parameterCount)
+        layerOutputs = source.layerOutputs.map { _ in Buffer() }
+        flowing = (Buffer(), Buffer())
+        (col, colGradient) = (Buffer(capacity: source.col.capacity), Buffer(capacity: source.colGradient.capacity))
+        single = source.single.map { Buffer(capacity: $0.capacity) }
+    }
+
+    public func copy() -> ConvolutionalNetwork { ConvolutionalNetwork(copying: self) }
+
+    /// Outputs for batch × C·H·W Float images.
+    public func forward(_ input: Tensor) -> Tensor {
+        precondition(input.rank == 2 && input.shape[1] == inputSize, "ConvolutionalNetwork.forward: expected batch × \(inputSize), got \(input.shape)")
+        cachedInput = .floats(input.scalars)
+        return input.scalars.withUnsafeBufferPointer { images in forwardBatch(input.shape[0]) { $0.im2col(images.baseAddress! + $1 * inputSize, into: $2) { $0 } } }
+    }
+
+    /// Outputs for `batch` uint8 images (C·H·W bytes each), read as pixel ÷ 255.
+    public func forward(pixels: [UInt8], batch: Int) -> Tensor {
+        precondition(pixels.count == batch * inputSize, "ConvolutionalNetwork.forward: \(pixels.count) bytes for \(batch) images of \(inputSize)")
+        cachedInput = .pixels(pixels)
+        return pixels.withUnsafeBufferPointer { images in
+            forwardBatch(batch) { $0.im2col(images.baseAddress! + $1 * inputSize, into: $2) { Float($0) * (1 / 255) } }
+        }
+    }
+
+    /// The batch forward: `firstColumns(convolution, image, col)` fills the first layer's columns of one image.
+    private func forwardBatch(_ batch: Int, firstColumns: (Convolution2D, Int, UnsafeMutablePointer<Float>) -> Void) -> Tensor {
+        precondition(parameters.count == parameterCount && gradients.count == parameterCount, "ConvolutionalNetwork: parameter buffers resized")
+        cachedBatch = batch
+        for (index, width) in (convolutions.map(\.outputSize) + dense.map(\.outputSize)).enumerated() { layerOutputs[index].reserve(batch * width) }
+        parameters.withUnsafeBufferPointer { p in
+            for image in 0..<batch {
+                for (index, convolution) in convolutions.enumerated() {
+                    if index == 0 { firstColumns(convolution, image, col.pointer) } else {
+                        convolution.im2col(UnsafePointer(layerOutputs[index - 1].pointer + image * convolutions[index - 1].outputSize), into: col.pointer) { $0 }
+                    }
+                    let output = layerOutputs[index].pointer + image * convolution.outputSize
+                    convolution.forward(col: col.pointer, parameters: p.baseAddress!, output: output)
+                    Activation.relu.apply(output, count: convolution.outputSize)
+                }
+            }
+            var input = UnsafePointer(layerOutputs[convolutions.count - 1].pointer)
+            for (index, layer) in dense.enumerated() {
+                let output = layerOutputs[convolutions.count + index].pointer
+                linearForward(layer, input: input, output: output, rows: batch, parameters: p.baseAddress!)
+                input = UnsafePointer(output)
+            }
+        }
+        let last = layerOutputs[layerOutputs.count - 1].pointer
+        return Tensor(shape: [batch, outputSize], scalars: Array(UnsafeBufferPointer(start: last, count: batch * outputSize)))
+    }
+
+    private func linearForward(_ layer: LinearLayer, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, rows: Int, parameters p: UnsafePointer<Float>) {
+        for row in 0..<rows { (output + row * layer.outputSize).update(from: p + layer.biasRange.lowerBound, count: layer.outputSize) }
+        BLAS.gemm(transposeA: false, transposeB: true, m: rows, n: layer.outputSize, k: layer.inputSize, a: input, lda: layer.inputSize,
+                  b: p + layer.weightRange.lowerBound, ldb: layer.inputSize, beta: 1, c: output, ldc: layer.outputSize)
+        layer.activation.apply(output, count: rows * layer.outputSize)
+    }
+
+    /// Adds the parameter gradient of the last forward into `gradients` and returns the gradient with respect to its
+    /// Float input (zeros after a forward of pixels, whose gradient nothing uses).
+    @discardableResult
+    public func backward(_ outputGradient: Tensor) -> Tensor {
+        let batch = cachedBatch
+        precondition(cachedInput != nil && outputGradient.shape == [batch, outputSize],
+                     "ConvolutionalNetwork.backward: expected a gradient of shape [\(batch), \(outputSize)] after a forward, got \(outputGradient.shape)")
+        var inputGradient = [Float](repeating: 0, count: batch * inputSize)
+        let widest = (convolutions.map(\.outputSize) + dense.map(\.outputSize) + [inputSize]).max()!
+        flowing.0.reserve(batch * widest)
+        flowing.1.reserve(batch * widest)
+        var (upstream, downstream) = (flowing.0.pointer, flowing.1.pointer)
+        outputGradient.scalars.withUnsafeBufferPointer { upstream.update(from: $0.baseAddress!, count: $0.count) }
+        parameters.withUnsafeBufferPointer { p in
+            gradients.withUnsafeMutableBufferPointer { g in
+                let (p, g) = (p.baseAddress!, g.baseAddress!)
+                for index in dense.indices.reversed() {
+                    let layer = dense[index]
+                    let output = layerOutputs[convolutions.count + index].pointer
+                    let input = UnsafePointer(layerOutputs[convolutions.count + index - 1].pointer)
+                    // dY through the activation, in place.
+                    layer.activation.backpropagate(output: output, upstream: upstream, into: upstream, count: batch * layer.outputSize)
+                    let biasGradient = g + layer.biasRange.lowerBound
+                    for row in 0..<batch { for unit in 0..<layer.outputSize { biasGradient[unit] += upstream[row * layer.outputSize + unit] } }
+                    BLAS.gemm(transposeA: true, transposeB: false, m: layer.outputSize, n: layer.inputSize, k: batch, a: upstream, lda: layer.outputSize,
+                              b: input, ldb: layer.inputSize, beta: 1, c: g + layer.weightRange.lowerBound, ldc: layer.inputSize)
+                    BLAS.gemm(transposeA: false, transposeB: false, m: batch, n: layer.inputSize, k: layer.outputSize, a: upstream, lda: layer.outputSize,
+                              b: p + layer.weightRange.lowerBound, ldb: layer.inputSize, beta: 0, c: downstream, ldc: layer.inputSize)
+                    swap(&upstream, &downstream)
+                }
+                inputGradient.withUnsafeMutableBufferPointer { dInput in
+                    for index in convolutions.indices.reversed() {
+                        let convolution = convolutions[index]
+                        let output = layerOutputs[index].pointer
+                        Activation.relu.backpropagate(output: output, upstream: upstream, into: upstream, count: batch * convolution.outputSize)
+                        let needsInput = index > 0 || { if case .floats = cachedInput { return true } else { return false } }()
+                        let below = index > 0 ? downstream : dInput.baseAddress!
+                        if needsInput { below.update(repeating: 0, count: batch * convolution.inputSize) }
+                        for image in 0..<batch {
+                            columns(of: index, image: image)
+                            convolution.backward(col: col.pointer, outputGradient: upstream + image * convolution.outputSize, parameters: p,
+                                                 gradients: g, colGradient: needsInput ? colGradient.pointer : nil)
+                            if needsInput { convolution.col2im(colGradient.pointer, into: below + image * convolution.inputSize) }
+                        }
+                        swap(&upstream, &downstream)
+                    }
+                }
+            }
+        }
+        return Tensor(shape: [batch, inputSize], scalars: inputGradient)
+    }
+
+    /// Refills `col` with layer `index`'s columns of one image of the cached forward.
+    private func columns(of index: Int, image: Int) {
+        guard index == 0 else {
+            convolutions[index].im2col(UnsafePointer(layerOutputs[index - 1].pointer + image * convolutions[index - 1].outputSize), into: col.pointer) { $0 }
+            return
+        }
+        switch cachedInput! {
+        case .floats(let values):
+            values.withUnsafeBufferPointer { convolutions[0].im2col($0.baseAddress! + image * inputSize, into: col.pointer) { $0 } }
+        case .pixels(let bytes):
+            bytes.withUnsafeBufferPointer { convolutions[0].im2col($0.baseAddress! + image * inputSize, into: col.pointer) { Float($0) * (1 / 255) } }
+        }
+    }
+
+    public func forwardSingle(_ input: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>) {
+        precondition(input.count == inputSize && output.count == outputSize, "ConvolutionalNetwork.forwardSingle: sizes")
+        parameters.withUnsafeBufferPointer { p in
+            for (index, convolution) in convolutions.enumerated() {
+                convolution.im2col(index == 0 ? input.baseAddress! : UnsafePointer(single[index - 1].pointer), into: col.pointer) { $0 }
+                convolution.forward(col: col.pointer, parameters: p.baseAddress!, output: single[index].pointer)
+                Activation.relu.apply(single[index].pointer, count: convolution.outputSize)
+            }
+            for (index, layer) in dense.enumerated() {
+                linearForward(layer, input: UnsafePointer(single[convolutions.count + index - 1].pointer), output: single[convolutions.count + index].pointer,
+                              rows: 1, parameters: p.baseAddress!)
+            }
+        }
+        output.baseAddress!.update(from: single[single.count - 1].pointer, count: outputSize)
+    }
+}
+
+/// Scratch Floats that grow to the largest size asked for and are reused.
+private final class Buffer {
+    private(set) var pointer: UnsafeMutablePointer<Float>
+    private(set) var capacity: Int
+
+    init(capacity: Int = 1) {
+        self.capacity = max(1, capacity)
+        pointer = .allocate(capacity: self.capacity)
+    }
+
+    deinit { pointer.deallocate() }
+
+    func reserve(_ count: Int) {
+        guard count > capacity else { return }
+        pointer.deallocate()
+        capacity = count
+        pointer = .allocate(capacity: count)
+    }
+}
