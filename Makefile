@@ -11,7 +11,7 @@ RELEASE_BIN = $(shell swift build -c release --show-bin-path)
 REFERENCE_VENV := .venv-ref
 BENCH_VENV := Benchmarks/.venv
 
-.PHONY: help deps build test demo bench bench-learning bench-pbt bench-sb3 bench-targets reference-python envhost slurm-up slurm-down clean
+.PHONY: help deps build test demo bench bench-cnn bench-learning bench-pbt bench-sb3 bench-targets reference-python envhost slurm-up slurm-down clean
 
 help:
 	@echo "make demo   - train an agent (the main job) on an embedded default configuration"
@@ -19,6 +19,7 @@ help:
 	@echo "make build  - release build of every executable (portable: x86-64-v2; COLONY_TARGET_CPU=native tunes for this CPU)"
 	@echo "make bench  - throughput benchmarks against gymnasium, EnvPool, PyTorch, raw libzmq, Reverb and in-process Python (environment host)"
 	@echo "make bench-learning / bench-sb3 - learning thresholds; SAC HalfCheetah and PPO LunarLander against Stable-Baselines3 in the same run"
+	@echo "make bench-cnn - the Nature-DQN CNN forward and forward+backward against PyTorch, on 1 and 2 threads"
 	@echo "make bench-pbt - DQN populations (tournament, truncation, none) against AgileRL 2.58's train_off_policy, until the elite reaches the target"
 	@echo "make bench-targets - the portable build against one tuned for this CPU (COLONY_TARGET_CPU=native), in one run"
 	@echo "make envhost - python/.venv for gym: environments (gymnasium, ale-py, mujoco, minigrid; docs/envhost.md)"
@@ -83,6 +84,11 @@ demo: build
 
 bench: build
 	@bash Benchmarks/run.sh "$(RELEASE_BIN)" "$(BENCH_VENV)"
+
+# The Nature-DQN CNN against PyTorch on one thread, then on two (OpenBLAS's and PyTorch's thread counts alike).
+bench-cnn: build
+	@bash Benchmarks/run.sh "$(RELEASE_BIN)" "$(BENCH_VENV)" cnn --seconds 4
+	@OPENBLAS_NUM_THREADS=2 bash Benchmarks/run.sh "$(RELEASE_BIN)" "$(BENCH_VENV)" cnn --seconds 4
 
 # Every learning threshold of the agents over 5 seeds: success rate, frames and wall-clock, with SB3 on the
 # zoo cases in the same run (tens of minutes).

@@ -64,6 +64,7 @@ extension ColonyBench {
 
         func run() throws {
             try FoundationBenchmarks(options: options).run()
+            try ConvolutionBenchmarks(options: options).run()
             try TransportBenchmarks(options: options).run()
             try ClusterBenchmarks(frames: 5_000_000, soakSeconds: 0).run()
             try ClusterBenchmarks(frames: 5_000_000, soakSeconds: 0).doubleBuffering(frames: 300_000)

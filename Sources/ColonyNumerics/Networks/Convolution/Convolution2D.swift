@@ -37,32 +37,47 @@ public struct Convolution2D: Sendable, Equatable {
     public var inputSize: Int { inputChannels * inputHeight * inputWidth }
     public var outputSize: Int { outputChannels * outputPositions }
 
-    /// Fills `col` (patchSize × outputPositions) from one image, each value converted by `value` (a Float as it is,
-    /// a uint8 pixel ÷ 255). O(patchSize · outputPositions).
+    /// Fills `col` (patchSize rows of outputPositions, `pitch` apart: several images' columns side by side) from one
+    /// image, each value converted by `value` (a Float as it is, a uint8 pixel ÷ 255). O(patchSize · outputPositions).
     @inline(__always)
-    func im2col<Element>(_ image: UnsafePointer<Element>, into col: UnsafeMutablePointer<Float>, value: (Element) -> Float) {
-        let (height, width, outputHeight, outputWidth) = (inputHeight, inputWidth, outputHeight, outputWidth)
+    func im2col<Element>(_ image: UnsafePointer<Element>, into col: UnsafeMutablePointer<Float>, pitch: Int? = nil, value: (Element) -> Float) {
+        let pitch = pitch ?? outputPositions
+        let (height, width, outputHeight, outputWidth, stride) = (inputHeight, inputWidth, outputHeight, outputWidth, stride)
         for channel in 0..<inputChannels {
             let plane = image + channel * height * width
             for i in 0..<kernel {
                 for j in 0..<kernel {
-                    let row = col + ((channel * kernel + i) * kernel + j) * outputPositions
+                    let row = col + ((channel * kernel + i) * kernel + j) * pitch
+                    // The output columns whose input column x = ox·stride − padding + j lies inside the image: the loop
+                    // between them has no test, and the padding around them is zero.
+                    let (first, end) = validRange(offset: j - padding, extent: width, outputs: outputWidth)
                     for oy in 0..<outputHeight {
                         let y = oy * stride - padding + i
                         let target = row + oy * outputWidth
-                        guard y >= 0 && y < height else {
+                        guard y >= 0 && y < height, first < end else {
                             target.update(repeating: 0, count: outputWidth)
                             continue
                         }
-                        let line = plane + y * width
-                        for ox in 0..<outputWidth {
-                            let x = ox * stride - padding + j
-                            target[ox] = x >= 0 && x < width ? value(line[x]) : 0
+                        if first > 0 { target.update(repeating: 0, count: first) }
+                        if end < outputWidth { (target + end).update(repeating: 0, count: outputWidth - end) }
+                        let line = plane + y * width + (j - padding)
+                        if stride == 1 {
+                            for ox in first..<end { target[ox] = value(line[ox]) }
+                        } else {
+                            for ox in first..<end { target[ox] = value(line[ox * stride]) }
                         }
                     }
                 }
             }
         }
+    }
+
+    /// The output indices o with 0 ≤ o·stride + offset < extent, as first..<end (empty when first ≥ end).
+    @inline(__always)
+    private func validRange(offset: Int, extent: Int, outputs: Int) -> (Int, Int) {
+        let first = offset >= 0 ? 0 : (-offset + stride - 1) / stride
+        let end = extent - 1 - offset < 0 ? 0 : min(outputs, (extent - 1 - offset) / stride + 1)
+        return (first, end)
     }
 
     /// Adds `col` (patchSize × outputPositions) back into one image's gradient: the adjoint of `im2col`.
@@ -73,16 +88,36 @@ public struct Convolution2D: Sendable, Equatable {
             for i in 0..<kernel {
                 for j in 0..<kernel {
                     let row = col + ((channel * kernel + i) * kernel + j) * outputPositions
+                    let (first, end) = validRange(offset: j - padding, extent: width, outputs: outputWidth)
                     for oy in 0..<outputHeight {
                         let y = oy * stride - padding + i
-                        guard y >= 0 && y < height else { continue }
-                        let line = plane + y * width, source = row + oy * outputWidth
-                        for ox in 0..<outputWidth {
-                            let x = ox * stride - padding + j
-                            if x >= 0 && x < width { line[x] += source[ox] }
-                        }
+                        guard y >= 0 && y < height, first < end else { continue }
+                        let line = plane + y * width + (j - padding), source = row + oy * outputWidth
+                        for ox in first..<end { line[ox * stride] += source[ox] }
                     }
                 }
+            }
+        }
+    }
+
+    /// Images whose output is computed together by `forward(images:...)`: enough that W is packed once for many, few
+    /// enough that their columns stay near 4 MiB (larger groups measured slower: 2.1k against 2.7k images/s at batch 32).
+    public func imagesPerProduct(batch: Int) -> Int { max(1, min(batch, (1 << 20) / (patchSize * outputPositions))) }
+
+    /// ReLU(W · col + b) of `count` images whose columns are side by side in `col` (pitch count·outputPositions): one
+    /// product into `product` (O × count·outputPositions), then each image's block to `output` + image · outputSize.
+    func forwardReLU(images count: Int, col: UnsafePointer<Float>, parameters: UnsafePointer<Float>, product: UnsafeMutablePointer<Float>,
+                     output: UnsafeMutablePointer<Float>) {
+        let width = count * outputPositions
+        BLAS.gemm(transposeA: false, transposeB: false, m: outputChannels, n: width, k: patchSize, a: parameters + weightRange.lowerBound,
+                  lda: patchSize, b: col, ldb: width, beta: 0, c: product, ldc: width)
+        let bias = parameters + biasRange.lowerBound
+        for image in 0..<count {
+            for channel in 0..<outputChannels {
+                let source = product + channel * width + image * outputPositions
+                let target = output + image * outputSize + channel * outputPositions
+                let b = bias[channel]
+                for position in 0..<outputPositions { target[position] = max(0, source[position] + b) }
             }
         }
     }

@@ -32,6 +32,8 @@ public final class ConvolutionalNetwork: Network {
     /// Gradients flowing down: two buffers of the widest layer output, alternating.
     private var flowing: (Buffer, Buffer)
     private let col: Buffer, colGradient: Buffer
+    /// A group of images' columns side by side, and their product, for the batch forward.
+    private let batchColumns = Buffer(), product = Buffer()
     /// One image's layer outputs for `forwardSingle`.
     private let single: [Buffer]
 
@@ -103,7 +105,9 @@ public final class ConvolutionalNetwork: Network {
     public func forward(_ input: Tensor) -> Tensor {
         precondition(input.rank == 2 && input.shape[1] == inputSize, "ConvolutionalNetwork.forward: expected batch × \(inputSize), got \(input.shape)")
         cachedInput = .floats(input.scalars)
-        return input.scalars.withUnsafeBufferPointer { images in forwardBatch(input.shape[0]) { $0.im2col(images.baseAddress! + $1 * inputSize, into: $2) { $0 } } }
+        return input.scalars.withUnsafeBufferPointer { images in
+            forwardBatch(input.shape[0]) { $0.im2col(images.baseAddress! + $1 * inputSize, into: $2, pitch: $3) { $0 } }
+        }
     }
 
     /// Outputs for `batch` uint8 images (C·H·W bytes each), read as pixel ÷ 255.
@@ -111,24 +115,32 @@ public final class ConvolutionalNetwork: Network {
         precondition(pixels.count == batch * inputSize, "ConvolutionalNetwork.forward: \(pixels.count) bytes for \(batch) images of \(inputSize)")
         cachedInput = .pixels(pixels)
         return pixels.withUnsafeBufferPointer { images in
-            forwardBatch(batch) { $0.im2col(images.baseAddress! + $1 * inputSize, into: $2) { Float($0) * (1 / 255) } }
+            forwardBatch(batch) { $0.im2col(images.baseAddress! + $1 * inputSize, into: $2, pitch: $3) { Float($0) * (1 / 255) } }
         }
     }
 
-    /// The batch forward: `firstColumns(convolution, image, col)` fills the first layer's columns of one image.
-    private func forwardBatch(_ batch: Int, firstColumns: (Convolution2D, Int, UnsafeMutablePointer<Float>) -> Void) -> Tensor {
+    /// The batch forward: `firstColumns(convolution, image, col, pitch)` fills the first layer's columns of one image.
+    private func forwardBatch(_ batch: Int, firstColumns: (Convolution2D, Int, UnsafeMutablePointer<Float>, Int) -> Void) -> Tensor {
         precondition(parameters.count == parameterCount && gradients.count == parameterCount, "ConvolutionalNetwork: parameter buffers resized")
         cachedBatch = batch
         for (index, width) in (convolutions.map(\.outputSize) + dense.map(\.outputSize)).enumerated() { layerOutputs[index].reserve(batch * width) }
         parameters.withUnsafeBufferPointer { p in
-            for image in 0..<batch {
-                for (index, convolution) in convolutions.enumerated() {
-                    if index == 0 { firstColumns(convolution, image, col.pointer) } else {
-                        convolution.im2col(UnsafePointer(layerOutputs[index - 1].pointer + image * convolutions[index - 1].outputSize), into: col.pointer) { $0 }
+            // Layer by layer, a group of images per product (their columns side by side), so W is packed once per group.
+            for (index, convolution) in convolutions.enumerated() {
+                let group = convolution.imagesPerProduct(batch: batch)
+                batchColumns.reserve(group * convolution.patchSize * convolution.outputPositions)
+                product.reserve(group * convolution.outputSize)
+                for start in stride(from: 0, to: batch, by: group) {
+                    let count = min(group, batch - start)
+                    for image in start..<(start + count) {
+                        let target = batchColumns.pointer + (image - start) * convolution.outputPositions
+                        if index == 0 { firstColumns(convolution, image, target, count * convolution.outputPositions) } else {
+                            convolution.im2col(UnsafePointer(layerOutputs[index - 1].pointer + image * convolutions[index - 1].outputSize), into: target,
+                                               pitch: count * convolution.outputPositions) { $0 }
+                        }
                     }
-                    let output = layerOutputs[index].pointer + image * convolution.outputSize
-                    convolution.forward(col: col.pointer, parameters: p.baseAddress!, output: output)
-                    Activation.relu.apply(output, count: convolution.outputSize)
+                    convolution.forwardReLU(images: count, col: batchColumns.pointer, parameters: p.baseAddress!, product: product.pointer,
+                                            output: layerOutputs[index].pointer + start * convolution.outputSize)
                 }
             }
             var input = UnsafePointer(layerOutputs[convolutions.count - 1].pointer)
