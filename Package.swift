@@ -100,7 +100,7 @@ let package = Package(
 
         // What several test targets share (an environment that cannot be snapshotted, as a remote one;
         // the Python interpreter of the environment-host tests).
-        .target(name: "ColonyTestSupport", dependencies: ["ColonyNumerics", "ColonyEnvironments"], path: "Tests/ColonyTestSupport"),
+        .target(name: "ColonyTestSupport", dependencies: ["ColonyNumerics", "ColonyEnvironments", "ColonyStorage"], path: "Tests/ColonyTestSupport"),
         .testTarget(name: "ColonyNumericsTests", dependencies: ["ColonyNumerics"]),
         .testTarget(
             name: "ColonyEnvironmentsTests",

@@ -1,6 +1,7 @@
 import ColonyEnvironments
 import ColonyNumerics
 import ColonyStorage
+import ColonyTestSupport
 import Foundation
 import XCTest
 @testable import ColonyAgents
@@ -17,24 +18,6 @@ final class ArchitectureCarryTests: XCTestCase {
     }
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: root) }
-
-    /// Every Float dataset under `group`, by path.
-    private func floats(_ path: String, _ group: String = "agent") throws -> [String: [Float]] {
-        let file = try HDF5File.open(path)
-        func walk(_ group: String) throws -> [String: [Float]] {
-            var result: [String: [Float]] = [:]
-            for name in try file.members(of: group) {
-                let path = group + "/" + name
-                if let children = try? file.members(of: path), !children.isEmpty {
-                    result.merge(try walk(path)) { first, _ in first }
-                } else if let values = try? file.read(Float.self, at: path).values {
-                    result[path] = values
-                }
-            }
-            return result
-        }
-        return try walk(group)
-    }
 
     private func check(_ id: String, environment: String, from old: [Int], to new: [Int], frames: Int, overrides: [String: ConfigurationValue],
                        line: UInt = #line) throws {
@@ -62,7 +45,7 @@ final class ArchitectureCarryTests: XCTestCase {
 
         let stacks = Dictionary(uniqueKeysWithValues: resumed.layerStackEntries.map { ("agent/" + $0.path, $0) })
         let oldStacks = Dictionary(uniqueKeysWithValues: (try agent(old) as! any ArchitectureResizing).layerStackEntries.map { ("agent/" + $0.path, $0) })
-        let (savedValues, freshValues, afterValues) = (try floats(before), try floats(fresh), try floats(after))
+        let (savedValues, freshValues, afterValues) = (try floatDatasets(HDF5File.open(before)), try floatDatasets(HDF5File.open(fresh)), try floatDatasets(HDF5File.open(after)))
         XCTAssertEqual(Set(afterValues.keys), Set(savedValues.keys), line: line)
         var resized: [String] = []
         for (path, values) in afterValues.sorted(by: { $0.key < $1.key }) {

@@ -1,6 +1,7 @@
 import ColonyEnvironments
 import ColonyNumerics
 import ColonyStorage
+import ColonyTestSupport
 import Foundation
 import XCTest
 @testable import ColonyAgents
@@ -17,20 +18,6 @@ final class ParameterPerturbingTests: XCTestCase {
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: root) }
 
-    /// Every Float dataset under `group`, by path.
-    private func floats(_ file: HDF5File, _ group: String = "agent") throws -> [String: [Float]] {
-        var result: [String: [Float]] = [:]
-        for name in try file.members(of: group) {
-            let path = group + "/" + name
-            if let children = try? file.members(of: path), !children.isEmpty {
-                result.merge(try floats(file, path)) { first, _ in first }
-            } else if let values = try? file.read(Float.self, at: path).values {
-                result[path] = values
-            }
-        }
-        return result
-    }
-
     private func check(_ id: String, environment: String, acting expected: String, line: UInt = #line) throws {
         let space = try Environments.make(environment, seed: 0)
         let agent = try Agents.makeParallel(id, observationSpace: space.observationSpace, actionSpace: space.actionSpace, environments: 1, seed: 4)
@@ -41,7 +28,7 @@ final class ParameterPerturbingTests: XCTestCase {
         var random = RandomSource(seed: 7)
         perturbing.perturbActingParameters(standardDeviation: sigma, random: &random)
         try AgentCheckpoint.save(agent, to: root + "/\(id)-after.h5")
-        let before = try floats(HDF5File.open(root + "/\(id)-before.h5")), after = try floats(HDF5File.open(root + "/\(id)-after.h5"))
+        let before = try floatDatasets(HDF5File.open(root + "/\(id)-before.h5")), after = try floatDatasets(HDF5File.open(root + "/\(id)-after.h5"))
         XCTAssertEqual(Set(before.keys), Set(after.keys), line: line)
         let changed = before.keys.filter { before[$0] != after[$0] }.sorted()
         XCTAssertEqual(changed, [expected], "only the acting network's parameters change", line: line)
@@ -56,7 +43,7 @@ final class ParameterPerturbingTests: XCTestCase {
         var sameRandom = RandomSource(seed: 7)
         (again as! any ParameterPerturbing).perturbActingParameters(standardDeviation: sigma, random: &sameRandom)
         try AgentCheckpoint.save(again, to: root + "/\(id)-again.h5")
-        XCTAssertEqual(try floats(HDF5File.open(root + "/\(id)-again.h5"))[expected], new, line: line)
+        XCTAssertEqual(try floatDatasets(HDF5File.open(root + "/\(id)-again.h5"))[expected], new, line: line)
     }
 
     func testNoiseChangesOnlyTheActingNetworkByTheRequestedDeviation() throws {

@@ -122,7 +122,12 @@ final class ClusterIntegrationTests: ExecutableTestCase {
         // `colony eval` names a learner's checkpoint for what it is rather than "not a Colony checkpoint".
         let evaluation = try run("colony", ["eval", "--checkpoint", "\(directory!)/runs/impala/CartPole-v1/seed-3/checkpoints/latest.h5", "--episodes", "1"])
         XCTAssertEqual(evaluation.status, 1, evaluation.output)
-        XCTAssertTrue(evaluation.output.contains("is a cluster learner's checkpoint (impala)"), evaluation.output)
+        XCTAssertTrue(evaluation.output.contains("is a cluster learner's checkpoint (impala)") && evaluation.output.contains("--cluster"), evaluation.output)
+        // With the cluster file, the learner's checkpoint plays its episodes.
+        let played = try run("colony", ["eval", "--checkpoint", "\(directory!)/runs/impala/CartPole-v1/seed-3/checkpoints/latest.h5",
+                                         "--cluster", path, "--episodes", "3"])
+        XCTAssertEqual(played.status, 0, played.output)
+        XCTAssertTrue(played.output.contains("the impala learner on CartPole-v1, 3 episodes: "), played.output)
         let levelBefore = rows("impala").suffix(3).map(\.mean).reduce(0, +) / Double(max(1, min(3, rows("impala").count)))
         kill(learner.processIdentifier, SIGKILL)
         learner.waitUntilExit()

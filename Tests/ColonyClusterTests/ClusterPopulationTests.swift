@@ -60,6 +60,13 @@ final class ClusterPopulationTests: ExecutableTestCase {
                 XCTAssertTrue(file.contains("learning_rate = \(change.new)\n"), file)
             }
         }
+        // Each member's learner writes the values it trains with beside its returns in TensorBoard.
+        for slot in 0..<3 {
+            let member = population + "/members/slot-\(slot)"
+            let events = try FileManager.default.contentsOfDirectory(atPath: member).filter { $0.hasPrefix("events.out.tfevents.") }
+            XCTAssertTrue(try events.contains { try Data(contentsOf: URL(fileURLWithPath: member + "/" + $0)).range(of: Data("hyperparameters/learning_rate".utf8)) != nil },
+                          "slot \(slot): \(events)")
+        }
         let status = try run("colony", ["pbt", "status", population])
         XCTAssertTrue(status.output.contains("impala on CartPole-v1") && status.output.contains("generation 3 of 3"), status.output)
     }

@@ -142,8 +142,8 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable, Sendable
         case .notAColonyCheckpoint(let path):
             "'\(path)' is not a Colony checkpoint (no format attribute); pass a file from a run's checkpoints/ folder"
         case .learnerCheckpoint(let path, let algorithm):
-            "'\(path)' is a cluster learner's checkpoint (\(algorithm)), which only colony-learner reads (it resumes from it); "
-                + "pass a checkpoint of `colony train` (the learner logs its own evaluations in its run directory)"
+            "'\(path)' is a cluster learner's checkpoint (\(algorithm)): evaluate it with the cluster file it trained with, "
+                + "`colony eval --checkpoint \(path) --cluster <file>.toml`"
         case .wrongAgent(let path, let expected, let found):
             "'\(path)' holds a \(found) agent, not \(expected); use --agent \(found) or another checkpoint"
         case .shapeMismatch(let entry, let expected, let found):

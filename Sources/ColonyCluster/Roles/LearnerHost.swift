@@ -35,6 +35,8 @@ final class LearnerHost {
             configuration: settings.configuration.toml(annotated: true), totalFrames: settings.frames,
             checkpointInterval: settings.checkpointInterval, keepCheckpoints: settings.keepCheckpoints,
             frames: counters.frames, updates: counters.updates)
+        // The values this start trains with (a population member's change from one interval to the next).
+        recorder.recordHyperparameters(settings.configuration, frame: counters.frames)
 
         let zmq = context
         data = try ZMQSocket(zmq, .router)

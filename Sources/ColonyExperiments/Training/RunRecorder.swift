@@ -119,3 +119,22 @@ public final class RunRecorder {
 
     public func flush() throws { try board.flush() }
 }
+
+extension RunRecorder {
+    /// TensorBoard scalars `hyperparameters/<key>` of the values a population may change between intervals (its
+    /// reconfigurable and resizable keys; a layer list as `/layers` and `/units`) at `frame`, where a run starts.
+    public func recordHyperparameters(_ configuration: Configuration, frame: Int) {
+        let schema = configuration.schema
+        for key in schema.reconfigurable.union(schema.resizable).sorted() {
+            switch configuration.value(key) {
+            case .int(let value): board.scalar("hyperparameters/\(key)", Double(value), step: frame)
+            case .double(let value): board.scalar("hyperparameters/\(key)", value, step: frame)
+            case .bool(let value): board.scalar("hyperparameters/\(key)", value ? 1 : 0, step: frame)
+            case .intList(let sizes):
+                board.scalar("hyperparameters/\(key)/layers", Double(sizes.count), step: frame)
+                board.scalar("hyperparameters/\(key)/units", Double(sizes.reduce(0, +)), step: frame)
+            case .string: break
+            }
+        }
+    }
+}

@@ -207,21 +207,8 @@ public final class Trainer {
             totalFrames: options.frames, checkpointInterval: options.checkpointInterval, keepCheckpoints: options.keepCheckpoints,
             frames: state.frames)
         try recorder.writeStatus(.running, frames: state.frames, episodes: state.episodes)
-        if options.allowsReconfiguration {
-            // A population member's values in this interval, beside its returns in TensorBoard.
-            let schema = options.configuration.schema
-            for key in schema.reconfigurable.union(schema.resizable).sorted() {
-                switch options.configuration.value(key) {
-                case .int(let value): recorder.board.scalar("hyperparameters/\(key)", Double(value), step: state.frames)
-                case .double(let value): recorder.board.scalar("hyperparameters/\(key)", value, step: state.frames)
-                case .bool(let value): recorder.board.scalar("hyperparameters/\(key)", value ? 1 : 0, step: state.frames)
-                case .intList(let sizes):
-                    recorder.board.scalar("hyperparameters/\(key)/layers", Double(sizes.count), step: state.frames)
-                    recorder.board.scalar("hyperparameters/\(key)/units", Double(sizes.reduce(0, +)), step: state.frames)
-                case .string: break
-                }
-            }
-        }
+        // A population member's values in this interval, beside its returns in TensorBoard.
+        if options.allowsReconfiguration { recorder.recordHyperparameters(options.configuration, frame: state.frames) }
         onFirstStep(Date().timeIntervalSince1970, state.frames)
 
         func checkpoint() throws {
