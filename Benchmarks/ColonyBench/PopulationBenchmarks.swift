@@ -22,9 +22,20 @@ struct PopulationBenchmarks {
     ]
 
     /// Colony's variants: the selection rule's settings.
-    static let colonyVariants: [(name: String, selection: String, quantile: Double)] = [
-        ("tournament 2, elitism", "tournament", 0.25), ("truncation 25%", "truncation", 0.25), ("no evolution", "truncation", 0),
+    static let colonyVariants: [Variant] = [
+        Variant(name: "tournament 2, elitism", selection: "tournament", quantile: 0.25),
+        Variant(name: "tournament 2, elitism, architecture", selection: "tournament", quantile: 0.25, mutatesArchitecture: true),
+        Variant(name: "truncation 25%", selection: "truncation", quantile: 0.25), Variant(name: "no evolution", selection: "truncation", quantile: 0),
     ]
+
+    struct Variant {
+        var name: String, selection: String, quantile: Double
+        /// Also `architecture`: every mutation changes the Q-network's hidden layers as well (AgileRL mutates them too).
+        var mutatesArchitecture = false
+    }
+
+    /// The Q-network's hidden layers where a variant mutates them: 1–3 layers of 64–512 units around the default 2 × 256.
+    static let architecture = "hidden_sizes=mlp:1..3,64..512"
 
     /// The keys AgileRL's hyperparameter configuration mutates, in Colony's terms: learning rate over the same
     /// range; batch size over AgileRL's 8…64 (Colony's default 64 at the top, as AgileRL's); Colony trains in
@@ -96,7 +107,8 @@ struct PopulationBenchmarks {
         notes.append("success: the elite's greedy mean over 20 episodes reached the target within \(Self.cases[0].framesPerMember) frames per member "
                      + "(AgileRL: \(referenceFramesPerMember ?? Self.cases[0].framesPerMember)); "
                      + "global frames count every member's training frames (evaluation episodes not counted); wall-clock covers training and evaluation")
-        notes.append("Colony mutates \(Self.mutations.joined(separator: ", ")) from its DQN defaults with shared replay; AgileRL mutates lr, batch size and "
+        notes.append("Colony mutates \(Self.mutations.joined(separator: ", ")) (with architecture: also \(Self.architecture), every key on every mutated member) "
+                     + "from its DQN defaults with shared replay; AgileRL mutates lr, batch size and "
                      + "learn step (its HyperparameterConfig) plus architecture and parameters (no 0.4, architecture 0.2, new layer 0.2, parameters 0.2, rl_hp 0.2)")
         notes.append(machineLoadNote())
         for note in notes { print("- note: \(note)") }
@@ -105,13 +117,13 @@ struct PopulationBenchmarks {
     /// Median wall-clock of the runs that reached the target, nil when none did.
     static func secondsToTarget(_ outcomes: [Outcome]) -> Double? { median(outcomes.filter(\.reached).map(\.seconds)) }
 
-    private func runColony(_ testCase: Case, variant: (name: String, selection: String, quantile: Double), seed: UInt64) throws -> Outcome {
+    private func runColony(_ testCase: Case, variant: Variant, seed: UInt64) throws -> Outcome {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("colony-bench-pbt-\(getpid())-\(seed)").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let settings = PopulationSettings(
             agent: "dqn", environment: testCase.environment, size: population, interval: interval, generations: testCase.framesPerMember / interval,
-            selection: variant.selection, quantile: variant.quantile, tournamentSize: 2, elitism: true, mutations: Self.mutations,
-            initialSpread: false, evaluationEpisodes: 20, seed: seed, replay: "shared", targetFitness: testCase.target)
+            selection: variant.selection, quantile: variant.quantile, tournamentSize: 2, elitism: true,
+            mutations: Self.mutations + (variant.mutatesArchitecture ? [Self.architecture] : []), initialSpread: false, evaluationEpisodes: 20, seed: seed, replay: "shared", targetFitness: testCase.target)
         let start = Date()
         let run = try PopulationRun(directory: directory, settings: settings, fresh: true, log: { _ in })
         let outcome = try run.run()
