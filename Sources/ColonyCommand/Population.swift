@@ -104,9 +104,11 @@ struct PopulationArguments: ParsableArguments {
             cluster: cluster.map { URL(fileURLWithPath: $0).standardizedFileURL.path })
     }
 
-    /// `<runs-dir>/pbt/<name>`, with a name that stays inside the runs directory.
+    /// `<runs-dir>/pbt/<name>`, with a name that stays inside the runs directory (by default named after the agent, or
+    /// the cluster file's algorithm).
     func directory(_ settings: PopulationSettings) throws -> String {
-        let populationName = name ?? "\(settings.agent)-\(RunDirectory.directoryName(environment: settings.environment))-seed-\(seed)"
+        let algorithm = try settings.cluster.map { try ClusterMembers.baseSettings(clusterFile: $0).algorithm } ?? settings.agent
+        let populationName = name ?? "\(algorithm)-\(RunDirectory.directoryName(environment: settings.environment))-seed-\(seed)"
         try RunDirectory.checkComponent(populationName, what: "--name")
         return runsDir + "/pbt/" + populationName
     }

@@ -68,7 +68,8 @@ final class ClusterPopulationTests: ExecutableTestCase {
                           "slot \(slot): \(events)")
         }
         let status = try run("colony", ["pbt", "status", population])
-        XCTAssertTrue(status.output.contains("impala on CartPole-v1") && status.output.contains("generation 3 of 3"), status.output)
+        XCTAssertTrue(status.output.contains("impala on CartPole-v1") && status.output.contains("generation 3 of 3")
+                      && status.output.contains("members as clusters of \(URL(fileURLWithPath: cluster).standardizedFileURL.path)"), status.output)
     }
 
     func testWhatAClusterPopulationCannotDoIsOneLineError() throws {

@@ -36,10 +36,10 @@ public final class ClusterMembers: PopulationMembers {
     }
 
     /// The agent whose keys the members' configurations hold, and the population settings' base: the cluster file's.
-    public static func baseSettings(clusterFile: String) throws -> (agent: String, environment: String, overrides: [String]) {
+    public static func baseSettings(clusterFile: String) throws -> (algorithm: String, agent: String, environment: String, overrides: [String]) {
         let settings = try ClusterSettings(path: clusterFile)
         let configuration = settings.configuration
-        return (configuration.agent, settings.environment,
+        return (settings.algorithm, configuration.agent, settings.environment,
                 configuration.explicitValues.keys.sorted().map { "\($0)=\(configuration.explicitValues[$0]!)" })
     }
 

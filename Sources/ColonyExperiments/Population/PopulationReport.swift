@@ -17,7 +17,7 @@ public struct PopulationReport {
             "\(settings.agent) on \(settings.environment): \(settings.size) members, \(settings.rule), "
                 + "generation \(state.generation) of \(settings.generations) (\(settings.interval) frames each)"
                 + (settings.sharesReplay ? ", shared replay" : "") + (settings.parameterNoise > 0 ? ", parameter noise σ = \(settings.parameterNoise)" : "")
-                + (settings.targetFitness.map { ", target fitness \($0)" } ?? ""),
+                + (settings.targetFitness.map { ", target fitness \($0)" } ?? "") + (settings.cluster.map { ", members as clusters of \($0)" } ?? ""),
             "",
         ]
         let generations = (0..<state.generation).map { "g\($0 + 1)" }
