@@ -19,8 +19,7 @@ public struct LearnerCheckpointEvaluation {
         self.settings = settings
         learner = try settings.makeLearner()
         var counters = LearnerCounters()
-        try LearnerCheckpoint.load(learner, group: LearnerCheckpoint.group(of: settings), counters: &counters,
-                                   returns100: ReturnsCSV(path: NSTemporaryDirectory() + "/colony-evaluation-\(UUID().uuidString).csv"),
+        try LearnerCheckpoint.load(learner, group: LearnerCheckpoint.group(of: settings), counters: &counters, returns100: nil,
                                    settings: settings, from: path)
         version = counters.version
     }

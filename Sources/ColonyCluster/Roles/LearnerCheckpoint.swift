@@ -39,7 +39,9 @@ enum LearnerCheckpoint {
         return counters.frames
     }
 
-    static func load(_ state: any Checkpointable, group: String, counters: inout LearnerCounters, returns100: ReturnsCSV, settings: ClusterSettings, from path: String) throws {
+    /// `returns100`: the run's CSV, which takes the checkpoint's episode window and loses rows past its frame (nil: an
+    /// evaluation, which reads the learning state only).
+    static func load(_ state: any Checkpointable, group: String, counters: inout LearnerCounters, returns100: ReturnsCSV?, settings: ClusterSettings, from path: String) throws {
         let file = try HDF5File.open(path)
         guard (try? file.stringAttribute("format")) == "colony-learner-checkpoint" else {
             throw CheckpointError.notAColonyCheckpoint(path: path)
@@ -53,7 +55,9 @@ enum LearnerCheckpoint {
         let values = try reader.ints("counters")
         guard values.count == 4 else { throw CheckpointError.shapeMismatch(entry: "counters", expected: 4, found: values.count) }
         counters = LearnerCounters(frames: values[0], updates: values[1], episodes: values[2], version: values[3])
-        returns100.pendingReturns = try reader.doubles("returns100_window")
+        let window = try reader.doubles("returns100_window")
+        guard let returns100 else { return }
+        returns100.pendingReturns = window
         try returns100.truncate(afterFrame: counters.frames)
     }
 }
