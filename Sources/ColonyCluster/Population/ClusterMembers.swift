@@ -3,8 +3,9 @@ import ColonyExperiments
 import ColonyStorage
 import Foundation
 
-/// Population members that train as clusters (`colony pbt run --cluster FILE`): every interval, a member's cluster
-/// (coordinator, learner, the file's workers and, for replay-based algorithms, its replay server) is started with the
+/// Population members that train as clusters (`colony pbt run --cluster FILE`, impala and a3c: a replay-based
+/// algorithm's replay lives in colony-replay, which a copy cannot take along): every interval, a member's cluster
+/// (coordinator, learner, the file's workers) is started with the
 /// member's file, `members/slot-<k>/cluster.toml`: the population's cluster file with the member's frame target, seed,
 /// run directory (the slot) and `[agent]` table (the member's configuration, mutated values included). The learner
 /// resumes the slot's checkpoint, which a losing member has replaced with its donor's, and publishes its parameters
