@@ -1,6 +1,7 @@
-"""Reference Nature-DQN CNN (4x84x84 uint8 -> 32 8x8/4 -> 64 4x4/2 -> 64 3x3/1 -> 512 -> 6) with PyTorch on the CPU:
-forward passes (no_grad, batch 1 and 32) and forward+backward (batch 256) in samples/s, uint8 frames / 255 inside
-the forward as CleanRL's Atari agents do. Arguments: seconds, threads. Prints one JSON object."""
+"""Reference networks with PyTorch on the CPU: the Nature-DQN CNN (4x84x84 uint8 -> 32 8x8/4 -> 64 4x4/2 -> 64 3x3/1 ->
+512 -> 6) and the IMPALA ResNet (CleanRL's ConvSequence x (16, 32, 32), ReLU, 3872 -> 256 -> 6): forward passes
+(no_grad, batch 1 and 32) and forward+backward (batch 256) in samples/s, uint8 frames / 255 inside the forward as
+CleanRL's Atari agents do. Arguments: seconds, threads. Prints one JSON object."""
 import json
 import sys
 import time
@@ -22,6 +23,28 @@ net = torch.nn.Sequential(
 )
 
 
+
+class ResidualBlock(torch.nn.Module):
+    def __init__(self, channels):
+        super().__init__()
+        self.conv0 = torch.nn.Conv2d(channels, channels, 3, padding=1)
+        self.conv1 = torch.nn.Conv2d(channels, channels, 3, padding=1)
+
+    def forward(self, x):
+        return x + self.conv1(torch.relu(self.conv0(torch.relu(x))))
+
+
+def conv_sequence(inputs, channels):
+    return [torch.nn.Conv2d(inputs, channels, 3, padding=1), torch.nn.MaxPool2d(3, stride=2, padding=1),
+            ResidualBlock(channels), ResidualBlock(channels)]
+
+
+impala = torch.nn.Sequential(
+    *conv_sequence(4, 16), *conv_sequence(16, 32), *conv_sequence(32, 32), torch.nn.Flatten(), torch.nn.ReLU(),
+    torch.nn.Linear(3872, 256), torch.nn.ReLU(), torch.nn.Linear(256, 6),
+)
+
+
 def frames(batch):
     return torch.randint(0, 256, (batch, 4, 84, 84), dtype=torch.uint8)
 
@@ -38,12 +61,12 @@ def rate(body, samples):
             return count * samples / elapsed
 
 
-def forward(batch):
+def forward(model, batch):
     x = frames(batch)
 
     def body():
         with torch.no_grad():
-            net(x.float() / 255.0)
+            model(x.float() / 255.0)
 
     return rate(body, batch)
 
@@ -51,12 +74,17 @@ def forward(batch):
 x256, g256 = frames(256), torch.randn(256, 6)
 
 
-def train():
-    net.zero_grad(set_to_none=True)
-    net(x256.float() / 255.0).backward(g256)
+def train(model):
+    def body():
+        model.zero_grad(set_to_none=True)
+        model(x256.float() / 255.0).backward(g256)
+
+    return rate(body, 256)
 
 
 print(json.dumps({
-    "torch_forward_1": forward(1), "torch_forward_32": forward(32), "torch_train_256": rate(train, 256),
+    "torch_forward_1": forward(net, 1), "torch_forward_32": forward(net, 32), "torch_train_256": train(net),
+    "torch_impala_forward_1": forward(impala, 1), "torch_impala_forward_32": forward(impala, 32),
+    "torch_impala_train_256": train(impala),
     "torch_version": torch.__version__, "threads": THREADS, "notes": [],
 }))

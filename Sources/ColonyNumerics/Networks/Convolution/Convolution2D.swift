@@ -104,10 +104,11 @@ public struct Convolution2D: Sendable, Equatable {
     /// enough that their columns stay near 4 MiB (larger groups measured slower: 2.1k against 2.7k images/s at batch 32).
     public func imagesPerProduct(batch: Int) -> Int { max(1, min(batch, (1 << 20) / (patchSize * outputPositions))) }
 
-    /// ReLU(W · col + b) of `count` images whose columns are side by side in `col` (pitch count·outputPositions): one
-    /// product into `product` (O × count·outputPositions), then each image's block to `output` + image · outputSize.
-    func forwardReLU(images count: Int, col: UnsafePointer<Float>, parameters: UnsafePointer<Float>, product: UnsafeMutablePointer<Float>,
-                     output: UnsafeMutablePointer<Float>) {
+    /// W · col + b (with `rectifies`, ReLU of it) for `count` images whose columns are side by side in `col` (pitch
+    /// count·outputPositions): one product into `product` (O × count·outputPositions), then each image's block to
+    /// `output` + image · outputSize.
+    func forwardGroup(images count: Int, col: UnsafePointer<Float>, parameters: UnsafePointer<Float>, product: UnsafeMutablePointer<Float>,
+                      output: UnsafeMutablePointer<Float>, rectifies: Bool) {
         let width = count * outputPositions
         BLAS.gemm(transposeA: false, transposeB: false, m: outputChannels, n: width, k: patchSize, a: parameters + weightRange.lowerBound,
                   lda: patchSize, b: col, ldb: width, beta: 0, c: product, ldc: width)
@@ -117,7 +118,11 @@ public struct Convolution2D: Sendable, Equatable {
                 let source = product + channel * width + image * outputPositions
                 let target = output + image * outputSize + channel * outputPositions
                 let b = bias[channel]
-                for position in 0..<outputPositions { target[position] = max(0, source[position] + b) }
+                if rectifies {
+                    for position in 0..<outputPositions { target[position] = max(0, source[position] + b) }
+                } else {
+                    for position in 0..<outputPositions { target[position] = source[position] + b }
+                }
             }
         }
     }

@@ -28,14 +28,14 @@ public final class ConvolutionalNetwork: Network {
     private var cachedInput: Input?
     private var cachedBatch = 0
     /// Each layer's output (after its activation), batch rows each, convolutions then linear layers.
-    private var layerOutputs: [Buffer]
+    private var layerOutputs: [Scratch<Float>]
     /// Gradients flowing down: two buffers of the widest layer output, alternating.
-    private var flowing: (Buffer, Buffer)
-    private let col: Buffer, colGradient: Buffer
+    private var flowing: (Scratch<Float>, Scratch<Float>)
+    private let col: Scratch<Float>, colGradient: Scratch<Float>
     /// A group of images' columns side by side, and their product, for the batch forward.
-    private let batchColumns = Buffer(), product = Buffer()
+    private let batchColumns = Scratch<Float>(), product = Scratch<Float>()
     /// One image's layer outputs for `forwardSingle`.
-    private let single: [Buffer]
+    private let single: [Scratch<Float>]
 
     /// The Nature-DQN network: 32 8×8/4, 64 4×4/2, 64 3×3/1 convolutions, 512 units, `outputs` outputs.
     public static func natureDQN(inputShape: [Int] = [4, 84, 84], outputs: Int, initialization: LayerInitialization,
@@ -73,11 +73,11 @@ public final class ConvolutionalNetwork: Network {
         parameters = [Float](repeating: 0, count: offset)
         gradients = [Float](repeating: 0, count: offset)
         let widths = convolutions.map(\.outputSize) + dense.map(\.outputSize)
-        layerOutputs = widths.map { _ in Buffer() }
-        flowing = (Buffer(), Buffer())
+        layerOutputs = widths.map { _ in Scratch<Float>() }
+        flowing = (Scratch<Float>(), Scratch<Float>())
         let columns = convolutions.map { $0.patchSize * $0.outputPositions }.max()!
-        (col, colGradient) = (Buffer(capacity: columns), Buffer(capacity: columns))
-        single = widths.map { Buffer(capacity: $0) }
+        (col, colGradient) = (Scratch<Float>(capacity: columns), Scratch<Float>(capacity: columns))
+        single = widths.map { Scratch<Float>(capacity: $0) }
         parameters.withUnsafeMutableBufferPointer { buffer in
             let shapes = convolutions.map { ($0.weightRange, $0.biasRange, $0.patchSize, $0.outputChannels) }
                 + dense.map { ($0.weightRange, $0.biasRange, $0.inputSize, $0.outputSize) }
@@ -93,10 +93,10 @@ public final class ConvolutionalNetwork: Network {
         (inputShape, convolutions, dense, parameterCount) = (source.inputShape, source.convolutions, source.dense, source.parameterCount)
         parameters = source.parameters
         gradients = [Float](repeating: 0, count: source.parameterCount)
-        layerOutputs = source.layerOutputs.map { _ in Buffer() }
-        flowing = (Buffer(), Buffer())
-        (col, colGradient) = (Buffer(capacity: source.col.capacity), Buffer(capacity: source.colGradient.capacity))
-        single = source.single.map { Buffer(capacity: $0.capacity) }
+        layerOutputs = source.layerOutputs.map { _ in Scratch<Float>() }
+        flowing = (Scratch<Float>(), Scratch<Float>())
+        (col, colGradient) = (Scratch<Float>(capacity: source.col.capacity), Scratch<Float>(capacity: source.colGradient.capacity))
+        single = source.single.map { Scratch<Float>(capacity: $0.capacity) }
     }
 
     public func copy() -> ConvolutionalNetwork { ConvolutionalNetwork(copying: self) }
@@ -139,26 +139,19 @@ public final class ConvolutionalNetwork: Network {
                                                pitch: count * convolution.outputPositions) { $0 }
                         }
                     }
-                    convolution.forwardReLU(images: count, col: batchColumns.pointer, parameters: p.baseAddress!, product: product.pointer,
-                                            output: layerOutputs[index].pointer + start * convolution.outputSize)
+                    convolution.forwardGroup(images: count, col: batchColumns.pointer, parameters: p.baseAddress!, product: product.pointer,
+                                             output: layerOutputs[index].pointer + start * convolution.outputSize, rectifies: true)
                 }
             }
             var input = UnsafePointer(layerOutputs[convolutions.count - 1].pointer)
             for (index, layer) in dense.enumerated() {
                 let output = layerOutputs[convolutions.count + index].pointer
-                linearForward(layer, input: input, output: output, rows: batch, parameters: p.baseAddress!)
+                layer.forward(input: input, output: output, rows: batch, parameters: p.baseAddress!)
                 input = UnsafePointer(output)
             }
         }
         let last = layerOutputs[layerOutputs.count - 1].pointer
         return Tensor(shape: [batch, outputSize], scalars: Array(UnsafeBufferPointer(start: last, count: batch * outputSize)))
-    }
-
-    private func linearForward(_ layer: LinearLayer, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, rows: Int, parameters p: UnsafePointer<Float>) {
-        for row in 0..<rows { (output + row * layer.outputSize).update(from: p + layer.biasRange.lowerBound, count: layer.outputSize) }
-        BLAS.gemm(transposeA: false, transposeB: true, m: rows, n: layer.outputSize, k: layer.inputSize, a: input, lda: layer.inputSize,
-                  b: p + layer.weightRange.lowerBound, ldb: layer.inputSize, beta: 1, c: output, ldc: layer.outputSize)
-        layer.activation.apply(output, count: rows * layer.outputSize)
     }
 
     /// Adds the parameter gradient of the last forward into `gradients` and returns the gradient with respect to its
@@ -181,14 +174,7 @@ public final class ConvolutionalNetwork: Network {
                     let layer = dense[index]
                     let output = layerOutputs[convolutions.count + index].pointer
                     let input = UnsafePointer(layerOutputs[convolutions.count + index - 1].pointer)
-                    // dY through the activation, in place.
-                    layer.activation.backpropagate(output: output, upstream: upstream, into: upstream, count: batch * layer.outputSize)
-                    let biasGradient = g + layer.biasRange.lowerBound
-                    for row in 0..<batch { for unit in 0..<layer.outputSize { biasGradient[unit] += upstream[row * layer.outputSize + unit] } }
-                    BLAS.gemm(transposeA: true, transposeB: false, m: layer.outputSize, n: layer.inputSize, k: batch, a: upstream, lda: layer.outputSize,
-                              b: input, ldb: layer.inputSize, beta: 1, c: g + layer.weightRange.lowerBound, ldc: layer.inputSize)
-                    BLAS.gemm(transposeA: false, transposeB: false, m: batch, n: layer.inputSize, k: layer.outputSize, a: upstream, lda: layer.outputSize,
-                              b: p + layer.weightRange.lowerBound, ldb: layer.inputSize, beta: 0, c: downstream, ldc: layer.inputSize)
+                    layer.backward(input: input, output: output, upstream: upstream, downstream: downstream, rows: batch, parameters: p, gradients: g)
                     swap(&upstream, &downstream)
                 }
                 inputGradient.withUnsafeMutableBufferPointer { dInput in
@@ -236,30 +222,10 @@ public final class ConvolutionalNetwork: Network {
                 Activation.relu.apply(single[index].pointer, count: convolution.outputSize)
             }
             for (index, layer) in dense.enumerated() {
-                linearForward(layer, input: UnsafePointer(single[convolutions.count + index - 1].pointer), output: single[convolutions.count + index].pointer,
+                layer.forward(input: UnsafePointer(single[convolutions.count + index - 1].pointer), output: single[convolutions.count + index].pointer,
                               rows: 1, parameters: p.baseAddress!)
             }
         }
         output.baseAddress!.update(from: single[single.count - 1].pointer, count: outputSize)
-    }
-}
-
-/// Scratch Floats that grow to the largest size asked for and are reused.
-private final class Buffer {
-    private(set) var pointer: UnsafeMutablePointer<Float>
-    private(set) var capacity: Int
-
-    init(capacity: Int = 1) {
-        self.capacity = max(1, capacity)
-        pointer = .allocate(capacity: self.capacity)
-    }
-
-    deinit { pointer.deallocate() }
-
-    func reserve(_ count: Int) {
-        guard count > capacity else { return }
-        pointer.deallocate()
-        capacity = count
-        pointer = .allocate(capacity: count)
     }
 }

@@ -1,0 +1,348 @@
+/// The IMPALA ResNet encoder (Espeholt et al., 2018) with fully connected layers after it: sections of a 3×3
+/// convolution, a 3×3 max-pool of stride 2 (padding 1) and residual blocks `x + conv(relu(conv(relu(x))))`, then
+/// ReLU, flatten (PyTorch's order) and linear layers (ReLU between, `output` after the last). The layout follows
+/// CleanRL's and Sample Factory's `ConvSequence`: convolutions 3×3 with padding 1 and a bias, no ReLU between sections.
+///
+/// All parameters in one flat buffer in PyTorch's layouts, section by section (the entry convolution, then each block's
+/// two convolutions, weight before bias), then the linear layers: checkpoints, parameter messages and A3C's gradients
+/// carry it as they carry an MLP's. Images come as Floats or as uint8 pixels read ÷255 by the first im2col. The forward
+/// caches what backward needs; like every network it is used by one owner at a time.
+public final class ResidualNetwork: Network {
+    /// A section's output channels and the residual blocks after its max-pool.
+    public struct Section: Sendable, Equatable {
+        public var channels: Int, blocks: Int
+        public init(channels: Int, blocks: Int) { (self.channels, self.blocks) = (channels, blocks) }
+    }
+
+    /// One residual block: `x + second(relu(first(relu(x))))`.
+    public struct Block: Sendable, Equatable {
+        public let first: Convolution2D, second: Convolution2D
+    }
+
+    /// A section's layers in order.
+    public struct Stage: Sendable, Equatable {
+        public let entry: Convolution2D
+        public let pool: MaxPool2D
+        public let blocks: [Block]
+        /// Floats of the section's output (its pool's and its blocks').
+        public var outputSize: Int { pool.outputSize }
+    }
+
+    public let inputShape: [Int]
+    public let stages: [Stage]
+    public let dense: [LinearLayer]
+    public let parameterCount: Int
+    public var parameters: [Float]
+    public var gradients: [Float]
+    public var outputShape: [Int] { [dense[dense.count - 1].outputSize] }
+
+    private enum Input { case floats([Float]), pixels([UInt8]) }
+    private var cachedInput: Input?
+    private var cachedBatch = 0
+    /// The training forward's activations (backward reads them) and the acting path's, kept apart.
+    private let training: Activations
+    private let acting: Activations
+    private let col: Scratch<Float>, colGradient: Scratch<Float>, imageGradient: Scratch<Float>
+    private let gradientBuffers: (Scratch<Float>, Scratch<Float>)
+
+    /// The network of IMPALA's paper and CleanRL's `ppo_atari_envpool_async_jax_scan_impalanet`: sections of 16, 32
+    /// and 32 channels with two blocks each, 256 units, `outputs` outputs (4×84×84 → 32×11×11 = 3872 features).
+    public static func impala(inputShape: [Int] = [4, 84, 84], outputs: Int, initialization: LayerInitialization,
+                              outputInitialization: LayerInitialization? = nil, rng: inout RandomSource) -> ResidualNetwork {
+        ResidualNetwork(inputShape: inputShape, sections: [16, 32, 32].map { Section(channels: $0, blocks: 2) }, hiddenSizes: [256],
+                        outputs: outputs, initialization: initialization, outputInitialization: outputInitialization, rng: &rng)
+    }
+
+    /// Draws every layer's weight then bias from `rng`, in parameter order: `initialization` for all but the last
+    /// linear layer.
+    public init(inputShape: [Int], sections: [Section], hiddenSizes: [Int], outputs: Int, output: Activation = .identity,
+                initialization: LayerInitialization, outputInitialization: LayerInitialization? = nil, rng: inout RandomSource) {
+        precondition(inputShape.count == 3 && inputShape.allSatisfy { $0 > 0 }, "ResidualNetwork takes C × H × W images, got \(inputShape)")
+        precondition(!sections.isEmpty && sections.allSatisfy { $0.channels > 0 && $0.blocks >= 0 } && outputs > 0,
+                     "ResidualNetwork needs sections with channels and an output")
+        self.inputShape = inputShape
+        var offset = 0
+        var (channels, height, width) = (inputShape[0], inputShape[1], inputShape[2])
+        func convolution(_ inputChannels: Int, _ outputChannels: Int) -> Convolution2D {
+            let layer = Convolution2D(inputChannels: inputChannels, outputChannels: outputChannels, kernel: 3, stride: 1, padding: 1,
+                                      inputHeight: height, inputWidth: width, offset: offset)
+            offset = layer.biasRange.upperBound
+            return layer
+        }
+        var stages: [Stage] = []
+        for section in sections {
+            let entry = convolution(channels, section.channels)
+            let pool = MaxPool2D(channels: section.channels, window: 3, stride: 2, padding: 1, inputHeight: height, inputWidth: width)
+            (channels, height, width) = (section.channels, pool.outputHeight, pool.outputWidth)
+            let blocks = (0..<section.blocks).map { _ in Block(first: convolution(channels, channels), second: convolution(channels, channels)) }
+            stages.append(Stage(entry: entry, pool: pool, blocks: blocks))
+        }
+        var dense: [LinearLayer] = []
+        let sizes = [channels * height * width] + hiddenSizes + [outputs]
+        for index in 0..<(sizes.count - 1) {
+            let layer = LinearLayer(inputSize: sizes[index], outputSize: sizes[index + 1], activation: index == sizes.count - 2 ? output : .relu, offset: offset)
+            dense.append(layer)
+            offset = layer.biasRange.upperBound
+        }
+        (self.stages, self.dense, parameterCount) = (stages, dense, offset)
+        parameters = [Float](repeating: 0, count: offset)
+        gradients = [Float](repeating: 0, count: offset)
+        (training, acting) = (Activations(stages: stages, dense: dense), Activations(stages: stages, dense: dense))
+        let convolutions = stages.flatMap { [$0.entry] + $0.blocks.flatMap { [$0.first, $0.second] } }
+        let columns = convolutions.map { $0.patchSize * $0.outputPositions }.max()!
+        (col, colGradient) = (Scratch<Float>(capacity: columns), Scratch<Float>(capacity: columns))
+        imageGradient = Scratch<Float>(capacity: stages.map(\.entry.outputSize).max()!)
+        gradientBuffers = (Scratch<Float>(), Scratch<Float>())
+        parameters.withUnsafeMutableBufferPointer { buffer in
+            let shapes = convolutions.map { ($0.weightRange, $0.biasRange, $0.patchSize, $0.outputChannels) }
+                + dense.map { ($0.weightRange, $0.biasRange, $0.inputSize, $0.outputSize) }
+            for (index, (weight, bias, fanIn, fanOut)) in shapes.enumerated() {
+                let scheme = index == shapes.count - 1 ? (outputInitialization ?? initialization) : initialization
+                scheme.initialize(weight: UnsafeMutableBufferPointer(rebasing: buffer[weight]), bias: UnsafeMutableBufferPointer(rebasing: buffer[bias]),
+                                  fanIn: fanIn, fanOut: fanOut, rng: &rng)
+            }
+        }
+    }
+
+    private init(copying source: ResidualNetwork) {
+        (inputShape, stages, dense, parameterCount) = (source.inputShape, source.stages, source.dense, source.parameterCount)
+        parameters = source.parameters
+        gradients = [Float](repeating: 0, count: source.parameterCount)
+        (training, acting) = (Activations(stages: stages, dense: dense), Activations(stages: stages, dense: dense))
+        (col, colGradient) = (Scratch<Float>(capacity: source.col.capacity), Scratch<Float>(capacity: source.colGradient.capacity))
+        imageGradient = Scratch<Float>(capacity: source.imageGradient.capacity)
+        gradientBuffers = (Scratch<Float>(), Scratch<Float>())
+    }
+
+    public func copy() -> ResidualNetwork { ResidualNetwork(copying: self) }
+
+    /// Outputs for batch × C·H·W Float images.
+    public func forward(_ input: Tensor) -> Tensor {
+        precondition(input.rank == 2 && input.shape[1] == inputSize, "ResidualNetwork.forward: expected batch × \(inputSize), got \(input.shape)")
+        cachedInput = .floats(input.scalars)
+        cachedBatch = input.shape[0]
+        input.scalars.withUnsafeBufferPointer { run(training, batch: input.shape[0], images: $0.baseAddress!, value: { $0 }) }
+        return training.result(batch: input.shape[0])
+    }
+
+    /// Outputs for `batch` uint8 images (C·H·W bytes each), read as pixel ÷ 255.
+    public func forward(pixels: [UInt8], batch: Int) -> Tensor {
+        precondition(pixels.count == batch * inputSize, "ResidualNetwork.forward: \(pixels.count) bytes for \(batch) images of \(inputSize)")
+        cachedInput = .pixels(pixels)
+        cachedBatch = batch
+        pixels.withUnsafeBufferPointer { run(training, batch: batch, images: $0.baseAddress!, value: { Float($0) * (1 / 255) }) }
+        return training.result(batch: batch)
+    }
+
+    public func forwardSingle(_ input: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>) {
+        precondition(input.count == inputSize && output.count == outputSize, "ResidualNetwork.forwardSingle: sizes")
+        run(acting, batch: 1, images: input.baseAddress!, value: { $0 })
+        output.baseAddress!.update(from: acting.dense[dense.count - 1].pointer, count: outputSize)
+    }
+
+    /// The forward of `batch` images into `activations`; `value` converts an input element to a Float.
+    private func run<Element>(_ activations: Activations, batch: Int, images: UnsafePointer<Element>, value: (Element) -> Float) {
+        precondition(parameters.count == parameterCount && gradients.count == parameterCount, "ResidualNetwork: parameter buffers resized")
+        activations.reserve(batch: batch)
+        parameters.withUnsafeBufferPointer { p in
+            let p = p.baseAddress!
+            for (index, stage) in stages.enumerated() {
+                let output = activations.stages[index]
+                if index == 0 {
+                    convolve(stage.entry, batch: batch, output: output.entry.pointer, parameters: p, activations: activations) { image, target, pitch in
+                        stage.entry.im2col(images + image * self.inputSize, into: target, pitch: pitch, value: value)
+                    }
+                } else {
+                    let below = UnsafePointer(activations.stageOutput(index - 1))
+                    let size = stages[index - 1].outputSize
+                    convolve(stage.entry, batch: batch, output: output.entry.pointer, parameters: p, activations: activations) { image, target, pitch in
+                        stage.entry.im2col(below + image * size, into: target, pitch: pitch) { $0 }
+                    }
+                }
+                for image in 0..<batch {
+                    stage.pool.forward(output.entry.pointer + image * stage.entry.outputSize, into: output.pooled.pointer + image * stage.outputSize,
+                                       source: output.poolSource.pointer + image * stage.outputSize)
+                }
+                var blockInput = UnsafePointer(output.pooled.pointer)
+                for (blockIndex, block) in stage.blocks.enumerated() {
+                    let (hidden, result) = (output.hidden[blockIndex].pointer, output.outputs[blockIndex].pointer)
+                    let size = stage.outputSize
+                    let input = blockInput
+                    convolve(block.first, batch: batch, output: hidden, parameters: p, activations: activations) { image, target, pitch in
+                        block.first.im2col(input + image * size, into: target, pitch: pitch) { max(0, $0) }
+                    }
+                    convolve(block.second, batch: batch, output: result, parameters: p, activations: activations) { image, target, pitch in
+                        block.second.im2col(UnsafePointer(hidden) + image * size, into: target, pitch: pitch) { max(0, $0) }
+                    }
+                    for index in 0..<(batch * size) { result[index] += input[index] }
+                    blockInput = UnsafePointer(result)
+                }
+            }
+            let features = activations.features.pointer
+            let last = activations.stageOutput(stages.count - 1)
+            for index in 0..<(batch * dense[0].inputSize) { features[index] = max(0, last[index]) }
+            var input = UnsafePointer(features)
+            for (index, layer) in dense.enumerated() {
+                layer.forward(input: input, output: activations.dense[index].pointer, rows: batch, parameters: p)
+                input = UnsafePointer(activations.dense[index].pointer)
+            }
+        }
+    }
+
+    /// One convolution (no activation) of `batch` images, a group of images per product so W is packed once per group;
+    /// `columns(image, target, pitch)` fills one image's columns.
+    private func convolve(_ convolution: Convolution2D, batch: Int, output: UnsafeMutablePointer<Float>, parameters: UnsafePointer<Float>,
+                          activations: Activations, columns: (Int, UnsafeMutablePointer<Float>, Int) -> Void) {
+        let group = convolution.imagesPerProduct(batch: batch)
+        activations.columns.reserve(group * convolution.patchSize * convolution.outputPositions)
+        activations.product.reserve(group * convolution.outputSize)
+        for start in stride(from: 0, to: batch, by: group) {
+            let count = min(group, batch - start)
+            for image in start..<(start + count) {
+                columns(image, activations.columns.pointer + (image - start) * convolution.outputPositions, count * convolution.outputPositions)
+            }
+            convolution.forwardGroup(images: count, col: activations.columns.pointer, parameters: parameters, product: activations.product.pointer,
+                                     output: output + start * convolution.outputSize, rectifies: false)
+        }
+    }
+
+    /// Adds the parameter gradient of the last forward into `gradients` and returns the gradient with respect to its
+    /// Float input (zeros after a forward of pixels, whose gradient nothing uses).
+    @discardableResult
+    public func backward(_ outputGradient: Tensor) -> Tensor {
+        let batch = cachedBatch
+        precondition(cachedInput != nil && outputGradient.shape == [batch, outputSize],
+                     "ResidualNetwork.backward: expected a gradient of shape [\(batch), \(outputSize)] after a forward, got \(outputGradient.shape)")
+        let activations = training
+        let widest = (stages.map(\.entry.outputSize) + dense.map(\.outputSize) + dense.map(\.inputSize)).max()!
+        gradientBuffers.0.reserve(batch * widest)
+        gradientBuffers.1.reserve(batch * widest)
+        var (upstream, downstream) = (gradientBuffers.0.pointer, gradientBuffers.1.pointer)
+        outputGradient.scalars.withUnsafeBufferPointer { upstream.update(from: $0.baseAddress!, count: $0.count) }
+        var inputGradient = [Float](repeating: 0, count: batch * inputSize)
+        let floatInput = { if case .floats = cachedInput { return true } else { return false } }()
+        parameters.withUnsafeBufferPointer { p in
+            gradients.withUnsafeMutableBufferPointer { g in
+                let (p, g) = (p.baseAddress!, g.baseAddress!)
+                for index in dense.indices.reversed() {
+                    let input = UnsafePointer(index == 0 ? activations.features.pointer : activations.dense[index - 1].pointer)
+                    dense[index].backward(input: input, output: activations.dense[index].pointer, upstream: upstream, downstream: downstream,
+                                          rows: batch, parameters: p, gradients: g)
+                    swap(&upstream, &downstream)
+                }
+                // Through the ReLU before flatten: its output is `features`.
+                Activation.relu.backpropagate(output: activations.features.pointer, upstream: upstream, into: upstream, count: batch * dense[0].inputSize)
+                inputGradient.withUnsafeMutableBufferPointer { dInput in
+                    for index in stages.indices.reversed() {
+                        let stage = stages[index], stored = activations.stages[index]
+                        let size = stage.outputSize
+                        for blockIndex in stage.blocks.indices.reversed() {
+                            let block = stage.blocks[blockIndex]
+                            let input = UnsafePointer(blockIndex == 0 ? stored.pooled.pointer : stored.outputs[blockIndex - 1].pointer)
+                            for image in 0..<batch {
+                                blockBackward(block, input: input + image * size, hidden: stored.hidden[blockIndex].pointer + image * size,
+                                              outputGradient: upstream + image * size, inputGradient: downstream + image * size, parameters: p, gradients: g)
+                            }
+                            swap(&upstream, &downstream)
+                        }
+                        let entry = stage.entry
+                        let needsInput = index > 0 || floatInput
+                        let below = index > 0 ? downstream : dInput.baseAddress!
+                        for image in 0..<batch {
+                            let poolGradient = imageGradient.pointer
+                            poolGradient.update(repeating: 0, count: entry.outputSize)
+                            stage.pool.backward(upstream + image * size, source: stored.poolSource.pointer + image * size, into: poolGradient)
+                            entryColumns(index, image: image)
+                            entry.backward(col: col.pointer, outputGradient: poolGradient, parameters: p, gradients: g,
+                                           colGradient: needsInput ? colGradient.pointer : nil)
+                            if needsInput {
+                                (below + image * entry.inputSize).update(repeating: 0, count: entry.inputSize)
+                                entry.col2im(colGradient.pointer, into: below + image * entry.inputSize)
+                            }
+                        }
+                        swap(&upstream, &downstream)
+                    }
+                }
+            }
+        }
+        return Tensor(shape: [batch, inputSize], scalars: inputGradient)
+    }
+
+    /// One image through one block backward: `out = x + second(relu(h))`, `h = first(relu(x))`, so
+    /// dx = d_out + relu′(x) ⊙ first-backward(relu′(h) ⊙ second-backward(d_out)).
+    private func blockBackward(_ block: Block, input: UnsafePointer<Float>, hidden: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
+                               inputGradient: UnsafeMutablePointer<Float>, parameters p: UnsafePointer<Float>, gradients g: UnsafeMutablePointer<Float>) {
+        let size = block.first.outputSize
+        let scratch = imageGradient.pointer
+        block.second.im2col(hidden, into: col.pointer) { max(0, $0) }
+        block.second.backward(col: col.pointer, outputGradient: outputGradient, parameters: p, gradients: g, colGradient: colGradient.pointer)
+        scratch.update(repeating: 0, count: size)
+        block.second.col2im(colGradient.pointer, into: scratch)
+        for index in 0..<size where hidden[index] <= 0 { scratch[index] = 0 }
+        block.first.im2col(input, into: col.pointer) { max(0, $0) }
+        block.first.backward(col: col.pointer, outputGradient: scratch, parameters: p, gradients: g, colGradient: colGradient.pointer)
+        scratch.update(repeating: 0, count: size)
+        block.first.col2im(colGradient.pointer, into: scratch)
+        for index in 0..<size { inputGradient[index] = outputGradient[index] + (input[index] > 0 ? scratch[index] : 0) }
+    }
+
+    /// Refills `col` with section `index`'s entry-convolution columns of one image of the cached forward.
+    private func entryColumns(_ index: Int, image: Int) {
+        let entry = stages[index].entry
+        guard index == 0 else {
+            entry.im2col(UnsafePointer(training.stageOutput(index - 1)) + image * stages[index - 1].outputSize, into: col.pointer) { $0 }
+            return
+        }
+        switch cachedInput! {
+        case .floats(let values):
+            values.withUnsafeBufferPointer { entry.im2col($0.baseAddress! + image * inputSize, into: col.pointer) { $0 } }
+        case .pixels(let bytes):
+            bytes.withUnsafeBufferPointer { entry.im2col($0.baseAddress! + image * inputSize, into: col.pointer) { Float($0) * (1 / 255) } }
+        }
+    }
+}
+
+/// Everything one forward of a `ResidualNetwork` keeps, per batch: each section's entry output, pooled output with
+/// where each maximum came from, each block's hidden and output, the rectified features and the linear outputs.
+private final class Activations {
+    final class Stage {
+        let entry = Scratch<Float>(), pooled = Scratch<Float>(), poolSource = Scratch<Int32>()
+        let hidden: [Scratch<Float>], outputs: [Scratch<Float>]
+        init(blocks: Int) { (hidden, outputs) = ((0..<blocks).map { _ in Scratch<Float>() }, (0..<blocks).map { _ in Scratch<Float>() }) }
+    }
+
+    let shapes: [ResidualNetwork.Stage]
+    let layers: [LinearLayer]
+    let stages: [Stage]
+    let features = Scratch<Float>()
+    let dense: [Scratch<Float>]
+    /// A group of images' columns side by side, and their product.
+    let columns = Scratch<Float>(), product = Scratch<Float>()
+
+    init(stages shapes: [ResidualNetwork.Stage], dense layers: [LinearLayer]) {
+        (self.shapes, self.layers) = (shapes, layers)
+        stages = shapes.map { Stage(blocks: $0.blocks.count) }
+        dense = layers.map { _ in Scratch<Float>() }
+    }
+
+    func reserve(batch: Int) {
+        for (shape, stage) in zip(shapes, stages) {
+            stage.entry.reserve(batch * shape.entry.outputSize)
+            stage.pooled.reserve(batch * shape.outputSize)
+            stage.poolSource.reserve(batch * shape.outputSize)
+            for block in stage.hidden + stage.outputs { block.reserve(batch * shape.outputSize) }
+        }
+        features.reserve(batch * layers[0].inputSize)
+        for (layer, output) in zip(layers, dense) { output.reserve(batch * layer.outputSize) }
+    }
+
+    /// Section `index`'s output: its last block's, or its pooled output when it has no blocks.
+    func stageOutput(_ index: Int) -> UnsafeMutablePointer<Float> {
+        stages[index].outputs.last?.pointer ?? stages[index].pooled.pointer
+    }
+
+    func result(batch: Int) -> Tensor {
+        let size = layers[layers.count - 1].outputSize
+        return Tensor(shape: [batch, size], scalars: Array(UnsafeBufferPointer(start: dense[dense.count - 1].pointer, count: batch * size)))
+    }
+}
