@@ -20,6 +20,30 @@ final class ReplayBufferTests: XCTestCase {
         }
     }
 
+    /// Frames (a uint8 space) are kept one byte per element and come back as the same Floats; the bytes per
+    /// transition of Atari's 4 × 84 × 84 frames; a buffer larger than the machine is refused before it is allocated.
+    func testByteObservationsRoundTripAndTheMemoryIsCheckedFirst() {
+        let bytes = ReplayBuffer(capacity: 4, observationSize: 3, actionSize: 1, storesBytes: true)
+        let floats = ReplayBuffer(capacity: 4, observationSize: 3, actionSize: 1)
+        for k in 0..<6 {
+            let frame: [Float] = [Float(k), 255, Float(40 * k)]
+            for buffer in [bytes, floats] {
+                buffer.add(observation: frame[...], action: [1], reward: Float(k), nextObservation: frame.map { 255 - $0 }[...], discount: 0.99)
+            }
+        }
+        var (a, b) = (RandomSource(seed: 2), RandomSource(seed: 2))
+        let (fromBytes, fromFloats) = (bytes.sample(32, rng: &a), floats.sample(32, rng: &b))
+        XCTAssertEqual(fromBytes.observations, fromFloats.observations)
+        XCTAssertEqual(fromBytes.nextObservations, fromFloats.nextObservations)
+        XCTAssertEqual(Set(fromBytes.rewards), [2, 3, 4, 5])
+        XCTAssertEqual(ReplayBuffer.bytesPerTransition(observationSize: 4 * 84 * 84, actionSize: 1, storesBytes: true), 2 * 28_224 + 12)
+        XCTAssertEqual(ReplayBuffer.bytesPerTransition(observationSize: 4 * 84 * 84, actionSize: 1, storesBytes: false), 8 * 28_224 + 12)
+        XCTAssertNoThrow(try ReplayBuffer.checkFitsMemory(capacity: 1000, observationSize: 28_224, actionSize: 1, storesBytes: true, agent: "dqn"))
+        XCTAssertThrowsError(try ReplayBuffer.checkFitsMemory(capacity: 100_000_000, observationSize: 28_224, actionSize: 1, storesBytes: true, agent: "dqn")) {
+            XCTAssertTrue("\($0)".contains("lower buffer_size"), "\($0)")
+        }
+    }
+
     /// A round of minibatches drawn up front (`uniformIndices`, then `gather` batch by batch) is the
     /// very sequence `sample` returns one batch at a time, and `sample(into:)` reuses the batch.
     func testUniformIndicesThenGatherReproduceSampling() {

@@ -202,7 +202,9 @@ final class EnvironmentTests: XCTestCase {
             for _ in 0..<5 { _ = try env.step(env.actionSpace.sample(rng: &rng)) }
             let frame = env.render()
             XCTAssertFalse(frame.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, id)
-            if !id.hasPrefix("CliffWalking") {
+            if id == "Catch-v0" {
+                XCTAssertEqual(frame.split(separator: "\n").map(\.count), Array(repeating: 5, count: 10), "Catch draws its 10 × 5 board")
+            } else if !id.hasPrefix("CliffWalking") {
                 let lines = frame.split(separator: "\n", omittingEmptySubsequences: false)
                 XCTAssertEqual(lines.count, 15, id)
                 XCTAssertTrue(lines.allSatisfy { $0.count == 60 }, id)

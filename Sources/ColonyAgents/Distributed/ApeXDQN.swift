@@ -40,7 +40,7 @@ final class ApeXDQNLearnerCore: ReplayLearnerCore {
         let c = setup.configuration
         let actionCount = try ApeXDQNDistributed.actionCount(setup)
         var rng = RandomSource(seed: setup.seed)
-        learner = try DQNLearner(configuration: c, observationSize: setup.observationSize, actionCount: actionCount, rng: &rng)
+        learner = try DQNLearner(configuration: c, observationSpace: setup.observationSpace, actionCount: actionCount, rng: &rng)
         batchSize = c.int("batch_size")
         priorityEpsilon = c.float("priority_epsilon")
         tau = c.float("tau")
@@ -100,7 +100,7 @@ final class ApeXDQNActor: ReplayActor {
         let actionCount = try ApeXDQNDistributed.actionCount(setup)
         rng = RandomSource(seed: slot.seed)
         var initialization = rng.split()
-        learner = try DQNLearner(configuration: c, observationSize: setup.observationSize, actionCount: actionCount, rng: &initialization)
+        learner = try DQNLearner(configuration: c, observationSpace: setup.observationSpace, actionCount: actionCount, rng: &initialization)
         epsilon = apeXEpsilon(actor: slot.index, actors: slot.actors, base: setup.epsilon, alpha: setup.epsilonAlpha)
         priorityEpsilon = c.float("priority_epsilon")
         nStep = c.int("n_step")

@@ -6,10 +6,14 @@ import Foundation
 /// let env = try Environments.make("CartPole-v1", seed: 7)   // with its 500-step time limit
 /// ```
 /// The built-in ids are Gymnasium 1.2's registrations of the classic-control and cliff-walking
-/// tasks; `register` adds more. Thread-safe.
+/// tasks, and Catch-v0 (bsuite's Catch as a small image, Colony's pixel test task); `register` adds
+/// more. Thread-safe.
 public enum Environments {
-    /// Gymnasium's registrations of the environments this module implements.
+    /// Gymnasium's registrations of the environments this module implements, and Catch.
     public static let builtIn: [EnvironmentSpec] = [
+        EnvironmentSpec(id: "Catch-v0", maxEpisodeSteps: nil, rewardThreshold: 0.9) {
+            Catch(seed: $0)
+        },
         EnvironmentSpec(id: "CartPole-v1", maxEpisodeSteps: CartPole.defaultMaxEpisodeSteps, rewardThreshold: 475) {
             CartPole(seed: $0)
         },

@@ -24,6 +24,13 @@ final class OnPolicyPPOTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(mean, 475)
     }
 
+    /// Pixels: Catch-v0's 1 × 10 × 5 uint8 images read by a convolutional encoder (auto: the IMPALA ResNet below
+    /// 36 × 36, frames ÷255 inside it), 4 epochs a rollout. A random policy scores about −0.6; solved is +1.
+    func testLearnsCatchFromPixelsWithAConvolutionalEncoder() throws {
+        let mean = try OnPolicyTesting.trainAndEvaluate("ppo", environment: "Catch-v0", frames: 20_000, seed: 1, overrides: ["n_epochs": .int(4)])
+        XCTAssertGreaterThanOrEqual(mean, 0.9)
+    }
+
     /// Acrobot-v1 with rl-baselines3-zoo's Acrobot hyperparameters (16 envs, n_steps 256, GAE 0.94,
     /// γ 0.99, 4 epochs, batch 64, lr 3e-4 constant, VecNormalize of observations and rewards).
     func testLearnsAcrobotWithin200kFrames() throws {

@@ -14,7 +14,8 @@ public final class DQN: ReplaySharing, ParameterPerturbing, ArchitectureResizing
     public static let schema = ConfigurationSchema(agent: "dqn", keys: [
         ConfigurationKey("num_envs", .int(1), "environments the trainer steps together (the agent acts on all of them with one forward pass)", range: 1...4096),
         ConfigurationKey("total_frames", .int(50_000), "frames the schedules (ε decay, importance-sampling β) are laid out over", range: 1...1e12),
-        ConfigurationKey("hidden_sizes", .intList([256, 256]), "widths of the Q-network's hidden ReLU layers (the torso when dueling)", range: 1...65_536),
+        EncoderArchitecture.key,
+        ConfigurationKey("hidden_sizes", .intList([256, 256]), "widths of the Q-network's hidden ReLU layers (the torso when dueling; mlp encoder)", range: 1...65_536),
         ConfigurationKey("learning_rate", .double(2.3e-3), "Adam step size", range: 0...1),
         ConfigurationKey("adam_epsilon", .double(1e-8), "Adam's ε (PyTorch's default)", range: 0...1),
         ConfigurationKey("gamma", .double(0.99), "discount factor γ", range: 0...1),
@@ -109,11 +110,14 @@ public final class DQN: ReplaySharing, ParameterPerturbing, ArchitectureResizing
         replayRNG = root.split()
 
         let observationSize = context.observationSpace.elementCount
-        learner = try DQNLearner(configuration: c, observationSize: observationSize, actionCount: actionCount, rng: &networkRNG)
+        learner = try DQNLearner(configuration: c, observationSpace: context.observationSpace, actionCount: actionCount, rng: &networkRNG)
+        let storesBytes = context.observationSpace.storesAsBytes
+        try ReplayBuffer.checkFitsMemory(capacity: c.int("buffer_size"), observationSize: observationSize, actionSize: 1, storesBytes: storesBytes, agent: id)
         replay = ReplayBuffer(
             capacity: c.int("buffer_size"), observationSize: observationSize, actionSize: 1,
             prioritized: c.bool("prioritized_replay")
-                ? PrioritizedReplayOptions(alpha: c.double("priority_alpha"), epsilon: c.double("priority_epsilon")) : nil)
+                ? PrioritizedReplayOptions(alpha: c.double("priority_alpha"), epsilon: c.double("priority_epsilon")) : nil,
+            storesBytes: storesBytes)
         let n = c.int("n_step")
         nStepReturns = n > 1 ? NStepAccumulator(steps: n, gamma: gamma, environments: environmentCount) : nil
 

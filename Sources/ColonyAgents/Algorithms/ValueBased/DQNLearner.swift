@@ -1,3 +1,4 @@
+import ColonyEnvironments
 import ColonyNumerics
 
 /// One DQN gradient step on a batch of transitions: the part of DQN that a learner process runs.
@@ -46,15 +47,29 @@ public final class DQNLearner {
         self.loss = loss
     }
 
-    /// The learner a `dqn` configuration describes (hidden_sizes, dueling, learning_rate, adam_epsilon,
+    /// The learner a `dqn` configuration describes (encoder, hidden_sizes, dueling, learning_rate, adam_epsilon,
     /// max_grad_norm, double_q, loss), its network initialized from `rng`: what `DQN` trains in one
     /// process, and what an Ape-X learner and its workers build from the same configuration.
-    public convenience init(configuration c: Configuration, observationSize: Int, actionCount: Int, rng: inout RandomSource) throws {
+    public convenience init(configuration c: Configuration, observationSpace: Space, actionCount: Int, rng: inout RandomSource) throws {
         let hiddenSizes = c.intList("hidden_sizes")
-        if c.bool("dueling") && hiddenSizes.isEmpty { throw AgentError("dqn: dueling needs at least one hidden layer (hidden_sizes is empty)") }
+        let builder = try ObservationNetworkBuilder(
+            configuration: c, observationSpace: observationSpace, encodedSize: observationSpace.elementCount, agent: c.agent)
+        let dueling = c.bool("dueling")
+        if dueling && hiddenSizes.isEmpty && builder.architecture == .mlp {
+            throw AgentError("dqn: dueling needs at least one hidden layer (hidden_sizes is empty)")
+        }
+        let online: QNetwork
+        if builder.architecture == .mlp {
+            online = QNetwork(observationSize: builder.inputSize, actionCount: actionCount, hiddenSizes: hiddenSizes, dueling: dueling, rng: &rng)
+        } else {
+            // PyTorch's default initialisation, as the MLP's (SB3's and CleanRL's DQN).
+            let network = builder.make(outputs: dueling ? 1 + actionCount : actionCount, hiddenSizes: [], activation: .relu,
+                                       initialization: .torchLinearDefault, outputInitialization: .torchLinearDefault, rng: &rng)
+            online = QNetwork(network: network, actionCount: actionCount, dueling: dueling)
+        }
         let maxGradNorm = c.float("max_grad_norm")
         self.init(
-            online: QNetwork(observationSize: observationSize, actionCount: actionCount, hiddenSizes: hiddenSizes, dueling: c.bool("dueling"), rng: &rng),
+            online: online,
             optimizer: Adam(epsilon: c.float("adam_epsilon")), learningRate: .constant(c.float("learning_rate")),
             maxGradientNorm: maxGradNorm > 0 ? maxGradNorm : nil, doubleQ: c.bool("double_q"), loss: Loss(rawValue: c.string("loss"))!)
     }

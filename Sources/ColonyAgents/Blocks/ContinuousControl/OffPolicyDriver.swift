@@ -48,8 +48,13 @@ public final class OffPolicyDriver: Checkpointable {
         schedule = OffPolicySchedule(
             learningStarts: configuration.int("learning_starts"), trainFrequency: configuration.int("train_freq"),
             gradientSteps: configuration.int("gradient_steps"), batchSize: configuration.int("batch_size"))
+        let storesBytes = context.observationSpace.storesAsBytes
+        try ReplayBuffer.checkFitsMemory(
+            capacity: configuration.int("buffer_size"), observationSize: observationSize, actionSize: actionScaling.dimension,
+            storesBytes: storesBytes, agent: algorithm)
         replay = ReplayBuffer(
-            capacity: configuration.int("buffer_size"), observationSize: observationSize, actionSize: actionScaling.dimension)
+            capacity: configuration.int("buffer_size"), observationSize: observationSize, actionSize: actionScaling.dimension,
+            storesBytes: storesBytes)
         gamma = configuration.float("gamma")
         lastObservations = [Float](repeating: 0, count: environmentCount * observationSize)
         lastActions = [Float](repeating: 0, count: environmentCount * actionScaling.dimension)

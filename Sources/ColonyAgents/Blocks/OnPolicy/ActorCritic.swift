@@ -1,7 +1,8 @@
 import ColonyNumerics
 
 /// The actor–critic pair of PPO, A2C and IMPALA: a `StochasticPolicy` and a separate value network
-/// (Stable-Baselines3's MlpPolicy: no shared layers), each behind an `Approximation` with the same
+/// (Stable-Baselines3's MlpPolicy: no shared layers; with a convolutional encoder each network has its
+/// own, unlike CleanRL's shared Atari trunk), each behind an `Approximation` with the same
 /// optimizer settings and learning-rate schedule, with orthogonal initialisation (√2 hidden, 0.01
 /// policy head, 1 value head) and one global-norm gradient clip over all parameters together.
 ///
@@ -21,20 +22,19 @@ public final class ActorCritic: Checkpointable {
     private var valueRows = 0
 
     /// - Parameters:
+    ///   - makeNetwork: a network over observations with the given outputs, hidden layers initialised by
+    ///     `hidden`, the output layer by the given scheme, weights drawn from the given stream.
     ///   - makeOptimizer: a fresh optimizer for each parameter buffer (elementwise rules, so this
     ///     equals one PyTorch optimizer over all parameters).
     ///   - rng: draws the initial weights, policy network first.
     public init(
-        inputSize: Int, head: PolicyHead, hiddenSizes: [Int], activation: Activation, logStdInit: Float,
+        head: PolicyHead, logStdInit: Float,
+        makeNetwork: (_ outputs: Int, _ hidden: LayerInitialization, _ output: LayerInitialization, _ rng: inout RandomSource) -> any Network,
         makeOptimizer: () -> any Optimizer, schedule: Schedule, maxGradientNorm: Float?, rng: inout RandomSource
     ) {
         let hidden = LayerInitialization.orthogonal(gain: Float(2).squareRoot())
-        let policyNetwork = MLP(
-            sizes: [inputSize] + hiddenSizes + [head.outputSize], hidden: activation,
-            initialization: hidden, outputInitialization: .orthogonal(gain: 0.01), rng: &rng)
-        let valueNetwork = MLP(
-            sizes: [inputSize] + hiddenSizes + [1], hidden: activation,
-            initialization: hidden, outputInitialization: .orthogonal(gain: 1), rng: &rng)
+        let policyNetwork = makeNetwork(head.outputSize, hidden, .orthogonal(gain: 0.01), &rng)
+        let valueNetwork = makeNetwork(1, hidden, .orthogonal(gain: 1), &rng)
         let logStd = head.logStdSize > 0 ? ParameterVector([Float](repeating: logStdInit, count: head.logStdSize)) : nil
         policy = StochasticPolicy(network: policyNetwork, head: head, logStd: logStd)
         policyApproximation = Approximation(name: "policy", model: policyNetwork, optimizer: makeOptimizer(), schedule: schedule)

@@ -22,6 +22,9 @@ struct OnPolicyComponents {
         encoder = try ObservationEncoder(
             space: context.observationSpace, normalizes: configuration.bool("normalize_observations"), agent: agent)
         let activation: Activation = configuration.string("activation") == "relu" ? .relu : .tanh
+        let builder = try ObservationNetworkBuilder(
+            configuration: configuration, observationSpace: context.observationSpace, encodedSize: encoder.inputSize, agent: agent)
+        let hiddenSizes = configuration.intList("hidden_sizes")
         let learningRate = configuration.float("learning_rate")
         let framesPerRollout = steps * context.environmentCount
         let rollouts = Swift.max(1, (configuration.int("total_frames") + framesPerRollout - 1) / framesPerRollout)
@@ -31,8 +34,11 @@ struct OnPolicyComponents {
         var root = RandomSource(seed: context.seed)
         var initialization = root.split()
         networks = ActorCritic(
-            inputSize: encoder.inputSize, head: head, hiddenSizes: configuration.intList("hidden_sizes"), activation: activation,
-            logStdInit: configuration.float("log_std_init"), makeOptimizer: makeOptimizer, schedule: schedule,
+            head: head, logStdInit: configuration.float("log_std_init"),
+            makeNetwork: { outputs, hidden, output, rng in
+                builder.make(outputs: outputs, hiddenSizes: hiddenSizes, activation: activation, initialization: hidden, outputInitialization: output, rng: &rng)
+            },
+            makeOptimizer: makeOptimizer, schedule: schedule,
             maxGradientNorm: maxGradientNorm > 0 ? maxGradientNorm : nil, rng: &initialization)
         let rewardScaler = configuration.bool("normalize_rewards")
             ? RewardScaler(environments: context.environmentCount, gamma: configuration.double("gamma")) : nil

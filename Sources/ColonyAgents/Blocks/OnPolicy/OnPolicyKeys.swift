@@ -37,7 +37,8 @@ enum OnPolicyKeys {
     /// The networks' shape (64-64 tanh by default, as SB3's MlpPolicy) and the input and reward normalisation.
     static func networksAndNormalization(normalizeRewards: Bool = false) -> [ConfigurationKey] {
         [
-            ConfigurationKey("hidden_sizes", .intList([64, 64]), "hidden layer widths of the policy network and of the (separate) value network", range: 1...65536),
+            EncoderArchitecture.key,
+            ConfigurationKey("hidden_sizes", .intList([64, 64]), "hidden layer widths of the policy network and of the (separate) value network (mlp encoder)", range: 1...65536),
             ConfigurationKey("activation", .string("tanh"), "nonlinearity of the hidden layers", choices: ["tanh", "relu"]),
             ConfigurationKey("log_std_init", .double(0), "initial log σ of the Gaussian policy (Box action spaces only)", range: -20...5),
             ConfigurationKey("normalize_observations", .bool(false), "standardise Box observations by running mean and variance (SB3 VecNormalize, clip 10)"),

@@ -16,17 +16,18 @@ public struct PrioritizedReplayOptions: Sendable, Equatable {
 /// A FIFO replay buffer of fixed-size transitions in flat arrays; uniform or proportional prioritized.
 ///
 /// Costs: `add` O(1) uniform, O(log n) prioritized; `sample` O(B) uniform, O(B log n) prioritized;
-/// `updatePriorities` O(B log n). Memory: capacity × (2·obs + action + 2) floats.
+/// `updatePriorities` O(B log n). Memory: `bytesPerTransition` × capacity: 2·obs + action + 2 floats, with the
+/// observations of a uint8 space (frames) one byte per element instead of four.
 public final class ReplayBuffer: Checkpointable {
     public let capacity: Int
     public let observationSize: Int
     public let actionSize: Int
     public let prioritized: PrioritizedReplayOptions?
 
-    private var observations: [Float]
+    private var observations: ReplayObservations
     private var actions: [Float]
     private var rewards: [Float]
-    private var nextObservations: [Float]
+    private var nextObservations: ReplayObservations
     private var discounts: [Float]
     /// Raw priorities (|δ| + ε) with Σ p^α and the smallest p: the same structure the cluster's replay table uses.
     private var priorities: BlockedSumTree?
@@ -34,18 +35,37 @@ public final class ReplayBuffer: Checkpointable {
     public private(set) var count = 0
     private var nextSlot = 0
 
-    public init(capacity: Int, observationSize: Int, actionSize: Int, prioritized: PrioritizedReplayOptions? = nil) {
+    /// - Parameter storesBytes: keep observations as one byte per element (a uint8 space's values, 0…255).
+    public init(capacity: Int, observationSize: Int, actionSize: Int, prioritized: PrioritizedReplayOptions? = nil, storesBytes: Bool = false) {
         precondition(capacity > 0 && observationSize > 0 && actionSize > 0)
         self.capacity = capacity
         self.observationSize = observationSize
         self.actionSize = actionSize
         self.prioritized = prioritized
-        observations = [Float](repeating: 0, count: capacity * observationSize)
-        nextObservations = [Float](repeating: 0, count: capacity * observationSize)
+        observations = ReplayObservations(capacity: capacity, width: observationSize, storesBytes: storesBytes)
+        nextObservations = ReplayObservations(capacity: capacity, width: observationSize, storesBytes: storesBytes)
         actions = [Float](repeating: 0, count: capacity * actionSize)
         rewards = [Float](repeating: 0, count: capacity)
         discounts = [Float](repeating: 0, count: capacity)
         if let prioritized { priorities = BlockedSumTree(capacity: capacity, alpha: prioritized.alpha, blockSize: 1) }
+    }
+
+    /// Bytes one stored transition takes: the observation and next observation, the action, reward and discount.
+    public static func bytesPerTransition(observationSize: Int, actionSize: Int, storesBytes: Bool) -> Int {
+        2 * ReplayObservations.bytes(width: observationSize, storesBytes: storesBytes) + (actionSize + 2) * MemoryLayout<Float>.size
+    }
+
+    /// Throws unless `capacity` transitions fit in this machine's memory with room to spare (at most 3/4 of it): a
+    /// buffer sized for frames in Floats asks for tens of gigabytes, and the error says so before the allocation.
+    public static func checkFitsMemory(capacity: Int, observationSize: Int, actionSize: Int, storesBytes: Bool, agent: String) throws {
+        let needed = Double(capacity) * Double(bytesPerTransition(observationSize: observationSize, actionSize: actionSize, storesBytes: storesBytes))
+        let available = Double(ProcessInfo.processInfo.physicalMemory)
+        guard needed <= 0.75 * available else {
+            let gib = { (bytes: Double) in String(format: "%.1f GiB", bytes / 1_073_741_824) }
+            throw AgentError("\(agent): a replay buffer of \(capacity) transitions of \(observationSize)-element observations needs \(gib(needed)) "
+                + "(\(bytesPerTransition(observationSize: observationSize, actionSize: actionSize, storesBytes: storesBytes)) bytes each), more than "
+                + "3/4 of this machine's \(gib(available)): lower buffer_size")
+        }
     }
 
     /// Stores one transition, evicting the oldest when full. New transitions get the largest priority
@@ -53,8 +73,8 @@ public final class ReplayBuffer: Checkpointable {
     public func add(observation: ArraySlice<Float>, action: ArraySlice<Float>, reward: Float, nextObservation: ArraySlice<Float>, discount: Float) {
         precondition(observation.count == observationSize && nextObservation.count == observationSize && action.count == actionSize)
         let slot = nextSlot
-        observations.replaceSubrange(slot * observationSize..<(slot + 1) * observationSize, with: observation)
-        nextObservations.replaceSubrange(slot * observationSize..<(slot + 1) * observationSize, with: nextObservation)
+        observations.store(observation, at: slot)
+        nextObservations.store(nextObservation, at: slot)
         actions.replaceSubrange(slot * actionSize..<(slot + 1) * actionSize, with: action)
         rewards[slot] = reward
         discounts[slot] = discount
@@ -128,14 +148,15 @@ public final class ReplayBuffer: Checkpointable {
     /// Copies the rows at `batch.indices` into the batch's arrays. O(B · (2·obs + action + 2)).
     private func gather(into batch: inout TransitionBatch) {
         let (o, a) = (observationSize, actionSize)
-        Self.gather(observations, width: o, rows: batch.indices, into: &batch.observations)
-        Self.gather(nextObservations, width: o, rows: batch.indices, into: &batch.nextObservations)
+        precondition(observations.width == o)
+        observations.gather(batch.indices, into: &batch.observations)
+        nextObservations.gather(batch.indices, into: &batch.nextObservations)
         Self.gather(actions, width: a, rows: batch.indices, into: &batch.actions)
         Self.gather(rewards, width: 1, rows: batch.indices, into: &batch.rewards)
         Self.gather(discounts, width: 1, rows: batch.indices, into: &batch.discounts)
     }
 
-    private static func gather(_ source: [Float], width: Int, rows: [Int], into target: inout [Float]) {
+    static func gather(_ source: [Float], width: Int, rows: [Int], into target: inout [Float]) {
         source.withUnsafeBufferPointer { source in
             target.withUnsafeMutableBufferPointer { target in
                 if width >= 16 {
@@ -165,8 +186,8 @@ public final class ReplayBuffer: Checkpointable {
     }
 
     public func save(to writer: CheckpointWriter) throws {
-        try writer.write(Array(observations[0..<count * observationSize]), shape: [count, observationSize], "observations")
-        try writer.write(Array(nextObservations[0..<count * observationSize]), shape: [count, observationSize], "next_observations")
+        try observations.save(to: writer, count: count, "observations")
+        try nextObservations.save(to: writer, count: count, "next_observations")
         try writer.write(Array(actions[0..<count * actionSize]), shape: [count, actionSize], "actions")
         try writer.write(Array(rewards[0..<count]), "rewards")
         try writer.write(Array(discounts[0..<count]), "discounts")
@@ -192,8 +213,8 @@ public final class ReplayBuffer: Checkpointable {
         guard stored <= capacity, cursor[1] < capacity else {
             throw reader.invalid("cursor", "holds count \(stored) and next slot \(cursor[1]), which do not fit capacity \(capacity)")
         }
-        observations.replaceSubrange(0..<stored * observationSize, with: try reader.floats("observations", count: stored * observationSize))
-        nextObservations.replaceSubrange(0..<stored * observationSize, with: try reader.floats("next_observations", count: stored * observationSize))
+        try observations.restore(from: reader, count: stored, "observations")
+        try nextObservations.restore(from: reader, count: stored, "next_observations")
         actions.replaceSubrange(0..<stored * actionSize, with: try reader.floats("actions", count: stored * actionSize))
         rewards.replaceSubrange(0..<stored, with: try reader.floats("rewards", count: stored))
         discounts.replaceSubrange(0..<stored, with: try reader.floats("discounts", count: stored))

@@ -59,7 +59,9 @@ public final class QNetwork: Trainable {
         self.init(network: network, actionCount: actionCount, dueling: dueling)
     }
 
-    private init(network: any Network, actionCount: Int, dueling: Bool) {
+    /// A Q-network over any network whose outputs are |A| Q-values, or 1 + |A| (V, then A) when dueling: a
+    /// convolutional encoder, say.
+    public init(network: any Network, actionCount: Int, dueling: Bool) {
         precondition(network.outputSize == (dueling ? 1 + actionCount : actionCount), "QNetwork: output layer does not fit \(actionCount) actions")
         self.network = network
         self.actionCount = actionCount

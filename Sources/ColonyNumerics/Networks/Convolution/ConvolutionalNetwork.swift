@@ -17,6 +17,9 @@ public final class ConvolutionalNetwork: Network {
     }
 
     public let inputShape: [Int]
+    /// What the Float forward multiplies each input by as its first layer reads it: 1/255 for a network that reads
+    /// frames stored as Floats 0…255, so both forwards agree (`forward(pixels:)` always reads a byte ÷255).
+    public let inputScale: Float
     public let convolutions: [Convolution2D]
     public let dense: [LinearLayer]
     public let parameterCount: Int
@@ -39,19 +42,22 @@ public final class ConvolutionalNetwork: Network {
 
     /// The Nature-DQN network: 32 8×8/4, 64 4×4/2, 64 3×3/1 convolutions, 512 units, `outputs` outputs.
     public static func natureDQN(inputShape: [Int] = [4, 84, 84], outputs: Int, initialization: LayerInitialization,
-                                 outputInitialization: LayerInitialization? = nil, rng: inout RandomSource) -> ConvolutionalNetwork {
+                                 outputInitialization: LayerInitialization? = nil, inputScale: Float = 1, rng: inout RandomSource) -> ConvolutionalNetwork {
         ConvolutionalNetwork(
             inputShape: inputShape,
             layers: [Layer(channels: 32, kernel: 8, stride: 4), Layer(channels: 64, kernel: 4, stride: 2), Layer(channels: 64, kernel: 3, stride: 1)],
-            hiddenSizes: [512], outputs: outputs, initialization: initialization, outputInitialization: outputInitialization, rng: &rng)
+            hiddenSizes: [512], outputs: outputs, initialization: initialization, outputInitialization: outputInitialization, inputScale: inputScale,
+            rng: &rng)
     }
 
     /// Draws every layer's weight then bias from `rng`, in order: `initialization` for all but the last linear layer.
     public init(inputShape: [Int], layers: [Layer], hiddenSizes: [Int], outputs: Int, output: Activation = .identity,
-                initialization: LayerInitialization, outputInitialization: LayerInitialization? = nil, rng: inout RandomSource) {
+                initialization: LayerInitialization, outputInitialization: LayerInitialization? = nil, inputScale: Float = 1,
+                rng: inout RandomSource) {
         precondition(inputShape.count == 3 && inputShape.allSatisfy { $0 > 0 }, "ConvolutionalNetwork takes C × H × W images, got \(inputShape)")
         precondition(!layers.isEmpty && outputs > 0, "ConvolutionalNetwork needs a convolution and an output")
         self.inputShape = inputShape
+        self.inputScale = inputScale
         var offset = 0
         var (channels, height, width) = (inputShape[0], inputShape[1], inputShape[2])
         var convolutions: [Convolution2D] = []
@@ -90,7 +96,7 @@ public final class ConvolutionalNetwork: Network {
     }
 
     private init(copying source: ConvolutionalNetwork) {
-        (inputShape, convolutions, dense, parameterCount) = (source.inputShape, source.convolutions, source.dense, source.parameterCount)
+        (inputShape, inputScale, convolutions, dense, parameterCount) = (source.inputShape, source.inputScale, source.convolutions, source.dense, source.parameterCount)
         parameters = source.parameters
         gradients = [Float](repeating: 0, count: source.parameterCount)
         layerOutputs = source.layerOutputs.map { _ in Scratch<Float>() }
@@ -105,8 +111,9 @@ public final class ConvolutionalNetwork: Network {
     public func forward(_ input: Tensor) -> Tensor {
         precondition(input.rank == 2 && input.shape[1] == inputSize, "ConvolutionalNetwork.forward: expected batch × \(inputSize), got \(input.shape)")
         cachedInput = .floats(input.scalars)
+        let scale = inputScale
         return input.scalars.withUnsafeBufferPointer { images in
-            forwardBatch(input.shape[0]) { $0.im2col(images.baseAddress! + $1 * inputSize, into: $2, pitch: $3) { $0 } }
+            forwardBatch(input.shape[0]) { $0.im2col(images.baseAddress! + $1 * inputSize, into: $2, pitch: $3) { $0 * scale } }
         }
     }
 
@@ -196,6 +203,7 @@ public final class ConvolutionalNetwork: Network {
                 }
             }
         }
+        if inputScale != 1 { for index in inputGradient.indices { inputGradient[index] *= inputScale } }
         return Tensor(shape: [batch, inputSize], scalars: inputGradient)
     }
 
@@ -207,7 +215,8 @@ public final class ConvolutionalNetwork: Network {
         }
         switch cachedInput! {
         case .floats(let values):
-            values.withUnsafeBufferPointer { convolutions[0].im2col($0.baseAddress! + image * inputSize, into: col.pointer) { $0 } }
+            let scale = inputScale
+            values.withUnsafeBufferPointer { convolutions[0].im2col($0.baseAddress! + image * inputSize, into: col.pointer) { $0 * scale } }
         case .pixels(let bytes):
             bytes.withUnsafeBufferPointer { convolutions[0].im2col($0.baseAddress! + image * inputSize, into: col.pointer) { Float($0) * (1 / 255) } }
         }
@@ -217,7 +226,8 @@ public final class ConvolutionalNetwork: Network {
         precondition(input.count == inputSize && output.count == outputSize, "ConvolutionalNetwork.forwardSingle: sizes")
         parameters.withUnsafeBufferPointer { p in
             for (index, convolution) in convolutions.enumerated() {
-                convolution.im2col(index == 0 ? input.baseAddress! : UnsafePointer(single[index - 1].pointer), into: col.pointer) { $0 }
+                let scale = index == 0 ? inputScale : 1
+                convolution.im2col(index == 0 ? input.baseAddress! : UnsafePointer(single[index - 1].pointer), into: col.pointer) { $0 * scale }
                 convolution.forward(col: col.pointer, parameters: p.baseAddress!, output: single[index].pointer)
                 Activation.relu.apply(single[index].pointer, count: convolution.outputSize)
             }

@@ -29,6 +29,9 @@ public final class ResidualNetwork: Network {
     }
 
     public let inputShape: [Int]
+    /// What the Float forward multiplies each input by as its first layer reads it: 1/255 for a network that reads
+    /// frames stored as Floats 0…255, so both forwards agree (`forward(pixels:)` always reads a byte ÷255).
+    public let inputScale: Float
     public let stages: [Stage]
     public let dense: [LinearLayer]
     public let parameterCount: Int
@@ -48,19 +51,21 @@ public final class ResidualNetwork: Network {
     /// The network of IMPALA's paper and CleanRL's `ppo_atari_envpool_async_jax_scan_impalanet`: sections of 16, 32
     /// and 32 channels with two blocks each, 256 units, `outputs` outputs (4×84×84 → 32×11×11 = 3872 features).
     public static func impala(inputShape: [Int] = [4, 84, 84], outputs: Int, initialization: LayerInitialization,
-                              outputInitialization: LayerInitialization? = nil, rng: inout RandomSource) -> ResidualNetwork {
+                              outputInitialization: LayerInitialization? = nil, inputScale: Float = 1, rng: inout RandomSource) -> ResidualNetwork {
         ResidualNetwork(inputShape: inputShape, sections: [16, 32, 32].map { Section(channels: $0, blocks: 2) }, hiddenSizes: [256],
-                        outputs: outputs, initialization: initialization, outputInitialization: outputInitialization, rng: &rng)
+                        outputs: outputs, initialization: initialization, outputInitialization: outputInitialization, inputScale: inputScale, rng: &rng)
     }
 
     /// Draws every layer's weight then bias from `rng`, in parameter order: `initialization` for all but the last
     /// linear layer.
     public init(inputShape: [Int], sections: [Section], hiddenSizes: [Int], outputs: Int, output: Activation = .identity,
-                initialization: LayerInitialization, outputInitialization: LayerInitialization? = nil, rng: inout RandomSource) {
+                initialization: LayerInitialization, outputInitialization: LayerInitialization? = nil, inputScale: Float = 1,
+                rng: inout RandomSource) {
         precondition(inputShape.count == 3 && inputShape.allSatisfy { $0 > 0 }, "ResidualNetwork takes C × H × W images, got \(inputShape)")
         precondition(!sections.isEmpty && sections.allSatisfy { $0.channels > 0 && $0.blocks >= 0 } && outputs > 0,
                      "ResidualNetwork needs sections with channels and an output")
         self.inputShape = inputShape
+        self.inputScale = inputScale
         var offset = 0
         var (channels, height, width) = (inputShape[0], inputShape[1], inputShape[2])
         func convolution(_ inputChannels: Int, _ outputChannels: Int) -> Convolution2D {
@@ -105,7 +110,7 @@ public final class ResidualNetwork: Network {
     }
 
     private init(copying source: ResidualNetwork) {
-        (inputShape, stages, dense, parameterCount) = (source.inputShape, source.stages, source.dense, source.parameterCount)
+        (inputShape, inputScale, stages, dense, parameterCount) = (source.inputShape, source.inputScale, source.stages, source.dense, source.parameterCount)
         parameters = source.parameters
         gradients = [Float](repeating: 0, count: source.parameterCount)
         (training, acting) = (Activations(stages: stages, dense: dense), Activations(stages: stages, dense: dense))
@@ -121,7 +126,8 @@ public final class ResidualNetwork: Network {
         precondition(input.rank == 2 && input.shape[1] == inputSize, "ResidualNetwork.forward: expected batch × \(inputSize), got \(input.shape)")
         cachedInput = .floats(input.scalars)
         cachedBatch = input.shape[0]
-        input.scalars.withUnsafeBufferPointer { run(training, batch: input.shape[0], images: $0.baseAddress!, value: { $0 }) }
+        let scale = inputScale
+        input.scalars.withUnsafeBufferPointer { run(training, batch: input.shape[0], images: $0.baseAddress!, value: { $0 * scale }) }
         return training.result(batch: input.shape[0])
     }
 
@@ -136,7 +142,8 @@ public final class ResidualNetwork: Network {
 
     public func forwardSingle(_ input: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>) {
         precondition(input.count == inputSize && output.count == outputSize, "ResidualNetwork.forwardSingle: sizes")
-        run(acting, batch: 1, images: input.baseAddress!, value: { $0 })
+        let scale = inputScale
+        run(acting, batch: 1, images: input.baseAddress!, value: { $0 * scale })
         output.baseAddress!.update(from: acting.dense[dense.count - 1].pointer, count: outputSize)
     }
 
@@ -265,6 +272,7 @@ public final class ResidualNetwork: Network {
                 }
             }
         }
+        if inputScale != 1 { for index in inputGradient.indices { inputGradient[index] *= inputScale } }
         return Tensor(shape: [batch, inputSize], scalars: inputGradient)
     }
 
@@ -295,7 +303,8 @@ public final class ResidualNetwork: Network {
         }
         switch cachedInput! {
         case .floats(let values):
-            values.withUnsafeBufferPointer { entry.im2col($0.baseAddress! + image * inputSize, into: col.pointer) { $0 } }
+            let scale = inputScale
+            values.withUnsafeBufferPointer { entry.im2col($0.baseAddress! + image * inputSize, into: col.pointer) { $0 * scale } }
         case .pixels(let bytes):
             bytes.withUnsafeBufferPointer { entry.im2col($0.baseAddress! + image * inputSize, into: col.pointer) { Float($0) * (1 / 255) } }
         }
