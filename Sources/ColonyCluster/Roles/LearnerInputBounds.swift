@@ -17,11 +17,14 @@ struct LearnerInputBounds: Sendable {
     let maximumFramesPerMessage: Int
     /// Which data messages this run's workers send: a gradient to an IMPALA learner is refused on arrival.
     let dataFlow: DistributedDataFlow
+    /// How trajectories carry observations: u8 when the run's observations are a uint8 Box (frames), else f32.
+    let observationType: WireDType
 
     init(settings: ClusterSettings, parameterCount: Int) throws {
         let setup = try settings.distributedSetup()
         dataFlow = try settings.distributed.dataFlow
         values = ReceivedValueBounds(actionSpace: setup.actionSpace, observationSize: setup.observationSize)
+        observationType = setup.observationSpace.storesAsBytes ? .u8 : .f32
         self.parameterCount = parameterCount
         let configuration = settings.configuration
         let unroll = ["unroll_length", "n_steps"].first { configuration.schema.key($0) != nil }.map { configuration.int($0) }
@@ -46,7 +49,7 @@ struct LearnerInputBounds: Sendable {
         case .gradients: limits.acceptedTypes = [.gradient, .episodes, .credit]
         case .replayTransitions: limits.acceptedTypes = [.episodes, .credit]
         }
-        limits.schemas[.trajectory] = LearnerMessages.trajectorySchema.checkingMeaning(trajectoryProblem)
+        limits.schemas[.trajectory] = LearnerMessages.trajectorySchema(observations: observationType).checkingMeaning(trajectoryProblem)
         limits.schemas[.gradient] = LearnerMessages.gradientSchema.checkingMeaning(gradientProblem)
         limits.schemas[.episodes] = LearnerMessages.episodesSchema.checkingMeaning(episodesProblem)
         return limits
@@ -63,9 +66,11 @@ struct LearnerInputBounds: Sendable {
         }
         let t = message.tensors
         let observationLimit = ReceivedValueBounds.maximumObservation
+        // Bytes are bounded by their type; Floats are checked.
+        let floats = observationType == .f32
         return Self.inPlace(t[1]) { values.actionsProblem($0, withinBox: false) }
-            ?? Self.inPlace(t[0]) { ReceivedValueBounds.magnitudeProblem($0, limit: observationLimit, what: "observation element") }
-            ?? Self.inPlace(t[7]) { ReceivedValueBounds.magnitudeProblem($0, limit: observationLimit, what: "truncation observation element") }
+            ?? (floats ? Self.inPlace(t[0]) { ReceivedValueBounds.magnitudeProblem($0, limit: observationLimit, what: "observation element") } : nil)
+            ?? (floats ? Self.inPlace(t[7]) { ReceivedValueBounds.magnitudeProblem($0, limit: observationLimit, what: "truncation observation element") } : nil)
             ?? Self.inPlace(t[2]) { ReceivedValueBounds.magnitudeProblem($0, limit: ReceivedValueBounds.maximumReward, what: "reward") }
             ?? Self.inPlace(t[5]) { ReceivedValueBounds.magnitudeProblem($0, limit: ReceivedValueBounds.maximumLogProbability, what: "behaviour log-probability") }
     }

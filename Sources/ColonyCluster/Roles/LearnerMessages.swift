@@ -6,21 +6,25 @@ import ColonyTransport
 /// - `trajectory` (worker → learner, header parameter version = the version that acted):
 ///   observations f32 [(T+1)·N, obs], actions f32 [T·N, act], rewards f32 [T·N], terminated u8 [T·N],
 ///   truncated u8 [T·N], behaviour_log_probs f32 [T·N], truncation_indices i32 [K],
-///   truncation_observations f32 [K, obs], steps i32 [2] = (T, N)
+///   truncation_observations f32 [K, obs], steps i32 [2] = (T, N). In a run whose observations are a
+///   uint8 Box (frames) both observation tensors are u8 instead: a quarter of the bytes.
 /// - `gradient` (A3C worker → learner): gradients f32 [P], frames i32 [1]
 /// - `episodes` (worker → learner): returns f64 [E], lengths i32 [E], optionally frames i32 [1]
 /// - `parameters` (learner → workers, PUB): parameters f32 [P], header version = the parameter version
 /// - `credit` (both ways): i32 [1]; from a worker a request to be topped up, from the learner a grant
 enum LearnerMessages {
-    static let trajectorySchema = MessageSchema(tensors: [
-        .init("observations", .f32, ["R", "obs"]),
+    static let trajectorySchema = trajectorySchema(observations: .f32)
+
+    /// The trajectory schema with observations of `observations` (f32, or u8 for frames).
+    static func trajectorySchema(observations: WireDType) -> MessageSchema { MessageSchema(tensors: [
+        .init("observations", observations, ["R", "obs"]),
         .init("actions", .f32, ["S", "act"]),
         .init("rewards", .f32, ["S"]),
         .init("terminated", .u8, ["S"]),
         .init("truncated", .u8, ["S"]),
         .init("behaviour_log_probs", .f32, ["S"]),
         .init("truncation_indices", .i32, ["K"]),
-        .init("truncation_observations", .f32, ["K", "obs"]),
+        .init("truncation_observations", observations, ["K", "obs"]),
         .init("steps", .i32, [2]),
     ], bounds: ["obs": 1...100_000, "act": 1...10_000, "S": 1...10_000_000]) { message, sizes in
         guard let steps = try? message.tensors[8].int32s(), steps.count == 2, steps[0] >= 1, steps[1] >= 1 else {
@@ -34,7 +38,7 @@ enum LearnerMessages {
             return "truncation indices outside the trajectory"
         }
         return nil
-    }
+    } }
 
     static let gradientSchema = MessageSchema(tensors: [
         .init("gradients", .f32, ["P"]), .init("frames", .i32, [1]),
@@ -78,17 +82,24 @@ enum LearnerMessages {
         return limits
     }
 
-    static func trajectoryTensors(_ batch: TrajectoryBatch) -> [WireTensor] {
+    /// - Parameter observationsAsBytes: send the observations as u8 (a uint8 space's values, 0…255).
+    static func trajectoryTensors(_ batch: TrajectoryBatch, observationsAsBytes: Bool = false) -> [WireTensor] {
         let steps = batch.count
+        func observations(_ values: [Float], rows: Int) -> WireTensor {
+            guard observationsAsBytes else { return WireTensor(values, shape: [rows, batch.observationSize]) }
+            return WireTensor(of: UInt8.self, shape: [rows, batch.observationSize]) { bytes in
+                for index in values.indices { bytes[index] = UInt8(Swift.min(Swift.max(values[index], 0), 255)) }
+            }
+        }
         return [
-            WireTensor(batch.observations, shape: [steps + batch.environments, batch.observationSize]),
+            observations(batch.observations, rows: steps + batch.environments),
             WireTensor(batch.actions, shape: [steps, batch.actionSize]),
             WireTensor(batch.rewards),
             WireTensor(batch.terminated.map { UInt8($0 ? 1 : 0) }),
             WireTensor(batch.truncated.map { UInt8($0 ? 1 : 0) }),
             WireTensor(batch.behaviourLogProbs),
             WireTensor(batch.truncationIndices.map(Int32.init)),
-            WireTensor(batch.truncationObservations, shape: [batch.truncationIndices.count, batch.observationSize]),
+            observations(batch.truncationObservations, rows: batch.truncationIndices.count),
             WireTensor([Int32(batch.steps), Int32(batch.environments)]),
         ]
     }
@@ -100,14 +111,17 @@ enum LearnerMessages {
         let steps = try tensors[8].int32s()
         var batch = TrajectoryBatch(
             steps: Int(steps[0]), environments: Int(steps[1]), observationSize: tensors[0].shape[1], actionSize: tensors[1].shape[1])
-        batch.observations = try tensors[0].floats()
+        func observations(_ tensor: WireTensor) throws -> [Float] {
+            tensor.dtype == .u8 ? try tensor.uint8s().map(Float.init) : try tensor.floats()
+        }
+        batch.observations = try observations(tensors[0])
         batch.actions = try tensors[1].floats()
         batch.rewards = try tensors[2].floats()
         batch.terminated = try tensors[3].uint8s().map { $0 != 0 }
         batch.truncated = try tensors[4].uint8s().map { $0 != 0 }
         batch.behaviourLogProbs = try tensors[5].floats()
         batch.truncationIndices = try tensors[6].int32s().map(Int.init)
-        batch.truncationObservations = try tensors[7].floats()
+        batch.truncationObservations = try observations(tensors[7])
         return batch
     }
 }

@@ -39,6 +39,8 @@ public final class WorkerRole: Sendable {
     public func run() throws -> Int {
         logger.logSlurmNode(of: "worker \(index)")
         let lanes = try RolloutLane.make(settings: settings, index: index)
+        // Frames travel as bytes (a quarter of Floats); the learner's schema expects what its space says.
+        let observationsAsBytes = lanes[0].environments.observationSpace.storesAsBytes
         if lanes.count > 1 { logger.info("worker \(index): double-buffered, \(lanes.map(\.environments.count)) environments stepped in turn") }
 
         let session = WorkerSession(settings: settings, index: index, stats: { [self] in self.stats.withLock { $0 } }, logger: logger)
@@ -77,7 +79,7 @@ public final class WorkerRole: Sendable {
             func deliver(_ output: ActorOutput) throws -> Delivery {
                 let (type, tensors): (MessageType, [WireTensor])
                 switch output {
-                case .trajectory(let batch): (type, tensors) = (.trajectory, LearnerMessages.trajectoryTensors(batch))
+                case .trajectory(let batch): (type, tensors) = (.trajectory, LearnerMessages.trajectoryTensors(batch, observationsAsBytes: observationsAsBytes))
                 case .gradient(let gradient, let frames): (type, tensors) = (.gradient, [WireTensor(gradient), WireTensor([Int32(frames)])])
                 }
                 do {

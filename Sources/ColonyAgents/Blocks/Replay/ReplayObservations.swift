@@ -59,8 +59,9 @@ struct ReplayObservations {
 }
 
 extension Space {
-    /// Whether values of this space fit a byte each (a uint8 Box: frames), so a replay buffer stores them as bytes.
-    var storesAsBytes: Bool {
+    /// Whether values of this space fit a byte each (a uint8 Box: frames), so replay buffers store them and
+    /// trajectories carry them as bytes.
+    public var storesAsBytes: Bool {
         if case .box(let box) = self { return box.elementType == .uint8 }
         return false
     }
