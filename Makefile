@@ -19,7 +19,7 @@ help:
 	@echo "make build  - release build of every executable (portable: x86-64-v2; COLONY_TARGET_CPU=native tunes for this CPU)"
 	@echo "make bench  - throughput benchmarks against gymnasium, EnvPool, PyTorch, raw libzmq, Reverb and in-process Python (environment host)"
 	@echo "make bench-learning / bench-sb3 - learning thresholds; SAC HalfCheetah and PPO LunarLander against Stable-Baselines3 in the same run"
-	@echo "make bench-cnn - the Nature-DQN CNN forward and forward+backward against PyTorch, on 1 and 2 threads"
+	@echo "make bench-cnn - the Nature-DQN CNN and the IMPALA ResNet forward and forward+backward against PyTorch, on 1 and 2 threads"
 	@echo "make bench-pbt - DQN populations (tournament, truncation, none) against AgileRL 2.58's train_off_policy, until the elite reaches the target"
 	@echo "make bench-targets - the portable build against one tuned for this CPU (COLONY_TARGET_CPU=native), in one run"
 	@echo "make envhost - python/.venv for gym: environments (gymnasium, ale-py, mujoco, minigrid; docs/envhost.md)"
