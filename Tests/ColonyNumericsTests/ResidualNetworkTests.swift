@@ -5,38 +5,15 @@ import XCTest
 /// gradients against finite differences, uint8 pixels against Floats, and the IMPALA network's shapes and PyTorch's
 /// parameter count.
 final class ResidualNetworkTests: XCTestCase {
-    private func network(seed: UInt64 = 1) -> ResidualNetwork {
+    private func network(seed: UInt64 = 1, inputScale: Float = 1) -> ResidualNetwork {
         var rng = RandomSource(seed: seed)
         return ResidualNetwork(inputShape: [2, 9, 8], sections: [.init(channels: 3, blocks: 1), .init(channels: 2, blocks: 2)], hiddenSizes: [5],
-                               outputs: 3, initialization: .torchLinearDefault, rng: &rng)
+                               outputs: 3, initialization: .torchLinearDefault, inputScale: inputScale, rng: &rng)
     }
 
     private func images(_ count: Int, seed: UInt64 = 2) -> Tensor {
         var rng = RandomSource(seed: seed)
         return Tensor(shape: [count, 144], scalars: (0..<(count * 144)).map { _ in rng.uniform(-1, 1) })
-    }
-
-    private func convolve(_ c: Convolution2D, _ values: [Double], _ p: [Double]) -> [Double] {
-        var output = [Double](repeating: 0, count: c.outputSize)
-        for o in 0..<c.outputChannels {
-            for oy in 0..<c.outputHeight {
-                for ox in 0..<c.outputWidth {
-                    var sum = p[c.biasRange.lowerBound + o]
-                    for ch in 0..<c.inputChannels {
-                        for i in 0..<c.kernel {
-                            for j in 0..<c.kernel {
-                                let (y, x) = (oy * c.stride - c.padding + i, ox * c.stride - c.padding + j)
-                                guard y >= 0, y < c.inputHeight, x >= 0, x < c.inputWidth else { continue }
-                                sum += p[c.weightRange.lowerBound + ((o * c.inputChannels + ch) * c.kernel + i) * c.kernel + j]
-                                    * values[(ch * c.inputHeight + y) * c.inputWidth + x]
-                            }
-                        }
-                    }
-                    output[(o * c.outputHeight + oy) * c.outputWidth + ox] = sum
-                }
-            }
-        }
-        return output
     }
 
     private func pool(_ m: MaxPool2D, _ values: [Double]) -> [Double] {
@@ -65,85 +42,27 @@ final class ResidualNetworkTests: XCTestCase {
         let p = net.parameters.map(Double.init)
         let relu = { (x: [Double]) in x.map { max(0, $0) } }
         for stage in net.stages {
-            values = pool(stage.pool, convolve(stage.entry, values, p))
+            values = pool(stage.pool, ImageNetworkTesting.convolve(stage.entry, values, p))
             for block in stage.blocks {
-                let residual = convolve(block.second, relu(convolve(block.first, relu(values), p)), p)
+                let residual = ImageNetworkTesting.convolve(block.second, relu(ImageNetworkTesting.convolve(block.first, relu(values), p)), p)
                 values = zip(values, residual).map { $0 + $1 }
             }
         }
-        values = relu(values)
-        for (index, layer) in net.dense.enumerated() {
-            values = (0..<layer.outputSize).map { unit in
-                let sum = p[layer.biasRange.lowerBound + unit]
-                    + (0..<layer.inputSize).reduce(0.0) { $0 + p[layer.weightRange.lowerBound + unit * layer.inputSize + $1] * values[$1] }
-                return index == net.dense.count - 1 ? sum : max(0, sum)
-            }
-        }
-        return values
+        return ImageNetworkTesting.dense(net.dense, relu(values), p)
     }
 
     func testForwardIsTheNetworkAsDefined() {
         let net = network(), input = images(3)
         XCTAssertEqual(net.stages.map { [$0.pool.channels, $0.pool.outputHeight, $0.pool.outputWidth] }, [[3, 5, 4], [2, 3, 2]])
-        let output = net.forward(input)
-        for row in 0..<3 {
-            let expected = direct(net, input.scalars[(row * 144)..<((row + 1) * 144)])
-            for unit in 0..<3 { XCTAssertEqual(Double(output.scalars[row * 3 + unit]), expected[unit], accuracy: 1e-5, "row \(row) unit \(unit)") }
-            var single = [Float](repeating: 0, count: 3)
-            input.scalars[(row * 144)..<((row + 1) * 144)].withUnsafeBufferPointer { image in
-                single.withUnsafeMutableBufferPointer { net.forwardSingle(image, into: $0) }
-            }
-            XCTAssertEqual(single, Array(output.scalars[(row * 3)..<((row + 1) * 3)]), "forwardSingle equals the batch's row")
-        }
+        ImageNetworkTesting.checkForward(net, input: input) { direct(net, $0) }
     }
 
     func testGradientsMatchFiniteDifferences() {
-        let net = network(seed: 5), input = images(2, seed: 6)
-        var rng = RandomSource(seed: 7)
-        let weights = Tensor(shape: [2, 3], scalars: (0..<6).map { _ in rng.uniform(-1, 1) })
-        func loss(_ parameters: [Float], _ input: Tensor) -> Double {
-            let probe = net.copy()
-            probe.parameters = parameters
-            return zip(probe.forward(input).scalars, weights.scalars).reduce(0) { $0 + Double($1.0) * Double($1.1) }
-        }
-        net.zeroGradients()
-        _ = net.forward(input)
-        let inputGradient = net.backward(weights)
-        let epsilon: Float = 1e-3
-        var checked = 0, mismatched: [String] = []
-        func compare(_ analytic: Float, _ numeric: Double, _ what: String) {
-            checked += 1
-            if abs(Double(analytic) - numeric) > 1e-2 * max(abs(numeric), abs(Double(analytic))) + 2e-3 { mismatched.append("\(what): \(analytic) vs \(numeric)") }
-        }
-        for index in 0..<net.parameterCount {
-            var plus = net.parameters, minus = net.parameters
-            plus[index] += epsilon
-            minus[index] -= epsilon
-            compare(net.gradients[index], (loss(plus, input) - loss(minus, input)) / (2 * Double(epsilon)), "parameter \(index)")
-        }
-        for index in 0..<input.count {
-            var plus = input.scalars, minus = input.scalars
-            plus[index] += epsilon
-            minus[index] -= epsilon
-            compare(inputGradient.scalars[index], (loss(net.parameters, Tensor(shape: input.shape, scalars: plus))
-                - loss(net.parameters, Tensor(shape: input.shape, scalars: minus))) / (2 * Double(epsilon)), "input \(index)")
-        }
-        // A ReLU's kink or a max-pool's tie inside ±ε makes a finite difference wrong, not the gradient: allow a handful.
-        XCTAssertLessThanOrEqual(mismatched.count, checked / 200, "\(mismatched.count) of \(checked): \(mismatched.prefix(10))")
-        XCTAssertGreaterThan(net.gradients.filter { $0 != 0 }.count, net.parameterCount / 2, "most parameters get a gradient")
-        XCTAssertGreaterThan(inputGradient.scalars.filter { $0 != 0 }.count, input.count / 4, "the input gets a gradient through pools and skips")
+        ImageNetworkTesting.checkGradients(network(seed: 5), input: images(2, seed: 6), seed: 7)
     }
 
     func testPixelsReadAsTheirFloatValueOver255() {
-        var rng = RandomSource(seed: 3)
-        let pixels = (0..<(4 * 144)).map { _ in UInt8(rng.nextInt(below: 256)) }
-        let floats = Tensor(shape: [4, 144], scalars: pixels.map { Float($0) * (1 / 255) })
-        let net = network(), twin = net.copy()
-        let gradient = Tensor(shape: [4, 3], scalars: (0..<12).map { Float($0) / 12 - 0.5 })
-        XCTAssertEqual(net.forward(pixels: pixels, batch: 4), twin.forward(floats))
-        net.backward(gradient)
-        twin.backward(gradient)
-        XCTAssertEqual(net.gradients, twin.gradients)
+        ImageNetworkTesting.checkPixelsMatchFloats(network(), scaledTwin: network(inputScale: 1 / 255))
     }
 
     func testIMPALANetworkHasPyTorchsShapes() {

@@ -50,3 +50,29 @@ public struct LayerInitialization: Sendable, Equatable {
         }
     }
 }
+
+/// Where one layer's weight and bias live in a network's flat buffer, with the fans its initialization uses.
+struct LayerSlot {
+    let weight: Range<Int>, bias: Range<Int>, fanIn: Int, fanOut: Int
+
+    init(_ convolution: Convolution2D) {
+        (weight, bias, fanIn, fanOut) = (convolution.weightRange, convolution.biasRange, convolution.patchSize, convolution.outputChannels)
+    }
+
+    init(_ layer: LinearLayer) {
+        (weight, bias, fanIn, fanOut) = (layer.weightRange, layer.biasRange, layer.inputSize, layer.outputSize)
+    }
+
+    /// Draws every slot's weight then bias from `rng`, in order: `initialization` for all but the last slot, which
+    /// gets `outputInitialization` (default: the same).
+    static func initialize(_ slots: [LayerSlot], in parameters: inout [Float], initialization: LayerInitialization,
+                           outputInitialization: LayerInitialization?, rng: inout RandomSource) {
+        parameters.withUnsafeMutableBufferPointer { buffer in
+            for (index, slot) in slots.enumerated() {
+                let scheme = index == slots.count - 1 ? (outputInitialization ?? initialization) : initialization
+                scheme.initialize(weight: UnsafeMutableBufferPointer(rebasing: buffer[slot.weight]), bias: UnsafeMutableBufferPointer(rebasing: buffer[slot.bias]),
+                                  fanIn: slot.fanIn, fanOut: slot.fanOut, rng: &rng)
+            }
+        }
+    }
+}

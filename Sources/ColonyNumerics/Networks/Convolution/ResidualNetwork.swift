@@ -98,15 +98,8 @@ public final class ResidualNetwork: Network {
         (col, colGradient) = (Scratch<Float>(capacity: columns), Scratch<Float>(capacity: columns))
         imageGradient = Scratch<Float>(capacity: stages.map(\.entry.outputSize).max()!)
         gradientBuffers = (Scratch<Float>(), Scratch<Float>())
-        parameters.withUnsafeMutableBufferPointer { buffer in
-            let shapes = convolutions.map { ($0.weightRange, $0.biasRange, $0.patchSize, $0.outputChannels) }
-                + dense.map { ($0.weightRange, $0.biasRange, $0.inputSize, $0.outputSize) }
-            for (index, (weight, bias, fanIn, fanOut)) in shapes.enumerated() {
-                let scheme = index == shapes.count - 1 ? (outputInitialization ?? initialization) : initialization
-                scheme.initialize(weight: UnsafeMutableBufferPointer(rebasing: buffer[weight]), bias: UnsafeMutableBufferPointer(rebasing: buffer[bias]),
-                                  fanIn: fanIn, fanOut: fanOut, rng: &rng)
-            }
-        }
+        LayerSlot.initialize(convolutions.map(LayerSlot.init) + dense.map(LayerSlot.init), in: &parameters, initialization: initialization,
+                             outputInitialization: outputInitialization, rng: &rng)
     }
 
     private init(copying source: ResidualNetwork) {
