@@ -1,5 +1,14 @@
 /// A linear layer's batch passes on raw rows, shared by the convolutional networks' fully connected part.
 extension LinearLayer {
+    /// Linear layers of `sizes` (ReLU between, `output` after the last) laid out from `offset` on, which ends past them.
+    static func stack(sizes: [Int], output: Activation, offset: inout Int) -> [LinearLayer] {
+        (0..<(sizes.count - 1)).map { index in
+            let layer = LinearLayer(inputSize: sizes[index], outputSize: sizes[index + 1], activation: index == sizes.count - 2 ? output : .relu, offset: offset)
+            offset = layer.biasRange.upperBound
+            return layer
+        }
+    }
+
     /// `output = f(input · Wᵀ + b)` for `rows` rows.
     func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, rows: Int, parameters p: UnsafePointer<Float>) {
         for row in 0..<rows { (output + row * outputSize).update(from: p + biasRange.lowerBound, count: outputSize) }

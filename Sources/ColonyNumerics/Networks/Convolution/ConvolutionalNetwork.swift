@@ -68,13 +68,7 @@ public final class ConvolutionalNetwork: Network {
             offset = convolution.biasRange.upperBound
             (channels, height, width) = (layer.channels, convolution.outputHeight, convolution.outputWidth)
         }
-        var dense: [LinearLayer] = []
-        let sizes = [channels * height * width] + hiddenSizes + [outputs]
-        for index in 0..<(sizes.count - 1) {
-            let layer = LinearLayer(inputSize: sizes[index], outputSize: sizes[index + 1], activation: index == sizes.count - 2 ? output : .relu, offset: offset)
-            dense.append(layer)
-            offset = layer.biasRange.upperBound
-        }
+        let dense = LinearLayer.stack(sizes: [channels * height * width] + hiddenSizes + [outputs], output: output, offset: &offset)
         (self.convolutions, self.dense, parameterCount) = (convolutions, dense, offset)
         parameters = [Float](repeating: 0, count: offset)
         gradients = [Float](repeating: 0, count: offset)

@@ -82,13 +82,7 @@ public final class ResidualNetwork: Network {
             let blocks = (0..<section.blocks).map { _ in Block(first: convolution(channels, channels), second: convolution(channels, channels)) }
             stages.append(Stage(entry: entry, pool: pool, blocks: blocks))
         }
-        var dense: [LinearLayer] = []
-        let sizes = [channels * height * width] + hiddenSizes + [outputs]
-        for index in 0..<(sizes.count - 1) {
-            let layer = LinearLayer(inputSize: sizes[index], outputSize: sizes[index + 1], activation: index == sizes.count - 2 ? output : .relu, offset: offset)
-            dense.append(layer)
-            offset = layer.biasRange.upperBound
-        }
+        let dense = LinearLayer.stack(sizes: [channels * height * width] + hiddenSizes + [outputs], output: output, offset: &offset)
         (self.stages, self.dense, parameterCount) = (stages, dense, offset)
         parameters = [Float](repeating: 0, count: offset)
         gradients = [Float](repeating: 0, count: offset)
