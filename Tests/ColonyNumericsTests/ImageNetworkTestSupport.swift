@@ -111,4 +111,26 @@ enum ImageNetworkTesting {
         XCTAssertEqual(net.gradients, twin.gradients, file: file, line: line)
         XCTAssertEqual(net.gradients, scaledTwin.gradients, file: file, line: line)
     }
+
+    /// One backward over `batch` frames (several product groups for a full-size network) adds what one backward per
+    /// frame adds, summed.
+    static func checkBatchBackwardEqualsFrameByFrame<Net: PixelNetwork>(_ net: Net, batch: Int, file: StaticString = #filePath, line: UInt = #line) {
+        var rng = RandomSource(seed: 9)
+        let size = net.inputSize, outputs = net.outputSize
+        let pixels = (0..<(batch * size)).map { _ in UInt8(rng.nextInt(below: 256)) }
+        let gradient: [Float] = (0..<(batch * outputs)).map { _ in rng.uniform(-1, 1) }
+        let twin = net.copy()
+        net.zeroGradients()
+        _ = net.forward(pixels: pixels, batch: batch)
+        net.backward(Tensor(shape: [batch, outputs], scalars: gradient))
+        twin.zeroGradients()
+        for frame in 0..<batch {
+            _ = twin.forward(pixels: Array(pixels[(frame * size)..<((frame + 1) * size)]), batch: 1)
+            twin.backward(Tensor(shape: [1, outputs], scalars: Array(gradient[(frame * outputs)..<((frame + 1) * outputs)])))
+        }
+        let largest = twin.gradients.map(abs).max() ?? 0
+        let worst = zip(net.gradients, twin.gradients).map { abs($0 - $1) }.max() ?? 0
+        XCTAssertLessThanOrEqual(worst, 1e-4 * max(largest, 1), "largest gradient \(largest)", file: file, line: line)
+        XCTAssertGreaterThan(largest, 0, file: file, line: line)
+    }
 }

@@ -65,6 +65,14 @@ final class ResidualNetworkTests: XCTestCase {
         ImageNetworkTesting.checkPixelsMatchFloats(network(), scaledTwin: network(inputScale: 1 / 255))
     }
 
+    /// 6 frames through the IMPALA ResNet: its first convolution multiplies 4 frames at a time, so the batch is two groups.
+    func testBatchBackwardInGroupsEqualsFrameByFrame() {
+        var rng = RandomSource(seed: 2)
+        let net = ResidualNetwork.impala(outputs: 4, initialization: .torchLinearDefault, rng: &rng)
+        XCTAssertEqual(net.stages[0].entry.imagesPerProduct(batch: 6), 4)
+        ImageNetworkTesting.checkBatchBackwardEqualsFrameByFrame(net, batch: 6)
+    }
+
     func testIMPALANetworkHasPyTorchsShapes() {
         var rng = RandomSource(seed: 1)
         let net = ResidualNetwork.impala(outputs: 6, initialization: .torchLinearDefault, rng: &rng)

@@ -2,7 +2,7 @@
 /// stride and zero padding: PyTorch's `nn.Conv2d` and its weight layout (out × in × kh × kw, row-major), so a slice
 /// of a network's flat parameters is the tensor h5py or PyTorch would show.
 ///
-/// Computed as im2col + one sgemm per image: the K = C·kh·kw rows of `col` hold, for every output position, the
+/// Computed as im2col + sgemm: the K = C·kh·kw rows of `col` hold, for every output position, the
 /// input values its kernel covers, and `W[O × K] · col[K × OH·OW]` is the output. Backward recomputes `col` rather
 /// than keeping it (it is kh·kw/stride² times the input) and scatters `Wᵀ · dY` back with col2im.
 public struct Convolution2D: Sendable, Equatable {
@@ -54,12 +54,13 @@ public struct Convolution2D: Sendable, Equatable {
                     for oy in 0..<outputHeight {
                         let y = oy * stride - padding + i
                         let target = row + oy * outputWidth
+                        // Plain loops, not memset: on small images these runs are a few elements and the call costs more.
                         guard y >= 0 && y < height, first < end else {
-                            target.update(repeating: 0, count: outputWidth)
+                            for ox in 0..<outputWidth { target[ox] = 0 }
                             continue
                         }
-                        if first > 0 { target.update(repeating: 0, count: first) }
-                        if end < outputWidth { (target + end).update(repeating: 0, count: outputWidth - end) }
+                        for ox in 0..<first { target[ox] = 0 }
+                        for ox in end..<outputWidth { target[ox] = 0 }
                         let line = plane + y * width + (j - padding)
                         if stride == 1 {
                             for ox in first..<end { target[ox] = value(line[ox]) }
@@ -80,14 +81,15 @@ public struct Convolution2D: Sendable, Equatable {
         return (first, end)
     }
 
-    /// Adds `col` (patchSize × outputPositions) back into one image's gradient: the adjoint of `im2col`.
-    func col2im(_ col: UnsafePointer<Float>, into image: UnsafeMutablePointer<Float>) {
+    /// Adds `col` (patchSize rows of outputPositions, `pitch` apart) back into one image's gradient: the adjoint of `im2col`.
+    func col2im(_ col: UnsafePointer<Float>, into image: UnsafeMutablePointer<Float>, pitch: Int? = nil) {
+        let pitch = pitch ?? outputPositions
         let (height, width, outputHeight, outputWidth) = (inputHeight, inputWidth, outputHeight, outputWidth)
         for channel in 0..<inputChannels {
             let plane = image + channel * height * width
             for i in 0..<kernel {
                 for j in 0..<kernel {
-                    let row = col + ((channel * kernel + i) * kernel + j) * outputPositions
+                    let row = col + ((channel * kernel + i) * kernel + j) * pitch
                     let (first, end) = validRange(offset: j - padding, extent: width, outputs: outputWidth)
                     for oy in 0..<outputHeight {
                         let y = oy * stride - padding + i
@@ -133,28 +135,5 @@ public struct Convolution2D: Sendable, Equatable {
         for channel in 0..<outputChannels { (output + channel * outputPositions).update(repeating: bias[channel], count: outputPositions) }
         BLAS.gemm(transposeA: false, transposeB: false, m: outputChannels, n: outputPositions, k: patchSize,
                   a: parameters + weightRange.lowerBound, lda: patchSize, b: col, ldb: outputPositions, beta: 1, c: output, ldc: outputPositions)
-    }
-
-    /// For one image whose `col` is filled and whose output gradient is `outputGradient` (O × OH·OW): adds dW and db
-    /// into `gradients`; with `colGradient`, writes Wᵀ · dY there (col2im turns it into the input's gradient).
-    func backward(col: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>, parameters: UnsafePointer<Float>,
-                  gradients: UnsafeMutablePointer<Float>, colGradient: UnsafeMutablePointer<Float>?) {
-        let biasGradient = gradients + biasRange.lowerBound
-        for channel in 0..<outputChannels {
-            let values = outputGradient + channel * outputPositions
-            var sum: Float = 0
-            for position in 0..<outputPositions { sum += values[position] }
-            biasGradient[channel] += sum
-        }
-        // dW += dY · colᵀ
-        BLAS.gemm(transposeA: false, transposeB: true, m: outputChannels, n: patchSize, k: outputPositions,
-                  a: outputGradient, lda: outputPositions, b: col, ldb: outputPositions, beta: 1,
-                  c: gradients + weightRange.lowerBound, ldc: patchSize)
-        if let colGradient {
-            // dcol = Wᵀ · dY
-            BLAS.gemm(transposeA: true, transposeB: false, m: patchSize, n: outputPositions, k: outputChannels,
-                      a: parameters + weightRange.lowerBound, lda: patchSize, b: outputGradient, ldb: outputPositions, beta: 0,
-                      c: colGradient, ldc: outputPositions)
-        }
     }
 }

@@ -34,7 +34,9 @@ public final class ConvolutionalNetwork: Network {
     private var layerOutputs: [Scratch<Float>]
     /// Gradients flowing down: two buffers of the widest layer output, alternating.
     private var flowing: (Scratch<Float>, Scratch<Float>)
-    private let col: Scratch<Float>, colGradient: Scratch<Float>
+    /// One image's columns for `forwardSingle`, and the batch backward's scratch.
+    private let col: Scratch<Float>
+    private let workspace = ConvolutionWorkspace()
     /// A group of images' columns side by side, and their product, for the batch forward.
     private let batchColumns = Scratch<Float>(), product = Scratch<Float>()
     /// One image's layer outputs for `forwardSingle`.
@@ -76,7 +78,7 @@ public final class ConvolutionalNetwork: Network {
         layerOutputs = widths.map { _ in Scratch<Float>() }
         flowing = (Scratch<Float>(), Scratch<Float>())
         let columns = convolutions.map { $0.patchSize * $0.outputPositions }.max()!
-        (col, colGradient) = (Scratch<Float>(capacity: columns), Scratch<Float>(capacity: columns))
+        col = Scratch<Float>(capacity: columns)
         single = widths.map { Scratch<Float>(capacity: $0) }
         LayerSlot.initialize(convolutions.map(LayerSlot.init) + dense.map(LayerSlot.init), in: &parameters, initialization: initialization,
                              outputInitialization: outputInitialization, rng: &rng)
@@ -88,7 +90,7 @@ public final class ConvolutionalNetwork: Network {
         gradients = [Float](repeating: 0, count: source.parameterCount)
         layerOutputs = source.layerOutputs.map { _ in Scratch<Float>() }
         flowing = (Scratch<Float>(), Scratch<Float>())
-        (col, colGradient) = (Scratch<Float>(capacity: source.col.capacity), Scratch<Float>(capacity: source.colGradient.capacity))
+        col = Scratch<Float>(capacity: source.col.capacity)
         single = source.single.map { Scratch<Float>(capacity: $0.capacity) }
     }
 
@@ -179,11 +181,10 @@ public final class ConvolutionalNetwork: Network {
                         let needsInput = index > 0 || { if case .floats = cachedInput { return true } else { return false } }()
                         let below = index > 0 ? downstream : dInput.baseAddress!
                         if needsInput { below.update(repeating: 0, count: batch * convolution.inputSize) }
-                        for image in 0..<batch {
-                            columns(of: index, image: image)
-                            convolution.backward(col: col.pointer, outputGradient: upstream + image * convolution.outputSize, parameters: p,
-                                                 gradients: g, colGradient: needsInput ? colGradient.pointer : nil)
-                            if needsInput { convolution.col2im(colGradient.pointer, into: below + image * convolution.inputSize) }
+                        let gradient = UnsafePointer(upstream)
+                        withColumns(of: index) { columns in
+                            convolution.backward(batch: batch, columns: columns, outputGradient: gradient, inputGradient: needsInput ? below : nil,
+                                                 parameters: p, gradients: g, workspace: workspace)
                         }
                         swap(&upstream, &downstream)
                     }
@@ -194,18 +195,23 @@ public final class ConvolutionalNetwork: Network {
         return Tensor(shape: [batch, inputSize], scalars: inputGradient)
     }
 
-    /// Refills `col` with layer `index`'s columns of one image of the cached forward.
-    private func columns(of index: Int, image: Int) {
+    /// Calls `body` with what fills layer `index`'s columns of one image of the cached forward: (image, target, pitch).
+    private func withColumns(of index: Int, _ body: ((Int, UnsafeMutablePointer<Float>, Int) -> Void) -> Void) {
+        let convolution = convolutions[index], size = inputSize
         guard index == 0 else {
-            convolutions[index].im2col(UnsafePointer(layerOutputs[index - 1].pointer + image * convolutions[index - 1].outputSize), into: col.pointer) { $0 }
-            return
+            let below = UnsafePointer(layerOutputs[index - 1].pointer), width = convolutions[index - 1].outputSize
+            return body { image, target, pitch in convolution.im2col(below + image * width, into: target, pitch: pitch) { $0 } }
         }
         switch cachedInput! {
         case .floats(let values):
             let scale = inputScale
-            values.withUnsafeBufferPointer { convolutions[0].im2col($0.baseAddress! + image * inputSize, into: col.pointer) { $0 * scale } }
+            values.withUnsafeBufferPointer { images in
+                body { image, target, pitch in convolution.im2col(images.baseAddress! + image * size, into: target, pitch: pitch) { $0 * scale } }
+            }
         case .pixels(let bytes):
-            bytes.withUnsafeBufferPointer { convolutions[0].im2col($0.baseAddress! + image * inputSize, into: col.pointer) { Float($0) * (1 / 255) } }
+            bytes.withUnsafeBufferPointer { images in
+                body { image, target, pitch in convolution.im2col(images.baseAddress! + image * size, into: target, pitch: pitch) { Float($0) * (1 / 255) } }
+            }
         }
     }
 

@@ -45,8 +45,11 @@ public final class ResidualNetwork: Network {
     /// The training forward's activations (backward reads them) and the acting path's, kept apart.
     private let training: Activations
     private let acting: Activations
-    private let col: Scratch<Float>, colGradient: Scratch<Float>, imageGradient: Scratch<Float>
-    private let gradientBuffers: (Scratch<Float>, Scratch<Float>)
+    /// Gradients flowing down (two batch buffers, alternating), two more for a block's inner gradients, and the
+    /// convolutions' backward scratch.
+    private let gradientBuffers = (Scratch<Float>(), Scratch<Float>())
+    private let batchScratch = (Scratch<Float>(), Scratch<Float>())
+    private let workspace = ConvolutionWorkspace()
 
     /// The network of IMPALA's paper and CleanRL's `ppo_atari_envpool_async_jax_scan_impalanet`: sections of 16, 32
     /// and 32 channels with two blocks each, 256 units, `outputs` outputs (4×84×84 → 32×11×11 = 3872 features).
@@ -88,10 +91,6 @@ public final class ResidualNetwork: Network {
         gradients = [Float](repeating: 0, count: offset)
         (training, acting) = (Activations(stages: stages, dense: dense), Activations(stages: stages, dense: dense))
         let convolutions = stages.flatMap { [$0.entry] + $0.blocks.flatMap { [$0.first, $0.second] } }
-        let columns = convolutions.map { $0.patchSize * $0.outputPositions }.max()!
-        (col, colGradient) = (Scratch<Float>(capacity: columns), Scratch<Float>(capacity: columns))
-        imageGradient = Scratch<Float>(capacity: stages.map(\.entry.outputSize).max()!)
-        gradientBuffers = (Scratch<Float>(), Scratch<Float>())
         LayerSlot.initialize(convolutions.map(LayerSlot.init) + dense.map(LayerSlot.init), in: &parameters, initialization: initialization,
                              outputInitialization: outputInitialization, rng: &rng)
     }
@@ -101,9 +100,6 @@ public final class ResidualNetwork: Network {
         parameters = source.parameters
         gradients = [Float](repeating: 0, count: source.parameterCount)
         (training, acting) = (Activations(stages: stages, dense: dense), Activations(stages: stages, dense: dense))
-        (col, colGradient) = (Scratch<Float>(capacity: source.col.capacity), Scratch<Float>(capacity: source.colGradient.capacity))
-        imageGradient = Scratch<Float>(capacity: source.imageGradient.capacity)
-        gradientBuffers = (Scratch<Float>(), Scratch<Float>())
     }
 
     public func copy() -> ResidualNetwork { ResidualNetwork(copying: self) }
@@ -233,26 +229,24 @@ public final class ResidualNetwork: Network {
                         for blockIndex in stage.blocks.indices.reversed() {
                             let block = stage.blocks[blockIndex]
                             let input = UnsafePointer(blockIndex == 0 ? stored.pooled.pointer : stored.outputs[blockIndex - 1].pointer)
-                            for image in 0..<batch {
-                                blockBackward(block, input: input + image * size, hidden: stored.hidden[blockIndex].pointer + image * size,
-                                              outputGradient: upstream + image * size, inputGradient: downstream + image * size, parameters: p, gradients: g)
-                            }
+                            blockBackward(block, batch: batch, input: input, hidden: UnsafePointer(stored.hidden[blockIndex].pointer),
+                                          outputGradient: upstream, inputGradient: downstream, parameters: p, gradients: g)
                             swap(&upstream, &downstream)
                         }
                         let entry = stage.entry
                         let needsInput = index > 0 || floatInput
                         let below = index > 0 ? downstream : dInput.baseAddress!
+                        batchScratch.0.reserve(batch * entry.outputSize)
+                        let poolGradient = batchScratch.0.pointer
+                        poolGradient.update(repeating: 0, count: batch * entry.outputSize)
                         for image in 0..<batch {
-                            let poolGradient = imageGradient.pointer
-                            poolGradient.update(repeating: 0, count: entry.outputSize)
-                            stage.pool.backward(upstream + image * size, source: stored.poolSource.pointer + image * size, into: poolGradient)
-                            entryColumns(index, image: image)
-                            entry.backward(col: col.pointer, outputGradient: poolGradient, parameters: p, gradients: g,
-                                           colGradient: needsInput ? colGradient.pointer : nil)
-                            if needsInput {
-                                (below + image * entry.inputSize).update(repeating: 0, count: entry.inputSize)
-                                entry.col2im(colGradient.pointer, into: below + image * entry.inputSize)
-                            }
+                            stage.pool.backward(upstream + image * size, source: stored.poolSource.pointer + image * size,
+                                                into: poolGradient + image * entry.outputSize)
+                        }
+                        if needsInput { below.update(repeating: 0, count: batch * entry.inputSize) }
+                        withEntryColumns(index) { columns in
+                            entry.backward(batch: batch, columns: columns, outputGradient: poolGradient, inputGradient: needsInput ? below : nil,
+                                           parameters: p, gradients: g, workspace: workspace)
                         }
                         swap(&upstream, &downstream)
                     }
@@ -263,37 +257,41 @@ public final class ResidualNetwork: Network {
         return Tensor(shape: [batch, inputSize], scalars: inputGradient)
     }
 
-    /// One image through one block backward: `out = x + second(relu(h))`, `h = first(relu(x))`, so
+    /// A batch through one block backward: `out = x + second(relu(h))`, `h = first(relu(x))`, so
     /// dx = d_out + relu′(x) ⊙ first-backward(relu′(h) ⊙ second-backward(d_out)).
-    private func blockBackward(_ block: Block, input: UnsafePointer<Float>, hidden: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
+    private func blockBackward(_ block: Block, batch: Int, input: UnsafePointer<Float>, hidden: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
                                inputGradient: UnsafeMutablePointer<Float>, parameters p: UnsafePointer<Float>, gradients g: UnsafeMutablePointer<Float>) {
-        let size = block.first.outputSize
-        let scratch = imageGradient.pointer
-        block.second.im2col(hidden, into: col.pointer) { max(0, $0) }
-        block.second.backward(col: col.pointer, outputGradient: outputGradient, parameters: p, gradients: g, colGradient: colGradient.pointer)
-        scratch.update(repeating: 0, count: size)
-        block.second.col2im(colGradient.pointer, into: scratch)
-        for index in 0..<size where hidden[index] <= 0 { scratch[index] = 0 }
-        block.first.im2col(input, into: col.pointer) { max(0, $0) }
-        block.first.backward(col: col.pointer, outputGradient: scratch, parameters: p, gradients: g, colGradient: colGradient.pointer)
-        scratch.update(repeating: 0, count: size)
-        block.first.col2im(colGradient.pointer, into: scratch)
-        for index in 0..<size { inputGradient[index] = outputGradient[index] + (input[index] > 0 ? scratch[index] : 0) }
+        let size = block.first.outputSize, count = batch * size
+        batchScratch.0.reserve(count)
+        batchScratch.1.reserve(count)
+        let (hiddenGradient, residualGradient) = (batchScratch.0.pointer, batchScratch.1.pointer)
+        hiddenGradient.update(repeating: 0, count: count)
+        block.second.backward(batch: batch, columns: { image, target, pitch in block.second.im2col(hidden + image * size, into: target, pitch: pitch) { max(0, $0) } },
+                              outputGradient: outputGradient, inputGradient: hiddenGradient, parameters: p, gradients: g, workspace: workspace)
+        for index in 0..<count where hidden[index] <= 0 { hiddenGradient[index] = 0 }
+        residualGradient.update(repeating: 0, count: count)
+        block.first.backward(batch: batch, columns: { image, target, pitch in block.first.im2col(input + image * size, into: target, pitch: pitch) { max(0, $0) } },
+                             outputGradient: hiddenGradient, inputGradient: residualGradient, parameters: p, gradients: g, workspace: workspace)
+        for index in 0..<count { inputGradient[index] = outputGradient[index] + (input[index] > 0 ? residualGradient[index] : 0) }
     }
 
-    /// Refills `col` with section `index`'s entry-convolution columns of one image of the cached forward.
-    private func entryColumns(_ index: Int, image: Int) {
-        let entry = stages[index].entry
+    /// Calls `body` with what fills section `index`'s entry-convolution columns of one image of the cached forward.
+    private func withEntryColumns(_ index: Int, _ body: ((Int, UnsafeMutablePointer<Float>, Int) -> Void) -> Void) {
+        let entry = stages[index].entry, size = inputSize
         guard index == 0 else {
-            entry.im2col(UnsafePointer(training.stageOutput(index - 1)) + image * stages[index - 1].outputSize, into: col.pointer) { $0 }
-            return
+            let below = UnsafePointer(training.stageOutput(index - 1)), width = stages[index - 1].outputSize
+            return body { image, target, pitch in entry.im2col(below + image * width, into: target, pitch: pitch) { $0 } }
         }
         switch cachedInput! {
         case .floats(let values):
             let scale = inputScale
-            values.withUnsafeBufferPointer { entry.im2col($0.baseAddress! + image * inputSize, into: col.pointer) { $0 * scale } }
+            values.withUnsafeBufferPointer { images in
+                body { image, target, pitch in entry.im2col(images.baseAddress! + image * size, into: target, pitch: pitch) { $0 * scale } }
+            }
         case .pixels(let bytes):
-            bytes.withUnsafeBufferPointer { entry.im2col($0.baseAddress! + image * inputSize, into: col.pointer) { Float($0) * (1 / 255) } }
+            bytes.withUnsafeBufferPointer { images in
+                body { image, target, pitch in entry.im2col(images.baseAddress! + image * size, into: target, pitch: pitch) { Float($0) * (1 / 255) } }
+            }
         }
     }
 }
