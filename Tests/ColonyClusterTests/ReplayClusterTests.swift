@@ -10,6 +10,27 @@ final class ReplayClusterSettingsTests: XCTestCase {
         try ClusterSettings(document: try TOMLDocument(parsing: text), source: "test.toml")
     }
 
+    /// colony-replay keeps its table in Floats: a table the machine cannot hold is refused with its size, not allocated.
+    func testATableLargerThanTheMachineIsRefusedWithItsSize() throws {
+        XCTAssertThrowsError(try settings("""
+            algorithm = "apex_dqn"
+            env = "Catch-v0"
+            runs_dir = "/tmp/r"
+            [agent]
+            buffer_size = 100000000
+            """)) { error in
+            let message = "\(error)"
+            XCTAssertTrue(message.contains("GiB") && message.contains("lower the agent's buffer_size"), message)
+        }
+        XCTAssertNoThrow(try settings("""
+            algorithm = "apex_dqn"
+            env = "Catch-v0"
+            runs_dir = "/tmp/r"
+            [agent]
+            buffer_size = 10000
+            """))
+    }
+
     func testApeXDQNDerivesItsTableFromTheAgentAndTheEnvironment() throws {
         let s = try settings("""
         algorithm = "apex_dqn"
