@@ -27,8 +27,7 @@ public final class ConvolutionalNetwork: Network {
     public var gradients: [Float]
     public var outputShape: [Int] { [dense[dense.count - 1].outputSize] }
 
-    private enum Input { case floats([Float]), pixels([UInt8]) }
-    private var cachedInput: Input?
+    private var cachedInput: CachedImages?
     private var cachedBatch = 0
     /// Each layer's output (after its activation), batch rows each, convolutions then linear layers.
     private var layerOutputs: [Scratch<Float>]
@@ -178,7 +177,7 @@ public final class ConvolutionalNetwork: Network {
                         let convolution = convolutions[index]
                         let output = layerOutputs[index].pointer
                         Activation.relu.backpropagate(output: output, upstream: upstream, into: upstream, count: batch * convolution.outputSize)
-                        let needsInput = index > 0 || { if case .floats = cachedInput { return true } else { return false } }()
+                        let needsInput = index > 0 || cachedInput!.isFloats
                         let below = index > 0 ? downstream : dInput.baseAddress!
                         if needsInput { below.update(repeating: 0, count: batch * convolution.inputSize) }
                         let gradient = UnsafePointer(upstream)
@@ -202,17 +201,7 @@ public final class ConvolutionalNetwork: Network {
             let below = UnsafePointer(layerOutputs[index - 1].pointer), width = convolutions[index - 1].outputSize
             return body { image, target, pitch in convolution.im2col(below + image * width, into: target, pitch: pitch) { $0 } }
         }
-        switch cachedInput! {
-        case .floats(let values):
-            let scale = inputScale
-            values.withUnsafeBufferPointer { images in
-                body { image, target, pitch in convolution.im2col(images.baseAddress! + image * size, into: target, pitch: pitch) { $0 * scale } }
-            }
-        case .pixels(let bytes):
-            bytes.withUnsafeBufferPointer { images in
-                body { image, target, pitch in convolution.im2col(images.baseAddress! + image * size, into: target, pitch: pitch) { Float($0) * (1 / 255) } }
-            }
-        }
+        cachedInput!.withColumns(of: convolution, imageSize: size, inputScale: inputScale, body)
     }
 
     public func forwardSingle(_ input: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>) {

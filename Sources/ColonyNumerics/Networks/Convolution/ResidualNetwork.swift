@@ -39,8 +39,7 @@ public final class ResidualNetwork: Network {
     public var gradients: [Float]
     public var outputShape: [Int] { [dense[dense.count - 1].outputSize] }
 
-    private enum Input { case floats([Float]), pixels([UInt8]) }
-    private var cachedInput: Input?
+    private var cachedInput: CachedImages?
     private var cachedBatch = 0
     /// The training forward's activations (backward reads them) and the acting path's, kept apart.
     private let training: Activations
@@ -210,7 +209,7 @@ public final class ResidualNetwork: Network {
         var (upstream, downstream) = (gradientBuffers.0.pointer, gradientBuffers.1.pointer)
         outputGradient.scalars.withUnsafeBufferPointer { upstream.update(from: $0.baseAddress!, count: $0.count) }
         var inputGradient = [Float](repeating: 0, count: batch * inputSize)
-        let floatInput = { if case .floats = cachedInput { return true } else { return false } }()
+        let floatInput = cachedInput!.isFloats
         parameters.withUnsafeBufferPointer { p in
             gradients.withUnsafeMutableBufferPointer { g in
                 let (p, g) = (p.baseAddress!, g.baseAddress!)
@@ -282,17 +281,7 @@ public final class ResidualNetwork: Network {
             let below = UnsafePointer(training.stageOutput(index - 1)), width = stages[index - 1].outputSize
             return body { image, target, pitch in entry.im2col(below + image * width, into: target, pitch: pitch) { $0 } }
         }
-        switch cachedInput! {
-        case .floats(let values):
-            let scale = inputScale
-            values.withUnsafeBufferPointer { images in
-                body { image, target, pitch in entry.im2col(images.baseAddress! + image * size, into: target, pitch: pitch) { $0 * scale } }
-            }
-        case .pixels(let bytes):
-            bytes.withUnsafeBufferPointer { images in
-                body { image, target, pitch in entry.im2col(images.baseAddress! + image * size, into: target, pitch: pitch) { Float($0) * (1 / 255) } }
-            }
-        }
+        cachedInput!.withColumns(of: entry, imageSize: size, inputScale: inputScale, body)
     }
 }
 
