@@ -1,10 +1,25 @@
-/// Scratch for a convolution's batch backward: a group of images' columns side by side, their output gradients
-/// gathered the same way, and the columns' gradient.
+/// Scratch for a convolution's batch passes: a group of images' columns side by side, their product (forward) or
+/// output gradients gathered the same way (backward), and the columns' gradient.
 final class ConvolutionWorkspace {
     let columns = Scratch<Float>(), gathered = Scratch<Float>(), columnGradient = Scratch<Float>()
 }
 
 extension Convolution2D {
+    /// W · col + b (with `rectifies`, ReLU of it) for `batch` images into `output` (batch × outputSize), a group of
+    /// images per product so W is packed once per group; `columns(image, target, pitch)` fills one image's columns.
+    func forward(batch: Int, columns: (Int, UnsafeMutablePointer<Float>, Int) -> Void, output: UnsafeMutablePointer<Float>,
+                 parameters: UnsafePointer<Float>, rectifies: Bool, workspace: ConvolutionWorkspace) {
+        let group = imagesPerProduct(batch: batch)
+        workspace.columns.reserve(group * patchSize * outputPositions)
+        workspace.gathered.reserve(group * outputSize)
+        for start in Swift.stride(from: 0, to: batch, by: group) {
+            let count = Swift.min(group, batch - start)
+            for image in 0..<count { columns(start + image, workspace.columns.pointer + image * outputPositions, count * outputPositions) }
+            forwardGroup(images: count, col: workspace.columns.pointer, parameters: parameters, product: workspace.gathered.pointer,
+                         output: output + start * outputSize, rectifies: rectifies)
+        }
+    }
+
     /// Backward through this convolution (no activation) for `batch` images, a group at a time as the forward groups
     /// them, so each product is one sgemm over the group: dW += dY · colᵀ and db += Σ dY into `gradients`; with
     /// `inputGradient` (batch × inputSize, which the caller has zeroed), Wᵀ · dY scattered back by col2im.

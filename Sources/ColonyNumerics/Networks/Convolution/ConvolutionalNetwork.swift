@@ -33,11 +33,9 @@ public final class ConvolutionalNetwork: Network {
     private var layerOutputs: [Scratch<Float>]
     /// Gradients flowing down: two buffers of the widest layer output, alternating.
     private var flowing: (Scratch<Float>, Scratch<Float>)
-    /// One image's columns for `forwardSingle`, and the batch backward's scratch.
+    /// One image's columns for `forwardSingle`, and the batch passes' scratch.
     private let col: Scratch<Float>
     private let workspace = ConvolutionWorkspace()
-    /// A group of images' columns side by side, and their product, for the batch forward.
-    private let batchColumns = Scratch<Float>(), product = Scratch<Float>()
     /// One image's layer outputs for `forwardSingle`.
     private let single: [Scratch<Float>]
 
@@ -120,23 +118,11 @@ public final class ConvolutionalNetwork: Network {
         cachedBatch = batch
         for (index, width) in (convolutions.map(\.outputSize) + dense.map(\.outputSize)).enumerated() { layerOutputs[index].reserve(batch * width) }
         parameters.withUnsafeBufferPointer { p in
-            // Layer by layer, a group of images per product (their columns side by side), so W is packed once per group.
             for (index, convolution) in convolutions.enumerated() {
-                let group = convolution.imagesPerProduct(batch: batch)
-                batchColumns.reserve(group * convolution.patchSize * convolution.outputPositions)
-                product.reserve(group * convolution.outputSize)
-                for start in stride(from: 0, to: batch, by: group) {
-                    let count = min(group, batch - start)
-                    for image in start..<(start + count) {
-                        let target = batchColumns.pointer + (image - start) * convolution.outputPositions
-                        if index == 0 { firstColumns(convolution, image, target, count * convolution.outputPositions) } else {
-                            convolution.im2col(UnsafePointer(layerOutputs[index - 1].pointer + image * convolutions[index - 1].outputSize), into: target,
-                                               pitch: count * convolution.outputPositions) { $0 }
-                        }
-                    }
-                    convolution.forwardGroup(images: count, col: batchColumns.pointer, parameters: p.baseAddress!, product: product.pointer,
-                                             output: layerOutputs[index].pointer + start * convolution.outputSize, rectifies: true)
-                }
+                let below = index > 0 ? UnsafePointer(layerOutputs[index - 1].pointer) : nil, width = index > 0 ? convolutions[index - 1].outputSize : 0
+                convolution.forward(batch: batch, columns: { image, target, pitch in
+                    if let below { convolution.im2col(below + image * width, into: target, pitch: pitch) { $0 } } else { firstColumns(convolution, image, target, pitch) }
+                }, output: layerOutputs[index].pointer, parameters: p.baseAddress!, rectifies: true, workspace: workspace)
             }
             var input = UnsafePointer(layerOutputs[convolutions.count - 1].pointer)
             for (index, layer) in dense.enumerated() {

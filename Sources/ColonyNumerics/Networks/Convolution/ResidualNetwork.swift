@@ -178,21 +178,10 @@ public final class ResidualNetwork: Network {
         }
     }
 
-    /// One convolution (no activation) of `batch` images, a group of images per product so W is packed once per group;
-    /// `columns(image, target, pitch)` fills one image's columns.
+    /// One convolution (no activation) of `batch` images; `columns(image, target, pitch)` fills one image's columns.
     private func convolve(_ convolution: Convolution2D, batch: Int, output: UnsafeMutablePointer<Float>, parameters: UnsafePointer<Float>,
                           activations: Activations, columns: (Int, UnsafeMutablePointer<Float>, Int) -> Void) {
-        let group = convolution.imagesPerProduct(batch: batch)
-        activations.columns.reserve(group * convolution.patchSize * convolution.outputPositions)
-        activations.product.reserve(group * convolution.outputSize)
-        for start in stride(from: 0, to: batch, by: group) {
-            let count = min(group, batch - start)
-            for image in start..<(start + count) {
-                columns(image, activations.columns.pointer + (image - start) * convolution.outputPositions, count * convolution.outputPositions)
-            }
-            convolution.forwardGroup(images: count, col: activations.columns.pointer, parameters: parameters, product: activations.product.pointer,
-                                     output: output + start * convolution.outputSize, rectifies: false)
-        }
+        convolution.forward(batch: batch, columns: columns, output: output, parameters: parameters, rectifies: false, workspace: activations.workspace)
     }
 
     /// Adds the parameter gradient of the last forward into `gradients` and returns the gradient with respect to its
@@ -299,8 +288,8 @@ private final class Activations {
     let stages: [Stage]
     let features = Scratch<Float>()
     let dense: [Scratch<Float>]
-    /// A group of images' columns side by side, and their product.
-    let columns = Scratch<Float>(), product = Scratch<Float>()
+    /// The convolutions' grouped columns and products.
+    let workspace = ConvolutionWorkspace()
 
     init(stages shapes: [ResidualNetwork.Stage], dense layers: [LinearLayer]) {
         (self.shapes, self.layers) = (shapes, layers)
