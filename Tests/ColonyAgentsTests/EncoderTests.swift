@@ -24,17 +24,38 @@ final class EncoderTests: XCTestCase {
 
     func testAutoPicksTheNatureCNNForFramesAndTheMLPForVectors() throws {
         for agent in ["ppo", "a2c", "dqn"] {
+            // The actor–critics' one network over frames has the value after the six policy outputs (trunk = auto).
+            let heads = agent == "dqn" ? 0 : 1
             let nature = try XCTUnwrap(try policyNetwork(agent, frames) as? ConvolutionalNetwork, agent)
-            XCTAssertEqual(nature.parameterCount, 1_687_206, "\(agent): Nature CNN with 6 outputs")
+            XCTAssertEqual(nature.parameterCount, 1_687_206 + heads * 513, "\(agent): Nature CNN with 6 outputs")
             XCTAssertEqual(nature.inputScale, 1 / 255, "uint8 frames are read ÷255")
             XCTAssertTrue(try policyNetwork(agent, .box(low: -1, high: 1, count: 4)) is MLP, agent)
             // Below 36 × 36 auto reads the image with the IMPALA ResNet, which pads.
             XCTAssertTrue(try policyNetwork(agent, .box(shape: [1, 10, 5], low: 0, high: 255, elementType: .uint8)) is ResidualNetwork, agent)
             let impala = try XCTUnwrap(try policyNetwork(agent, frames, ["encoder": .string("impala_cnn")]) as? ResidualNetwork, agent)
-            XCTAssertEqual(impala.parameterCount, 1_090_774)
+            XCTAssertEqual(impala.parameterCount, 1_090_774 + heads * 257)
         }
         let dueling = try XCTUnwrap(try policyNetwork("dqn", frames, ["dueling": .bool(true)]) as? ConvolutionalNetwork)
         XCTAssertEqual(dueling.outputSize, 7, "V and six advantages")
+    }
+
+    /// trunk = auto: the policy and the critic share one convolutional network over images (CleanRL's Atari agent) and
+    /// keep separate MLPs over vectors (SB3's MlpPolicy); either can be asked for.
+    func testActorCriticsShareTheirTrunkOverImagesAndNotOverVectors() throws {
+        let vectors = Space.box(low: -1, high: 1, count: 4)
+        let context = { (space: Space) in AgentContext(observationSpace: space, actionSpace: .discrete(6), environmentCount: 1, seed: 1) }
+        func networks(_ space: Space, _ trunk: String) throws -> ActorCritic {
+            try PPO(configuration: try PPO.schema.resolve(["trunk": .string(trunk)]), context: context(space)).networks
+        }
+        for (space, trunk, layout, networkCount) in [(frames, "auto", ActorCritic.Layout.shared, 1), (vectors, "auto", .separate, 2),
+                                                     (frames, "separate", .separate, 2), (vectors, "shared", .shared, 1)] {
+            let actorCritic = try networks(space, trunk)
+            XCTAssertEqual(actorCritic.layout, layout, "\(trunk) on \(space)")
+            XCTAssertEqual(actorCritic.trainables.count, networkCount, "\(trunk) on \(space)")
+            XCTAssertEqual(actorCritic.policy.network.outputSize, layout == .shared ? 7 : 6)
+        }
+        XCTAssertEqual(try networks(vectors, "shared").parameterCount, 4 * 64 + 64 + 64 * 64 + 64 + 64 * 7 + 7)
+        XCTAssertThrowsError(try PPO.schema.resolve(["trunk": .string("both")]))
     }
 
     func testPixelsAndTheirFloatCopiesGiveTheSameOutputs() throws {

@@ -52,15 +52,16 @@ final class ClusterIntegrationTests: ExecutableTestCase {
     }
 
     /// Frames end to end: IMPALA on Catch-v0's uint8 images with the convolutional encoder its workers and learner
-    /// pick for them. Workers send the frames as u8 (the learner's schema takes nothing else for this run), so the
-    /// learner reaching its budget and the run finishing means every trajectory crossed the wire as bytes.
-    func testIMPALAClusterTrainsOnFramesSentAsBytes() throws {
+    /// pick for them (one trunk for policy and value) at the CartPole learning rate. Workers send the frames as u8 (the
+    /// learner's schema takes nothing else for this run), so the run finishing means every trajectory crossed the wire
+    /// as bytes; and it learns: a random policy scores about −0.6, catching every ball 1.
+    func testIMPALAClusterLearnsCatchFromFramesSentAsBytes() throws {
         let coordinator = try freeEndpoint()
         let path = directory + "/impala-catch.toml"
         try AtomicFile.write("""
             algorithm = "impala"
             env = "Catch-v0"
-            frames = 20000
+            frames = 100000
             seed = 3
             runs_dir = "\(directory!)/runs"
 
@@ -68,24 +69,24 @@ final class ClusterIntegrationTests: ExecutableTestCase {
             coordinator = "\(coordinator)"
             host = "127.0.0.1"
             workers = 2
-            envs_per_worker = 4
+            envs_per_worker = 8
             credits = 2
+            batch_unrolls = 2
 
             [agent]
-            unroll_length = 10
-            learning_rate = 1e-4
+            unroll_length = 20
             """, to: path)
         let log = directory + "/impala-catch.log"
         let cluster = try start("colony", ["cluster", "up", path], log: log)
-        let deadline = Date().addingTimeInterval(180)
+        let deadline = Date().addingTimeInterval(300)
         while cluster.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.5) }
         if cluster.isRunning { kill(cluster.processIdentifier, SIGINT) }
         cluster.waitUntilExit()
         let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         XCTAssertEqual(cluster.terminationStatus, 0, String(output.suffix(3000)))
-        XCTAssertTrue(output.contains("frame budget of 20000 reached"), String(output.suffix(3000)))
+        XCTAssertTrue(output.contains("frame budget of 100000 reached"), String(output.suffix(3000)))
         let rows = (try? ReturnsCSV.read("\(directory!)/runs/impala/Catch-v0/seed-3/returns100.csv")) ?? []
-        XCTAssertGreaterThan(rows.count, 5, "episodes of Catch were reported")
+        XCTAssertGreaterThanOrEqual(rows.last?.mean ?? -1, 0.9, "the last 100 episodes' mean; means: \(rows.map(\.mean))")
     }
 
     /// A3C with 2 workers (gradients computed by the workers, applied by the learner as they arrive).

@@ -35,6 +35,21 @@ final class InitializationTests: XCTestCase {
         }
     }
 
+    /// A stacked output layer holds exactly the layers it stands for, drawn in their order from the same stream:
+    /// CleanRL's actor (orthogonal 0.01) and critic (orthogonal 1) heads as one layer of 2 + 1 rows.
+    func testStackedInitializationEqualsTheLayersItStacks() {
+        var rng = RandomSource(seed: 21), replay = RandomSource(seed: 21)
+        let stacked = MLP(sizes: [8, 3], initialization: .orthogonal(gain: 1),
+                          outputInitialization: .stacked([(2, .orthogonal(gain: 0.01)), (1, .orthogonal(gain: 1, bias: 0.5))]), rng: &rng)
+        let actor = MLP(sizes: [8, 2], initialization: .orthogonal(gain: 0.01), rng: &replay)
+        let critic = MLP(sizes: [8, 1], initialization: .orthogonal(gain: 1, bias: 0.5), rng: &replay)
+        // Each MLP's one layer is its weight (outputs × inputs, row-major) then its bias.
+        let expected = Array(actor.parameters[0..<16]) + Array(critic.parameters[0..<8]) + Array(actor.parameters[16...]) + Array(critic.parameters[8...])
+        XCTAssertEqual(stacked.parameters, expected)
+        assertScaledIdentity(gram(Array(stacked.parameters[0..<16]), rows: 2, columns: 8), 1e-4)
+        XCTAssertEqual(Array(stacked.parameters[24...]), [0, 0, 0.5])
+    }
+
     /// torch.nn.init.orthogonal_ fixes signs so R of the Gaussian's QR has a positive diagonal;
     /// then Qᵀ·A = R is upper triangular with a positive diagonal. Replaying the seed recovers A.
     func testOrthogonalSignConventionMatchesTorch() {

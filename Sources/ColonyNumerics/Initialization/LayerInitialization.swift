@@ -6,6 +6,13 @@ public struct LayerInitialization: Sendable, Equatable {
         case orthogonal(gain: Float)
         case xavierUniform(gain: Float)
         case torchLinearDefault
+        case stacked([RowBlock])
+    }
+
+    /// Rows of a weight (and their biases) that one scheme fills, in `stacked`.
+    struct RowBlock: Sendable, Equatable {
+        let rows: Int
+        let initialization: LayerInitialization
     }
 
     let scheme: Scheme
@@ -28,6 +35,12 @@ public struct LayerInitialization: Sendable, Equatable {
     /// What a fresh `torch.nn.Linear` holds: weight and bias both U(−1/√fanIn, 1/√fanIn).
     public static let torchLinearDefault = LayerInitialization(scheme: .torchLinearDefault, bias: 0)
 
+    /// Output rows initialised block by block, each as its own layer: one layer that computes what several
+    /// stacked layers would (CleanRL's Atari actor, orthogonal 0.01, and critic, orthogonal 1, over one trunk).
+    public static func stacked(_ blocks: [(rows: Int, initialization: LayerInitialization)]) -> LayerInitialization {
+        LayerInitialization(scheme: .stacked(blocks.map { RowBlock(rows: $0.rows, initialization: $0.initialization) }), bias: 0)
+    }
+
     /// Fills a fanOut×fanIn weight, then its bias, drawing from `rng` in that order.
     func initialize(
         weight: UnsafeMutableBufferPointer<Float>, bias biasValues: UnsafeMutableBufferPointer<Float>,
@@ -47,6 +60,16 @@ public struct LayerInitialization: Sendable, Equatable {
             let bound = fanIn > 0 ? 1 / Float(fanIn).squareRoot() : 0
             for index in weight.indices { weight[index] = rng.uniform(-bound, bound) }
             for index in biasValues.indices { biasValues[index] = rng.uniform(-bound, bound) }
+        case .stacked(let blocks):
+            precondition(blocks.reduce(0) { $0 + $1.rows } == fanOut, "initialize: stacked blocks of \(blocks.map(\.rows)) rows for \(fanOut) outputs")
+            var row = 0
+            for block in blocks {
+                block.initialization.initialize(
+                    weight: UnsafeMutableBufferPointer(rebasing: weight[(row * fanIn)..<((row + block.rows) * fanIn)]),
+                    bias: UnsafeMutableBufferPointer(rebasing: biasValues[row..<(row + block.rows)]),
+                    fanIn: fanIn, fanOut: block.rows, rng: &rng)
+                row += block.rows
+            }
         }
     }
 }

@@ -92,7 +92,12 @@ final class OnPolicyIMPALATests: XCTestCase {
     /// is the update on those unrolls laid side by side in one batch.
     func testLearningFromSeveralUnrollsEqualsLearningFromThemSideBySide() throws {
         let context = AgentContext(observationSpace: .box(low: -1, high: 1, count: 4), actionSpace: .discrete(2), environmentCount: 3, seed: 9)
-        let configuration = try IMPALA.schema.resolve([:])
+        for trunk in ActorCritic.Layout.allCases {
+            try checkGroupedLearning(context: context, configuration: try IMPALA.schema.resolve(["trunk": .string(trunk.rawValue)]))
+        }
+    }
+
+    private func checkGroupedLearning(context: AgentContext, configuration: Configuration) throws {
         let grouped = try IMPALALearner(configuration: configuration, context: context)
         let sideBySide = try IMPALALearner(configuration: configuration, context: context)
         var rng = RandomSource(seed: 12)

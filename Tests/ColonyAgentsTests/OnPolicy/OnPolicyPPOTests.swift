@@ -54,17 +54,25 @@ final class OnPolicyPPOTests: XCTestCase {
         try checkGradient(actionSpace: .box(low: [-1, -2], high: [1, 2]))
     }
 
+    /// One network with both heads: the policy's and the value's gradients meet in the shared layers.
+    func testSharedTrunkGradientMatchesFiniteDifferences() throws {
+        try checkGradient(actionSpace: .discrete(3), trunk: "shared")
+        try checkGradient(actionSpace: .box(low: [-1, -2], high: [1, 2]), trunk: "shared")
+    }
+
     /// A tiny minibatch where some ratios are clipped above, some below and some not, advantages of
     /// both signs, and values on both sides of the value clip; every parameter's analytic gradient
     /// from `accumulateGradients` must match the central difference of the loss it reports.
-    private func checkGradient(actionSpace: Space) throws {
+    private func checkGradient(actionSpace: Space, trunk: String = "separate") throws {
         let configuration = try PPO.schema.resolve([
+            "trunk": .string(trunk),
             "hidden_sizes": .intList([6]), "clip_range": .double(0.2), "clip_range_vf": .double(0.3), "ent_coef": .double(0.05),
             "vf_coef": .double(0.5), "normalize_advantage": .bool(true), "log_std_init": .double(-0.3),
         ])
         let context = AgentContext(observationSpace: .box(low: -5, high: 5, count: 3), actionSpace: actionSpace, environmentCount: 1, seed: 3)
         let ppo = try PPO(configuration: configuration, context: context)
         let networks = ppo.networks
+        XCTAssertEqual(networks.layout.rawValue, trunk)
         let count = 6
         var rng = RandomSource(seed: 11)
         let observations: [Float] = (0..<(count * 3)).map { _ in rng.uniform(-1.5, 1.5) }

@@ -92,13 +92,12 @@ public struct A2CLoss: Sendable {
         let scale = 1 / Float(batch.count)
         let learningRate = networks.learningRate
 
-        // Bootstrap and returns: the critic on every observation (x_0 … x_{T−1} are trained on this
-        // forward, the bootstrap rows only give targets), then GAE; λ = 1 gives n-step returns.
-        let (values, gae, returns) = networks.generalizedAdvantages(of: batch, gamma: gamma, lambda: gaeLambda)
+        // The critic on every observation (x_0 … x_{T−1} are trained on this forward, the bootstrap rows only
+        // give targets) and the actor, log π(a_t|x_t), on the steps' rows; then GAE (λ = 1: n-step returns).
+        let (distribution, criticValues) = networks.evaluate(
+            observations: batch.valueObservations, count: batch.valueObservationCount, policyRows: Array(0..<batch.count))
+        let (values, gae, returns) = ActorCritic.generalizedAdvantages(of: batch, criticValues: criticValues, gamma: gamma, lambda: gaeLambda)
         let advantages = normalizeAdvantage ? OnPolicyStatistics.standardized(gae) : gae
-
-        // Actor: log π(a_t|x_t) on the same rows.
-        let distribution = networks.policy.distribution(observations: batch.stepObservations, count: batch.count)
         let logProbs = distribution.logProb(actions: batch.actions)
         let entropy = OnPolicyStatistics.mean(distribution.entropy())
 

@@ -174,16 +174,17 @@ public final class IMPALALearner {
         let scale = 1 / Float(total)
         let learningRate = networks.learningRate
 
-        var stepObservations: [Float] = [], valueObservations: [Float] = [], actions: [Float] = [], behaviourLogProbs: [Float] = []
+        var valueObservations: [Float] = [], actions: [Float] = [], behaviourLogProbs: [Float] = []
+        var valueRowOfStep: [Int] = []  // where each step's x_t sits among the critic's rows
+        valueRowOfStep.reserveCapacity(total)
         if unrolls.count == 1 {
             let batch = unrolls[0]
-            (stepObservations, valueObservations, actions, behaviourLogProbs) = (batch.stepObservations, batch.valueObservations, batch.actions, batch.behaviourLogProbs)
+            (valueObservations, actions, behaviourLogProbs) = (batch.valueObservations, batch.actions, batch.behaviourLogProbs)
+            valueRowOfStep += 0..<batch.count
         } else {
-            let width = unrolls[0].observationSize
-            stepObservations.reserveCapacity(total * width)
-            valueObservations.reserveCapacity(valueRows * width)
+            valueObservations.reserveCapacity(valueRows * unrolls[0].observationSize)
             for batch in unrolls {
-                stepObservations += batch.observations[0..<(batch.count * width)]
+                valueRowOfStep += (valueObservations.count / batch.observationSize)..<(valueObservations.count / batch.observationSize + batch.count)
                 valueObservations += batch.observations
                 valueObservations += batch.truncationObservations
                 actions += batch.actions
@@ -192,15 +193,13 @@ public final class IMPALALearner {
         }
 
         // The learner's policy on every step, its critic on every observation (bootstrap rows included).
-        let distribution = networks.policy.distribution(observations: stepObservations, count: total)
-        let valueOutputs = networks.values(observations: valueObservations, count: valueRows)
+        let (distribution, valueOutputs) = networks.evaluate(observations: valueObservations, count: valueRows, policyRows: valueRowOfStep)
 
         // Importance weights of the learner's policy against the behaviour policy that acted.
         let logRhos = zip(distribution.logProb(actions: actions), behaviourLogProbs).map { $0 - $1 }
 
         // V-trace targets and policy-gradient advantages per unroll; terminations cut the discount.
         var values: [Float] = [], targetValues: [Float] = [], advantages: [Float] = []
-        var valueRowOfStep: [Int] = []  // where each step's V(x_t) sits among the critic's rows
         var (stepOffset, valueOffset) = (0, 0)
         for batch in unrolls {
             let (unrollValues, nextValues) = batch.splitValues(Array(valueOutputs[valueOffset..<(valueOffset + batch.valueObservationCount)]))
@@ -211,7 +210,6 @@ public final class IMPALALearner {
             values += unrollValues
             targetValues += targets.values
             advantages += targets.policyAdvantages
-            valueRowOfStep += (valueOffset..<(valueOffset + batch.count))
             stepOffset += batch.count
             valueOffset += batch.valueObservationCount
         }

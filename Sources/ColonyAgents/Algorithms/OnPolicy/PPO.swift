@@ -173,7 +173,7 @@ public final class PPO: RolloutAgent, ArchitectureResizing {
     public func accumulateGradients(_ minibatch: Minibatch) -> LossTerms {
         let count = minibatch.count
         let scale = 1 / Float(count)
-        let distribution = networks.policy.distribution(observations: minibatch.observations, count: count)
+        let (distribution, values) = networks.evaluate(observations: minibatch.observations, count: count)
         let logProbs = distribution.logProb(actions: minibatch.actions)
         let entropy = distribution.entropy()
         var terms = LossTerms()
@@ -196,7 +196,6 @@ public final class PPO: RolloutAgent, ArchitectureResizing {
         }
 
         // Value loss, optionally clipped around the rollout's values.
-        let values = networks.values(observations: minibatch.observations, count: count)
         var valueGradient = [Float](repeating: 0, count: count)
         for i in 0..<count {
             let error = values[i] - minibatch.returns[i]

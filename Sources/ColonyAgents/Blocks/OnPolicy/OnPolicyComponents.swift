@@ -35,6 +35,7 @@ struct OnPolicyComponents {
         var initialization = root.split()
         networks = ActorCritic(
             head: head, logStdInit: configuration.float("log_std_init"),
+            layout: ActorCritic.Layout(trunk: configuration.string("trunk"), encoder: builder.architecture),
             makeNetwork: { outputs, hidden, output, rng in
                 builder.make(outputs: outputs, hiddenSizes: hiddenSizes, activation: activation, initialization: hidden, outputInitialization: output, rng: &rng)
             },

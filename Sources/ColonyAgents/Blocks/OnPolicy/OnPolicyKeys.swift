@@ -38,11 +38,27 @@ enum OnPolicyKeys {
     static func networksAndNormalization(normalizeRewards: Bool = false) -> [ConfigurationKey] {
         [
             EncoderArchitecture.key,
-            ConfigurationKey("hidden_sizes", .intList([64, 64]), "hidden layer widths of the policy network and of the (separate) value network (mlp encoder)", range: 1...65536),
+            ActorCritic.Layout.key,
+            ConfigurationKey("hidden_sizes", .intList([64, 64]), "hidden layer widths of the policy and value networks (mlp encoder)", range: 1...65536),
             ConfigurationKey("activation", .string("tanh"), "nonlinearity of the hidden layers", choices: ["tanh", "relu"]),
             ConfigurationKey("log_std_init", .double(0), "initial log σ of the Gaussian policy (Box action spaces only)", range: -20...5),
             ConfigurationKey("normalize_observations", .bool(false), "standardise Box observations by running mean and variance (SB3 VecNormalize, clip 10)"),
             ConfigurationKey("normalize_rewards", .bool(normalizeRewards), "scale rewards by the running std of the discounted return (SB3 VecNormalize, clip 10)"),
         ]
+    }
+}
+
+extension ActorCritic.Layout {
+    /// The `trunk` key: which layers the policy and the critic share.
+    static let key = ConfigurationKey(
+        "trunk", .string("auto"),
+        "layers the policy and the value function share: shared (one network with both heads: CleanRL's Atari agent, SB3's CnnPolicy; "
+            + "a minibatch costs one pass instead of two), separate (no shared layers: SB3's MlpPolicy); auto: shared with a "
+            + "convolutional encoder, separate with mlp",
+        choices: ["auto"] + allCases.map(\.rawValue))
+
+    /// The layout the `trunk` key's value names, `auto` resolved for `encoder`.
+    init(trunk: String, encoder: EncoderArchitecture) {
+        self = Self(rawValue: trunk) ?? (encoder == .mlp ? .separate : .shared)
     }
 }

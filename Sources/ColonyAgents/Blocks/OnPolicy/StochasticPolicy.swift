@@ -11,8 +11,10 @@ public final class StochasticPolicy {
     /// The state-independent log σ of a Gaussian head (nil for a categorical head).
     public let logStd: ParameterVector?
 
+    /// - Parameter network: its first `head.outputSize` outputs are the head's; any after them (the value of an
+    ///   actor–critic network with one trunk) are not the policy's and get no gradient from it.
     public init(network: any Network, head: PolicyHead, logStd: ParameterVector?) {
-        precondition(network.outputSize == head.outputSize, "StochasticPolicy: the network has \(network.outputSize) outputs, the head needs \(head.outputSize)")
+        precondition(network.outputSize >= head.outputSize, "StochasticPolicy: the network has \(network.outputSize) outputs, the head needs \(head.outputSize)")
         precondition((logStd?.parameters.count ?? 0) == head.logStdSize, "StochasticPolicy: the log-std must have \(head.logStdSize) entries")
         self.network = network
         self.head = head
@@ -22,7 +24,21 @@ public final class StochasticPolicy {
     /// The distributions for `count` observation rows (`count × network.inputSize`); one forward pass.
     public func distribution(observations: [Float], count: Int) -> PolicyDistribution {
         let outputs = network.forward(Tensor(shape: [count, network.inputSize], scalars: observations))
-        return PolicyDistribution(head: head, outputs: outputs.scalars, logStd: logStd?.parameters ?? [], batchSize: count)
+        return distribution(networkOutputs: outputs.scalars, rows: nil)
+    }
+
+    /// The distributions of the given rows (nil: every row) of a forward's `rows × network.outputSize` outputs.
+    func distribution(networkOutputs outputs: [Float], rows: [Int]?) -> PolicyDistribution {
+        let (width, headWidth) = (network.outputSize, head.outputSize)
+        let selected = rows ?? Array(0..<(outputs.count / width))
+        if rows == nil && width == headWidth {
+            return PolicyDistribution(head: head, outputs: outputs, logStd: logStd?.parameters ?? [], batchSize: selected.count)
+        }
+        var headOutputs = [Float](repeating: 0, count: selected.count * headWidth)
+        for (index, row) in selected.enumerated() {
+            for column in 0..<headWidth { headOutputs[index * headWidth + column] = outputs[row * width + column] }
+        }
+        return PolicyDistribution(head: head, outputs: headOutputs, logStd: logStd?.parameters ?? [], batchSize: selected.count)
     }
 
     /// Samples one action per row; returns the encoded actions and their log-probabilities.
@@ -40,8 +56,22 @@ public final class StochasticPolicy {
     /// Adds the gradient of L = Σᵢ wᵢ·log π(aᵢ|sᵢ) + c·Σᵢ Hᵢ into the network's and log-std's
     /// gradients. `distribution` must come from the last `distribution(observations:count:)` call.
     public func backward(_ distribution: PolicyDistribution, actions: [Float], logProbWeights: [Float], entropyWeight: Float) {
+        let rows = distribution.batchSize
+        var outputGradient = [Float](repeating: 0, count: rows * network.outputSize)
+        addGradients(distribution, actions: actions, logProbWeights: logProbWeights, entropyWeight: entropyWeight,
+                     rows: nil, into: &outputGradient)
+        network.backward(Tensor(shape: [rows, network.outputSize], scalars: outputGradient))
+    }
+
+    /// Adds the log-std's gradient of L into its gradients and ∂L/∂(head outputs) of the distribution's i-th row
+    /// into row `rows[i]` (nil: row i) of `outputGradient` (`network.outputSize` wide), for one backward.
+    func addGradients(_ distribution: PolicyDistribution, actions: [Float], logProbWeights: [Float], entropyWeight: Float,
+                      rows: [Int]?, into outputGradient: inout [Float]) {
         let gradients = distribution.gradients(actions: actions, logProbWeights: logProbWeights, entropyWeight: entropyWeight)
-        network.backward(Tensor(shape: [distribution.batchSize, head.outputSize], scalars: gradients.outputs))
+        let (width, headWidth) = (network.outputSize, head.outputSize)
+        for (index, row) in (rows ?? Array(0..<distribution.batchSize)).enumerated() {
+            for column in 0..<headWidth { outputGradient[row * width + column] += gradients.outputs[index * headWidth + column] }
+        }
         if let logStd {
             for j in logStd.gradients.indices { logStd.gradients[j] += gradients.logStd[j] }
         }
