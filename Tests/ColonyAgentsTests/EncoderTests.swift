@@ -58,6 +58,19 @@ final class EncoderTests: XCTestCase {
         XCTAssertThrowsError(try PPO.schema.resolve(["trunk": .string("both")]))
     }
 
+    /// Channel-last images (MiniGrid's 7 × 7 × 3, raw Atari's 210 × 160 × 3) are read by a network that reorders them.
+    func testChannelLastImagesAreReadByTheConvolutionalEncoders() throws {
+        let atari = Space.box(shape: [210, 160, 3], low: 0, high: 255, elementType: .uint8)
+        let nature = try XCTUnwrap(try policyNetwork("dqn", atari) as? ConvolutionalNetwork)
+        XCTAssertEqual(nature.layout, .channelsLast)
+        XCTAssertEqual(nature.imageShape, [3, 210, 160])
+        XCTAssertEqual(nature.inputShape, [210, 160, 3])
+        let miniGrid = try XCTUnwrap(try policyNetwork("ppo", .box(shape: [7, 7, 3], low: 0, high: 255, elementType: .uint8)) as? ResidualNetwork)
+        XCTAssertEqual(miniGrid.layout, .channelsLast)
+        XCTAssertEqual(miniGrid.imageShape, [3, 7, 7])
+        XCTAssertEqual(try XCTUnwrap(try policyNetwork("a2c", frames) as? ConvolutionalNetwork).layout, .channelsFirst)
+    }
+
     func testPixelsAndTheirFloatCopiesGiveTheSameOutputs() throws {
         let network = try XCTUnwrap(try policyNetwork("ppo", frames, ["encoder": .string("impala_cnn")]) as? ResidualNetwork)
         var rng = RandomSource(seed: 4)
@@ -74,7 +87,7 @@ final class EncoderTests: XCTestCase {
             } catch { return String(describing: error) }
         }
         XCTAssertTrue(message(.box(low: -1, high: 1, count: 4), ["encoder": .string("nature_cnn")]).contains("reads images"))
-        XCTAssertTrue(message(.box(shape: [84, 84, 3], low: 0, high: 255, elementType: .uint8), [:]).contains("channel-first"))
+        XCTAssertTrue(message(.box(shape: [10, 3, 5], low: 0, high: 255, elementType: .uint8), [:]).contains("transpose them"))
         XCTAssertTrue(message(.box(shape: [1, 10, 5], low: 0, high: 255, elementType: .uint8), ["encoder": .string("nature_cnn")]).contains("impala_cnn"))
         XCTAssertTrue(message(frames, ["normalize_observations": .bool(true)]).contains("normalize_observations = false"))
         XCTAssertThrowsError(try PPO.schema.resolve(["encoder": .string("resnet")]))

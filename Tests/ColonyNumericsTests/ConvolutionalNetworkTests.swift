@@ -6,10 +6,10 @@ import XCTest
 final class ConvolutionalNetworkTests: XCTestCase {
     private let layers = [ConvolutionalNetwork.Layer(channels: 3, kernel: 3, stride: 2, padding: 1), ConvolutionalNetwork.Layer(channels: 4, kernel: 2)]
 
-    private func network(seed: UInt64 = 1, inputScale: Float = 1) -> ConvolutionalNetwork {
+    private func network(seed: UInt64 = 1, inputScale: Float = 1, layout: ImageLayout = .channelsFirst) -> ConvolutionalNetwork {
         var rng = RandomSource(seed: seed)
         return ConvolutionalNetwork(inputShape: [2, 9, 8], layers: layers, hiddenSizes: [5], outputs: 3, initialization: .torchLinearDefault,
-                                    inputScale: inputScale, rng: &rng)
+                                    inputScale: inputScale, layout: layout, rng: &rng)
     }
 
     private func images(_ count: Int, seed: UInt64 = 2) -> Tensor {
@@ -33,6 +33,11 @@ final class ConvolutionalNetworkTests: XCTestCase {
 
     func testGradientsMatchFiniteDifferences() {
         ImageNetworkTesting.checkGradients(network(seed: 5), input: images(2, seed: 6), seed: 7)
+    }
+
+    func testChannelLastImagesAreReadTransposed() {
+        ImageNetworkTesting.checkChannelsLastReadsTransposedImages(network(layout: .channelsLast), channelsFirstTwin: network())
+        ImageNetworkTesting.checkGradients(network(seed: 5, layout: .channelsLast), input: images(2, seed: 6), seed: 7)
     }
 
     func testPixelsReadAsTheirFloatValueOver255() {

@@ -133,4 +133,37 @@ enum ImageNetworkTesting {
         XCTAssertLessThanOrEqual(worst, 1e-4 * max(largest, 1), "largest gradient \(largest)", file: file, line: line)
         XCTAssertGreaterThan(largest, 0, file: file, line: line)
     }
+
+    /// A network given channel-last images computes, forward (Floats, bytes, one image) and backward, what its channel-first
+    /// twin (same parameters) computes on the same images transposed; its input gradient is the twin's, transposed back.
+    static func checkChannelsLastReadsTransposedImages<Net: PixelNetwork>(_ net: Net, channelsFirstTwin twin: Net, file: StaticString = #filePath,
+                                                                         line: UInt = #line) {
+        let (channels, height, width) = (twin.inputShape[0], twin.inputShape[1], twin.inputShape[2])
+        XCTAssertEqual(net.inputShape, [height, width, channels], file: file, line: line)
+        XCTAssertEqual(net.parameters, twin.parameters, file: file, line: line)
+        var rng = RandomSource(seed: 13)
+        let (batch, size) = (3, net.inputSize)
+        let pixels = (0..<(batch * size)).map { _ in UInt8(rng.nextInt(below: 256)) }
+        // Image b, row y, column x, channel c sits at ((b·H + y)·W + x)·C + c channel last, ((b·C + c)·H + y)·W + x first.
+        func channelFirst<T>(_ values: [T]) -> [T] {
+            (0..<values.count).map { index in
+                let (b, c, y, x) = (index / size, index % size / (height * width), index % (height * width) / width, index % width)
+                return values[((b * height + y) * width + x) * channels + c]
+            }
+        }
+        let floats = pixels.map { Float($0) / 255 }
+        XCTAssertEqual(net.forward(pixels: pixels, batch: batch), twin.forward(pixels: channelFirst(pixels), batch: batch), file: file, line: line)
+        let output = net.forward(Tensor(shape: [batch, size], scalars: floats))
+        XCTAssertEqual(output, twin.forward(Tensor(shape: [batch, size], scalars: channelFirst(floats))), file: file, line: line)
+        let gradient = Tensor(shape: [batch, net.outputSize], scalars: (0..<(batch * net.outputSize)).map { _ in rng.uniform(-1, 1) })
+        net.zeroGradients()
+        twin.zeroGradients()
+        let inputGradient = net.backward(gradient).scalars, twinInputGradient = twin.backward(gradient).scalars
+        XCTAssertEqual(net.gradients, twin.gradients, file: file, line: line)
+        XCTAssertEqual(channelFirst(inputGradient), twinInputGradient, file: file, line: line)
+        XCTAssertGreaterThan(inputGradient.map(abs).max() ?? 0, 0, file: file, line: line)
+        var single = [Float](repeating: 0, count: net.outputSize)
+        floats[0..<size].withUnsafeBufferPointer { image in single.withUnsafeMutableBufferPointer { net.forwardSingle(image, into: $0) } }
+        for (a, b) in zip(single, output.scalars[0..<net.outputSize]) { XCTAssertEqual(a, b, accuracy: 1e-5, file: file, line: line) }
+    }
 }

@@ -5,10 +5,10 @@ import XCTest
 /// gradients against finite differences, uint8 pixels against Floats, and the IMPALA network's shapes and PyTorch's
 /// parameter count.
 final class ResidualNetworkTests: XCTestCase {
-    private func network(seed: UInt64 = 1, inputScale: Float = 1) -> ResidualNetwork {
+    private func network(seed: UInt64 = 1, inputScale: Float = 1, layout: ImageLayout = .channelsFirst) -> ResidualNetwork {
         var rng = RandomSource(seed: seed)
         return ResidualNetwork(inputShape: [2, 9, 8], sections: [.init(channels: 3, blocks: 1), .init(channels: 2, blocks: 2)], hiddenSizes: [5],
-                               outputs: 3, initialization: .torchLinearDefault, inputScale: inputScale, rng: &rng)
+                               outputs: 3, initialization: .torchLinearDefault, inputScale: inputScale, layout: layout, rng: &rng)
     }
 
     private func images(_ count: Int, seed: UInt64 = 2) -> Tensor {
@@ -59,6 +59,11 @@ final class ResidualNetworkTests: XCTestCase {
 
     func testGradientsMatchFiniteDifferences() {
         ImageNetworkTesting.checkGradients(network(seed: 5), input: images(2, seed: 6), seed: 7)
+    }
+
+    func testChannelLastImagesAreReadTransposed() {
+        ImageNetworkTesting.checkChannelsLastReadsTransposedImages(network(layout: .channelsLast), channelsFirstTwin: network())
+        ImageNetworkTesting.checkGradients(network(seed: 5, layout: .channelsLast), input: images(2, seed: 6), seed: 7)
     }
 
     func testPixelsReadAsTheirFloatValueOver255() {

@@ -28,19 +28,21 @@ struct ObservationNetworkBuilder {
     let architecture: EncoderArchitecture
     /// Floats of one network input.
     let inputSize: Int
-    /// C × H × W for a convolutional encoder.
+    /// C × H × W for a convolutional encoder, whatever the observations' layout.
     let imageShape: [Int]
+    /// How the observations lay an image out: channel last (H × W × C) is reordered by the network as it reads.
+    let layout: ImageLayout
     let inputScale: Float
 
     /// - Parameter encodedSize: the width of the rows the agent feeds its networks (one-hot rows for Discrete
     ///   observations), for an MLP.
     init(configuration: Configuration, observationSpace space: Space, encodedSize: Int, agent: String) throws {
         let requested = EncoderArchitecture(rawValue: configuration.string("encoder")) ?? .auto
-        let image = Self.imageShape(of: space)
+        let image = Self.image(of: space)
         switch requested {
         case .auto:
             if case .box(let box) = space, box.elementType == .uint8, let image {
-                architecture = image[1] >= 36 && image[2] >= 36 ? .natureCNN : .impalaCNN
+                architecture = image.shape[1] >= 36 && image.shape[2] >= 36 ? .natureCNN : .impalaCNN
             } else {
                 architecture = .mlp
             }
@@ -49,36 +51,41 @@ struct ObservationNetworkBuilder {
         }
         inputSize = encodedSize
         guard architecture != .mlp else {
-            (imageShape, inputScale) = ([], 1)
+            (imageShape, layout, inputScale) = ([], .channelsFirst, 1)
             return
         }
         guard case .box(let box) = space, let image else {
-            throw AgentError("\(agent): encoder \(architecture.rawValue) reads images (a Box of shape C × H × W or H × W), but the observations "
+            throw AgentError("\(agent): encoder \(architecture.rawValue) reads images (a Box of shape C × H × W, H × W × C or H × W), but the observations "
                 + "are \(space); use encoder = \"mlp\"")
         }
-        if image[0] > image[1] || image[0] > image[2] {
-            throw AgentError("\(agent): encoder \(architecture.rawValue) reads channel-first images (C × H × W), but the observations have "
-                + "shape \(box.shape), which looks channel-last; stack or transpose frames channel first (Gymnasium's FrameStackObservation "
-                + "after AtariPreprocessing gives 4 × 84 × 84)")
+        guard let layout = image.layout else {
+            throw AgentError("\(agent): encoder \(architecture.rawValue) reads images channel first (C × H × W) or channel last (H × W × C), "
+                + "taking the smallest dimension for the channels, but the observations have shape \(box.shape); transpose them so that the "
+                + "channels come first or last")
         }
-        if architecture == .natureCNN && (image[1] < 36 || image[2] < 36) {
+        if architecture == .natureCNN && (image.shape[1] < 36 || image.shape[2] < 36) {
             throw AgentError("\(agent): encoder nature_cnn needs images of at least 36 × 36 (its 8×8/4, 4×4/2 and 3×3/1 convolutions), "
-                + "but the observations are \(image[1]) × \(image[2]); use encoder = \"impala_cnn\", which pads")
+                + "but the observations are \(image.shape[1]) × \(image.shape[2]); use encoder = \"impala_cnn\", which pads")
         }
         if configuration.schema.key("normalize_observations") != nil && configuration.bool("normalize_observations") {
             throw AgentError("\(agent): normalize_observations standardises vector observations for an mlp encoder; images are read ÷255 "
                 + "by \(architecture.rawValue): set normalize_observations = false")
         }
-        imageShape = image
+        (imageShape, self.layout) = (image.shape, layout)
         inputScale = box.elementType == .uint8 ? 1 / 255 : 1
     }
 
-    /// C × H × W of a Box of 3 dimensions, 1 × H × W of one of 2; nil for anything else.
-    private static func imageShape(of space: Space) -> [Int]? {
+    /// The C × H × W shape of a Box of 3 dimensions and its layout: channel first when the first dimension is the
+    /// smallest, channel last when the last is smaller than both others (SB3's rule), nil (refused) otherwise; one of 2
+    /// dimensions is 1 × H × W. Nil for anything else.
+    private static func image(of space: Space) -> (shape: [Int], layout: ImageLayout?)? {
         guard case .box(let box) = space, box.elementCount > 0 else { return nil }
-        switch box.shape.count {
-        case 3: return box.shape
-        case 2: return [1] + box.shape
+        let shape = box.shape
+        switch shape.count {
+        case 3 where shape[0] <= shape[1] && shape[0] <= shape[2]: return (shape, .channelsFirst)
+        case 3 where shape[2] < shape[0] && shape[2] < shape[1]: return ([shape[2], shape[0], shape[1]], .channelsLast)
+        case 3: return (shape, nil)
+        case 2: return ([1] + shape, .channelsFirst)
         default: return nil
         }
     }
@@ -93,10 +100,10 @@ struct ObservationNetworkBuilder {
                        outputInitialization: outputInitialization, rng: &rng)
         case .natureCNN:
             return ConvolutionalNetwork.natureDQN(inputShape: imageShape, outputs: outputs, initialization: initialization,
-                                                  outputInitialization: outputInitialization, inputScale: inputScale, rng: &rng)
+                                                  outputInitialization: outputInitialization, inputScale: inputScale, layout: layout, rng: &rng)
         case .impalaCNN:
             return ResidualNetwork.impala(inputShape: imageShape, outputs: outputs, initialization: initialization,
-                                          outputInitialization: outputInitialization, inputScale: inputScale, rng: &rng)
+                                          outputInitialization: outputInitialization, inputScale: inputScale, layout: layout, rng: &rng)
         }
     }
 }

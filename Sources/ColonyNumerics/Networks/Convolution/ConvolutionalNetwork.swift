@@ -16,7 +16,11 @@ public final class ConvolutionalNetwork: Network {
         }
     }
 
+    /// One input image's shape as the network is given it: `imageShape` in `layout`.
     public let inputShape: [Int]
+    /// One image channel first, [C, H, W], as the convolutions read it.
+    public let imageShape: [Int]
+    public let layout: ImageLayout
     /// What the Float forward multiplies each input by as its first layer reads it: 1/255 for a network that reads
     /// frames stored as Floats 0…255, so both forwards agree (`forward(pixels:)` always reads a byte ÷255).
     public let inputScale: Float
@@ -41,21 +45,23 @@ public final class ConvolutionalNetwork: Network {
 
     /// The Nature-DQN network: 32 8×8/4, 64 4×4/2, 64 3×3/1 convolutions, 512 units, `outputs` outputs.
     public static func natureDQN(inputShape: [Int] = [4, 84, 84], outputs: Int, initialization: LayerInitialization,
-                                 outputInitialization: LayerInitialization? = nil, inputScale: Float = 1, rng: inout RandomSource) -> ConvolutionalNetwork {
+                                 outputInitialization: LayerInitialization? = nil, inputScale: Float = 1, layout: ImageLayout = .channelsFirst,
+                                 rng: inout RandomSource) -> ConvolutionalNetwork {
         ConvolutionalNetwork(
             inputShape: inputShape,
             layers: [Layer(channels: 32, kernel: 8, stride: 4), Layer(channels: 64, kernel: 4, stride: 2), Layer(channels: 64, kernel: 3, stride: 1)],
             hiddenSizes: [512], outputs: outputs, initialization: initialization, outputInitialization: outputInitialization, inputScale: inputScale,
-            rng: &rng)
+            layout: layout, rng: &rng)
     }
 
     /// Draws every layer's weight then bias from `rng`, in order: `initialization` for all but the last linear layer.
     public init(inputShape: [Int], layers: [Layer], hiddenSizes: [Int], outputs: Int, output: Activation = .identity,
                 initialization: LayerInitialization, outputInitialization: LayerInitialization? = nil, inputScale: Float = 1,
-                rng: inout RandomSource) {
+                layout: ImageLayout = .channelsFirst, rng: inout RandomSource) {
         precondition(inputShape.count == 3 && inputShape.allSatisfy { $0 > 0 }, "ConvolutionalNetwork takes C × H × W images, got \(inputShape)")
         precondition(!layers.isEmpty && outputs > 0, "ConvolutionalNetwork needs a convolution and an output")
-        self.inputShape = inputShape
+        (imageShape, self.layout) = (inputShape, layout)
+        self.inputShape = layout.inputShape(channelsFirst: inputShape)
         self.inputScale = inputScale
         var offset = 0
         var (channels, height, width) = (inputShape[0], inputShape[1], inputShape[2])
@@ -82,7 +88,7 @@ public final class ConvolutionalNetwork: Network {
     }
 
     private init(copying source: ConvolutionalNetwork) {
-        (inputShape, inputScale, convolutions, dense, parameterCount) = (source.inputShape, source.inputScale, source.convolutions, source.dense, source.parameterCount)
+        (inputShape, imageShape, layout, inputScale, convolutions, dense, parameterCount) = (source.inputShape, source.imageShape, source.layout, source.inputScale, source.convolutions, source.dense, source.parameterCount)
         parameters = source.parameters
         gradients = [Float](repeating: 0, count: source.parameterCount)
         layerOutputs = source.layerOutputs.map { _ in Scratch<Float>() }
@@ -93,21 +99,23 @@ public final class ConvolutionalNetwork: Network {
 
     public func copy() -> ConvolutionalNetwork { ConvolutionalNetwork(copying: self) }
 
-    /// Outputs for batch × C·H·W Float images.
+    /// Outputs for a batch of Float images (`inputShape` each).
     public func forward(_ input: Tensor) -> Tensor {
         precondition(input.rank == 2 && input.shape[1] == inputSize, "ConvolutionalNetwork.forward: expected batch × \(inputSize), got \(input.shape)")
-        cachedInput = .floats(input.scalars)
+        let channelsFirst = layout.channelsFirst(input.scalars, shape: imageShape)
+        cachedInput = .floats(channelsFirst)
         let scale = inputScale
-        return input.scalars.withUnsafeBufferPointer { images in
+        return channelsFirst.withUnsafeBufferPointer { images in
             forwardBatch(input.shape[0]) { $0.im2col(images.baseAddress! + $1 * inputSize, into: $2, pitch: $3) { $0 * scale } }
         }
     }
 
-    /// Outputs for `batch` uint8 images (C·H·W bytes each), read as pixel ÷ 255.
+    /// Outputs for `batch` uint8 images (`inputShape` bytes each), read as pixel ÷ 255.
     public func forward(pixels: [UInt8], batch: Int) -> Tensor {
         precondition(pixels.count == batch * inputSize, "ConvolutionalNetwork.forward: \(pixels.count) bytes for \(batch) images of \(inputSize)")
-        cachedInput = .pixels(pixels)
-        return pixels.withUnsafeBufferPointer { images in
+        let channelsFirst = layout.channelsFirst(pixels, shape: imageShape)
+        cachedInput = .pixels(channelsFirst)
+        return channelsFirst.withUnsafeBufferPointer { images in
             forwardBatch(batch) { $0.im2col(images.baseAddress! + $1 * inputSize, into: $2, pitch: $3) { Float($0) * (1 / 255) } }
         }
     }
@@ -177,7 +185,7 @@ public final class ConvolutionalNetwork: Network {
             }
         }
         if inputScale != 1 { for index in inputGradient.indices { inputGradient[index] *= inputScale } }
-        return Tensor(shape: [batch, inputSize], scalars: inputGradient)
+        return Tensor(shape: [batch, inputSize], scalars: layout.restoring(inputGradient, shape: imageShape))
     }
 
     /// Calls `body` with what fills layer `index`'s columns of one image of the cached forward: (image, target, pitch).
@@ -192,6 +200,13 @@ public final class ConvolutionalNetwork: Network {
 
     public func forwardSingle(_ input: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>) {
         precondition(input.count == inputSize && output.count == outputSize, "ConvolutionalNetwork.forwardSingle: sizes")
+        guard layout == .channelsFirst else {
+            return layout.channelsFirst(Array(input), shape: imageShape).withUnsafeBufferPointer { forwardSingleChannelsFirst($0, into: output) }
+        }
+        forwardSingleChannelsFirst(input, into: output)
+    }
+
+    private func forwardSingleChannelsFirst(_ input: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>) {
         parameters.withUnsafeBufferPointer { p in
             for (index, convolution) in convolutions.enumerated() {
                 let scale = index == 0 ? inputScale : 1

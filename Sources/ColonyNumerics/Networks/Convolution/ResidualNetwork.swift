@@ -28,7 +28,11 @@ public final class ResidualNetwork: Network {
         public var outputSize: Int { pool.outputSize }
     }
 
+    /// One input image's shape as the network is given it: `imageShape` in `layout`.
     public let inputShape: [Int]
+    /// One image channel first, [C, H, W], as the convolutions read it.
+    public let imageShape: [Int]
+    public let layout: ImageLayout
     /// What the Float forward multiplies each input by as its first layer reads it: 1/255 for a network that reads
     /// frames stored as Floats 0…255, so both forwards agree (`forward(pixels:)` always reads a byte ÷255).
     public let inputScale: Float
@@ -53,20 +57,23 @@ public final class ResidualNetwork: Network {
     /// The network of IMPALA's paper and CleanRL's `ppo_atari_envpool_async_jax_scan_impalanet`: sections of 16, 32
     /// and 32 channels with two blocks each, 256 units, `outputs` outputs (4×84×84 → 32×11×11 = 3872 features).
     public static func impala(inputShape: [Int] = [4, 84, 84], outputs: Int, initialization: LayerInitialization,
-                              outputInitialization: LayerInitialization? = nil, inputScale: Float = 1, rng: inout RandomSource) -> ResidualNetwork {
+                              outputInitialization: LayerInitialization? = nil, inputScale: Float = 1, layout: ImageLayout = .channelsFirst,
+                              rng: inout RandomSource) -> ResidualNetwork {
         ResidualNetwork(inputShape: inputShape, sections: [16, 32, 32].map { Section(channels: $0, blocks: 2) }, hiddenSizes: [256],
-                        outputs: outputs, initialization: initialization, outputInitialization: outputInitialization, inputScale: inputScale, rng: &rng)
+                        outputs: outputs, initialization: initialization, outputInitialization: outputInitialization, inputScale: inputScale,
+                        layout: layout, rng: &rng)
     }
 
     /// Draws every layer's weight then bias from `rng`, in parameter order: `initialization` for all but the last
     /// linear layer.
     public init(inputShape: [Int], sections: [Section], hiddenSizes: [Int], outputs: Int, output: Activation = .identity,
                 initialization: LayerInitialization, outputInitialization: LayerInitialization? = nil, inputScale: Float = 1,
-                rng: inout RandomSource) {
+                layout: ImageLayout = .channelsFirst, rng: inout RandomSource) {
         precondition(inputShape.count == 3 && inputShape.allSatisfy { $0 > 0 }, "ResidualNetwork takes C × H × W images, got \(inputShape)")
         precondition(!sections.isEmpty && sections.allSatisfy { $0.channels > 0 && $0.blocks >= 0 } && outputs > 0,
                      "ResidualNetwork needs sections with channels and an output")
-        self.inputShape = inputShape
+        (imageShape, self.layout) = (inputShape, layout)
+        self.inputShape = layout.inputShape(channelsFirst: inputShape)
         self.inputScale = inputScale
         var offset = 0
         var (channels, height, width) = (inputShape[0], inputShape[1], inputShape[2])
@@ -95,7 +102,7 @@ public final class ResidualNetwork: Network {
     }
 
     private init(copying source: ResidualNetwork) {
-        (inputShape, inputScale, stages, dense, parameterCount) = (source.inputShape, source.inputScale, source.stages, source.dense, source.parameterCount)
+        (inputShape, imageShape, layout, inputScale, stages, dense, parameterCount) = (source.inputShape, source.imageShape, source.layout, source.inputScale, source.stages, source.dense, source.parameterCount)
         parameters = source.parameters
         gradients = [Float](repeating: 0, count: source.parameterCount)
         (training, acting) = (Activations(stages: stages, dense: dense), Activations(stages: stages, dense: dense))
@@ -103,29 +110,35 @@ public final class ResidualNetwork: Network {
 
     public func copy() -> ResidualNetwork { ResidualNetwork(copying: self) }
 
-    /// Outputs for batch × C·H·W Float images.
+    /// Outputs for a batch of Float images (`inputShape` each).
     public func forward(_ input: Tensor) -> Tensor {
         precondition(input.rank == 2 && input.shape[1] == inputSize, "ResidualNetwork.forward: expected batch × \(inputSize), got \(input.shape)")
-        cachedInput = .floats(input.scalars)
+        let channelsFirst = layout.channelsFirst(input.scalars, shape: imageShape)
+        cachedInput = .floats(channelsFirst)
         cachedBatch = input.shape[0]
         let scale = inputScale
-        input.scalars.withUnsafeBufferPointer { run(training, batch: input.shape[0], images: $0.baseAddress!, value: { $0 * scale }) }
+        channelsFirst.withUnsafeBufferPointer { run(training, batch: input.shape[0], images: $0.baseAddress!, value: { $0 * scale }) }
         return training.result(batch: input.shape[0])
     }
 
-    /// Outputs for `batch` uint8 images (C·H·W bytes each), read as pixel ÷ 255.
+    /// Outputs for `batch` uint8 images (`inputShape` bytes each), read as pixel ÷ 255.
     public func forward(pixels: [UInt8], batch: Int) -> Tensor {
         precondition(pixels.count == batch * inputSize, "ResidualNetwork.forward: \(pixels.count) bytes for \(batch) images of \(inputSize)")
-        cachedInput = .pixels(pixels)
+        let channelsFirst = layout.channelsFirst(pixels, shape: imageShape)
+        cachedInput = .pixels(channelsFirst)
         cachedBatch = batch
-        pixels.withUnsafeBufferPointer { run(training, batch: batch, images: $0.baseAddress!, value: { Float($0) * (1 / 255) }) }
+        channelsFirst.withUnsafeBufferPointer { run(training, batch: batch, images: $0.baseAddress!, value: { Float($0) * (1 / 255) }) }
         return training.result(batch: batch)
     }
 
     public func forwardSingle(_ input: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>) {
         precondition(input.count == inputSize && output.count == outputSize, "ResidualNetwork.forwardSingle: sizes")
         let scale = inputScale
-        run(acting, batch: 1, images: input.baseAddress!, value: { $0 * scale })
+        if layout == .channelsFirst {
+            run(acting, batch: 1, images: input.baseAddress!, value: { $0 * scale })
+        } else {
+            layout.channelsFirst(Array(input), shape: imageShape).withUnsafeBufferPointer { run(acting, batch: 1, images: $0.baseAddress!, value: { $0 * scale }) }
+        }
         output.baseAddress!.update(from: acting.dense[dense.count - 1].pointer, count: outputSize)
     }
 
@@ -242,7 +255,7 @@ public final class ResidualNetwork: Network {
             }
         }
         if inputScale != 1 { for index in inputGradient.indices { inputGradient[index] *= inputScale } }
-        return Tensor(shape: [batch, inputSize], scalars: inputGradient)
+        return Tensor(shape: [batch, inputSize], scalars: layout.restoring(inputGradient, shape: imageShape))
     }
 
     /// A batch through one block backward: `out = x + second(relu(h))`, `h = first(relu(x))`, so
