@@ -1,4 +1,5 @@
 import XCTest
+import ColonyEnvironments
 import ColonyNumerics
 @testable import ColonyAgents
 
@@ -36,12 +37,70 @@ final class ReplayBufferTests: XCTestCase {
         XCTAssertEqual(fromBytes.observations, fromFloats.observations)
         XCTAssertEqual(fromBytes.nextObservations, fromFloats.nextObservations)
         XCTAssertEqual(Set(fromBytes.rewards), [2, 3, 4, 5])
-        XCTAssertEqual(ReplayBuffer.bytesPerTransition(observationSize: 4 * 84 * 84, actionSize: 1, storesBytes: true), 2 * 28_224 + 12)
+        // Frames: one observation's bytes and two chunk-id rows (one chunk each, or four 84 × 84 planes), against 2 × 4 bytes a value.
+        XCTAssertEqual(ReplayBuffer.bytesPerTransition(observationSize: 4 * 84 * 84, actionSize: 1, storesBytes: true), 28_224 + 2 * 4 + 12)
+        XCTAssertEqual(ReplayBuffer.bytesPerTransition(observationSize: 4 * 84 * 84, actionSize: 1, storesBytes: true, chunkSize: 84 * 84),
+                       28_224 + 2 * 4 * 4 + 12)
         XCTAssertEqual(ReplayBuffer.bytesPerTransition(observationSize: 4 * 84 * 84, actionSize: 1, storesBytes: false), 8 * 28_224 + 12)
+        XCTAssertEqual(Space.box(shape: [4, 84, 84], low: 0, high: 255, elementType: .uint8).replayChunkSize, 84 * 84)
+        XCTAssertEqual(Space.box(shape: [84, 84, 4], low: 0, high: 255, elementType: .uint8).replayChunkSize, 84 * 84 * 4)
+        XCTAssertNil(Space.box(low: -1, high: 1, count: 4).replayChunkSize)
         XCTAssertNoThrow(try ReplayBuffer.checkFitsMemory(capacity: 1000, observationSize: 28_224, actionSize: 1, storesBytes: true, agent: "dqn"))
         XCTAssertThrowsError(try ReplayBuffer.checkFitsMemory(capacity: 100_000_000, observationSize: 28_224, actionSize: 1, storesBytes: true, agent: "dqn")) {
             XCTAssertTrue("\($0)".contains("lower buffer_size"), "\($0)")
         }
+    }
+
+    /// Frame stacks as Gymnasium's FrameStackObservation gives them (observation t holds planes t−3 … t, its next
+    /// observation t−2 … t+1): each plane is stored once however many observations hold it, old planes are freed as
+    /// their transitions are evicted, and every sample is the one a Float buffer of the same transitions gives, also
+    /// after a checkpoint round trip and more transitions.
+    func testFrameStacksAreStoredOncePlaneByPlane() throws {
+        let (plane, capacity) = (12, 50)
+        var rng = RandomSource(seed: 5)
+        let planes: [[Float]] = (0..<200).map { _ in (0..<plane).map { _ in Float(rng.nextInt(below: 256)) } }
+        func stack(_ t: Int) -> [Float] { (0..<4).flatMap { planes[Swift.max(0, t - 3 + $0)] } }
+        let frames = ReplayBuffer(capacity: capacity, observationSize: 4 * plane, actionSize: 1, storesBytes: true, chunkSize: plane)
+        let floats = ReplayBuffer(capacity: capacity, observationSize: 4 * plane, actionSize: 1)
+        func add(_ range: Range<Int>, to buffers: [ReplayBuffer]) {
+            for t in range {
+                for buffer in buffers {
+                    buffer.add(observation: stack(t)[...], action: [Float(t % 3)], reward: Float(t), nextObservation: stack(t + 1)[...], discount: 0.99)
+                }
+            }
+        }
+        add(0..<120, to: [frames, floats])
+        // Slots hold t = 70 … 119, whose stacks span planes 67 … 120.
+        XCTAssertEqual(frames.storedFrames?.chunks, capacity + 4)
+        func assertSamplesAgree(_ a: ReplayBuffer, _ b: ReplayBuffer, seed: UInt64) {
+            var (x, y) = (RandomSource(seed: seed), RandomSource(seed: seed))
+            let (first, second) = (a.sample(64, rng: &x), b.sample(64, rng: &y))
+            XCTAssertEqual(first.observations, second.observations)
+            XCTAssertEqual(first.nextObservations, second.nextObservations)
+            XCTAssertEqual(first.rewards, second.rewards)
+        }
+        assertSamplesAgree(frames, floats, seed: 1)
+
+        let reader = try ValueBasedTestSupport.roundTrip(self) { try frames.save(to: $0) }
+        let resumed = ReplayBuffer(capacity: capacity, observationSize: 4 * plane, actionSize: 1, storesBytes: true, chunkSize: plane)
+        try resumed.restore(from: reader)
+        XCTAssertEqual(resumed.storedFrames?.chunks, capacity + 4)
+        assertSamplesAgree(resumed, floats, seed: 2)
+        add(120..<190, to: [frames, floats, resumed])
+        XCTAssertEqual(resumed.storedFrames?.chunks, capacity + 4, "evicted planes were freed after the restore too")
+        assertSamplesAgree(resumed, floats, seed: 3)
+        assertSamplesAgree(frames, floats, seed: 3)
+
+        // A damaged checkpoint: a chunk id past the stored frames is an error naming the entry.
+        let saved = try ValueBasedTestSupport.roundTrip(self) { try frames.save(to: $0) }
+        let damaged = try ValueBasedTestSupport.roundTrip(self) { writer in
+            try writer.write(try saved.bytes("frames"), "frames")
+            try writer.write([Int](repeating: 10_000, count: capacity * 4), "observations_frames")
+            try writer.write(try saved.ints("next_observations_frames"), "next_observations_frames")
+            for name in ["actions", "rewards", "discounts"] { try writer.write(try saved.floats(name), name) }
+            try writer.write(try saved.ints("cursor"), "cursor")
+        }
+        XCTAssertThrowsError(try resumed.restore(from: damaged)) { XCTAssertTrue("\($0)".contains("observations_frames"), "\($0)") }
     }
 
     /// A round of minibatches drawn up front (`uniformIndices`, then `gather` batch by batch) is the

@@ -112,12 +112,13 @@ public final class DQN: ReplaySharing, ParameterPerturbing, ArchitectureResizing
         let observationSize = context.observationSpace.elementCount
         learner = try DQNLearner(configuration: c, observationSpace: context.observationSpace, actionCount: actionCount, rng: &networkRNG)
         let storesBytes = context.observationSpace.storesAsBytes
-        try ReplayBuffer.checkFitsMemory(capacity: c.int("buffer_size"), observationSize: observationSize, actionSize: 1, storesBytes: storesBytes, agent: id)
+        try ReplayBuffer.checkFitsMemory(capacity: c.int("buffer_size"), observationSize: observationSize, actionSize: 1, storesBytes: storesBytes,
+                                         chunkSize: context.observationSpace.replayChunkSize, agent: id)
         replay = ReplayBuffer(
             capacity: c.int("buffer_size"), observationSize: observationSize, actionSize: 1,
             prioritized: c.bool("prioritized_replay")
                 ? PrioritizedReplayOptions(alpha: c.double("priority_alpha"), epsilon: c.double("priority_epsilon")) : nil,
-            storesBytes: storesBytes)
+            storesBytes: storesBytes, chunkSize: context.observationSpace.replayChunkSize)
         let n = c.int("n_step")
         nStepReturns = n > 1 ? NStepAccumulator(steps: n, gamma: gamma, environments: environmentCount) : nil
 

@@ -51,10 +51,10 @@ public final class OffPolicyDriver: Checkpointable {
         let storesBytes = context.observationSpace.storesAsBytes
         try ReplayBuffer.checkFitsMemory(
             capacity: configuration.int("buffer_size"), observationSize: observationSize, actionSize: actionScaling.dimension,
-            storesBytes: storesBytes, agent: algorithm)
+            storesBytes: storesBytes, chunkSize: context.observationSpace.replayChunkSize, agent: algorithm)
         replay = ReplayBuffer(
             capacity: configuration.int("buffer_size"), observationSize: observationSize, actionSize: actionScaling.dimension,
-            storesBytes: storesBytes)
+            storesBytes: storesBytes, chunkSize: context.observationSpace.replayChunkSize)
         gamma = configuration.float("gamma")
         lastObservations = [Float](repeating: 0, count: environmentCount * observationSize)
         lastActions = [Float](repeating: 0, count: environmentCount * actionScaling.dimension)

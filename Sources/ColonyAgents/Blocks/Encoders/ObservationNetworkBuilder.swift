@@ -75,19 +75,12 @@ struct ObservationNetworkBuilder {
         inputScale = box.elementType == .uint8 ? 1 / 255 : 1
     }
 
-    /// The C × H × W shape of a Box of 3 dimensions and its layout: channel first when the first dimension is the
-    /// smallest, channel last when the last is smaller than both others (SB3's rule), nil (refused) otherwise; one of 2
-    /// dimensions is 1 × H × W. Nil for anything else.
+    /// The C × H × W shape of a Box of 2 or 3 dimensions and its layout (`ImageLayout.of`), a nil layout for an image
+    /// whose smallest dimension is in the middle (refused). Nil for anything else.
     private static func image(of space: Space) -> (shape: [Int], layout: ImageLayout?)? {
-        guard case .box(let box) = space, box.elementCount > 0 else { return nil }
-        let shape = box.shape
-        switch shape.count {
-        case 3 where shape[0] <= shape[1] && shape[0] <= shape[2]: return (shape, .channelsFirst)
-        case 3 where shape[2] < shape[0] && shape[2] < shape[1]: return ([shape[2], shape[0], shape[1]], .channelsLast)
-        case 3: return (shape, nil)
-        case 2: return ([1] + shape, .channelsFirst)
-        default: return nil
-        }
+        guard case .box(let box) = space, box.elementCount > 0, box.shape.count == 2 || box.shape.count == 3 else { return nil }
+        guard let (shape, layout) = ImageLayout.of(shape: box.shape) else { return (box.shape, nil) }
+        return (shape, layout)
     }
 
     /// A network with `outputs` outputs: the MLP of `hiddenSizes` with `activation`, or the convolutional encoder

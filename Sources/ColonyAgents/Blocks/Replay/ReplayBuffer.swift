@@ -16,8 +16,9 @@ public struct PrioritizedReplayOptions: Sendable, Equatable {
 /// A FIFO replay buffer of fixed-size transitions in flat arrays; uniform or proportional prioritized.
 ///
 /// Costs: `add` O(1) uniform, O(log n) prioritized; `sample` O(B) uniform, O(B log n) prioritized;
-/// `updatePriorities` O(B log n). Memory: `bytesPerTransition` × capacity: 2·obs + action + 2 floats, with the
-/// observations of a uint8 space (frames) one byte per element instead of four.
+/// `updatePriorities` O(B log n). Memory: `bytesPerTransition` × capacity: 2·obs + action + 2 floats; the
+/// observations of a uint8 space (frames) are bytes in a `FramePool`, each chunk (a channel plane) stored once, so a
+/// transition whose observation and next observation other transitions also hold costs what its new frame does.
 public final class ReplayBuffer: Checkpointable {
     public let capacity: Int
     public let observationSize: Int
@@ -35,38 +36,52 @@ public final class ReplayBuffer: Checkpointable {
     public private(set) var count = 0
     private var nextSlot = 0
 
-    /// - Parameter storesBytes: keep observations as one byte per element (a uint8 space's values, 0…255).
-    public init(capacity: Int, observationSize: Int, actionSize: Int, prioritized: PrioritizedReplayOptions? = nil, storesBytes: Bool = false) {
+    /// - Parameters:
+    ///   - storesBytes: keep observations as bytes (a uint8 space's values, 0…255), each chunk stored once.
+    ///   - chunkSize: the bytes stored once (`Space.replayChunkSize`: a channel plane); default the whole observation.
+    public init(capacity: Int, observationSize: Int, actionSize: Int, prioritized: PrioritizedReplayOptions? = nil, storesBytes: Bool = false,
+                chunkSize: Int? = nil) {
         precondition(capacity > 0 && observationSize > 0 && actionSize > 0)
         self.capacity = capacity
         self.observationSize = observationSize
         self.actionSize = actionSize
         self.prioritized = prioritized
-        observations = ReplayObservations(capacity: capacity, width: observationSize, storesBytes: storesBytes)
-        nextObservations = ReplayObservations(capacity: capacity, width: observationSize, storesBytes: storesBytes)
+        let frames = storesBytes ? FramePool(chunkSize: chunkSize ?? observationSize) : nil
+        observations = ReplayObservations(capacity: capacity, width: observationSize, frames: frames)
+        nextObservations = ReplayObservations(capacity: capacity, width: observationSize, frames: frames)
         actions = [Float](repeating: 0, count: capacity * actionSize)
         rewards = [Float](repeating: 0, count: capacity)
         discounts = [Float](repeating: 0, count: capacity)
         if let prioritized { priorities = BlockedSumTree(capacity: capacity, alpha: prioritized.alpha, blockSize: 1) }
     }
 
-    /// Bytes one stored transition takes: the observation and next observation, the action, reward and discount.
-    public static func bytesPerTransition(observationSize: Int, actionSize: Int, storesBytes: Bool) -> Int {
-        2 * ReplayObservations.bytes(width: observationSize, storesBytes: storesBytes) + (actionSize + 2) * MemoryLayout<Float>.size
+    /// Bytes one stored transition takes: the observation and next observation, the action, reward and discount. For
+    /// frames, the bytes of one observation and both chunk-id rows: what a transition costs when its next observation is
+    /// the following transition's observation (any run of an environment); a frame stack's frames share further (an
+    /// Atari transition then adds one 84 × 84 plane, not 4 × 84 × 84).
+    public static func bytesPerTransition(observationSize: Int, actionSize: Int, storesBytes: Bool, chunkSize: Int? = nil) -> Int {
+        let scalars = (actionSize + 2) * MemoryLayout<Float>.size
+        guard storesBytes else { return 2 * ReplayObservations.bytes(width: observationSize, chunkSize: nil) + scalars }
+        let chunk = chunkSize ?? observationSize
+        return observationSize + 2 * (observationSize / chunk) * MemoryLayout<Int32>.size + scalars
     }
 
     /// Throws unless `capacity` transitions fit in this machine's memory with room to spare (at most 3/4 of it): a
     /// buffer sized for frames in Floats asks for tens of gigabytes, and the error says so before the allocation.
-    public static func checkFitsMemory(capacity: Int, observationSize: Int, actionSize: Int, storesBytes: Bool, agent: String) throws {
-        let needed = Double(capacity) * Double(bytesPerTransition(observationSize: observationSize, actionSize: actionSize, storesBytes: storesBytes))
+    public static func checkFitsMemory(capacity: Int, observationSize: Int, actionSize: Int, storesBytes: Bool, chunkSize: Int? = nil,
+                                       agent: String) throws {
+        let each = bytesPerTransition(observationSize: observationSize, actionSize: actionSize, storesBytes: storesBytes, chunkSize: chunkSize)
+        let needed = Double(capacity) * Double(each)
         let available = Double(ProcessInfo.processInfo.physicalMemory)
         guard needed <= 0.75 * available else {
             let gib = { (bytes: Double) in String(format: "%.1f GiB", bytes / 1_073_741_824) }
             throw AgentError("\(agent): a replay buffer of \(capacity) transitions of \(observationSize)-element observations needs \(gib(needed)) "
-                + "(\(bytesPerTransition(observationSize: observationSize, actionSize: actionSize, storesBytes: storesBytes)) bytes each), more than "
-                + "3/4 of this machine's \(gib(available)): lower buffer_size")
+                + "(\(each) bytes each), more than 3/4 of this machine's \(gib(available)): lower buffer_size")
         }
     }
+
+    /// Distinct frame chunks stored and their size (nil for Float observations): what the buffer's frames take.
+    public var storedFrames: (chunks: Int, chunkSize: Int)? { observations.frames.map { ($0.live, $0.chunkSize) } }
 
     /// Stores one transition, evicting the oldest when full. New transitions get the largest priority
     /// seen so far, so each is sampled at least once with high probability.
@@ -186,6 +201,7 @@ public final class ReplayBuffer: Checkpointable {
     }
 
     public func save(to writer: CheckpointWriter) throws {
+        if let frames = observations.frames { try writer.write(frames.contents, "frames") }
         try observations.save(to: writer, count: count, "observations")
         try nextObservations.save(to: writer, count: count, "next_observations")
         try writer.write(Array(actions[0..<count * actionSize]), shape: [count, actionSize], "actions")
@@ -213,8 +229,7 @@ public final class ReplayBuffer: Checkpointable {
         guard stored <= capacity, cursor[1] < capacity else {
             throw reader.invalid("cursor", "holds count \(stored) and next slot \(cursor[1]), which do not fit capacity \(capacity)")
         }
-        try observations.restore(from: reader, count: stored, "observations")
-        try nextObservations.restore(from: reader, count: stored, "next_observations")
+        try restoreObservations(from: reader, count: stored)
         actions.replaceSubrange(0..<stored * actionSize, with: try reader.floats("actions", count: stored * actionSize))
         rewards.replaceSubrange(0..<stored, with: try reader.floats("rewards", count: stored))
         discounts.replaceSubrange(0..<stored, with: try reader.floats("discounts", count: stored))
@@ -228,6 +243,39 @@ public final class ReplayBuffer: Checkpointable {
             if let index = raw.firstIndex(where: { $0 < 0 }) { throw reader.invalid("raw_priorities", "holds the negative priority \(raw[index]) at index \(index)") }
             priorities.rebuild { leaves in for (slot, priority) in raw.enumerated() { leaves[slot] = priority } }
             maxPriority = try reader.doubles("max_priority").first ?? 1
+        }
+    }
+
+    private func restoreObservations(from reader: CheckpointReader, count stored: Int) throws {
+        guard let frames = observations.frames else {
+            try observations.restore(from: reader, count: stored, "observations")
+            return try nextObservations.restore(from: reader, count: stored, "next_observations")
+        }
+        guard reader.contains("frames") else { return try restoreFramesSavedWhole(from: reader, count: stored) }
+        let contents = try reader.bytes("frames")
+        guard contents.count % frames.chunkSize == 0 else {
+            throw reader.invalid("frames", "holds \(contents.count) bytes, not whole frames of \(frames.chunkSize)")
+        }
+        let allocated = contents.count / frames.chunkSize
+        let ids = (try observations.storedChunkIDs(from: reader, count: stored, "observations", allocated: allocated),
+                   try nextObservations.storedChunkIDs(from: reader, count: stored, "next_observations", allocated: allocated))
+        var counts = [Int32](repeating: 0, count: allocated)
+        for id in ids.0 + ids.1 { counts[Int(id)] += 1 }
+        frames.restore(contents: contents, referenceCounts: counts)
+        observations.setChunkIDs(ids.0)
+        nextObservations.setChunkIDs(ids.1)
+    }
+
+    /// Frames of a checkpoint written before frames were stored once: every observation's bytes whole.
+    private func restoreFramesSavedWhole(from reader: CheckpointReader, count stored: Int) throws {
+        for (name, keyPath) in [("observations", \ReplayBuffer.observations), ("next_observations", \ReplayBuffer.nextObservations)] {
+            let bytes = try reader.bytes(name)
+            guard bytes.count == stored * observationSize else {
+                throw CheckpointError.shapeMismatch(entry: reader.path(name), expected: stored * observationSize, found: bytes.count)
+            }
+            for slot in 0..<stored {
+                self[keyPath: keyPath].store(bytes[(slot * observationSize)..<((slot + 1) * observationSize)].map(Float.init)[...], at: slot)
+            }
         }
     }
 

@@ -42,3 +42,17 @@ public enum ImageLayout: String, Sendable, Equatable {
         }
     }
 }
+
+extension ImageLayout {
+    /// The channel-first shape [C, H, W] and layout of an image of `shape`: channel first when the first dimension is
+    /// the smallest, channel last when the last is smaller than both others (Stable-Baselines3's rule), H × W as one
+    /// channel. Nil for other ranks or an image whose smallest dimension is in the middle.
+    public static func of(shape: [Int]) -> (channelsFirst: [Int], layout: ImageLayout)? {
+        switch shape.count {
+        case 3 where shape[0] <= shape[1] && shape[0] <= shape[2]: return (shape, .channelsFirst)
+        case 3 where shape[2] < shape[0] && shape[2] < shape[1]: return ([shape[2], shape[0], shape[1]], .channelsLast)
+        case 2: return ([1] + shape, .channelsFirst)
+        default: return nil
+        }
+    }
+}
