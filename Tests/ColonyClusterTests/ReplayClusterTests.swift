@@ -10,25 +10,28 @@ final class ReplayClusterSettingsTests: XCTestCase {
         try ClusterSettings(document: try TOMLDocument(parsing: text), source: "test.toml")
     }
 
-    /// colony-replay keeps its table in Floats: a table the machine cannot hold is refused with its size, not allocated.
+    /// A table the machine cannot hold is refused with its size, not allocated; Catch's frames are kept as bytes (one
+    /// 10 × 5 plane per observation, shared), 70 bytes an item.
     func testATableLargerThanTheMachineIsRefusedWithItsSize() throws {
         XCTAssertThrowsError(try settings("""
             algorithm = "apex_dqn"
             env = "Catch-v0"
             runs_dir = "/tmp/r"
             [agent]
-            buffer_size = 100000000
+            buffer_size = 1000000000
             """)) { error in
             let message = "\(error)"
             XCTAssertTrue(message.contains("GiB") && message.contains("lower the agent's buffer_size"), message)
         }
-        XCTAssertNoThrow(try settings("""
+        let table = try XCTUnwrap(try settings("""
             algorithm = "apex_dqn"
             env = "Catch-v0"
             runs_dir = "/tmp/r"
             [agent]
             buffer_size = 10000
-            """))
+            """).replay).table
+        XCTAssertEqual(table.frames, ReplayFrameColumns(offsets: [0, 52], width: 50, chunkSize: 50))
+        XCTAssertEqual(table.bytesPerItem, 3 * 4 + 50 + 2 * 4)
     }
 
     func testApeXDQNDerivesItsTableFromTheAgentAndTheEnvironment() throws {

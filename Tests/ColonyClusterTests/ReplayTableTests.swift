@@ -1,3 +1,4 @@
+import ColonyAgents
 import ColonyCluster
 import ColonyNumerics
 import ColonyStorage
@@ -383,4 +384,77 @@ private final class LockedError: @unchecked Sendable {
     private var error: Error?
     func set(_ value: Error) { lock.withLock { error = value } }
     func get() -> Error? { lock.withLock { error } }
+}
+
+/// A table whose items hold frames (Ape-X transitions of a uint8 observation space): every sample, payload and
+/// checkpoint equals a Float table's, each chunk is stored once, and non-byte frame values are refused.
+final class ReplayFrameTableTests: XCTestCase {
+    // Items: observation (2 planes of 3) | action | reward | next observation (2 planes of 3) | discount.
+    private let layout = TransitionLayout(observationSize: 6, actionSize: 1)
+    private var frames: ReplayFrameColumns { .transitions(layout, chunkSize: 3) }
+
+    private func configuration(frames: ReplayFrameColumns?, maxTimesSampled: Int? = nil) -> ReplayTableConfiguration {
+        ReplayTableConfiguration(capacity: 10, itemSize: layout.itemSize, selector: .prioritized(alpha: 0.6), maxTimesSampled: maxTimesSampled,
+                                 frames: frames)
+    }
+
+    /// Transition t of a 2-frame stack: observation planes t−1, t; next observation t, t+1 (plane p is p, p+1, p+2 mod 256).
+    private func transitions(_ range: Range<Int>) -> (payloads: [Float], priorities: [Float]) {
+        let plane = { (p: Int) in (0..<3).map { Float((7 * (p + 1) + $0) % 256) } }
+        var items: [Float] = []
+        for t in range {
+            layout.append(observation: (plane(t - 1) + plane(t))[...], action: [Float(t % 4)], reward: Float(t) / 10,
+                          next: (plane(t) + plane(t + 1))[...], discount: 0.99, to: &items)
+        }
+        return (items, range.map { Float($0 % 5) + 0.5 })
+    }
+
+    func testFramesAreStoredOnceAndItemsReadBackAsTheFloatTableHoldsThem() throws {
+        let (withFrames, floats) = (try ReplayTable(configuration(frames: frames)), try ReplayTable(configuration(frames: nil)))
+        for batch in [0..<4, 4..<11, 11..<16] {
+            let (payloads, priorities) = transitions(batch)
+            XCTAssertEqual(try withFrames.insert(payloads: payloads, priorities: priorities), try floats.insert(payloads: payloads, priorities: priorities))
+        }
+        // Keys 7 … 16 (transitions 6 … 15) hold planes 5 … 16.
+        XCTAssertEqual(withFrames.storedFrameChunks, 12)
+        for key in withFrames.keysInInsertionOrder { XCTAssertEqual(withFrames.payload(of: key), floats.payload(of: key)) }
+        var (a, b) = (RandomSource(seed: 3), RandomSource(seed: 3))
+        XCTAssertEqual(try withFrames.sample(16, beta: 0.4, rng: &a), try floats.sample(16, beta: 0.4, rng: &b))
+
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("replay-frames-\(UUID().uuidString).h5").path
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
+        try withFrames.checkpoint(to: path)
+        let restored = try ReplayTable(configuration(frames: frames))
+        try restored.restore(from: path)
+        XCTAssertEqual(restored.snapshot(), withFrames.snapshot())
+        XCTAssertEqual(restored.storedFrameChunks, 12)
+        let (payloads, priorities) = transitions(16..<19)
+        for table in [restored, floats] { try table.insert(payloads: payloads, priorities: priorities) }
+        XCTAssertEqual(restored.storedFrameChunks, 12, "evicted planes were freed after the restore")
+        for key in floats.keysInInsertionOrder { XCTAssertEqual(restored.payload(of: key), floats.payload(of: key)) }
+        XCTAssertThrowsError(try ReplayTable(configuration(frames: nil)).restore(from: path)) { XCTAssertTrue("\($0)".contains("frames"), "\($0)") }
+    }
+
+    func testRemovedItemsFreeTheirFrames() throws {
+        let table = try ReplayTable(configuration(frames: frames, maxTimesSampled: 1))
+        let (payloads, priorities) = transitions(0..<4)
+        try table.insert(payloads: payloads, priorities: priorities)
+        var rng = RandomSource(seed: 1)
+        while table.size > 0 { _ = try table.sample(1, beta: 0.4, rng: &rng) }
+        XCTAssertEqual(table.storedFrameChunks, 0)
+    }
+
+    func testFrameValuesThatAreNotBytesAreRefusedAndChangeNothing() throws {
+        let table = try ReplayTable(configuration(frames: frames))
+        for bad: Float in [256, -1, 0.5, .nan] {
+            var (payloads, priorities) = transitions(0..<2)
+            payloads[layout.itemSize + 1] = bad
+            XCTAssertThrowsError(try table.insert(payloads: payloads, priorities: priorities)) { XCTAssertTrue("\($0)".contains("0…255"), "\($0)") }
+        }
+        XCTAssertEqual(table.size, 0)
+        XCTAssertEqual(table.storedFrameChunks, 0)
+        var overlapping = frames
+        overlapping.offsets = [0, 3]
+        XCTAssertThrowsError(try ReplayTable(configuration(frames: overlapping)))
+    }
 }

@@ -10,11 +10,14 @@ import Foundation
 /// the configuration as root attributes (`capacity`, `item_size`, `selector`, `alpha`,
 /// `samples_per_insert`, `min_size`, `error_buffer`, `max_times_sampled` (0: none), `format` =
 /// "colony-replay-2"). Files of format "colony-replay-1" (f64 priorities, times sampled always) are
-/// read too.
+/// read too. A table with frame columns writes "colony-replay-3": `payloads` holds each item's other floats
+/// [N, stored floats], `frame_columns` i64 [width, chunk size, offsets…], `frames` u8 (every chunk once) and
+/// `frame_ids` i32 [N × chunks per item].
 public struct ReplayTableSnapshot: Sendable, Equatable {
     public static let format = "colony-replay-2"
+    public static let framesFormat = "colony-replay-3"
     /// Formats `read` accepts.
-    public static let readableFormats: Set<String> = ["colony-replay-1", format]
+    public static let readableFormats: Set<String> = ["colony-replay-1", format, framesFormat]
 
     public var configuration: ReplayTableConfiguration
     public var payloads: [Float]
@@ -27,6 +30,9 @@ public struct ReplayTableSnapshot: Sendable, Equatable {
     public var limiterSamples: Int
     public var limiterDeletes: Int
     public var statistics: ReplayTableStatistics
+    /// Frame columns only: the pool's chunks (each once) and, per key, its chunk ids.
+    public var frames: [UInt8] = []
+    public var frameIDs: [Int32] = []
     /// Items `read` left out because their payload held NaN or ±inf (a forged insert that reached
     /// the file); zero for a snapshot taken from a table.
     public var droppedItems = 0
@@ -34,7 +40,7 @@ public struct ReplayTableSnapshot: Sendable, Equatable {
     public func write(to path: String) throws {
         let config = configuration
         try HDF5File.writeAtomically(path) { file in
-            try file.setAttribute("format", Self.format)
+            try file.setAttribute("format", config.frames == nil ? Self.format : Self.framesFormat)
             try file.setAttribute("capacity", Int64(config.capacity))
             try file.setAttribute("item_size", Int64(config.itemSize))
             try file.setAttribute("selector", config.selector.name)
@@ -45,8 +51,13 @@ public struct ReplayTableSnapshot: Sendable, Equatable {
             try file.setAttribute("max_times_sampled", Int64(config.maxTimesSampled ?? 0))
             let n = keys.count
             try file.writeScalar(Int64(n), at: "count")
+            if let columns = config.frames {
+                try file.write([Int64(columns.width), Int64(columns.chunkSize)] + columns.offsets.map(Int64.init), at: "frame_columns")
+                try file.write(frames, at: "frames")
+            }
             if n > 0 {
-                try file.write(payloads, shape: [n, config.itemSize], at: "payloads")
+                try file.write(payloads, shape: [n, config.storedFloats], at: "payloads")
+                if config.frames != nil { try file.write(frameIDs, at: "frame_ids") }
                 try file.write(keys, at: "keys")
                 try file.write(priorities, at: "priorities")
                 if config.maxTimesSampled != nil { try file.write(timesSampled, at: "times_sampled") }
@@ -80,6 +91,14 @@ public struct ReplayTableSnapshot: Sendable, Equatable {
         default: throw ReplayTableError.corruptCheckpoint("unknown selector \(selectorName)")
         }
         let maxTimes = Int(try file.attribute("max_times_sampled", as: Int64.self))
+        var frames: ReplayFrameColumns?
+        if file.contains("frame_columns") {
+            let values = try file.read(Int64.self, at: "frame_columns").values
+            guard values.count >= 3, values.allSatisfy({ (0...Int64(Int32.max)).contains($0) }) else {
+                throw ReplayTableError.corruptCheckpoint("frame_columns holds \(values), expected width, chunk size and offsets")
+            }
+            frames = ReplayFrameColumns(offsets: values.dropFirst(2).map { Int($0) }, width: Int(values[0]), chunkSize: Int(values[1]))
+        }
         return ReplayTableConfiguration(
             capacity: Int(try file.attribute("capacity", as: Int64.self)),
             itemSize: Int(try file.attribute("item_size", as: Int64.self)),
@@ -87,7 +106,7 @@ public struct ReplayTableSnapshot: Sendable, Equatable {
             rateLimiter: .init(samplesPerInsert: try file.attribute("samples_per_insert", as: Double.self),
                                minSize: Int(try file.attribute("min_size", as: Int64.self)),
                                errorBuffer: try file.attribute("error_buffer", as: Double.self)),
-            maxTimesSampled: maxTimes == 0 ? nil : maxTimes)
+            maxTimesSampled: maxTimes == 0 ? nil : maxTimes, frames: frames)
     }
 
     /// Reads a checkpoint; when `expecting` is given, a configuration that differs throws before the
@@ -109,19 +128,24 @@ public struct ReplayTableSnapshot: Sendable, Equatable {
         guard configuration.capacity > 0, configuration.itemSize > 0, configuration.itemSize <= Int(Int32.max) else {
             throw ReplayTableError.corruptCheckpoint("\(path): capacity \(configuration.capacity) or item size \(configuration.itemSize) is impossible")
         }
+        if let problem = configuration.frames?.problem(itemSize: configuration.itemSize) { throw ReplayTableError.corruptCheckpoint("\(path): \(problem)") }
         let n = try counter(at: "count", atMost: Int64(configuration.capacity))
         let countsSamples = configuration.maxTimesSampled != nil
-        var payloads: [Float] = [], keys: [UInt64] = [], priorities: [Float] = [], times: [Int32] = []
+        var payloads: [Float] = [], keys: [UInt64] = [], priorities: [Float] = [], times: [Int32] = [], frameIDs: [Int32] = []
+        let frames = configuration.frames == nil ? [] : try file.read(UInt8.self, at: "frames").values
         if n > 0 {
             payloads = try file.read(Float.self, at: "payloads").values
+            if configuration.frames != nil { frameIDs = try file.read(Int32.self, at: "frame_ids").values }
             keys = try file.read(UInt64.self, at: "keys").values
             priorities = try file.read(Float.self, at: "priorities", convertingFrom: [Double.self]).values  // format 1 stored f64
             if countsSamples { times = try file.read(Int32.self, at: "times_sampled").values }
         }
-        guard keys.count == n, payloads.count == n * configuration.itemSize, priorities.count == n, times.count == (countsSamples ? n : 0) else {
+        let chunksPerItem = configuration.frames?.chunksPerItem ?? 0
+        guard keys.count == n, payloads.count == n * configuration.storedFloats, priorities.count == n, times.count == (countsSamples ? n : 0),
+              frameIDs.count == n * chunksPerItem else {
             throw ReplayTableError.corruptCheckpoint("\(path): count \(n) disagrees with the stored arrays")
         }
-        let dropped = Self.dropNonFiniteItems(itemSize: configuration.itemSize, &payloads, &keys, &priorities, &times)
+        let dropped = Self.dropNonFiniteItems(itemSize: configuration.storedFloats, chunksPerItem: chunksPerItem, &payloads, &keys, &priorities, &times, &frameIDs)
         func counter(_ name: String) throws -> Int { try counter(at: "stats/\(name)") }
         var stats = ReplayTableStatistics()
         stats.inserts = try counter("inserts")
@@ -139,12 +163,13 @@ public struct ReplayTableSnapshot: Sendable, Equatable {
             limiterInserts: try counter(at: "limiter/inserts"),
             limiterSamples: try counter(at: "limiter/samples"),
             limiterDeletes: try counter(at: "limiter/deletes"),
-            statistics: stats, droppedItems: dropped)
+            statistics: stats, frames: frames, frameIDs: frameIDs, droppedItems: dropped)
     }
 
     /// Removes the items whose payload holds NaN or ±inf (they would poison every batch that
     /// samples them); returns how many it removed.
-    private static func dropNonFiniteItems(itemSize: Int, _ payloads: inout [Float], _ keys: inout [UInt64], _ priorities: inout [Float], _ times: inout [Int32]) -> Int {
+    private static func dropNonFiniteItems(itemSize: Int, chunksPerItem: Int, _ payloads: inout [Float], _ keys: inout [UInt64], _ priorities: inout [Float],
+                                           _ times: inout [Int32], _ frameIDs: inout [Int32]) -> Int {
         let bad = keys.indices.filter { row in !payloads[(row * itemSize)..<((row + 1) * itemSize)].allSatisfy(\.isFinite) }
         guard !bad.isEmpty else { return 0 }
         let badRows = Set(bad)
@@ -153,6 +178,7 @@ public struct ReplayTableSnapshot: Sendable, Equatable {
         keys = kept.map { keys[$0] }
         priorities = kept.map { priorities[$0] }
         if !times.isEmpty { times = kept.map { times[$0] } }
+        if chunksPerItem > 0 { frameIDs = kept.flatMap { frameIDs[($0 * chunksPerItem)..<(($0 + 1) * chunksPerItem)] } }
         return bad.count
     }
 }
@@ -171,6 +197,10 @@ extension ReplayTableConfiguration {
         try check("min_size", rateLimiter.minSize, table.rateLimiter.minSize)
         try check("error_buffer", rateLimiter.errorBuffer, table.rateLimiter.errorBuffer)
         try check("max_times_sampled", maxTimesSampled.map(String.init) ?? "none", table.maxTimesSampled.map(String.init) ?? "none")
+        func describe(_ columns: ReplayFrameColumns?) -> String {
+            columns.map { "\($0.width) values at \($0.offsets) in chunks of \($0.chunkSize)" } ?? "none"
+        }
+        try check("frames", describe(frames), describe(table.frames))
     }
 }
 

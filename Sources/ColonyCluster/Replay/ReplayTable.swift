@@ -44,14 +44,26 @@ public struct ReplayTableConfiguration: Sendable, Equatable {
     /// Remove an item after it has been sampled this many times (nil: never; 1 with a uniform selector
     /// and FIFO eviction is a queue for on-policy data).
     public var maxTimesSampled: Int?
+    /// Columns that hold frames, kept as bytes with each chunk stored once (nil: every column a Float).
+    public var frames: ReplayFrameColumns?
 
     public init(capacity: Int, itemSize: Int, selector: ReplaySelector = .prioritized(alpha: 0.6),
-                rateLimiter: RateLimiter.Configuration = .unlimited, maxTimesSampled: Int? = nil) {
+                rateLimiter: RateLimiter.Configuration = .unlimited, maxTimesSampled: Int? = nil, frames: ReplayFrameColumns? = nil) {
         self.capacity = capacity
         self.itemSize = itemSize
         self.selector = selector
         self.rateLimiter = rateLimiter
         self.maxTimesSampled = maxTimesSampled
+        self.frames = frames
+    }
+
+    /// Floats a slot keeps besides its frames.
+    public var storedFloats: Int { frames?.floatColumns(itemSize: itemSize) ?? itemSize }
+
+    /// Bytes one item takes in a table: its Floats, and for frames one observation's bytes and its chunk ids (what an
+    /// item costs when its next observation is a later item's observation; frame stacks share further).
+    public var bytesPerItem: Int {
+        storedFloats * MemoryLayout<Float>.size + (frames.map { $0.width + $0.chunksPerItem * MemoryLayout<Int32>.size } ?? 0)
     }
 }
 
@@ -116,7 +128,8 @@ public struct ReplayTableStatistics: Sendable, Equatable {
 /// until its slot comes round again; eviction then finds nothing to evict, so with such removals the
 /// table may hold fewer than `capacity` items while full-size inserts continue.
 ///
-/// Per slot: the payload (`itemSize` floats), its priority (one Float in a `BlockedSumTree`, negative
+/// Per slot: the payload (`itemSize` floats, or with frame columns the other floats and the frames' chunk ids into a
+/// `FramePool` that keeps each chunk once), its priority (one Float in a `BlockedSumTree`, negative
 /// for an empty slot) and, only when `maxTimesSampled` is set, an Int32 sample count: 6 to 8 bytes
 /// besides the payload. Costs (b = 16, the sum tree's block): insert O(B + log n) per batch of B,
 /// sample O(log n + b) per item, priority update O(log n), or O(b + log n) to or from priority 0 or for
@@ -127,8 +140,12 @@ public final class ReplayTable {
     public var capacity: Int { configuration.capacity }
     public var itemSize: Int { configuration.itemSize }
 
-    /// `capacity × itemSize` floats; slot s holds floats s·itemSize ..< (s+1)·itemSize.
+    /// `capacity × storedFloats` floats; slot s holds floats s·storedFloats ..< (s+1)·storedFloats (every column of
+    /// its item, or those that are not frames).
     private let payloads: UnsafeMutablePointer<Float>
+    private let storedFloats: Int
+    /// The slots' frames, when the configuration has frame columns.
+    private let frameStore: ReplayFrameStore?
     /// Raw priorities per slot (negative: empty) and the sums that sampling walks.
     private let priorities: BlockedSumTree
     /// Samples per slot, only when `maxTimesSampled` is set (nothing else needs them).
@@ -153,12 +170,15 @@ public final class ReplayTable {
         guard configuration.rateLimiter.minSize <= configuration.capacity else {
             throw ReplayTableError.invalidConfiguration("rate limiter min_size \(configuration.rateLimiter.minSize) exceeds capacity \(configuration.capacity): sampling would never start")
         }
+        if let problem = configuration.frames?.problem(itemSize: configuration.itemSize) { throw ReplayTableError.invalidConfiguration(problem) }
         self.configuration = configuration
+        storedFloats = configuration.storedFloats
+        frameStore = configuration.frames.map { ReplayFrameStore(columns: $0, itemSize: configuration.itemSize, capacity: configuration.capacity) }
         rateLimiter = try RateLimiter(configuration.rateLimiter)
         let capacity = configuration.capacity
-        let (floats, overflow) = capacity.multipliedReportingOverflow(by: configuration.itemSize)
+        let (floats, overflow) = capacity.multipliedReportingOverflow(by: configuration.storedFloats)
         guard !overflow, let storage = Self.allocatePayloads(count: floats) else {
-            throw ReplayTableError.invalidConfiguration("cannot allocate capacity × item_size = \(capacity) × \(configuration.itemSize) floats")
+            throw ReplayTableError.invalidConfiguration("cannot allocate capacity × stored floats = \(capacity) × \(configuration.storedFloats) floats")
         }
         payloads = storage
         priorities = BlockedSumTree(capacity: capacity, alpha: configuration.selector.alpha)
@@ -196,6 +216,9 @@ public final class ReplayTable {
     }
 
     public var size: Int { priorities.occupied }
+
+    /// Distinct frame chunks the table holds (0 without frame columns).
+    public var storedFrameChunks: Int { frameStore?.pool.live ?? 0 }
 
     public var statistics: ReplayTableStatistics {
         var result = stats
@@ -260,6 +283,7 @@ public final class ReplayTable {
         if let bad = batchPriorities.firstIndex(where: { !($0.isFinite && $0 >= 0) }) {
             throw ReplayTableError.badInsert("priority \(bad) is \(batchPriorities[bad]); priorities must be finite and non-negative")
         }
+        try frameStore?.validate(batch, count: count)
         guard rateLimiter.canInsert(count) else { throw ReplayTableError.rateLimited("inserting \(count)") }
         let firstKey = nextKey
         var row = 0, evicted = 0
@@ -268,7 +292,13 @@ public final class ReplayTable {
             let start = slot(of: firstKey + UInt64(row))
             let run = min(count - row, capacity - start)
             for slot in start..<start + run where priorities.isOccupied(slot) { evicted += 1 }
-            (payloads + start * itemSize).update(from: batch.baseAddress! + row * itemSize, count: run * itemSize)
+            if let frameStore {
+                for offset in 0..<run {
+                    frameStore.store(batch.baseAddress! + (row + offset) * itemSize, slot: start + offset, floats: payloads + (start + offset) * storedFloats)
+                }
+            } else {
+                (payloads + start * itemSize).update(from: batch.baseAddress! + row * itemSize, count: run * itemSize)
+            }
             timesSampledBySlot.map { ($0 + start).update(repeating: 0, count: run) }
             priorities.update(from: start, priorities: UnsafeBufferPointer(rebasing: batchPriorities[row..<row + run]))
             row += run
@@ -284,6 +314,7 @@ public final class ReplayTable {
     /// Empties a slot early (max times sampled).
     private func remove(slot: Int) {
         priorities.update(slot, priority: -1)
+        frameStore?.release(slot: slot)
         rateLimiter.recordDeletes(1)
     }
 
@@ -339,7 +370,7 @@ public final class ReplayTable {
                 let (slot, weight) = draw()
                 keys[drawn] = key(inSlot: slot)
                 weights[drawn] = weight
-                (output + drawn * itemSize).update(from: payloads + slot * itemSize, count: itemSize)
+                readItem(slot, into: output + drawn * itemSize)
                 drawn += 1
                 times[slot] += 1
                 if Int(times[slot]) >= limit {
@@ -359,7 +390,7 @@ public final class ReplayTable {
             }
             for index in 0..<count {
                 let slot = Int(keys[index])
-                (output + index * itemSize).update(from: payloads + slot * itemSize, count: itemSize)
+                readItem(slot, into: output + index * itemSize)
                 keys[index] = key(inSlot: slot)
             }
             drawn = count
@@ -367,6 +398,15 @@ public final class ReplayTable {
         rateLimiter.recordSamples(drawn)
         stats.samples += drawn
         return drawn
+    }
+
+    /// The item in `slot`, all `itemSize` columns.
+    @inline(__always) private func readItem(_ slot: Int, into row: UnsafeMutablePointer<Float>) {
+        if let frameStore {
+            frameStore.load(slot: slot, floats: payloads + slot * storedFloats, into: row)
+        } else {
+            row.update(from: payloads + slot * itemSize, count: itemSize)
+        }
     }
 
     // MARK: Priorities
@@ -395,7 +435,7 @@ public final class ReplayTable {
 
     /// The payload of a live key (nil when absent).
     public func payload(of key: UInt64) -> [Float]? {
-        slot(ofLiveKey: key).map { Array(UnsafeBufferPointer(start: payloads + $0 * itemSize, count: itemSize)) }
+        slot(ofLiveKey: key).map { slot in [Float](unsafeUninitializedCapacity: itemSize) { row, count in readItem(slot, into: row.baseAddress!); count = itemSize } }
     }
 
     /// How often a live key has been sampled; nil when the key is absent, or when the table does not
@@ -417,21 +457,22 @@ public final class ReplayTable {
     public func snapshot() -> ReplayTableSnapshot {
         let keys = keysInInsertionOrder
         let n = keys.count
-        let itemSize = itemSize
+        let width = storedFloats
         var snapshotPriorities = [Float](repeating: 0, count: n)
         var times = [Int32](repeating: 0, count: timesSampledBySlot == nil ? 0 : n)
-        let items = [Float](unsafeUninitializedCapacity: n * itemSize) { destination, initialized in
+        let items = [Float](unsafeUninitializedCapacity: n * width) { destination, initialized in
             for (row, key) in keys.enumerated() {
                 let slot = slot(of: key)
-                (destination.baseAddress! + row * itemSize).initialize(from: payloads + slot * itemSize, count: itemSize)
+                (destination.baseAddress! + row * width).initialize(from: payloads + slot * width, count: width)
                 snapshotPriorities[row] = priorities[slot]
                 if let counts = timesSampledBySlot { times[row] = counts[slot] }
             }
-            initialized = n * itemSize
+            initialized = n * width
         }
         return ReplayTableSnapshot(configuration: configuration, payloads: items, keys: keys, priorities: snapshotPriorities,
                                    timesSampled: times, nextKey: nextKey, limiterInserts: rateLimiter.inserts,
-                                   limiterSamples: rateLimiter.samples, limiterDeletes: rateLimiter.deletes, statistics: statistics)
+                                   limiterSamples: rateLimiter.samples, limiterDeletes: rateLimiter.deletes, statistics: statistics,
+                                   frames: frameStore?.pool.contents ?? [], frameIDs: frameStore?.chunkIDs(of: keys.map { slot(of: $0) }) ?? [])
     }
 
     /// Replaces the state with a snapshot's (its configuration must equal this table's, and its keys must
@@ -440,8 +481,15 @@ public final class ReplayTable {
         try snapshot.configuration.checkMatches(configuration)
         let n = snapshot.keys.count
         let expectedTimes = timesSampledBySlot == nil ? 0 : n
-        guard n <= capacity, snapshot.payloads.count == n * itemSize, snapshot.priorities.count == n, snapshot.timesSampled.count == expectedTimes else {
-            throw ReplayTableError.corruptCheckpoint("\(n) keys with \(snapshot.payloads.count) payload floats, \(snapshot.priorities.count) priorities, \(snapshot.timesSampled.count) sample counts")
+        let chunks = snapshot.frames.count / (configuration.frames?.chunkSize ?? 1)
+        guard n <= capacity, snapshot.payloads.count == n * storedFloats, snapshot.priorities.count == n, snapshot.timesSampled.count == expectedTimes,
+              snapshot.frameIDs.count == n * (configuration.frames?.chunksPerItem ?? 0),
+              snapshot.frames.count == chunks * (configuration.frames?.chunkSize ?? 1) else {
+            throw ReplayTableError.corruptCheckpoint("\(n) keys with \(snapshot.payloads.count) payload floats, \(snapshot.priorities.count) priorities, "
+                + "\(snapshot.timesSampled.count) sample counts, \(snapshot.frameIDs.count) frame ids, \(snapshot.frames.count) frame bytes")
+        }
+        if let bad = snapshot.frameIDs.firstIndex(where: { $0 < 0 || Int($0) >= chunks }) {
+            throw ReplayTableError.corruptCheckpoint("frame id \(snapshot.frameIDs[bad]) (entry \(bad)) is not among the \(chunks) stored frames")
         }
         let next = snapshot.nextKey
         let oldest = next > UInt64(capacity) ? next - UInt64(capacity) : 1
@@ -456,11 +504,13 @@ public final class ReplayTable {
         }
         timesSampledBySlot?.update(repeating: 0, count: capacity)
         nextKey = next
+        let width = storedFloats
+        frameStore?.restore(contents: snapshot.frames, slots: snapshot.keys.map { slot(of: $0) }, chunkIDs: snapshot.frameIDs)
         priorities.rebuild { leaves in
             snapshot.payloads.withUnsafeBufferPointer { items in
                 for (row, key) in snapshot.keys.enumerated() {
                     let slot = slot(of: key)
-                    (payloads + slot * itemSize).update(from: items.baseAddress! + row * itemSize, count: itemSize)
+                    (payloads + slot * width).update(from: items.baseAddress! + row * width, count: width)
                     leaves[slot] = snapshot.priorities[row]
                     if let counts = timesSampledBySlot { counts[slot] = snapshot.timesSampled[row] }
                 }

@@ -100,12 +100,14 @@ public struct ReplayClusterSettings: Sendable {
             throw fail("[replay] item_size is \(table.itemSize), but a transition of \(environment.id) takes \(layout.itemSize) floats "
                 + "(observation \(layout.observationSize) | action \(layout.actionSize) | reward | next observation | discount); leave item_size out")
         }
-        // colony-replay holds the table in Floats (frames too): refuse, with the size, what the machine cannot hold.
-        let bytes = Double(table.capacity) * Double(table.itemSize) * Double(MemoryLayout<Float>.size)
+        // Frames (a uint8 observation space) are kept as bytes, each channel plane once, as the single-process buffer keeps them.
+        if let chunkSize = probe.observationSpace.replayChunkSize { table.frames = .transitions(layout, chunkSize: chunkSize) }
+        // Refuse, with the size, what the machine cannot hold (frames counted as one whole observation per item).
+        let bytes = Double(table.capacity) * Double(table.bytesPerItem)
         let memory = Double(ProcessInfo.processInfo.physicalMemory)
         guard bytes <= 0.75 * memory else {
-            throw fail(String(format: "[replay] a table of %d transitions of %d floats needs %.1f GiB, more than 3/4 of this machine's %.1f GiB: "
-                + "lower the agent's buffer_size (or [replay] capacity)", table.capacity, table.itemSize, bytes / 1_073_741_824, memory / 1_073_741_824))
+            throw fail(String(format: "[replay] a table of %d transitions of %d bytes needs %.1f GiB, more than 3/4 of this machine's %.1f GiB: "
+                + "lower the agent's buffer_size (or [replay] capacity)", table.capacity, table.bytesPerItem, bytes / 1_073_741_824, memory / 1_073_741_824))
         }
         self.table = table
         checkpointEverySeconds = every ?? (document["replay.checkpoint_every_seconds"] == nil ? 60 : nil)

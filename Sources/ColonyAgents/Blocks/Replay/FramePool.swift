@@ -6,8 +6,8 @@
 /// Each chunk has a reference count; `intern` returns the id of an identical live chunk (content hash, then a byte
 /// comparison) or copies the bytes into a free one, `release` frees a chunk no slot holds any more. Memory grows in
 /// blocks of about 4 MB up to the largest number of chunks live at once. Not thread-safe: one owner.
-final class FramePool {
-    let chunkSize: Int
+public final class FramePool {
+    public let chunkSize: Int
     private let chunksPerBlock: Int
     private var blocks: [UnsafeMutablePointer<UInt8>] = []
     private var references: [Int32] = []
@@ -17,7 +17,7 @@ final class FramePool {
     private var table: [UInt64: Int32] = [:]
     private var free: [Int32] = []
 
-    init(chunkSize: Int) {
+    public init(chunkSize: Int) {
         precondition(chunkSize > 0, "FramePool: chunks of \(chunkSize) bytes")
         self.chunkSize = chunkSize
         chunksPerBlock = Swift.max(1, (1 << 22) / chunkSize)
@@ -26,17 +26,17 @@ final class FramePool {
     deinit { for block in blocks { block.deallocate() } }
 
     /// Chunks ever allocated (live or free): the ids lie in 0..<allocated.
-    var allocated: Int { references.count }
+    public var allocated: Int { references.count }
     /// Chunks some slot holds.
-    var live: Int { references.count - free.count }
+    public var live: Int { references.count - free.count }
 
-    func chunk(_ id: Int32) -> UnsafeMutablePointer<UInt8> {
+    public func chunk(_ id: Int32) -> UnsafeMutablePointer<UInt8> {
         let index = Int(id)
         return blocks[index / chunksPerBlock] + (index % chunksPerBlock) * chunkSize
     }
 
     /// The id of a chunk holding `bytes` (`chunkSize` of them), its reference count raised by one.
-    func intern(_ bytes: UnsafePointer<UInt8>) -> Int32 {
+    public func intern(_ bytes: UnsafePointer<UInt8>) -> Int32 {
         let hash = Self.hash(bytes, count: chunkSize)
         var candidate = table[hash] ?? -1
         while candidate >= 0 {
@@ -56,7 +56,7 @@ final class FramePool {
     }
 
     /// Drops one reference; a chunk nothing holds becomes free.
-    func release(_ id: Int32) {
+    public func release(_ id: Int32) {
         let index = Int(id)
         precondition(references[index] > 0, "FramePool: chunk \(id) released more often than held")
         references[index] -= 1
@@ -83,7 +83,7 @@ final class FramePool {
     }
 
     /// Every chunk's bytes in id order (free ones too): with the slots' ids, what a checkpoint needs.
-    var contents: [UInt8] {
+    public var contents: [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(allocated * chunkSize)
         for id in 0..<allocated { bytes.append(contentsOf: UnsafeBufferPointer(start: chunk(Int32(id)), count: chunkSize)) }
@@ -91,7 +91,7 @@ final class FramePool {
     }
 
     /// Replaces everything with `contents` (whole chunks in id order) and `referenceCounts` (one per chunk; 0: free).
-    func restore(contents: [UInt8], referenceCounts: [Int32]) {
+    public func restore(contents: [UInt8], referenceCounts: [Int32]) {
         precondition(contents.count == referenceCounts.count * chunkSize, "FramePool.restore: sizes")
         for block in blocks { block.deallocate() }
         (blocks, references, hashes, chains, table, free) = ([], [], [], [], [:], [])
