@@ -7,7 +7,7 @@ import XCTest
 /// `colony pbt run --cluster FILE`: every member is a cluster (coordinator, learner, worker) of real processes; a
 /// losing member's learner resumes from its donor's checkpoint with the mutated configuration.
 final class ClusterPopulationTests: ExecutableTestCase {
-    private func clusterFile(_ name: String, algorithm: String = "impala") throws -> String {
+    private func clusterFile(_ name: String, algorithm: String = "impala", extra: String = "") throws -> String {
         let path = directory + "/\(name).toml"
         try AtomicFile.write("""
             algorithm = "\(algorithm)"
@@ -23,9 +23,39 @@ final class ClusterPopulationTests: ExecutableTestCase {
 
             [agent]
             learning_rate = 0.001
+            \(extra)
 
             """, to: path)
         return path
+    }
+
+    /// Ape-X members: each member's colony-replay checkpoints its table to the member's replay.h5 when its cluster
+    /// ends; a losing member takes its donor's table with its donor's learner checkpoint and its replay server
+    /// restores exactly those items when the next interval starts.
+    func testApeXMembersCarryTheirReplayAcrossBoundariesAndAnExploitCopiesIt() throws {
+        let cluster = try clusterFile("apex", algorithm: "apex_dqn", extra: "learning_starts = 500\nbuffer_size = 20000")
+        let result = try run("colony", [
+            "pbt", "run", "--cluster", cluster, "--population", "2", "--interval", "3000", "--generations", "2",
+            "--mutate", "learning_rate=log:1e-4..1e-2", "--eval-episodes", "2", "--runs-dir", directory, "--name", "apex",
+        ])
+        XCTAssertEqual(result.status, 0, String(result.output.suffix(3000)))
+        let population = directory + "/pbt/apex"
+        let records = try LineageRecord.read(population + "/lineage.jsonl")
+        XCTAssertEqual(records.count, 4, "2 generations × 2 members")
+        let exploit = try XCTUnwrap(records.first { $0.action == "exploit" }, "⌈2 × 0.25⌉ = 1 member replaced at the boundary")
+        let donor = try XCTUnwrap(exploit.donorSlot)
+        let saved = population + "/boundaries/generation-1/slot-\(donor)-replay.h5"
+        let items = try ReplayTableSnapshot.read(from: saved).keys.count
+        XCTAssertGreaterThan(items, 0, "the donor's table was saved at the boundary")
+        XCTAssertTrue(result.output.contains("slot \(exploit.slot) (lineage \(exploit.lineage)): [replay]")
+                      && result.output.contains("restored \(items) items from \(population)/members/slot-\(exploit.slot)/replay.h5"),
+                      "slot \(exploit.slot) did not start from its donor's \(items) items:\n\(result.output.suffix(4000))")
+        // The recipient's table at the end still begins with the donor's items (the buffer outlasts both intervals).
+        let (given, final) = (try ReplayTableSnapshot.read(from: saved),
+                              try ReplayTableSnapshot.read(from: population + "/members/slot-\(exploit.slot)/replay.h5"))
+        XCTAssertGreaterThan(final.keys.count, given.keys.count, "the recipient inserted on top of its donor's table")
+        XCTAssertEqual(Array(final.keys.prefix(given.keys.count)), given.keys)
+        XCTAssertEqual(Array(final.payloads.prefix(given.payloads.count)), given.payloads)
     }
 
     func testMembersTrainAsClustersAndALoserResumesItsDonorsCheckpoint() throws {
@@ -73,9 +103,10 @@ final class ClusterPopulationTests: ExecutableTestCase {
     }
 
     func testWhatAClusterPopulationCannotDoIsOneLineError() throws {
-        let impala = try clusterFile("impala"), apex = try clusterFile("apex", algorithm: "apex_dqn")
+        let impala = try clusterFile("impala")
+        let sharedReplay = try clusterFile("apex", algorithm: "apex_dqn", extra: "\n[replay]\ncheckpoint_path = \"\(directory!)/replay.h5\"")
         for (arguments, expected) in [
-            (["--cluster", apex], "keeps its replay in colony-replay"),
+            (["--cluster", sharedReplay], "would put every member's replay in one file"),
             (["--cluster", impala, "--agent", "impala"], "drop them"),
             (["--cluster", impala, "--parallel", "2"], "cluster members train in turn"),
             (["--cluster", impala, "--parameter-noise", "0.1"], "--parameter-noise is for members in one process"),

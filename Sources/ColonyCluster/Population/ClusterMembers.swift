@@ -3,9 +3,10 @@ import ColonyExperiments
 import ColonyStorage
 import Foundation
 
-/// Population members that train as clusters (`colony pbt run --cluster FILE`, impala and a3c: a replay-based
-/// algorithm's replay lives in colony-replay, which a copy cannot take along): every interval, a member's cluster
-/// (coordinator, learner, the file's workers) is started with the
+/// Population members that train as clusters (`colony pbt run --cluster FILE`: impala, a3c, and the replay-based
+/// apex_dqn and apex_sac, whose colony-replay checkpoints its table to the member's `replay.h5` when the cluster
+/// ends, restores it when the next starts, and an exploit copies it with the learner's checkpoint): every interval, a
+/// member's cluster (coordinator, learner, replay server, the file's workers) is started with the
 /// member's file, `members/slot-<k>/cluster.toml`: the population's cluster file with the member's frame target, seed,
 /// run directory (the slot) and `[agent]` table (the member's configuration, mutated values included). The learner
 /// resumes the slot's checkpoint, which a losing member has replaced with its donor's, and publishes its parameters
@@ -20,15 +21,23 @@ public final class ClusterMembers: PopulationMembers {
     private let keysDirectory: String?
     private let insecure: Bool
 
+    /// Whether members run colony-replay, whose table an exploit copies.
+    private let usesReplay: Bool
+    /// The replay checkpoint in a member's directory (ReplayClusterSettings' default path).
+    static let replayFile = "replay.h5"
+
+    public var carriedFiles: [String] { usesReplay ? [Self.replayFile] : [] }
+
     /// Top-level keys the member's file sets itself.
     private static let memberKeys: Set<String> = ["frames", "seed", "runs_dir", "run_dir"]
 
     public init(clusterFile: String, binaryDirectory: String, keysDirectory: String? = nil, insecure: Bool = false) throws {
         let settings = try ClusterSettings(path: clusterFile)
-        guard !settings.usesReplay else {
-            throw PopulationError("\(clusterFile): \(settings.algorithm) keeps its replay in colony-replay, which a copied member cannot take with it; "
-                + "a population of clusters trains \(ClusterSettings.algorithms.filter { !ClusterSettings.replayAlgorithms.contains($0) }.joined(separator: " or "))")
+        if let replay = settings.replay, replay.checkpointPath != settings.runDirectory.path + "/" + Self.replayFile {
+            throw PopulationError("\(clusterFile): [replay] checkpoint_path would put every member's replay in one file; leave it out (each member "
+                + "keeps \(Self.replayFile) in its directory)")
         }
+        usesReplay = settings.usesReplay
         self.clusterFile = clusterFile
         text = try String(contentsOfFile: clusterFile, encoding: .utf8)
         self.binaryDirectory = binaryDirectory

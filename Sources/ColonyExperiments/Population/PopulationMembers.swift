@@ -10,6 +10,14 @@ public protocol PopulationMembers: AnyObject {
                log: @escaping (String) -> Void) throws -> Int32?
     /// Greedy returns of the slot's latest checkpoint over the population's evaluation episodes, from its evaluation seed.
     func evaluate(slot: Int, of population: PopulationRun) throws -> [Double]
+    /// Files of a member's directory besides its learner checkpoint that an exploit copies from the donor (an
+    /// Ape-X cluster's `replay.h5`): saved with the donor's checkpoint at the boundary, then put in the recipient's
+    /// directory (a file the donor lacks is removed from the recipient's).
+    var carriedFiles: [String] { get }
+}
+
+extension PopulationMembers {
+    public var carriedFiles: [String] { [] }
 }
 
 /// Members that are `colony train` runs, trained by a `Trainer` in this process.

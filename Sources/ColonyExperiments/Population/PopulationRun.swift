@@ -40,6 +40,10 @@ public final class PopulationRun {
     static func sharedReplayPath(population directory: String) -> String { directory + "/shared-replay.h5" }
     public func memberDirectory(_ slot: Int) -> RunDirectory { RunDirectory(path: directory + "/members/slot-\(slot)") }
     public func boundaryCheckpoint(generation: Int, slot: Int) -> String { directory + "/boundaries/generation-\(generation)/slot-\(slot).h5" }
+    /// Where a boundary keeps a donor's carried file `name` (`PopulationMembers.carriedFiles`).
+    public func boundaryFile(generation: Int, slot: Int, name: String) -> String {
+        directory + "/boundaries/generation-\(generation)/slot-\(slot)-\(name)"
+    }
 
     /// Opens the population in `directory`: resumes the one there (which must have the same settings), or
     /// starts it. `fresh` removes what is there first.
@@ -341,6 +345,14 @@ public final class PopulationRun {
                 let saved = boundaryCheckpoint(generation: generation, slot: donor)
                 if !FileManager.default.fileExists(atPath: saved) {
                     try AtomicFile.createDirectories((saved as NSString).deletingLastPathComponent)
+                    // The carried files first: a boundary whose checkpoint is saved has all of them.
+                    for name in self.members.carriedFiles {
+                        let source = memberDirectory(donor).path + "/" + name
+                        guard FileManager.default.fileExists(atPath: source) else { continue }
+                        try AtomicFile.replace(boundaryFile(generation: generation, slot: donor, name: name)) { temporary in
+                            try FileManager.default.copyItem(atPath: source, toPath: temporary)
+                        }
+                    }
                     try AtomicFile.replace(saved) { temporary in
                         try FileManager.default.copyItem(atPath: memberDirectory(donor).latestCheckpoint, toPath: temporary)
                     }
@@ -394,6 +406,14 @@ public final class PopulationRun {
             let saved = boundaryCheckpoint(generation: generation, slot: donor)
             let target = memberDirectory(slot)
             try target.create()
+            for name in self.members.carriedFiles {
+                let (carried, destination) = (boundaryFile(generation: generation, slot: donor, name: name), target.path + "/" + name)
+                if FileManager.default.fileExists(atPath: carried) {
+                    try AtomicFile.replace(destination) { temporary in try FileManager.default.copyItem(atPath: carried, toPath: temporary) }
+                } else if FileManager.default.fileExists(atPath: destination) {
+                    try FileManager.default.removeItem(atPath: destination)
+                }
+            }
             try AtomicFile.replace(target.latestCheckpoint) { temporary in try FileManager.default.copyItem(atPath: saved, toPath: temporary) }
         }
         try LineageRecord.append(pending.lineage, to: lineagePath)
