@@ -95,6 +95,44 @@ struct ClusterBenchmarks {
         print(String(format: "- double buffering / one lane: %.2f×, %d frames per run, measured in this run on this machine", rates[1] / max(rates[0], 1e-9), frames))
     }
 
+    /// IMPALA on Pong's frames (Gymnasium's AtariPreprocessing and 4-frame stack in environment hosts, the Nature CNN
+    /// with one trunk, frames sent as bytes): the learner's frames/s in one process and as clusters of 1 and 2 workers
+    /// of 8 environments. Sample Factory's APPO, the reference, is not run (it needs its own venv with
+    /// gymnasium < 1.0 and numpy < 2, which the benchmarks do not set up), and the table says so.
+    func pong(frames: Int) throws {
+        print("\n## IMPALA on gym:ALE/Pong-v5 frames (4 × 84 × 84 uint8, Nature CNN, one trunk), learner frames/s, \(frames) frames a run\n")
+        var settings = EnvironmentSettings(id: "gym:ALE/Pong-v5")
+        settings.kwargs["frameskip"] = .int(1)
+        settings.wrappers = ["AtariPreprocessing(frame_skip=4)", "FrameStackObservation(stack_size=4)"]
+        guard (try? VectorEnvironments.describe(settings)) != nil else {
+            print("- skipped: no environment host with ale-py (make envhost)")
+            return
+        }
+        try AtomicFile.createDirectories(scratch)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let single: Double = try {
+            let environments = try VectorEnvironments.make(settings, count: 8, seed: 1)
+            let configuration = try Agents.schema("impala").resolve(["total_frames": .int(frames)])
+            let agent = try Agents.makeParallel(configuration, observationSpace: environments.observationSpace, actionSpace: environments.actionSpace,
+                                                environments: 8, seed: 1)
+            let loop = try TrainingLoop(agent: agent, environments: environments, seed: 1)
+            let start = Date()
+            try loop.advance(frames: frames, onEpisode: { _ in })
+            return Double(loop.frames) / Date().timeIntervalSince(start)
+        }()
+        let table = "[env]\nwrappers = [\"AtariPreprocessing(frame_skip=4)\", \"FrameStackObservation(stack_size=4)\"]\n[env.kwargs]\nframeskip = 1\n"
+        let one = try cluster(workers: 1, frames: frames, seconds: nil, environment: settings.id, environmentTable: table, tag: "pong")
+        let two = try cluster(workers: 2, frames: frames, seconds: nil, environment: settings.id, environmentTable: table, tag: "pong")
+        print("| setup | frames/s | vs one process |")
+        print("| --- | ---: | ---: |")
+        print("| single process `impala` (8 envs, one host) | \(format(single)) | 1.00× |")
+        for (name, run) in [("cluster, 1 worker × 8 envs", one), ("cluster, 2 workers × 8 envs", two)] {
+            print(String(format: "| %@ | %@ | %.2f× |", name, format(run.framesPerSecond), run.framesPerSecond / max(single, 1e-9)))
+        }
+        print("| Sample Factory APPO (CPU) | not run: needs its own venv (gymnasium < 1.0, numpy < 2), not set up by the benchmarks | — |")
+        print("- every process of a run shares this machine's \(ProcessInfo.processInfo.activeProcessorCount) cores, environment hosts included")
+    }
+
     /// Runs coordinator, learner and workers; returns the learner's consumption rate and the rest.
     /// `keys`: a run key directory every process uses (CURVE on every tcp:// socket), as `--keys` runs do.
     private func cluster(workers: Int, frames: Int, seconds: Double?, environment: String = "CartPole-v1", environmentTable: String = "", tag: String = "",

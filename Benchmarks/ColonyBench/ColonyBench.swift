@@ -227,10 +227,14 @@ extension ColonyBench {
         @Option(help: "Frames per double-buffering run on gym:CartPole-v1 (0: skip).")
         var doubleBufferFrames: Int = 300_000
 
+        @Option(help: "Frames per IMPALA run on gym:ALE/Pong-v5 frames, one process and clusters of 1 and 2 workers (0: skip).")
+        var pongFrames: Int = 0
+
         func run() throws {
             let benchmarks = ClusterBenchmarks(frames: frames, soakSeconds: soakSeconds)
             if frames > 0 { try benchmarks.run() }
             if doubleBufferFrames > 0 { try benchmarks.doubleBuffering(frames: doubleBufferFrames) }
+            if pongFrames > 0 { try benchmarks.pong(frames: pongFrames) }
         }
     }
 
