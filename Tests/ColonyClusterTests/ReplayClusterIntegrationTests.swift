@@ -15,6 +15,12 @@ final class ReplayClusterIntegrationTests: ExecutableTestCase {
         try learns(file: "apex-dqn-cartpole.toml", algorithm: "apex_dqn", environment: "CartPole-v1", threshold: 475, frames: 200_000, seconds: 400)
     }
 
+    /// Ape-X DQN on Catch's uint8 frames, which travel as bytes from workers to colony-replay and back to the learner:
+    /// the greedy policy catches at least 90% of 20 balls within 10k frames.
+    func testApeXDQNLearnsCatchFromFramesSentAsBytes() throws {
+        try learns(file: "apex-dqn-catch.toml", algorithm: "apex_dqn", environment: "Catch-v0", threshold: 0.9, frames: 10_000, seconds: 240)
+    }
+
     /// Distributed SAC with 2 workers reaches −200 on Pendulum-v1 within 50k frames.
     func testDistributedSACLearnsPendulumWithin50kFrames() throws {
         try learns(file: "sac-pendulum.toml", algorithm: "apex_sac", environment: "Pendulum-v1", threshold: -200, frames: 50_000, seconds: 400)

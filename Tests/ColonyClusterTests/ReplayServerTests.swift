@@ -1,3 +1,4 @@
+import ColonyAgents
 import ColonyCluster
 import ColonyStorage
 import ColonyTransport
@@ -286,6 +287,68 @@ final class ReplayClientPipelineTests: XCTestCase {
         XCTAssertNil(try client.receiveSample(timeout: 50))
         server.stop()
         XCTAssertNil(server.failure.get())
+    }
+
+    /// A table with frame columns takes inserts whose frames are bytes and answers samples so; the client rebuilds
+    /// whole Float items. Packed inserts that do not match the table are dropped and counted, whole Float items still work.
+    func testFramesTravelAsBytesAndItemsArriveWhole() throws {
+        let cluster = try Cluster(.tcp)
+        let layout = TransitionLayout(observationSize: 6, actionSize: 1)
+        let frames = ReplayFrameColumns.transitions(layout, chunkSize: 3)
+        let table = ReplayTableConfiguration(capacity: 50, itemSize: layout.itemSize, selector: .uniform, frames: frames)
+        let server = try RunningServer(.init(table: table, seed: 3), logs: cluster.logs)
+        let client = try ReplayClient(endpoint: server.endpoint, context: cluster.context, frames: frames.blocks)
+        var items: [Float] = []
+        for t in 0..<8 {
+            let plane: (Int) -> [Float] = { p in (0..<3).map { Float((40 * p + $0) % 256) } }
+            let (observation, next) = (plane(t) + plane(t + 1), plane(t + 1) + plane(t + 2))
+            layout.append(observation: observation[...], action: [Float(t % 3)], reward: Float(t) - 2.5, next: next[...], discount: 0.9, to: &items)
+        }
+        let keys = try client.insert(payloads: items, priorities: [Float](repeating: 1, count: 8), timeout: .seconds(5))
+        XCTAssertEqual(keys, Array(1...8))
+        let sample = try client.sample(32, beta: 0.4, timeout: .seconds(5))
+        XCTAssertEqual(sample.count, 32)
+        for (row, key) in sample.keys.enumerated() {
+            let at = Int(key - 1) * layout.itemSize
+            XCTAssertEqual(Array(sample.payloads[row * layout.itemSize..<(row + 1) * layout.itemSize]), Array(items[at..<at + layout.itemSize]))
+        }
+        // Whole Float items into the same table (a client that does not pack), and a frame value that is no byte.
+        let plain = try ReplayClient(endpoint: server.endpoint, context: cluster.context)
+        XCTAssertEqual(try plain.insert(payloads: Array(items[0..<layout.itemSize]), priorities: [1], timeout: .seconds(5)), [9])
+        var notAByte = Array(items[0..<layout.itemSize])
+        notAByte[2] = 0.5
+        XCTAssertThrowsError(try client.insert(payloads: notAByte, priorities: [1])) { XCTAssertTrue("\($0)".contains("0…255"), "\($0)") }
+
+        // Forged packed inserts: frames said to sit elsewhere, and offsets that overlap; both dropped, counted.
+        let socket = try ZMQSocket(cluster.context, .dealer)
+        defer { socket.close() }
+        try socket.connect(server.endpoint)
+        var sender = WireSender()
+        for offsets: [Int64] in [[1, 8], [0, 2]] {
+            try socket.send(sender.message(.replayInsert, tensors: [
+                WireTensor([Float](repeating: 0, count: 3), shape: [1, 3]), WireTensor([Float(1)]),
+                WireTensor([UInt8](repeating: 7, count: 12), shape: [1, 12]), WireTensor(offsets),
+            ]))
+        }
+        XCTAssertTrue(eventually { (server.role.memberStats.extra["dropped: schema"] ?? 0) >= 2 }, "\(server.role.memberStats.extra)")
+        // The reply on the wire: 3 Floats an item, then frames u8 [B, 12] starting at columns 0 and 8.
+        try socket.send(sender.message(.replaySample, tensors: [WireTensor([Int32(2)]), WireTensor([Float(0.4)])]))
+        try socket.setReceiveTimeout(milliseconds: 5000)
+        let reply = try XCTUnwrap(socket.receiveWire(limits: ReplayMessages.clientLimits(), dontWait: false))
+        guard case .message(let message, _) = reply else { return XCTFail("\(reply)") }
+        XCTAssertEqual(message.tensors.map(\.description), ["f32[2, 3]", "i64[2]", "f32[2]", "u8[2, 12]", "i64[2]"])
+        XCTAssertEqual(try message.tensors[4].int64s(), [0, 8])
+        XCTAssertEqual(server.role.statistics.inserts, 9)
+        // A table without frames refuses packed items.
+        let floatServer = try RunningServer(.init(table: ReplayTableConfiguration(capacity: 50, itemSize: layout.itemSize, selector: .uniform), seed: 4),
+                                            logs: cluster.logs)
+        let packing = try ReplayClient(endpoint: floatServer.endpoint, context: cluster.context, frames: frames.blocks)
+        XCTAssertThrowsError(try packing.insert(payloads: Array(items[0..<layout.itemSize]), priorities: [1], timeout: .milliseconds(300)))
+        XCTAssertTrue(eventually { (floatServer.role.memberStats.extra["dropped: schema"] ?? 0) >= 1 }, "\(floatServer.role.memberStats.extra)")
+        for running in [server, floatServer] {
+            running.stop()
+            XCTAssertNil(running.failure.get())
+        }
     }
 }
 

@@ -435,6 +435,49 @@ final class ReplayFrameTableTests: XCTestCase {
         XCTAssertThrowsError(try ReplayTable(configuration(frames: nil)).restore(from: path)) { XCTAssertTrue("\($0)".contains("frames"), "\($0)") }
     }
 
+    /// Inserts and samples packed as the wire carries them (other Floats, frames as bytes) hold and give the same items.
+    func testPackedInsertsAndSamplesHoldTheSameItems() throws {
+        let (packedTable, floats) = (try ReplayTable(configuration(frames: frames)), try ReplayTable(configuration(frames: nil)))
+        let blocks = frames.blocks
+        let floatColumns = blocks.floatColumns(itemSize: layout.itemSize)
+        XCTAssertEqual(floatColumns, 3, "action | reward | discount")
+        for batch in [0..<4, 4..<13] {
+            let (payloads, priorities) = transitions(batch)
+            var (packed, bytes) = ([Float](repeating: 0, count: batch.count * floatColumns), [UInt8](repeating: 0, count: batch.count * blocks.values))
+            packed.withUnsafeMutableBufferPointer { packed in
+                bytes.withUnsafeMutableBufferPointer {
+                    blocks.pack(payloads, count: batch.count, itemSize: layout.itemSize, floats: packed.baseAddress!, frames: $0.baseAddress!)
+                }
+            }
+            let keys = try packed.withUnsafeBufferPointer { packed in
+                try bytes.withUnsafeBufferPointer { bytes in
+                    try priorities.withUnsafeBufferPointer { try packedTable.insert(packedFloats: packed, frames: bytes, priorities: $0) }
+                }
+            }
+            XCTAssertEqual(Array(keys), try floats.insert(payloads: payloads, priorities: priorities))
+            let two: [Float] = [1, 1]
+            XCTAssertThrowsError(try packed.withUnsafeBufferPointer { packed in
+                try bytes.withUnsafeBufferPointer { bytes in
+                    try two.withUnsafeBufferPointer { try packedTable.insert(packedFloats: packed, frames: UnsafeBufferPointer(rebasing: bytes.dropLast()), priorities: $0) }
+                }
+            })
+        }
+        XCTAssertEqual(packedTable.snapshot().keys, floats.snapshot().keys)
+        for key in floats.keysInInsertionOrder { XCTAssertEqual(packedTable.payload(of: key), floats.payload(of: key)) }
+        var (a, b) = (RandomSource(seed: 5), RandomSource(seed: 5))
+        let (sample, bytes) = try packedTable.samplePacked(12, beta: 0.4, rng: &a)
+        let expected = try floats.sample(12, beta: 0.4, rng: &b)
+        XCTAssertEqual(sample.keys, expected.keys)
+        XCTAssertEqual(sample.weights, expected.weights)
+        var whole = [Float](repeating: -1, count: 12 * layout.itemSize)
+        whole.withUnsafeMutableBufferPointer { blocks.unpack(floats: sample.payloads, frames: bytes, count: 12, itemSize: layout.itemSize, into: $0.baseAddress!) }
+        XCTAssertEqual(whole, expected.payloads)
+        let (one, three, twelve): ([Float], [Float], [UInt8]) = ([1], [1, 2, 3], [UInt8](repeating: 0, count: 12))
+        XCTAssertThrowsError(try three.withUnsafeBufferPointer { packed in
+            try twelve.withUnsafeBufferPointer { bytes in try one.withUnsafeBufferPointer { try floats.insert(packedFloats: packed, frames: bytes, priorities: $0) } }
+        }) { XCTAssertTrue("\($0)".contains("keeps no frames"), "\($0)") }
+    }
+
     func testRemovedItemsFreeTheirFrames() throws {
         let table = try ReplayTable(configuration(frames: frames, maxTimesSampled: 1))
         let (payloads, priorities) = transitions(0..<4)

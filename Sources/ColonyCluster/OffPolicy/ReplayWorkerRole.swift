@@ -80,7 +80,8 @@ public final class ReplayWorkerRole: Sendable {
             }
             let link = try LearnerLink(context: zmq, data: dataEndpoint, parameters: parametersEndpoint, sender: &sender)
             defer { link.close() }
-            let replay = try ReplayClient(endpoint: replayEndpoint, context: zmq)
+            // Frames of a uint8 space travel as bytes (the table keeps them so too).
+            let replay = try ReplayClient(endpoint: replayEndpoint, context: zmq, frames: replaySettings.table.frames?.blocks)
             logger.info("\(name) attached to learner \(learner.name) at \(dataEndpoint) and replay server \(replayEndpoint)")
 
             setWaiting(.noParameters)

@@ -4,11 +4,13 @@ import Foundation
 public enum ReplayClientError: Error, Equatable, CustomStringConvertible {
     case timedOut(String)
     case badReply(String)
+    case badInsert(String)
 
     public var description: String {
         switch self {
         case .timedOut(let what): "replay client: no reply to \(what) in time (server down, or the rate limiter holds it)"
         case .badReply(let why): "replay client: bad reply: \(why)"
+        case .badInsert(let why): "replay client: cannot insert: \(why)"
         }
     }
 }
@@ -29,11 +31,17 @@ public enum ReplayClientError: Error, Equatable, CustomStringConvertible {
 /// whatever arrives while the client waits for something else is filed by number: insert replies
 /// retire pipelined inserts, sample replies wait for `receiveSample`, and a reply nobody waits for any
 /// more (a timed-out call, or requests given up with `abandonOutstandingRequests`) is discarded.
+///
+/// With `frames` (the run's table keeps frames), inserts travel packed: each item's frame columns as
+/// bytes, the rest as Floats. Sample replies say themselves whether they are packed; either way
+/// `ReplaySample.payloads` holds whole Float items.
 public final class ReplayClient {
     /// The most sample requests that may be outstanding at once.
     public static let maximumOutstandingSamples = 8
 
     public let endpoint: String
+    /// Where an item's frames sit, when inserts send them as bytes.
+    public let frames: FrameBlocks?
     private let socket: ZMQSocket
     private var sender = WireSender()
     private let limits = ReplayMessages.clientLimits()
@@ -49,8 +57,9 @@ public final class ReplayClient {
     private var awaited: (type: MessageType, sequence: UInt64)?
     private var awaitedReply: WireMessage?
 
-    public init(endpoint: String, context: ZMQContext) throws {
+    public init(endpoint: String, context: ZMQContext, frames: FrameBlocks? = nil) throws {
         self.endpoint = endpoint
+        self.frames = frames
         socket = try ZMQSocket(context, .dealer)
         try socket.setLinger(milliseconds: 0)
         try socket.setHighWaterMarks(send: 1000, receive: 1000)
@@ -69,7 +78,7 @@ public final class ReplayClient {
 
     /// Inserts `priorities.count` items (payloads `[B, itemSize]` row-major); returns their keys.
     public func insert(payloads: [Float], priorities: [Float], timeout: Duration = .seconds(30)) throws -> [UInt64] {
-        let request = insertRequest(payloads: payloads, priorities: priorities)
+        let request = try insertRequest(payloads: payloads, priorities: priorities)
         try socket.send(request)
         let reply = try awaitReply(.replayInsert, sequence: request.sequence, timeout: timeout, what: "insert")
         let keys = try reply.tensors[0].int64s().map { UInt64(bitPattern: $0) }
@@ -104,7 +113,7 @@ public final class ReplayClient {
         guard try wait(until: { pendingInserts.count < window }, deadline: .now + timeout) else {
             throw ReplayClientError.timedOut("pipelined insert (\(pendingInserts.count) unanswered, window \(window))")
         }
-        let request = insertRequest(payloads: payloads, priorities: priorities)
+        let request = try insertRequest(payloads: payloads, priorities: priorities)
         try socket.send(request)
         pendingInserts.append(request.sequence)
     }
@@ -150,21 +159,51 @@ public final class ReplayClient {
 
     // MARK: Requests and replies
 
-    private func insertRequest(payloads: [Float], priorities: [Float]) -> WireMessage {
+    private func insertRequest(payloads: [Float], priorities: [Float]) throws -> WireMessage {
         precondition(!priorities.isEmpty && payloads.count % priorities.count == 0, "payloads must hold B whole items")
-        return sender.message(.replayInsert, tensors: [
-            WireTensor(payloads, shape: [priorities.count, payloads.count / priorities.count]), WireTensor(priorities),
-        ])
+        let (rows, itemSize) = (priorities.count, payloads.count / priorities.count)
+        guard let frames else {
+            return sender.message(.replayInsert, tensors: [WireTensor(payloads, shape: [rows, itemSize]), WireTensor(priorities)])
+        }
+        if let problem = frames.problem(itemSize: itemSize) { throw ReplayClientError.badInsert(problem) }
+        let floatColumns = frames.floatColumns(itemSize: itemSize)
+        let packed: (floats: WireTensor, bytes: [UInt8]) = try payloads.withUnsafeBufferPointer { rowsBuffer in
+            if let problem = frames.byteProblem(rowsBuffer, count: rows, itemSize: itemSize) { throw ReplayClientError.badInsert(problem) }
+            var bytes = [UInt8](repeating: 0, count: rows * frames.values)
+            let floats = WireTensor(of: Float.self, shape: [rows, floatColumns]) { floats in
+                bytes.withUnsafeMutableBufferPointer {
+                    frames.pack(rowsBuffer.baseAddress!, count: rows, itemSize: itemSize, floats: floats.baseAddress!, frames: $0.baseAddress!)
+                }
+            }
+            return (floats, bytes)
+        }
+        return sender.message(.replayInsert, tensors: [packed.floats, WireTensor(priorities)]
+            + ReplayMessages.frameTensors(packed.bytes, rows: rows, blocks: frames))
     }
 
     private func sampleRequest(_ batch: Int, beta: Double) -> WireMessage {
         sender.message(.replaySample, tensors: [WireTensor([Int32(batch)]), WireTensor([Float(beta)])])
     }
 
+    /// A sample reply's items as whole Floats (unpacking frames sent as bytes).
     private static func decodeSample(_ reply: WireMessage) throws -> ReplaySample {
-        ReplaySample(payloads: try reply.tensors[0].floats(),
-                     keys: try reply.tensors[1].int64s().map { UInt64(bitPattern: $0) },
-                     weights: try reply.tensors[2].floats())
+        let keys = try reply.tensors[1].int64s().map { UInt64(bitPattern: $0) }, weights = try reply.tensors[2].floats()
+        guard let blocks = ReplayMessages.frameBlocks(reply, after: 3) else {
+            return ReplaySample(payloads: try reply.tensors[0].floats(), keys: keys, weights: weights)
+        }
+        // The schema checked the shapes: B rows of packed floats and of frame bytes, blocks inside the item.
+        let (rows, floatColumns) = (reply.tensors[0].shape[0], reply.tensors[0].shape[1])
+        let itemSize = floatColumns + blocks.values
+        guard rows > 0 else { return ReplaySample(payloads: [], keys: keys, weights: weights) }
+        let payloads = try reply.tensors[0].withValues(as: Float.self) { floats in
+            try reply.tensors[3].withValues(as: UInt8.self) { frames in
+                [Float](unsafeUninitializedCapacity: rows * itemSize) { items, count in
+                    blocks.unpack(floats: floats.baseAddress!, frames: frames.baseAddress!, count: rows, itemSize: itemSize, into: items.baseAddress!)
+                    count = rows * itemSize
+                }
+            }
+        }
+        return ReplaySample(payloads: payloads, keys: keys, weights: weights)
     }
 
     private func awaitReply(_ type: MessageType, sequence: UInt64, timeout: Duration, what: String) throws -> WireMessage {

@@ -16,34 +16,23 @@ public struct ReplayFrameColumns: Sendable, Equatable {
 
     /// The observation and next observation of a transition item (observation | action | reward | next | discount).
     public static func transitions(_ layout: TransitionLayout, chunkSize: Int) -> ReplayFrameColumns {
-        ReplayFrameColumns(offsets: [0, layout.observationSize + layout.actionSize + 1], width: layout.observationSize, chunkSize: chunkSize)
+        let blocks = FrameBlocks.transitions(layout)
+        return ReplayFrameColumns(offsets: blocks.offsets, width: blocks.width, chunkSize: chunkSize)
     }
+
+    /// Where the frames sit, as inserts and sample replies carry them.
+    public var blocks: FrameBlocks { FrameBlocks(offsets: offsets, width: width) }
 
     /// Chunk ids a slot holds.
     public var chunksPerItem: Int { offsets.count * (width / chunkSize) }
 
     /// Floats of an item of `itemSize` that are not frames.
-    public func floatColumns(itemSize: Int) -> Int { itemSize - offsets.count * width }
+    public func floatColumns(itemSize: Int) -> Int { blocks.floatColumns(itemSize: itemSize) }
 
     /// Nil when the blocks fit an item of `itemSize` without overlapping and whole chunks fill a block; else why not.
     func problem(itemSize: Int) -> String? {
         guard width > 0, chunkSize > 0, width % chunkSize == 0 else { return "frame blocks of \(width) values cannot be cut into chunks of \(chunkSize)" }
-        var end = 0
-        for offset in offsets {
-            guard offset >= end, offset + width <= itemSize else { return "frame blocks at \(offsets) of \(width) values overlap or pass an item of \(itemSize)" }
-            end = offset + width
-        }
-        return offsets.isEmpty ? "no frame blocks" : nil
-    }
-
-    /// Calls `body(itemColumn, storedColumn, count)` for each run of non-frame columns, in order.
-    func forEachFloatRun(itemSize: Int, _ body: (Int, Int, Int) -> Void) {
-        var (column, stored) = (0, 0)
-        for offset in offsets + [itemSize] {
-            if offset > column { body(column, stored, offset - column) }
-            stored += offset - column
-            column = offset + width
-        }
+        return blocks.problem(itemSize: itemSize)
     }
 }
 
@@ -51,63 +40,69 @@ public struct ReplayFrameColumns: Sendable, Equatable {
 /// Owned by the table (one thread).
 final class ReplayFrameStore {
     let columns: ReplayFrameColumns
+    let blocks: FrameBlocks
     let itemSize: Int
+    /// Floats a slot keeps besides its frames.
+    let storedFloats: Int
     let pool: FramePool
     /// capacity × chunksPerItem ids; −1 for an empty slot.
     private var ids: [Int32]
     private var staging: [UInt8]
 
     init(columns: ReplayFrameColumns, itemSize: Int, capacity: Int) {
-        (self.columns, self.itemSize) = (columns, itemSize)
+        (self.columns, self.itemSize, blocks) = (columns, itemSize, columns.blocks)
+        storedFloats = columns.floatColumns(itemSize: itemSize)
         pool = FramePool(chunkSize: columns.chunkSize)
         ids = [Int32](repeating: -1, count: capacity * columns.chunksPerItem)
-        staging = [UInt8](repeating: 0, count: columns.chunkSize)
+        staging = [UInt8](repeating: 0, count: columns.blocks.values)
     }
 
     /// Throws unless every frame value of `rows` items is a byte (an integer in 0…255), before anything is stored.
     func validate(_ rows: UnsafeBufferPointer<Float>, count: Int) throws {
-        for row in 0..<count {
-            for offset in columns.offsets {
-                let block = rows.baseAddress! + row * itemSize + offset
-                for index in 0..<columns.width {
-                    let value = block[index]
-                    guard value >= 0, value <= 255, value.rounded() == value else {
-                        throw ReplayTableError.badInsert("item \(row) holds \(value) at column \(offset + index), where this table keeps frames: "
-                            + "observations of a uint8 space are integers in 0…255")
-                    }
-                }
-            }
-        }
+        if let problem = blocks.byteProblem(rows, count: count, itemSize: itemSize) { throw ReplayTableError.badInsert(problem) }
     }
 
-    /// Stores `row`'s frames for `slot` (the chunks it held before released) and its other values into `floats`.
+    /// Stores a whole-Float `row`'s frames for `slot` (whose earlier chunks are released) and its other values into `floats`.
     func store(_ row: UnsafePointer<Float>, slot: Int, floats: UnsafeMutablePointer<Float>) {
-        columns.forEachFloatRun(itemSize: itemSize) { column, stored, count in (floats + stored).update(from: row + column, count: count) }
-        let (size, perBlock) = (columns.chunkSize, columns.width / columns.chunkSize)
-        staging.withUnsafeMutableBufferPointer { bytes in
-            for (block, offset) in columns.offsets.enumerated() {
-                for chunk in 0..<perBlock {
-                    let source = row + offset + chunk * size
-                    for index in 0..<size { bytes[index] = UInt8(source[index]) }
-                    let position = slot * columns.chunksPerItem + block * perBlock + chunk
-                    let id = pool.intern(bytes.baseAddress!)
-                    if ids[position] >= 0 { pool.release(ids[position]) }
-                    ids[position] = id
-                }
-            }
+        staging.withUnsafeMutableBufferPointer { frames in
+            blocks.pack(row, count: 1, itemSize: itemSize, floats: floats, frames: frames.baseAddress!)
+            storeFrames(frames.baseAddress!, slot: slot)
         }
     }
 
-    /// `slot`'s item: its other values from `floats`, its frames from the pool.
+    /// Stores a packed row (its other values in `packedFloats`, its frames as bytes) for `slot`.
+    func store(packedFloats: UnsafePointer<Float>, frames: UnsafePointer<UInt8>, slot: Int, floats: UnsafeMutablePointer<Float>) {
+        floats.update(from: packedFloats, count: storedFloats)
+        storeFrames(frames, slot: slot)
+    }
+
+    /// Interns one item's frames (`blocks.values` bytes) as `slot`'s chunks, releasing those it held.
+    private func storeFrames(_ frames: UnsafePointer<UInt8>, slot: Int) {
+        for chunk in 0..<columns.chunksPerItem {
+            let position = slot * columns.chunksPerItem + chunk
+            let id = pool.intern(frames + chunk * columns.chunkSize)
+            if ids[position] >= 0 { pool.release(ids[position]) }
+            ids[position] = id
+        }
+    }
+
+    /// `slot`'s item as whole Floats: its other values from `floats`, its frames from the pool.
     func load(slot: Int, floats: UnsafePointer<Float>, into row: UnsafeMutablePointer<Float>) {
-        columns.forEachFloatRun(itemSize: itemSize) { column, stored, count in (row + column).update(from: floats + stored, count: count) }
-        let (size, perBlock) = (columns.chunkSize, columns.width / columns.chunkSize)
-        for (block, offset) in columns.offsets.enumerated() {
-            for chunk in 0..<perBlock {
-                let bytes = pool.chunk(ids[slot * columns.chunksPerItem + block * perBlock + chunk])
-                let target = row + offset + chunk * size
-                for index in 0..<size { target[index] = Float(bytes[index]) }
-            }
+        staging.withUnsafeMutableBufferPointer { frames in
+            loadFrames(slot: slot, into: frames.baseAddress!)
+            blocks.unpack(floats: floats, frames: frames.baseAddress!, count: 1, itemSize: itemSize, into: row)
+        }
+    }
+
+    /// `slot`'s item packed: its other values into `packedFloats`, its frames as bytes into `frames`.
+    func load(slot: Int, floats: UnsafePointer<Float>, packedFloats: UnsafeMutablePointer<Float>, frames: UnsafeMutablePointer<UInt8>) {
+        packedFloats.update(from: floats, count: storedFloats)
+        loadFrames(slot: slot, into: frames)
+    }
+
+    private func loadFrames(slot: Int, into frames: UnsafeMutablePointer<UInt8>) {
+        for chunk in 0..<columns.chunksPerItem {
+            (frames + chunk * columns.chunkSize).update(from: pool.chunk(ids[slot * columns.chunksPerItem + chunk]), count: columns.chunkSize)
         }
     }
 

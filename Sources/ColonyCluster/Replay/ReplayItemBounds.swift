@@ -15,8 +15,19 @@ public struct ReplayItemBounds: Sendable {
         self.layout = layout
     }
 
-    /// The first bad row of an insert's payloads (`[B, itemSize]`), nil when every row fits.
-    func problem(_ payloads: WireTensor) -> String? {
+    /// The first bad row of an insert (`[B, itemSize]` payloads, or packed: the other Floats, then frames as bytes),
+    /// nil when every row fits. Frames are bytes, so a packed row's observations need no check.
+    func problem(_ message: WireMessage) -> String? {
+        let payloads = message.tensors[0]
+        var layout = self.layout
+        if let blocks = ReplayMessages.frameBlocks(message, after: 2) {
+            guard blocks == FrameBlocks.transitions(layout) else {
+                return "frames at columns \(blocks.offsets) of \(blocks.width) values, this run's transitions hold them at "
+                    + "\(FrameBlocks.transitions(layout).offsets) of \(layout.observationSize)"
+            }
+            // What is left of a packed transition: action | reward | discount, a transition without observations.
+            layout = TransitionLayout(observationSize: 0, actionSize: layout.actionSize)
+        }
         let size = layout.itemSize
         guard payloads.shape.count == 2, payloads.shape[1] == size else { return "items of \(payloads.shape.last ?? 0) floats, this run's take \(size)" }
         do {

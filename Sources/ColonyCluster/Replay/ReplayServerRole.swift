@@ -95,6 +95,8 @@ public final class ReplayServerRole: Sendable {
         var sequence: UInt64
         var payloads: WireTensor
         var priorities: WireTensor
+        /// A packed insert's frames (u8 [B, frame values]); nil for whole Float items.
+        var frames: WireTensor?
         var done = 0
         var firstKey: UInt64 = 0
         var count: Int { priorities.elementCount }
@@ -107,6 +109,8 @@ public final class ReplayServerRole: Sendable {
         var batch: Int
         var beta: Double
         var result = ReplaySample(payloads: [], keys: [], weights: [])
+        /// The result's frames, packed (a table with frame columns).
+        var frames: [UInt8] = []
     }
 
     /// Serves on the calling thread until `stop()`, a shutdown order, or a signal.
@@ -122,6 +126,9 @@ public final class ReplayServerRole: Sendable {
             if dropped > 0 { logger.warning("left out \(dropped) items of \(path) whose payload held NaN or infinity") }
         }
         let itemSize = table.itemSize
+        // A table with frame columns answers samples packed: the other Floats, then the frames as bytes.
+        let frameBlocks = settings.table.frames?.blocks
+        let replyWidth = settings.table.storedFloats
         let zmq = ZMQContext()
         let socket = try ZMQSocket(zmq, .router)
         defer { socket.close() }
@@ -185,12 +192,34 @@ public final class ReplayServerRole: Sendable {
 
         /// Inserts `count` rows of a held insert from row `done` on, reading the received tensors in place.
         func insertRows(of insert: HeldInsert, count: Int) throws -> Range<UInt64> {
-            try insert.payloads.withValues(as: Float.self) { rows in
+            let width = insert.payloads.shape[1], rows = insert.done..<(insert.done + count)
+            return try insert.payloads.withValues(as: Float.self) { floats in
                 try insert.priorities.withValues(as: Float.self) { priorities in
-                    try table.insert(payloads: UnsafeBufferPointer(rebasing: rows[insert.done * itemSize..<(insert.done + count) * itemSize]),
-                                     priorities: UnsafeBufferPointer(rebasing: priorities[insert.done..<insert.done + count]))
+                    let (floats, priorities) = (UnsafeBufferPointer(rebasing: floats[rows.lowerBound * width..<rows.upperBound * width]),
+                                                UnsafeBufferPointer(rebasing: priorities[rows]))
+                    guard let frames = insert.frames else { return try table.insert(payloads: floats, priorities: priorities) }
+                    let frameValues = frames.shape[1]
+                    return try frames.withValues(as: UInt8.self) { bytes in
+                        try table.insert(packedFloats: floats, frames: UnsafeBufferPointer(rebasing: bytes[rows.lowerBound * frameValues..<rows.upperBound * frameValues]),
+                                         priorities: priorities)
+                    }
                 }
             }
+        }
+
+        /// Nil when an insert's items have this table's shape: whole Float items, or (a table with frame columns)
+        /// packed with the table's frame blocks; else why not.
+        func insertShapeProblem(_ message: WireMessage) -> String? {
+            let width = message.tensors[0].shape[1]
+            guard let blocks = ReplayMessages.frameBlocks(message, after: 2) else {
+                return width == itemSize ? nil : "items of \(width) floats (table: \(itemSize))"
+            }
+            guard let frameBlocks else { return "items with frames as bytes, but this table keeps no frames (items of \(itemSize) floats)" }
+            guard blocks == frameBlocks, width == replyWidth else {
+                return "packed items of \(width) floats and frames at \(blocks.offsets) × \(blocks.width) "
+                    + "(table: \(replyWidth) floats and frames at \(frameBlocks.offsets) × \(frameBlocks.width))"
+            }
+            return nil
         }
 
         /// Moves held requests forward as far as the limiter allows; true when anything moved.
@@ -231,7 +260,14 @@ public final class ReplayServerRole: Sendable {
                 if var head = heldSamples.head, table.size > 0 {
                     let n = min(head.batch - head.result.count, table.rateLimiter.samplesAllowed)
                     if n > 0 {
-                        let part = try table.sample(n, beta: head.beta, rng: &rng)
+                        let part: ReplaySample
+                        if frameBlocks != nil {
+                            let packed = try table.samplePacked(n, beta: head.beta, rng: &rng)
+                            part = packed.sample
+                            head.frames += packed.frames
+                        } else {
+                            part = try table.sample(n, beta: head.beta, rng: &rng)
+                        }
                         head.result.payloads += part.payloads
                         head.result.keys += part.keys
                         head.result.weights += part.weights
@@ -241,10 +277,10 @@ public final class ReplayServerRole: Sendable {
                             heldSamples.removeHead()
                             let r = head.result
                             try reply(head.routing, sender.message(.replaySampleReply, parameterVersion: head.sequence, tensors: [
-                                WireTensor(r.payloads, shape: [r.count, itemSize]),
+                                WireTensor(r.payloads, shape: [r.count, replyWidth]),
                                 WireTensor(r.keys.map { Int64(bitPattern: $0) }),
                                 WireTensor(r.weights),
-                            ]))
+                            ] + (frameBlocks.map { ReplayMessages.frameTensors(head.frames, rows: r.count, blocks: $0) } ?? [])))
                         } else {
                             heldSamples.updateHead(head)
                         }
@@ -271,13 +307,14 @@ public final class ReplayServerRole: Sendable {
                     }
                     switch message.type {
                     case .replayInsert:
-                        guard message.tensors[0].shape[1] == itemSize else {
+                        if let problem = insertShapeProblem(message) {
                             drops.record(.schema, sender: message.senderID)
-                            logger.warning("dropped an insert with items of \(message.tensors[0].shape[1]) floats (table: \(itemSize))")
+                            logger.warning("dropped an insert with \(problem)")
                             continue
                         }
                         let held = HeldInsert(routing: routing, sender: message.senderID, sequence: message.sequence,
-                                              payloads: message.tensors[0], priorities: message.tensors[1])
+                                              payloads: message.tensors[0], priorities: message.tensors[1],
+                                              frames: message.tensors.count == 4 ? message.tensors[2] : nil)
                         let waits = !heldInserts.isEmpty || !table.canInsert(held.count)
                         switch heldInserts.append(held, from: routing.bytes) {
                         case .held: break

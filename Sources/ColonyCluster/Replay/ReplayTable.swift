@@ -275,15 +275,48 @@ public final class ReplayTable {
     @discardableResult
     public func insert(payloads batch: UnsafeBufferPointer<Float>, priorities batchPriorities: UnsafeBufferPointer<Float>) throws -> Range<UInt64> {
         let count = batchPriorities.count
-        guard count > 0 else { return nextKey..<nextKey }
         guard batch.count == count * itemSize else {
             throw ReplayTableError.badInsert("\(count) priorities need \(count * itemSize) payload floats, got \(batch.count)")
         }
-        guard count <= capacity else { throw ReplayTableError.badInsert("batch of \(count) exceeds capacity \(capacity)") }
+        try checkInsert(priorities: batchPriorities)
+        try frameStore?.validate(batch, count: count)
+        return try insert(count: count, priorities: batchPriorities) { row, slot in
+            if let frameStore {
+                frameStore.store(batch.baseAddress! + row * itemSize, slot: slot, floats: payloads + slot * storedFloats)
+            } else {
+                (payloads + slot * itemSize).update(from: batch.baseAddress! + row * itemSize, count: itemSize)
+            }
+        }
+    }
+
+    /// Inserts packed items into a table with frame columns: per item its other Floats (`storedFloats`) and its frames
+    /// as bytes (`frames.blocks.values`), as inserts carry them on the wire. Bytes need no range check.
+    @discardableResult
+    public func insert(packedFloats batch: UnsafeBufferPointer<Float>, frames: UnsafeBufferPointer<UInt8>,
+                       priorities batchPriorities: UnsafeBufferPointer<Float>) throws -> Range<UInt64> {
+        guard let frameStore else { throw ReplayTableError.badInsert("this table keeps no frames: send whole Float items") }
+        let count = batchPriorities.count, frameValues = frameStore.blocks.values
+        guard batch.count == count * storedFloats, frames.count == count * frameValues else {
+            throw ReplayTableError.badInsert("\(count) priorities need \(count * storedFloats) floats and \(count * frameValues) frame bytes, "
+                + "got \(batch.count) and \(frames.count)")
+        }
+        try checkInsert(priorities: batchPriorities)
+        return try insert(count: count, priorities: batchPriorities) { row, slot in
+            frameStore.store(packedFloats: batch.baseAddress! + row * storedFloats, frames: frames.baseAddress! + row * frameValues,
+                             slot: slot, floats: payloads + slot * storedFloats)
+        }
+    }
+
+    private func checkInsert(priorities batchPriorities: UnsafeBufferPointer<Float>) throws {
+        guard batchPriorities.count <= capacity else { throw ReplayTableError.badInsert("batch of \(batchPriorities.count) exceeds capacity \(capacity)") }
         if let bad = batchPriorities.firstIndex(where: { !($0.isFinite && $0 >= 0) }) {
             throw ReplayTableError.badInsert("priority \(bad) is \(batchPriorities[bad]); priorities must be finite and non-negative")
         }
-        try frameStore?.validate(batch, count: count)
+    }
+
+    /// Writes `count` checked items (`write(row, slot)` stores one), evicting the oldest at capacity.
+    private func insert(count: Int, priorities batchPriorities: UnsafeBufferPointer<Float>, write: (Int, Int) -> Void) throws -> Range<UInt64> {
+        guard count > 0 else { return nextKey..<nextKey }
         guard rateLimiter.canInsert(count) else { throw ReplayTableError.rateLimited("inserting \(count)") }
         let firstKey = nextKey
         var row = 0, evicted = 0
@@ -292,13 +325,7 @@ public final class ReplayTable {
             let start = slot(of: firstKey + UInt64(row))
             let run = min(count - row, capacity - start)
             for slot in start..<start + run where priorities.isOccupied(slot) { evicted += 1 }
-            if let frameStore {
-                for offset in 0..<run {
-                    frameStore.store(batch.baseAddress! + (row + offset) * itemSize, slot: start + offset, floats: payloads + (start + offset) * storedFloats)
-                }
-            } else {
-                (payloads + start * itemSize).update(from: batch.baseAddress! + row * itemSize, count: run * itemSize)
-            }
+            for offset in 0..<run { write(row + offset, start + offset) }
             timesSampledBySlot.map { ($0 + start).update(repeating: 0, count: run) }
             priorities.update(from: start, priorities: UnsafeBufferPointer(rebasing: batchPriorities[row..<row + run]))
             row += run
@@ -344,11 +371,41 @@ public final class ReplayTable {
         return result
     }
 
+    /// `sample` packed, for a table with frame columns: each item's other Floats in `payloads` (`storedFloats` a row)
+    /// and its frames as bytes (`frames.blocks.values` a row), as sample replies carry them.
+    public func samplePacked(_ count: Int, beta: Double, rng: inout RandomSource) throws -> (sample: ReplaySample, frames: [UInt8]) {
+        precondition(count > 0, "sample count must be positive")
+        guard let frameValues = configuration.frames?.blocks.values else { preconditionFailure("packed samples need a table with frame columns") }
+        var result = ReplaySample(payloads: [Float](repeating: 0, count: count * storedFloats),
+                                  keys: [UInt64](repeating: 0, count: count), weights: [Float](repeating: 1, count: count))
+        var frames = [UInt8](repeating: 0, count: count * frameValues)
+        let drawn = try result.payloads.withUnsafeMutableBufferPointer { payloads in
+            try frames.withUnsafeMutableBufferPointer { frames in
+                try result.keys.withUnsafeMutableBufferPointer { keys in
+                    try result.weights.withUnsafeMutableBufferPointer { weights in
+                        try sample(count, beta: beta, rng: &rng, payloads: payloads.baseAddress!, frames: frames.baseAddress!,
+                                   keys: keys.baseAddress!, weights: weights.baseAddress!)
+                    }
+                }
+            }
+        }
+        if drawn < count {
+            result.payloads.removeLast((count - drawn) * storedFloats)
+            frames.removeLast((count - drawn) * frameValues)
+            result.keys.removeLast(count - drawn)
+            result.weights.removeLast(count - drawn)
+        }
+        return (result, frames)
+    }
+
     /// `sample` into caller-owned buffers of room for `count` items (the server writes straight into
     /// the reply's tensors); returns how many were drawn (fewer only when max-times-sampled removals
-    /// empty the table mid-batch).
+    /// empty the table mid-batch). With `frames` (a table with frame columns) the items come packed:
+    /// `storedFloats` Floats each into `output` and their frames as bytes into `frames`.
     public func sample(_ count: Int, beta: Double, rng: inout RandomSource, payloads output: UnsafeMutablePointer<Float>,
+                       frames: UnsafeMutablePointer<UInt8>? = nil,
                        keys: UnsafeMutablePointer<UInt64>, weights: UnsafeMutablePointer<Float>) throws -> Int {
+        precondition(frames == nil || frameStore != nil, "packed samples need a table with frame columns")
         precondition(count > 0, "sample count must be positive")
         guard size > 0 else { throw ReplayTableError.empty }
         guard rateLimiter.canSample(count) else { throw ReplayTableError.rateLimited("sampling \(count)") }
@@ -370,7 +427,7 @@ public final class ReplayTable {
                 let (slot, weight) = draw()
                 keys[drawn] = key(inSlot: slot)
                 weights[drawn] = weight
-                readItem(slot, into: output + drawn * itemSize)
+                readItem(slot, index: drawn, into: output, frames: frames)
                 drawn += 1
                 times[slot] += 1
                 if Int(times[slot]) >= limit {
@@ -390,7 +447,7 @@ public final class ReplayTable {
             }
             for index in 0..<count {
                 let slot = Int(keys[index])
-                readItem(slot, into: output + index * itemSize)
+                readItem(slot, index: index, into: output, frames: frames)
                 keys[index] = key(inSlot: slot)
             }
             drawn = count
@@ -400,12 +457,15 @@ public final class ReplayTable {
         return drawn
     }
 
-    /// The item in `slot`, all `itemSize` columns.
-    @inline(__always) private func readItem(_ slot: Int, into row: UnsafeMutablePointer<Float>) {
-        if let frameStore {
-            frameStore.load(slot: slot, floats: payloads + slot * storedFloats, into: row)
+    /// The item in `slot` as row `index` of the output: all `itemSize` columns, or packed when `frames` is given.
+    @inline(__always) private func readItem(_ slot: Int, index: Int, into output: UnsafeMutablePointer<Float>, frames: UnsafeMutablePointer<UInt8>?) {
+        if let frameStore, let frames {
+            frameStore.load(slot: slot, floats: payloads + slot * storedFloats, packedFloats: output + index * storedFloats,
+                            frames: frames + index * frameStore.blocks.values)
+        } else if let frameStore {
+            frameStore.load(slot: slot, floats: payloads + slot * storedFloats, into: output + index * itemSize)
         } else {
-            row.update(from: payloads + slot * itemSize, count: itemSize)
+            (output + index * itemSize).update(from: payloads + slot * itemSize, count: itemSize)
         }
     }
 
@@ -435,7 +495,7 @@ public final class ReplayTable {
 
     /// The payload of a live key (nil when absent).
     public func payload(of key: UInt64) -> [Float]? {
-        slot(ofLiveKey: key).map { slot in [Float](unsafeUninitializedCapacity: itemSize) { row, count in readItem(slot, into: row.baseAddress!); count = itemSize } }
+        slot(ofLiveKey: key).map { slot in [Float](unsafeUninitializedCapacity: itemSize) { row, count in readItem(slot, index: 0, into: row.baseAddress!, frames: nil); count = itemSize } }
     }
 
     /// How often a live key has been sampled; nil when the key is absent, or when the table does not
