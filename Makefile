@@ -11,7 +11,7 @@ RELEASE_BIN = $(shell swift build -c release --show-bin-path)
 REFERENCE_VENV := .venv-ref
 BENCH_VENV := Benchmarks/.venv
 
-.PHONY: help deps build test demo bench bench-cnn bench-learning bench-pbt bench-sb3 bench-targets reference-python envhost slurm-up slurm-down clean
+.PHONY: help deps build test demo bench bench-cnn bench-learning bench-pbt bench-pong bench-sb3 bench-targets reference-python envhost slurm-up slurm-down clean
 
 help:
 	@echo "make demo   - train an agent (the main job) on an embedded default configuration"
@@ -20,6 +20,7 @@ help:
 	@echo "make bench  - throughput benchmarks against gymnasium, EnvPool, PyTorch, raw libzmq, Reverb and in-process Python (environment host)"
 	@echo "make bench-learning / bench-sb3 - learning thresholds; SAC HalfCheetah and PPO LunarLander against Stable-Baselines3 in the same run"
 	@echo "make bench-cnn - the Nature-DQN CNN and the IMPALA ResNet forward and forward+backward against PyTorch, on 1 and 2 threads"
+	@echo "make bench-pong - IMPALA on Pong frames (one process, clusters of 1 and 2 workers) against Sample Factory APPO in the same run"
 	@echo "make bench-pbt - DQN populations (tournament, truncation, none) against AgileRL 2.58's train_off_policy, until the elite reaches the target"
 	@echo "make bench-targets - the portable build against one tuned for this CPU (COLONY_TARGET_CPU=native), in one run"
 	@echo "make envhost - python/.venv for gym: environments (gymnasium, ale-py, mujoco, minigrid; docs/envhost.md)"
@@ -99,6 +100,11 @@ bench-learning: build
 # than Colony here, so its seeds dominate the hours this takes; colony-bench pbt --help for smaller settings).
 bench-pbt: build
 	@bash Benchmarks/run.sh "$(RELEASE_BIN)" "$(BENCH_VENV)" pbt --seeds 5
+
+# IMPALA on Pong's frames in one process and as clusters of 1 and 2 workers, beside Sample Factory's APPO (its own
+# venv, Benchmarks/.venv-sf) in the same run: agent steps/s (several minutes; colony-bench cluster --help).
+bench-pong: build
+	@bash Benchmarks/run.sh "$(RELEASE_BIN)" "$(BENCH_VENV)" pong --pong-frames 10000
 
 # SAC on HalfCheetah-v5 (200k frames) and PPO on LunarLander-v3 (1M frames), 3 seeds, Colony and SB3 in the
 # same run (hours on a small machine; colony-bench sb3 --help for smaller settings).

@@ -44,6 +44,15 @@ case "$command" in
         || echo "note: agilerl did not install; its rows will say so"
     fi
     exec "$bin/colony-bench" pbt --agilerl-python "$agilerl_venv/bin/python" "$@" ;;
+  pong)
+    # Sample Factory 2.1 in its own environment: it pins gymnasium < 1.0 and numpy < 2 (PyPI's torch wheel, ~6 GB).
+    sf_venv="$(dirname "$venv")/.venv-sf"
+    if [ ! -x "$sf_venv/bin/python" ] || ! "$sf_venv/bin/python" -c "import sample_factory, ale_py" 2>/dev/null; then
+      echo "setting up sample-factory 2.1.1 in $sf_venv (the IMPALA-on-Pong reference; a few minutes the first time)..."
+      { python3 -m venv "$sf_venv" && "$sf_venv/bin/pip" install -q --disable-pip-version-check -r Benchmarks/reference/sample_factory_requirements.txt; } \
+        || echo "note: sample-factory did not install; its row will say so"
+    fi
+    exec "$bin/colony-bench" cluster --frames 0 --double-buffer-frames 0 --sample-factory-python "$sf_venv/bin/python" "$@" ;;
   envhost)
     # Its reference runs in the hosts' own interpreter (python/.venv), not in $venv.
     exec "$bin/colony-bench" envhost "$@" ;;

@@ -96,11 +96,13 @@ struct ClusterBenchmarks {
     }
 
     /// IMPALA on Pong's frames (Gymnasium's AtariPreprocessing and 4-frame stack in environment hosts, the Nature CNN
-    /// with one trunk, frames sent as bytes): the learner's frames/s in one process and as clusters of 1 and 2 workers
-    /// of 8 environments. Sample Factory's APPO, the issue's reference, is not run (it needs its own venv with
-    /// gymnasium < 1.0 and numpy < 2, which the benchmarks do not set up), and the table says so.
-    func pong(frames: Int) throws {
-        print("\n## IMPALA on gym:ALE/Pong-v5 frames (4 × 84 × 84 uint8, Nature CNN, one trunk), learner frames/s, \(frames) frames a run\n")
+    /// with one trunk, frames sent as bytes): the learner's rate in one process and as clusters of 1 and 2 workers of
+    /// 8 environments, beside Sample Factory's APPO with 2 rollout workers of 8 environments in the same run
+    /// (Benchmarks/reference/sample_factory_appo_pong.py in its own venv: gymnasium < 1.0, numpy < 2).
+    /// Rates are agent steps/s (one step = 4 emulator frames; Sample Factory counts emulator frames), each side's
+    /// steady rate after start-up.
+    func pong(frames: Int, sampleFactoryPython: String) throws {
+        print("\n## IMPALA on gym:ALE/Pong-v5 frames (4 × 84 × 84 uint8, Nature CNN, one trunk) against Sample Factory APPO, \(frames) agent steps a run\n")
         var settings = EnvironmentSettings(id: "gym:ALE/Pong-v5")
         settings.kwargs["frameskip"] = .int(1)
         settings.wrappers = ["AtariPreprocessing(frame_skip=4)", "FrameStackObservation(stack_size=4)"]
@@ -123,13 +125,28 @@ struct ClusterBenchmarks {
         let table = "[env]\nwrappers = [\"AtariPreprocessing(frame_skip=4)\", \"FrameStackObservation(stack_size=4)\"]\n[env.kwargs]\nframeskip = 1\n"
         let one = try cluster(workers: 1, frames: frames, seconds: nil, environment: settings.id, environmentTable: table, tag: "pong")
         let two = try cluster(workers: 2, frames: frames, seconds: nil, environment: settings.id, environmentTable: table, tag: "pong")
-        print("| setup | frames/s | vs one process |")
-        print("| --- | ---: | ---: |")
-        print("| single process `impala` (8 envs, one host) | \(format(single)) | 1.00× |")
-        for (name, run) in [("cluster, 1 worker × 8 envs", one), ("cluster, 2 workers × 8 envs", two)] {
-            print(String(format: "| %@ | %@ | %.2f× |", name, format(run.framesPerSecond), run.framesPerSecond / max(single, 1e-9)))
+        let reference = ReferenceScript(python: sampleFactoryPython).run(
+            "Benchmarks/reference/sample_factory_appo_pong.py", arguments: ["--frames", String(4 * frames), "--workers", "2", "--envs-per-worker", "8"])
+        let sampleFactory = reference.values["steady_frames_per_second"].map { $0 / 4 }
+        print("| setup | agent steps/s | emulator frames/s | vs one process | vs Sample Factory |")
+        print("| --- | ---: | ---: | ---: | ---: |")
+        func row(_ name: String, _ rate: Double) {
+            let versus = sampleFactory.map { String(format: "%.2f×", rate / max($0, 1e-9)) } ?? "—"
+            print(String(format: "| %@ | %@ | %@ | %.2f× | %@ |", name, format(rate), format(4 * rate), rate / max(single, 1e-9), versus))
         }
-        print("| Sample Factory APPO (CPU) | not run: needs its own venv (gymnasium < 1.0, numpy < 2), not set up by the benchmarks | — |")
+        row("Colony `impala`, one process (8 envs, one host)", single)
+        row("Colony cluster, 1 worker × 8 envs", one.framesPerSecond)
+        row("Colony cluster, 2 workers × 8 envs", two.framesPerSecond)
+        if let sampleFactory {
+            row("Sample Factory APPO (CPU, async, 2 workers × 8 envs)", sampleFactory)
+            let overall = (reference.values["frames_per_second"] ?? 0) / 4
+            print("- Sample Factory: \(Int(reference.values["frames"] ?? 0)) emulator frames in \(String(format: "%.1f", reference.values["seconds"] ?? 0)) s, "
+                + "\(format(overall)) agent steps/s with its start-up (spawning its processes, each importing torch); the row is its own 5-s samples after start-up")
+            print("- Sample Factory runs PongNoFrameskip-v4 with its own Atari wrappers (max-and-skip 4, 84 × 84, 4 stacked); Colony ALE/Pong-v5 "
+                + "(sticky actions 0.25) with Gymnasium's AtariPreprocessing(frame_skip=4) and a 4-frame stack")
+        } else {
+            print("| Sample Factory APPO (CPU) | not run: \(reference.notes.joined(separator: "; ")) (make bench-pong sets up Benchmarks/.venv-sf) | — | — | — |")
+        }
         print("- every process of a run shares this machine's \(ProcessInfo.processInfo.activeProcessorCount) cores, environment hosts included")
     }
 

@@ -227,14 +227,17 @@ extension ColonyBench {
         @Option(help: "Frames per double-buffering run on gym:CartPole-v1 (0: skip).")
         var doubleBufferFrames: Int = 300_000
 
-        @Option(help: "Frames per IMPALA run on gym:ALE/Pong-v5 frames, one process and clusters of 1 and 2 workers (0: skip).")
+        @Option(help: "Agent steps per IMPALA run on gym:ALE/Pong-v5 frames, one process and clusters of 1 and 2 workers, beside Sample Factory's APPO (0: skip).")
         var pongFrames: Int = 0
+
+        @Option(help: "Interpreter with Sample Factory 2.1 for the Pong reference (make bench-pong sets up Benchmarks/.venv-sf).")
+        var sampleFactoryPython: String = "Benchmarks/.venv-sf/bin/python"
 
         func run() throws {
             let benchmarks = ClusterBenchmarks(frames: frames, soakSeconds: soakSeconds)
             if frames > 0 { try benchmarks.run() }
             if doubleBufferFrames > 0 { try benchmarks.doubleBuffering(frames: doubleBufferFrames) }
-            if pongFrames > 0 { try benchmarks.pong(frames: pongFrames) }
+            if pongFrames > 0 { try benchmarks.pong(frames: pongFrames, sampleFactoryPython: sampleFactoryPython) }
         }
     }
 
