@@ -43,6 +43,8 @@ struct EnvironmentHostBenchmarks {
         var environment: String
         var count: Int
         var transport: EnvironmentSettings.HostTransport
+        /// Whether the host writes uint8 frames into shared memory (false: they travel in the reply).
+        var sharedMemory: Bool
         var colony: Rates?
         var python: Rates?
     }
@@ -53,8 +55,17 @@ struct EnvironmentHostBenchmarks {
         let reference = ReferenceScript(python: resolveExecutable(referencePython ?? hostInterpreter))
         var cases: [Case] = []
         for environment in environments {
+            // Frames (uint8 observations) run with and without shared memory; other observations always travel in the reply.
+            var frames = false
+            if case .box(let box)? = (try? VectorEnvironments.describe(hostSettings(id: environment, transport: .ipc)))?.observationSpace {
+                frames = box.elementType == .uint8
+            }
             for count in counts {
-                for transport in transports { cases.append(Case(environment: environment, count: count, transport: transport)) }
+                for transport in transports {
+                    for shared in frames ? [true, false] : [false] {
+                        cases.append(Case(environment: environment, count: count, transport: transport, sharedMemory: shared))
+                    }
+                }
             }
         }
         var notes = ["host and reference: \(hostInterpreter)\(referencePython.map { $0 == hostInterpreter ? "" : " (reference: \($0))" } ?? ""); "
@@ -72,7 +83,7 @@ struct EnvironmentHostBenchmarks {
                     for index in cases.indices where cases[index].environment == environment && cases[index].count == count {
                         cases[index].python = Self.best(cases[index].python, pythonRates)
                         do {
-                            let rates = try throughHost(environment, count: count, transport: cases[index].transport)
+                            let rates = try throughHost(environment, count: count, transport: cases[index].transport, sharedMemory: cases[index].sharedMemory)
                             cases[index].colony = Self.best(cases[index].colony, rates)
                         } catch {
                             notes.append("\(environment) × \(count) over \(cases[index].transport.rawValue) could not run: \(error)")
@@ -95,10 +106,11 @@ struct EnvironmentHostBenchmarks {
         return Rates(wall: max(a.wall, b.wall), perCore: high(a.perCore, b.perCore), clientCPUPerStep: low(a.clientCPUPerStep, b.clientCPUPerStep))
     }
 
-    private func hostSettings(id: String, transport: EnvironmentSettings.HostTransport) -> EnvironmentSettings {
+    private func hostSettings(id: String, transport: EnvironmentSettings.HostTransport, sharedMemory: Bool = true) -> EnvironmentSettings {
         var settings = EnvironmentSettings(id: "gym:" + id)
         settings.hosts = 1
         settings.transport = transport
+        settings.sharedMemory = sharedMemory
         settings.python = hostPython
         return settings
     }
@@ -114,8 +126,11 @@ struct EnvironmentHostBenchmarks {
     }
 
     /// Env steps/s through one host with random valid actions, per wall-clock and per host CPU second.
-    private func throughHost(_ environment: String, count: Int, transport: EnvironmentSettings.HostTransport) throws -> Rates {
-        let vector = try VectorEnvironments.make(hostSettings(id: environment, transport: transport), count: count, seed: 0)
+    private func throughHost(_ environment: String, count: Int, transport: EnvironmentSettings.HostTransport, sharedMemory: Bool) throws -> Rates {
+        let vector = try VectorEnvironments.make(hostSettings(id: environment, transport: transport, sharedMemory: sharedMemory), count: count, seed: 0)
+        if sharedMemory, (vector as? RemoteVectorEnvironment)?.sharesObservations != true {
+            throw EnvironmentHostBenchError("the host did not share its frames (no writable /dev/shm?)")
+        }
         guard case .discrete(let actionCount) = vector.actionSpace else {
             throw EnvironmentHostBenchError("\(environment) has a \(vector.actionSpace) action space; this benchmark steps discrete ones")
         }
@@ -146,9 +161,9 @@ struct EnvironmentHostBenchmarks {
 
     private func printCases(_ cases: [Case], notes: [String]) {
         print("\n## Environment host: env steps/s through one host vs the same environments in one Python process (random actions, same-step autoreset)\n")
-        print("| env | envs/host | transport | Colony through host | Python in-process | ratio | added per env step | added per request "
+        print("| env | envs/host | transport | observations | Colony through host | Python in-process | ratio | added per env step | added per request "
               + "| Colony per host core | Python per core | ratio per core | Colony client CPU per env step | goal |")
-        print("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        print("| --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         for row in cases {
             let isPong = row.environment.contains("Pong")
             func ratio(_ colony: Double?, _ python: Double?) -> String {
@@ -164,7 +179,7 @@ struct EnvironmentHostBenchmarks {
             }
             let rate = { (value: Double?) in value.map { format($0) } ?? "not run" }
             let client = row.colony?.clientCPUPerStep.map { String(format: "%.0f µs", $0 * 1e6) } ?? "n/a"
-            print("| \(row.environment) | \(row.count) | \(row.transport.rawValue) | \(rate(row.colony?.wall)) | \(rate(row.python?.wall)) | "
+            print("| \(row.environment) | \(row.count) | \(row.transport.rawValue) | \(row.sharedMemory ? "shared memory" : "in the reply") | \(rate(row.colony?.wall)) | \(rate(row.python?.wall)) | "
                   + "\(ratio(row.colony?.wall, row.python?.wall)) | \(perStep) | \(perRequest) | \(rate(row.colony?.perCore)) | \(rate(row.python?.perCore)) | "
                   + "\(ratio(row.colony?.perCore, row.python?.perCore)) | \(client) | \(isPong ? String(format: "≥ %.0f%%", 100 * Self.pongGoal) : "") |")
         }

@@ -55,6 +55,41 @@ final class RemoteVectorEnvironmentObservationTests: XCTestCase {
         }
     }
 
+    /// Frames written into shared memory (the default) equal frames sent on the wire, step for step; the segments'
+    /// names are gone from /dev/shm once mapped, and a host killed mid-run comes back with a fresh segment.
+    func testSharedFramesEqualFramesSentOnTheWireAndAKilledHostGetsAFreshSegment() throws {
+        guard SharedObservationsTesting.available else { throw XCTSkip("no writable /dev/shm") }
+        var settings = try settings("gym:ALE/Pong-v5")
+        settings.kwargs = ["frameskip": .int(1)]
+        settings.wrappers = ["AtariPreprocessing", "FrameStackObservation(stack_size=4)"]
+        settings.hosts = 2
+        var onTheWire = settings
+        onTheWire.sharedMemory = false
+        let (shared, sent) = (try RemoteVectorEnvironment(settings, count: 4, seed: 9), try RemoteVectorEnvironment(onTheWire, count: 4, seed: 9))
+        XCTAssertEqual(SharedObservationsTesting.segments(), [], "segment names are unlinked once mapped")
+        XCTAssertTrue(shared.sharesObservations)
+        XCTAssertFalse(sent.sharesObservations)
+        var random = RandomSource(seed: 3)
+        for _ in 0..<60 {
+            let actions = (0..<4).map { _ in random.nextInt(below: 6) }
+            try shared.step(discrete: actions)
+            try sent.step(discrete: actions)
+            XCTAssertEqual(shared.observations, sent.observations)
+            XCTAssertEqual(shared.rewards, sent.rewards)
+            XCTAssertEqual(shared.finalObservations, sent.finalObservations)
+        }
+        kill(shared.hostProcessIDs[1], SIGKILL)
+        try shared.step(discrete: [0, 0, 0, 0])
+        XCTAssertEqual(shared.restarts, 1)
+        XCTAssertEqual(shared.interruptedIndices, [2, 3])
+        XCTAssertTrue(shared.sharesObservations, "the restarted host shares its frames again")
+        let before = Array(shared.observations[(2 * shared.observationCount)...])
+        for _ in 0..<8 { try shared.step(discrete: [2, 3, 2, 3]) }
+        XCTAssertNotEqual(Array(shared.observations[(2 * shared.observationCount)...]), before, "the restarted host's frames move")
+        XCTAssertTrue(shared.observationSpace.contains(Array(shared.observation(3))))
+        XCTAssertEqual(SharedObservationsTesting.segments(), [])
+    }
+
     // MARK: Dict observations
 
     /// MiniGrid's Dict(direction: Discrete(4), image: Box(0, 255, (7, 7, 3), uint8), mission: text),
@@ -170,5 +205,15 @@ final class RemoteVectorEnvironmentObservationTests: XCTestCase {
     /// An observation's leaves, one after another in `layout` order.
     private static func row(_ leaves: [String: [Double]], layout: [String]) -> [Float] {
         layout.flatMap { (leaves[$0] ?? []).map { Float($0) } }
+    }
+}
+
+/// This process's shared-observation segments still named in /dev/shm.
+enum SharedObservationsTesting {
+    static var available: Bool { access("/dev/shm", W_OK) == 0 }
+
+    static func segments() -> [String] {
+        let prefix = "colony-envhost-\(getpid())-"
+        return ((try? FileManager.default.contentsOfDirectory(atPath: "/dev/shm")) ?? []).filter { $0.hasPrefix(prefix) }.sorted()
     }
 }

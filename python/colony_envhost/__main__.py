@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 
+from . import shared
 from .config import HostConfig
 from .families import catalog
 from .host import BUILD_FAILED_STATUS, Host, watch_parent
@@ -63,6 +64,11 @@ def main(argv: list[str] | None = None) -> int:
     watch_parent()
     try:
         _, vector = _build(arguments.config)
+        try:
+            vector.share_observations()
+        except OSError as error:  # frames then travel in the replies, as the spec says
+            print(f"colony_envhost: no shared observations ({error}); sending them in the replies", file=sys.stderr, flush=True)
+            shared.remove_all()
         build_error = None
     except BuildError as error:
         vector, build_error = None, error

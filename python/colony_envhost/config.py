@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 
 RENDER_MODES = (None, "rgb_array", "ansi")
@@ -17,6 +18,7 @@ class HostConfig:
     info_keys: list = field(default_factory=list)
     render_mode: str | None = None
     first_index: int = 0
+    shared_observations: str | None = None
 
     @classmethod
     def from_json(cls, text: str) -> HostConfig:
@@ -54,5 +56,8 @@ class HostConfig:
                 raise ValueError(f"--config \"{key}\" must be a list of strings, got {value!r}")
         if self.render_mode not in RENDER_MODES:
             raise ValueError(f"--config \"render_mode\" must be null, \"rgb_array\" or \"ansi\", got {self.render_mode!r}")
+        if self.shared_observations is not None and (not isinstance(self.shared_observations, str)
+                                                     or not os.path.isabs(self.shared_observations)):
+            raise ValueError(f"--config \"shared_observations\" must be null or an absolute path, got {self.shared_observations!r}")
         if not is_int(self.first_index) or self.first_index < 0:
             raise ValueError(f"--config \"first_index\" must be a non-negative integer, got {self.first_index!r}")

@@ -16,7 +16,7 @@ import traceback
 import numpy as np
 import zmq
 
-from . import wire
+from . import shared, wire
 from .actions import RequestError
 from .make import BuildError, one_line
 from .vector import EnvFailure, EnvVector
@@ -51,6 +51,7 @@ def watch_parent(interval: float = 1.0) -> None:
             time.sleep(interval)
             if os.getppid() != parent:
                 print(f"colony_envhost: parent process {parent} is gone; exiting", file=sys.stderr, flush=True)
+                shared.remove_all()
                 os._exit(0)
 
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
@@ -128,6 +129,7 @@ class Host:
             print(f"colony_envhost: closing the environments: {one_line(error)}", file=sys.stderr, flush=True)
 
     def _shut_down(self, status: int) -> int:
+        shared.remove_all()
         self.socket.close(linger=_CLOSE_LINGER_MS)
         self.context.term()
         return status

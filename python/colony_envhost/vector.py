@@ -14,6 +14,7 @@ import numpy as np
 
 from .actions import ActionDecoder, RequestError
 from .config import HostConfig
+from .shared import SharedObservations
 from .spaces import ObservationEncoder
 
 
@@ -52,6 +53,14 @@ class EnvVector:
         self.count = len(envs)
         self.encoder = ObservationEncoder(envs[0].observation_space)
         self.actions = ActionDecoder(envs[0].action_space, self.count)
+        self.shared: SharedObservations | None = None
+
+    def share_observations(self) -> None:
+        """Writes step observations into the config's shared-memory file from now on, when they are
+        uint8 frames (the only ones worth it; float observations keep the wire's finiteness check)."""
+        if self.config.shared_observations is not None and self.encoder.dtype == np.uint8:
+            self.shared = SharedObservations(self.config.shared_observations, (self.count, *self.encoder.shape),
+                                             self.encoder.dtype)
 
     def spec(self) -> dict:
         first = self.envs[0]
@@ -63,7 +72,8 @@ class EnvVector:
                 "max_episode_steps": spec.max_episode_steps if spec is not None else None,
                 "reward_threshold": _finite_or_none(spec.reward_threshold if spec is not None else None),
                 "info_keys": list(self.config.info_keys),
-                "render_modes": list(first.metadata.get("render_modes", []))}
+                "render_modes": list(first.metadata.get("render_modes", [])),
+                "shared_observations": self.shared.path if self.shared is not None else None}
 
     def reset(self, seeds: list[int | None]) -> list[np.ndarray]:
         observations = self.encoder.empty(self.count)
@@ -77,14 +87,15 @@ class EnvVector:
         return [observations]
 
     def step(self, tensors: tuple[np.ndarray, ...]) -> list[np.ndarray]:
-        """observations, rewards, terminated, truncated, final indices, final observations, info.
+        """observations, rewards, terminated, truncated, final indices, final observations, info;
+        without observations when they went to shared memory.
 
         Per-environment results are gathered in Python lists and converted once: at these sizes
         that is cheaper than writing numpy elements one by one.
         """
         actions = self.actions.decode(tensors)
         count, keys, write = self.count, self.config.info_keys, self.encoder.write
-        observations = self.encoder.empty(count)
+        observations = self.shared.array if self.shared is not None else self.encoder.empty(count)
         rewards, terminated, truncated, info = [], [], [], []
         final_indices: list[int] = []
         final_rows: list[np.ndarray] = []
@@ -114,8 +125,9 @@ class EnvVector:
         else:
             final_observations = self.encoder.empty(0)
         info_array = np.array(info, np.float64) if keys else np.empty((count, 0), np.float64)
-        return [observations, rewards_array, np.array(terminated, np.uint8), np.array(truncated, np.uint8),
-                np.array(final_indices, np.int64), final_observations, info_array]
+        results = [rewards_array, np.array(terminated, np.uint8), np.array(truncated, np.uint8),
+                   np.array(final_indices, np.int64), final_observations, info_array]
+        return results if self.shared is not None else [observations, *results]
 
     def _check_finite(self, values: np.ndarray, indices: range | list[int], what: str) -> None:
         """NaN and infinity are rejected everywhere on the wire, so they are the environment's error."""

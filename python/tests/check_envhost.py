@@ -30,7 +30,7 @@ SPEC_REQUEST, SPEC, RESET, OBSERVATIONS, STEP, STEP_RESULT, ERROR, RENDER, FRAME
 DTYPES = {1: np.dtype("<f4"), 2: np.dtype("<f8"), 3: np.dtype("<i4"), 4: np.dtype("<i8"), 5: np.dtype("u1")}
 CODES = {dtype: code for code, dtype in DTYPES.items()}
 SPEC_KEYS = {"gymnasium_version", "id", "count", "pid", "observation_space", "action_space", "observation_layout",
-             "dropped_leaves", "max_episode_steps", "reward_threshold", "info_keys", "render_modes"}
+             "dropped_leaves", "max_episode_steps", "reward_threshold", "info_keys", "render_modes", "shared_observations"}
 
 
 def encode(message_type: int, tensors: list[np.ndarray], sequence: int) -> list[bytes]:
@@ -282,6 +282,45 @@ def check_atari(directory: str) -> str:
     return f"observations u8 {list(result[0].shape)}, spec {json.dumps(space)}"
 
 
+def check_shared_observations(directory: str) -> str:
+    """uint8 frames go to the configured shared file and step replies leave them out; float observations
+    stay on the wire; the host removes a file it made when it exits; a relative path is a build error."""
+    if not os.access("/dev/shm", os.W_OK):
+        return "skipped: no writable /dev/shm"
+    path = f"/dev/shm/colony-envhost-check-{os.getpid()}"
+    config = {"id": "ALE/Pong-v5", "count": 2, "kwargs": {"frameskip": 1}, "shared_observations": path,
+              "wrappers": ["AtariPreprocessing(frame_skip=1)", "FrameStackObservation(stack_size=4)"]}
+    host, wired = Host(directory, config), Host(directory, {**config, "shared_observations": None})
+    try:
+        assert host.spec()["shared_observations"] == path and wired.spec()["shared_observations"] is None
+        segment = np.memmap(path, np.uint8, "r", shape=(2, 4, 84, 84))
+        assert np.array_equal(host.reset([5, 6]), wired.reset([5, 6]))
+        for step in range(30):
+            actions = np.array([step % 6, (step * 5) % 6], np.int64)
+            shared, sent = host.step(actions), wired.step(actions)
+            assert len(shared) == 6 and len(sent) == 7, (len(shared), len(sent))
+            assert np.array_equal(segment, sent[0]), f"step {step}: the shared frames differ from the sent ones"
+            assert all(np.array_equal(a, b) for a, b in zip(shared, sent[1:]))
+        assert host.close() == 0 and wired.close() == 0
+        assert not os.path.exists(path), "the host left its shared file behind"
+    finally:
+        host.kill()
+        wired.kill()
+    floats = Host(directory, {"id": "CartPole-v1", "count": 2, "shared_observations": path})
+    try:
+        assert floats.spec()["shared_observations"] is None and floats.reset([1, 2]).dtype == np.float32
+        assert len(floats.step(np.array([0, 1], np.int64))) == 7
+        assert floats.close() == 0
+    finally:
+        floats.kill()
+    relative = Host(directory, {"id": "CartPole-v1", "count": 1, "shared_observations": "shm/frames"})
+    try:
+        assert "absolute path" in relative.error(SPEC_REQUEST, [control({})])["message"]
+    finally:
+        relative.kill()
+    return "30 Pong steps: frames in shared memory equal frames sent; CartPole stays on the wire"
+
+
 def check_dict_flattening(directory: str) -> str:
     import gymnasium
     import colony_testenvs  # noqa: F401 - registers DictObs-v0
@@ -486,6 +525,7 @@ def check_orphan_exits(directory: str) -> str:
 
 
 CHECKS = [check_cartpole_spec, check_seeded_reset, check_autoreset_against_reference, check_box_actions, check_atari,
+          check_shared_observations,
           check_dict_flattening, check_minigrid_drops_mission, check_raising_env, check_nan_observation,
           check_unknown_module, check_malformed_requests, check_render, check_crash, check_idle_timeout,
           check_orphan_exits]

@@ -27,6 +27,9 @@ public struct EnvironmentSettings: Sendable, Equatable {
     /// other's hosts step (Sample Factory's double buffering); only vectors that step in other
     /// processes gain from it.
     public var doubleBuffer = true
+    /// Whether hosts write uint8 step observations (frames) into a shared-memory segment the vector
+    /// reads, instead of sending them through the socket (hosts always run on the vector's machine).
+    public var sharedMemory = true
 
     public enum HostTransport: String, Sendable, Equatable, CaseIterable {
         /// A Unix socket in a private temporary directory (one machine).
@@ -40,7 +43,7 @@ public struct EnvironmentSettings: Sendable, Equatable {
     }
 
     /// The keys `env.<key>` takes besides `kwargs.<name>`.
-    public static let keys = ["id", "wrappers", "info_keys", "python", "hosts", "step_timeout_seconds", "max_restarts", "transport", "double_buffer"]
+    public static let keys = ["id", "wrappers", "info_keys", "python", "hosts", "step_timeout_seconds", "max_restarts", "transport", "double_buffer", "shared_memory"]
 
     /// Sets `key` (`hosts`, `kwargs.frameskip`, ...) from a run file or `--set env.<key>=<value>`.
     /// Throws `EnvironmentSettingsError` naming the key, what it takes and the closest known key.
@@ -81,6 +84,9 @@ public struct EnvironmentSettings: Sendable, Equatable {
         case "double_buffer":
             guard case .bool(let flag) = value else { throw EnvironmentSettingsError.invalid(key: key, expected: "true or false") }
             doubleBuffer = flag
+        case "shared_memory":
+            guard case .bool(let flag) = value else { throw EnvironmentSettingsError.invalid(key: key, expected: "true or false") }
+            sharedMemory = flag
         default:
             throw EnvironmentSettingsError.unknownKey(key: key, closest: closestMatch(to: key, in: Self.keys + ["kwargs.<name>"]))
         }
@@ -99,6 +105,7 @@ public struct EnvironmentSettings: Sendable, Equatable {
         if maximumRestarts != defaults.maximumRestarts { result.append(("max_restarts", .int(maximumRestarts))) }
         if transport != defaults.transport { result.append(("transport", .string(transport.rawValue))) }
         if doubleBuffer != defaults.doubleBuffer { result.append(("double_buffer", .bool(doubleBuffer))) }
+        if sharedMemory != defaults.sharedMemory { result.append(("shared_memory", .bool(sharedMemory))) }
         for name in kwargs.keys.sorted() { result.append(("kwargs.\(name)", kwargs[name]!)) }
         return result
     }

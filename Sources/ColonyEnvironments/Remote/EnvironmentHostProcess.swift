@@ -15,9 +15,12 @@ final class EnvironmentHostProcess {
         var infoKeys: [String]
         var renderMode: String?
         var firstIndex: Int
+        /// Where the host puts its step observations when they are uint8 (`SharedObservations`); nil: on the wire.
+        var sharedObservations: String?
 
         enum CodingKeys: String, CodingKey {
             case id, count, kwargs, wrappers, infoKeys = "info_keys", renderMode = "render_mode", firstIndex = "first_index"
+            case sharedObservations = "shared_observations"
         }
     }
 

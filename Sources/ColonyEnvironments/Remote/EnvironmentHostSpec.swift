@@ -14,13 +14,16 @@ struct EnvironmentHostSpec: Decodable, Sendable {
     var rewardThreshold: Double?
     var infoKeys: [String]
     var renderModes: [String]?
+    /// The shared-memory segment the host writes its step observations into (the configuration's path), when it
+    /// took one: only uint8 observations are shared.
+    var sharedObservations: String?
 
     enum CodingKeys: String, CodingKey {
         case gymnasiumVersion = "gymnasium_version", id, count, pid
         case observationSpace = "observation_space", actionSpace = "action_space"
         case observationLayout = "observation_layout", droppedLeaves = "dropped_leaves"
         case maxEpisodeSteps = "max_episode_steps", rewardThreshold = "reward_threshold"
-        case infoKeys = "info_keys", renderModes = "render_modes"
+        case infoKeys = "info_keys", renderModes = "render_modes", sharedObservations = "shared_observations"
     }
 
     /// One leaf of a flattened Dict or Tuple observation.

@@ -38,7 +38,7 @@ struct GymnasiumEnvironmentSource: EnvironmentSource {
     /// Everything that decides what the host builds.
     private static func cacheKey(_ settings: EnvironmentSettings) -> String {
         let python = PythonInterpreter.resolve(settings)
-        let parts = settings.assignments.filter { !["hosts", "step_timeout_seconds", "max_restarts", "transport", "double_buffer"].contains($0.key) }
+        let parts = settings.assignments.filter { !["hosts", "step_timeout_seconds", "max_restarts", "transport", "double_buffer", "shared_memory"].contains($0.key) }
         return python + "|" + parts.map { "\($0.key)=\($0.value)" }.joined(separator: "|")
     }
 }

@@ -44,6 +44,8 @@ public final class RemoteVectorEnvironment: VectorEnvironment {
     public let renderModes: [String]
     /// The pids of the running hosts.
     public var hostProcessIDs: [Int32] { hosts.compactMap(\.pid) }
+    /// Whether every host writes its step observations into shared memory (uint8 frames, `env.shared_memory`).
+    public var sharesObservations: Bool { shared.allSatisfy { $0 != nil } }
 
     public var observations: [Float] { buffers.observations }
     public var rewards: [Double] { buffers.rewards }
@@ -65,6 +67,8 @@ public final class RemoteVectorEnvironment: VectorEnvironment {
     private var pending: [UInt64?]?
     private var sendFailures: [(Int, EnvironmentHostError)] = []
     private let hosts: [EnvironmentHostProcess]
+    /// Each host's shared-memory step observations, where it writes them there (uint8 frames; nil: on the wire).
+    private var shared: [SharedObservations?] = []
     /// First environment index of each host's slice.
     private let offsets: [Int]
     private let observation: HostSpace
@@ -90,6 +94,9 @@ public final class RemoteVectorEnvironment: VectorEnvironment {
         directory = String(decoding: path.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 
         let hostCount = max(1, min(settings.hosts ?? ProcessInfo.processInfo.activeProcessorCount, count))
+        // Segment names carry this process's id and the private directory's random suffix.
+        let suffix = directory.split(separator: "-").last.map(String.init) ?? ""
+        let segmentPrefix = settings.sharedMemory ? SharedObservations.directory.map { "\($0)/colony-envhost-\(getpid())-\(suffix)" } : nil
         let python = PythonInterpreter.resolve(settings)
         var hosts: [EnvironmentHostProcess] = []
         var offsets: [Int] = []
@@ -98,7 +105,7 @@ public final class RemoteVectorEnvironment: VectorEnvironment {
             let slice = count / hostCount + (k < count % hostCount ? 1 : 0)
             let configuration = EnvironmentHostProcess.Configuration(
                 id: Self.gymnasiumID(settings.id), count: slice, kwargs: settings.kwargs, wrappers: settings.wrappers,
-                infoKeys: settings.infoKeys, renderMode: renderMode, firstIndex: first)
+                infoKeys: settings.infoKeys, renderMode: renderMode, firstIndex: first, sharedObservations: segmentPrefix.map { "\($0)-\(k)" })
             hosts.append(EnvironmentHostProcess(
                 environment: settings.id, configuration: configuration, python: python, timeoutSeconds: settings.stepTimeoutSeconds,
                 transport: settings.transport, context: context, directory: directory, name: "host-\(k)"))
@@ -120,7 +127,10 @@ public final class RemoteVectorEnvironment: VectorEnvironment {
                 throw EnvironmentHostError(.makeFailed, environment: settings.id, pid: spec.pid, detail: error.description)
             }
         } catch {
-            for host in hosts { host.terminate() }
+            for host in hosts {
+                host.terminate()
+                if let path = host.configuration.sharedObservations { unlink(path) }
+            }
             try? FileManager.default.removeItem(atPath: directory)
             throw error
         }
@@ -135,14 +145,46 @@ public final class RemoteVectorEnvironment: VectorEnvironment {
         droppedObservationLeaves = specs[0].droppedLeaves ?? []
         infoKeys = settings.infoKeys
         info = [Double](repeating: .nan, count: count * settings.infoKeys.count)
-        for host in hosts { host.setReplyLimits(replyLimits(environments: host.configuration.count)) }
         buffers = VectorStepBuffers(count: count, observationCount: observationCount)
+        shared = [SharedObservations?](repeating: nil, count: hosts.count)
+        do {
+            for (k, spec) in specs.enumerated() { try attach(k, spec) }
+        } catch {
+            for host in hosts {
+                host.terminate()
+                if let path = host.configuration.sharedObservations { unlink(path) }
+            }
+            try? FileManager.default.removeItem(atPath: directory)
+            throw error
+        }
         try reset(seed: seed)
     }
 
     deinit {
-        for host in hosts { host.close() }
+        for host in hosts {
+            host.close()
+            if let path = host.configuration.sharedObservations { unlink(path) }  // a host that died before it was mapped
+        }
         try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// Maps host `k`'s shared observations when its spec says it writes them (only uint8 observations are shared),
+    /// and installs the reply schemas that go with it.
+    private func attach(_ k: Int, _ spec: EnvironmentHostSpec) throws {
+        let host = hosts[k], n = host.configuration.count
+        shared[k] = nil
+        if let path = spec.sharedObservations {
+            guard path == host.configuration.sharedObservations, observation.wireType == .uint8 else {
+                throw EnvironmentHostError(.protocolViolation, environment: id, pid: spec.pid,
+                                           detail: "it shares observations at \(path), not where it was asked to, or they are not uint8")
+            }
+            do {
+                shared[k] = try SharedObservations(path: path, byteCount: n * observationCount)
+            } catch {
+                throw EnvironmentHostError(.protocolViolation, environment: id, pid: spec.pid, detail: "its shared observations: \(error)")
+            }
+        }
+        host.setReplyLimits(replyLimits(environments: n, sharedObservations: shared[k] != nil))
     }
 
     /// `gym:ALE/Pong-v5` → `ALE/Pong-v5`.
@@ -301,12 +343,24 @@ public final class RemoteVectorEnvironment: VectorEnvironment {
     private func apply(_ reply: WireMessage, host k: Int, to b: inout VectorStepBuffers) throws {
         let first = offsets[k], n = hosts[k].configuration.count
         let t = reply.tensors
-        try copyObservations(t[0], into: &b.observations, from: first)
-        let rewards = try t[1].doubles(), terminated = try t[2].uint8s(), truncated = try t[3].uint8s()
-        let finals = try t[4].int64s()
+        // Shared observations are not in the reply: the tensors after them come one place earlier.
+        let o: Int
+        if let segment = shared[k] {
+            o = 0
+            let start = first * observationCount
+            b.observations.withUnsafeMutableBufferPointer { rows in
+                let frames = segment.bytes
+                for e in 0..<(n * observationCount) { rows[start + e] = Float(frames[e]) }
+            }
+        } else {
+            o = 1
+            try copyObservations(t[0], into: &b.observations, from: first)
+        }
+        let rewards = try t[o].doubles(), terminated = try t[o + 1].uint8s(), truncated = try t[o + 2].uint8s()
+        let finals = try t[o + 3].int64s()
         let infoWidth = infoKeys.count
         if infoWidth > 0 {
-            let values = try t[6].doubles()
+            let values = try t[o + 5].doubles()
             for e in 0..<(n * infoWidth) { info[first * infoWidth + e] = values[e] }
         }
         let finished = (0..<n).filter { terminated[$0] != 0 || truncated[$0] != 0 }
@@ -315,7 +369,7 @@ public final class RemoteVectorEnvironment: VectorEnvironment {
                                        detail: "final observations for \(finals) but the finished environments are \(finished)")
         }
         var finalRows: [Float] = []
-        if !finished.isEmpty { try Self.convert(t[5], count: finished.count * observationCount, start: observation.discreteStart, into: &finalRows) }
+        if !finished.isEmpty { try Self.convert(t[o + 4], count: finished.count * observationCount, start: observation.discreteStart, into: &finalRows) }
         for j in 0..<n {
             let i = first + j
             b.rewards[i] = rewards[j]
@@ -346,11 +400,13 @@ public final class RemoteVectorEnvironment: VectorEnvironment {
         let host = hosts[k]
         let first = offsets[k], n = host.configuration.count
         host.terminate()
+        shared[k] = nil
+        if let path = host.configuration.sharedObservations { unlink(path) }  // left by a host that died before it was mapped
         let spec = try host.start()
         guard (try? HostSpace(spec.observationSpace, role: "observation")) == observation, (try? HostSpace(spec.actionSpace, role: "action")) == action else {
             throw EnvironmentHostError(.protocolViolation, environment: id, pid: spec.pid, detail: "the restarted host reports other spaces")
         }
-        host.setReplyLimits(replyLimits(environments: n))
+        try attach(k, spec)
         let seeds = (0..<n).map { _ in restartSeeds.next() }
         let reply = try host.request(.envReset, tensors: [Self.seedTensor(seeds)], expecting: .envObservations)
         let rowWidth = observationCount
@@ -441,8 +497,9 @@ public final class RemoteVectorEnvironment: VectorEnvironment {
     }
 
     /// The reply schemas of a host serving `n` environments: every shape and dtype fixed by the
-    /// spec, float observations and rewards finite, info free to hold NaN.
-    private func replyLimits(environments n: Int) -> WireLimits {
+    /// spec, float observations and rewards finite, info free to hold NaN. With shared observations a
+    /// step result leaves them out.
+    private func replyLimits(environments n: Int, sharedObservations: Bool) -> WireLimits {
         let dtype: WireDType = switch observation.wireType {
         case .float32: .f32
         case .uint8: .u8
@@ -454,8 +511,9 @@ public final class RemoteVectorEnvironment: VectorEnvironment {
         limits.maximumRank = 8
         limits.acceptedTypes = [.envObservations, .envStepResult, .envError, .envFrame, .envClosed, .envSpec]
         limits.schemas[.envObservations] = MessageSchema(tensors: [.init("observations", dtype, [.fixed(n)] + shape, requireFinite: true)])
-        limits.schemas[.envStepResult] = MessageSchema(tensors: [
+        limits.schemas[.envStepResult] = MessageSchema(tensors: (sharedObservations ? [] : [
             .init("observations", dtype, [.fixed(n)] + shape, requireFinite: true),
+        ]) + [
             .init("rewards", .f64, [.fixed(n)], requireFinite: true),
             .init("terminated", .u8, [.fixed(n)]),
             .init("truncated", .u8, [.fixed(n)]),
