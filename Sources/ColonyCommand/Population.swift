@@ -161,11 +161,16 @@ struct RunPopulation: ParsableCommand {
             StopSignal.install()
             let members = try cluster.map {
                 try ClusterMembers(clusterFile: $0, binaryDirectory: (currentExecutable() as NSString).deletingLastPathComponent,
-                                   keysDirectory: keys, insecure: insecure)
+                                   keysDirectory: keys, insecure: insecure, portPerSlot: parallel > 1)
+            }
+            var memberCommand = [currentExecutable(), "pbt", "member"] + (quiet ? ["--quiet"] : [])
+            if let members, parallel > 1 {
+                // Children of a cluster population share one key directory, made once here (or none: --insecure).
+                memberCommand += try members.keys(population: directory).map { ["--keys", $0] } ?? ["--insecure"]
             }
             let run = try PopulationRun(
                 directory: directory, settings: settings, fresh: population.fresh, progressStyle: quiet ? .quiet : .lines,
-                parallel: parallel, memberCommand: [currentExecutable(), "pbt", "member"] + (quiet ? ["--quiet"] : []), members: members)
+                parallel: parallel, memberCommand: memberCommand, members: members)
             switch try run.run() {
             case .finished(let slot, let fitness):
                 print(String(format: "population done: best member slot %d (lineage %d), fitness %.2f; %@", slot,
@@ -349,11 +354,28 @@ struct TrainPopulationMember: ParsableCommand {
     @Flag(help: "Print no progress lines.")
     var quiet = false
 
+    @Option(help: "A cluster member's CURVE key directory.")
+    var keys: String?
+
+    @Flag(help: "A cluster member's processes without keys.")
+    var insecure = false
+
     func run() throws {
         StopSignal.install()
         try reportingErrors {
             let state = try PopulationState.read(directory + "/population.json")
             guard state.members.indices.contains(slot) else { throw PopulationError("\(directory) has no slot \(slot)") }
+            if let cluster = state.settings.cluster {
+                // The member's own cluster, on the coordinator port + slot so that members run side by side.
+                let members = try ClusterMembers(clusterFile: cluster, binaryDirectory: (currentExecutable() as NSString).deletingLastPathComponent,
+                                                 keysDirectory: keys, insecure: insecure, portPerSlot: true)
+                let label = PopulationRun.label(state.members[slot])
+                if try members.train(slot: slot, population: directory, state: state, to: frames, progress: quiet ? .quiet : .lines,
+                                     log: { print("\(label): \($0)") }) != nil {
+                    throw ExitCode(130)
+                }
+                return
+            }
             let options = try PopulationRun.trainingOptions(population: directory, state: state, slot: slot, frames: frames)
             let label = PopulationRun.label(state.members[slot])
             let result = try Trainer(options: options, progress: ProgressReporter(style: quiet ? .quiet : .lines, label: label, lineInterval: 30),

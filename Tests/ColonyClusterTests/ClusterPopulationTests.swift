@@ -7,8 +7,9 @@ import XCTest
 /// `colony pbt run --cluster FILE`: every member is a cluster (coordinator, learner, worker) of real processes; a
 /// losing member's learner resumes from its donor's checkpoint with the mutated configuration.
 final class ClusterPopulationTests: ExecutableTestCase {
-    private func clusterFile(_ name: String, algorithm: String = "impala", extra: String = "") throws -> String {
+    private func clusterFile(_ name: String, algorithm: String = "impala", coordinator: String? = nil, extra: String = "") throws -> String {
         let path = directory + "/\(name).toml"
+        let coordinator = try coordinator ?? freeEndpoint()
         try AtomicFile.write("""
             algorithm = "\(algorithm)"
             env = "CartPole-v1"
@@ -16,7 +17,7 @@ final class ClusterPopulationTests: ExecutableTestCase {
             seed = 3
 
             [cluster]
-            coordinator = "\(try freeEndpoint())"
+            coordinator = "\(coordinator)"
             host = "127.0.0.1"
             workers = 1
             envs_per_worker = 8
@@ -102,13 +103,46 @@ final class ClusterPopulationTests: ExecutableTestCase {
                       && status.output.contains("members as clusters of \(URL(fileURLWithPath: cluster).standardizedFileURL.path)"), status.output)
     }
 
+    /// `--parallel 2`: each member's cluster runs in its own child process at the same time as the other's, slot k's
+    /// coordinator on the file's port + k; the boundary evaluates and evolves them as in turn.
+    func testMembersTrainSideBySideWithParallel() throws {
+        let base = try freeEndpoint()
+        let port = try XCTUnwrap(Int(base.split(separator: ":").last ?? ""))
+        let cluster = try clusterFile("parallel", coordinator: "tcp://127.0.0.1:\(port)")
+        let result = try run("colony", [
+            "pbt", "run", "--cluster", cluster, "--population", "2", "--interval", "4000", "--generations", "2", "--parallel", "2",
+            "--mutate", "learning_rate=log:1e-4..1e-2", "--eval-episodes", "2", "--runs-dir", directory, "--name", "parallel",
+        ])
+        XCTAssertEqual(result.status, 0, String(result.output.suffix(3000)))
+        let population = directory + "/pbt/parallel"
+        let records = try LineageRecord.read(population + "/lineage.jsonl")
+        XCTAssertEqual(records.count, 4, "2 generations × 2 members")
+        XCTAssertTrue(records.allSatisfy { $0.fitness != nil }, "\(records.map(\.fitness))")
+        for slot in 0..<2 {
+            let file = try String(contentsOfFile: population + "/members/slot-\(slot)/cluster.toml", encoding: .utf8)
+            XCTAssertTrue(file.contains("coordinator = \"tcp://127.0.0.1:\(port + slot)\""), file)
+        }
+        // The first interval's log lines of each member, by their timestamps: the two clusters ran at the same time.
+        let firstInterval = result.output.components(separatedBy: "generation 1 of 2")[0]
+        func span(_ slot: Int) throws -> (Date, Date) {
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            let stamps = firstInterval.split(separator: "\n").filter { $0.hasPrefix("slot \(slot) (") }.compactMap { line in
+                line.split(separator: " ").lazy.compactMap { formatter.date(from: String($0)) }.first
+            }
+            return (try XCTUnwrap(stamps.min(), "no timestamped lines of slot \(slot)"), try XCTUnwrap(stamps.max()))
+        }
+        let (a, b) = (try span(0), try span(1))
+        XCTAssertTrue(a.0 < b.1 && b.0 < a.1, "the members' first intervals did not overlap: \(a), \(b)")
+    }
+
     func testWhatAClusterPopulationCannotDoIsOneLineError() throws {
         let impala = try clusterFile("impala")
         let sharedReplay = try clusterFile("apex", algorithm: "apex_dqn", extra: "\n[replay]\ncheckpoint_path = \"\(directory!)/replay.h5\"")
         for (arguments, expected) in [
             (["--cluster", sharedReplay], "would put every member's replay in one file"),
             (["--cluster", impala, "--agent", "impala"], "drop them"),
-            (["--cluster", impala, "--parallel", "2"], "cluster members train in turn"),
+            (["--cluster", try clusterFile("ipc", coordinator: "ipc://\(directory!)/coordinator"), "--parallel", "2"], "needs a tcp port"),
             (["--cluster", impala, "--parameter-noise", "0.1"], "--parameter-noise is for members in one process"),
             (["--cluster", directory + "/missing.toml"], "missing.toml"),
             ([String](), "--agent is required (or --cluster FILE)"),

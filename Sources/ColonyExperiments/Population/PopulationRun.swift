@@ -38,7 +38,8 @@ public final class PopulationRun {
     /// The buffer every member fills and samples from with `--replay shared`.
     public var sharedReplayPath: String { Self.sharedReplayPath(population: directory) }
     static func sharedReplayPath(population directory: String) -> String { directory + "/shared-replay.h5" }
-    public func memberDirectory(_ slot: Int) -> RunDirectory { RunDirectory(path: directory + "/members/slot-\(slot)") }
+    public func memberDirectory(_ slot: Int) -> RunDirectory { Self.memberDirectory(population: directory, slot: slot) }
+    public static func memberDirectory(population directory: String, slot: Int) -> RunDirectory { RunDirectory(path: directory + "/members/slot-\(slot)") }
     public func boundaryCheckpoint(generation: Int, slot: Int) -> String { directory + "/boundaries/generation-\(generation)/slot-\(slot).h5" }
     /// Where a boundary keeps a donor's carried file `name` (`PopulationMembers.carriedFiles`).
     public func boundaryFile(generation: Int, slot: Int, name: String) -> String {
@@ -48,17 +49,15 @@ public final class PopulationRun {
     /// Opens the population in `directory`: resumes the one there (which must have the same settings), or
     /// starts it. `fresh` removes what is there first.
     /// `parallel` > 1 trains that many members at once, each in a child process running `memberCommand`
-    /// followed by the population directory, the slot and the frames (`colony pbt member`).
+    /// followed by the population directory, the slot and the frames (`colony pbt member`), cluster members too
+    /// (each child runs the member's cluster).
     /// `members` trains and evaluates them (default: single-process runs); a population of clusters needs its own.
     public init(directory: String, settings: PopulationSettings, fresh: Bool = false, progressStyle: ProgressReporter.Style = .quiet,
                 parallel: Int = 1, memberCommand: [String] = [], members: (any PopulationMembers)? = nil,
                 log: @escaping (String) -> Void = { print($0) }) throws {
         try settings.validate()
-        if let cluster = settings.cluster {
-            guard members != nil else {
-                throw PopulationError("this population trains its members as clusters (\(cluster)): run it with `colony pbt run --cluster \(cluster)`")
-            }
-            guard parallel == 1 else { throw PopulationError("--parallel is for single-process members; cluster members train in turn, each with its own workers") }
+        if let cluster = settings.cluster, members == nil {
+            throw PopulationError("this population trains its members as clusters (\(cluster)): run it with `colony pbt run --cluster \(cluster)`")
         }
         self.members = members ?? TrainerMembers()
         guard parallel == 1 || (parallel > 1 && !memberCommand.isEmpty) else {
@@ -115,7 +114,7 @@ public final class PopulationRun {
         try Self.configuration(of: member, settings: state.settings)
     }
 
-    static func configuration(of member: PopulationState.Member, settings: PopulationSettings) throws -> Configuration {
+    public static func configuration(of member: PopulationState.Member, settings: PopulationSettings) throws -> Configuration {
         let base = try settings.baseConfiguration()
         var values = base.explicitValues
         for (key, text) in member.values {
