@@ -127,11 +127,7 @@ public final class RemoteVectorEnvironment: VectorEnvironment {
                 throw EnvironmentHostError(.makeFailed, environment: settings.id, pid: spec.pid, detail: error.description)
             }
         } catch {
-            for host in hosts {
-                host.terminate()
-                if let path = host.configuration.sharedObservations { unlink(path) }
-            }
-            try? FileManager.default.removeItem(atPath: directory)
+            Self.abandon(hosts, directory: directory)
             throw error
         }
         observationSpace = observation.space
@@ -150,11 +146,7 @@ public final class RemoteVectorEnvironment: VectorEnvironment {
         do {
             for (k, spec) in specs.enumerated() { try attach(k, spec) }
         } catch {
-            for host in hosts {
-                host.terminate()
-                if let path = host.configuration.sharedObservations { unlink(path) }
-            }
-            try? FileManager.default.removeItem(atPath: directory)
+            Self.abandon(hosts, directory: directory)
             throw error
         }
         try reset(seed: seed)
@@ -164,6 +156,15 @@ public final class RemoteVectorEnvironment: VectorEnvironment {
         for host in hosts {
             host.close()
             if let path = host.configuration.sharedObservations { unlink(path) }  // a host that died before it was mapped
+        }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// Kills the hosts of a vector that could not start, and removes what they left (segments, the directory).
+    private static func abandon(_ hosts: [EnvironmentHostProcess], directory: String) {
+        for host in hosts {
+            host.terminate()
+            if let path = host.configuration.sharedObservations { unlink(path) }
         }
         try? FileManager.default.removeItem(atPath: directory)
     }
