@@ -280,11 +280,13 @@ public final class ReplayTable {
         }
         try checkInsert(priorities: batchPriorities)
         try frameStore?.validate(batch, count: count)
-        return try insert(count: count, priorities: batchPriorities) { row, slot in
+        return try insert(count: count, priorities: batchPriorities) { row, slot, run in
             if let frameStore {
-                frameStore.store(batch.baseAddress! + row * itemSize, slot: slot, floats: payloads + slot * storedFloats)
+                for offset in 0..<run {
+                    frameStore.store(batch.baseAddress! + (row + offset) * itemSize, slot: slot + offset, floats: payloads + (slot + offset) * storedFloats)
+                }
             } else {
-                (payloads + slot * itemSize).update(from: batch.baseAddress! + row * itemSize, count: itemSize)
+                (payloads + slot * itemSize).update(from: batch.baseAddress! + row * itemSize, count: run * itemSize)
             }
         }
     }
@@ -301,9 +303,11 @@ public final class ReplayTable {
                 + "got \(batch.count) and \(frames.count)")
         }
         try checkInsert(priorities: batchPriorities)
-        return try insert(count: count, priorities: batchPriorities) { row, slot in
-            frameStore.store(packedFloats: batch.baseAddress! + row * storedFloats, frames: frames.baseAddress! + row * frameValues,
-                             slot: slot, floats: payloads + slot * storedFloats)
+        return try insert(count: count, priorities: batchPriorities) { row, slot, run in
+            for offset in 0..<run {
+                frameStore.store(packedFloats: batch.baseAddress! + (row + offset) * storedFloats, frames: frames.baseAddress! + (row + offset) * frameValues,
+                                 slot: slot + offset, floats: payloads + (slot + offset) * storedFloats)
+            }
         }
     }
 
@@ -314,8 +318,9 @@ public final class ReplayTable {
         }
     }
 
-    /// Writes `count` checked items (`write(row, slot)` stores one), evicting the oldest at capacity.
-    private func insert(count: Int, priorities batchPriorities: UnsafeBufferPointer<Float>, write: (Int, Int) -> Void) throws -> Range<UInt64> {
+    /// Writes `count` checked items, evicting the oldest at capacity; `write(row, slot, run)` stores `run` items from
+    /// batch row `row` into consecutive slots from `slot` (at most two runs: up to the ring's end, then from slot 0).
+    private func insert(count: Int, priorities batchPriorities: UnsafeBufferPointer<Float>, write: (Int, Int, Int) -> Void) throws -> Range<UInt64> {
         guard count > 0 else { return nextKey..<nextKey }
         guard rateLimiter.canInsert(count) else { throw ReplayTableError.rateLimited("inserting \(count)") }
         let firstKey = nextKey
@@ -325,7 +330,7 @@ public final class ReplayTable {
             let start = slot(of: firstKey + UInt64(row))
             let run = min(count - row, capacity - start)
             for slot in start..<start + run where priorities.isOccupied(slot) { evicted += 1 }
-            for offset in 0..<run { write(row + offset, start + offset) }
+            write(row, start, run)
             timesSampledBySlot.map { ($0 + start).update(repeating: 0, count: run) }
             priorities.update(from: start, priorities: UnsafeBufferPointer(rebasing: batchPriorities[row..<row + run]))
             row += run
@@ -353,44 +358,35 @@ public final class ReplayTable {
     /// draws of the same batch do not see it). When all priorities are zero, draws are uniform (weights 1).
     /// Throws when the table is empty or the rate limiter blocks (check `canSample` first).
     public func sample(_ count: Int, beta: Double, rng: inout RandomSource) throws -> ReplaySample {
-        precondition(count > 0, "sample count must be positive")
-        var result = ReplaySample(payloads: [Float](repeating: 0, count: count * itemSize),
-                                  keys: [UInt64](repeating: 0, count: count), weights: [Float](repeating: 1, count: count))
-        let drawn = try result.payloads.withUnsafeMutableBufferPointer { payloads in
-            try result.keys.withUnsafeMutableBufferPointer { keys in
-                try result.weights.withUnsafeMutableBufferPointer { weights in
-                    try sample(count, beta: beta, rng: &rng, payloads: payloads.baseAddress!, keys: keys.baseAddress!, weights: weights.baseAddress!)
-                }
-            }
-        }
-        if drawn < count {
-            result.payloads.removeLast((count - drawn) * itemSize)
-            result.keys.removeLast(count - drawn)
-            result.weights.removeLast(count - drawn)
-        }
-        return result
+        try sample(count, beta: beta, rng: &rng, packed: false).sample
     }
 
     /// `sample` packed, for a table with frame columns: each item's other Floats in `payloads` (`storedFloats` a row)
     /// and its frames as bytes (`frames.blocks.values` a row), as sample replies carry them.
     public func samplePacked(_ count: Int, beta: Double, rng: inout RandomSource) throws -> (sample: ReplaySample, frames: [UInt8]) {
+        precondition(configuration.frames != nil, "packed samples need a table with frame columns")
+        return try sample(count, beta: beta, rng: &rng, packed: true)
+    }
+
+    /// `sample` into new arrays: whole items, or packed (`frames` empty otherwise).
+    private func sample(_ count: Int, beta: Double, rng: inout RandomSource, packed: Bool) throws -> (sample: ReplaySample, frames: [UInt8]) {
         precondition(count > 0, "sample count must be positive")
-        guard let frameValues = configuration.frames?.blocks.values else { preconditionFailure("packed samples need a table with frame columns") }
-        var result = ReplaySample(payloads: [Float](repeating: 0, count: count * storedFloats),
+        let (width, frameValues) = packed ? (storedFloats, configuration.frames?.blocks.values ?? 0) : (itemSize, 0)
+        var result = ReplaySample(payloads: [Float](repeating: 0, count: count * width),
                                   keys: [UInt64](repeating: 0, count: count), weights: [Float](repeating: 1, count: count))
         var frames = [UInt8](repeating: 0, count: count * frameValues)
         let drawn = try result.payloads.withUnsafeMutableBufferPointer { payloads in
             try frames.withUnsafeMutableBufferPointer { frames in
                 try result.keys.withUnsafeMutableBufferPointer { keys in
                     try result.weights.withUnsafeMutableBufferPointer { weights in
-                        try sample(count, beta: beta, rng: &rng, payloads: payloads.baseAddress!, frames: frames.baseAddress!,
+                        try sample(count, beta: beta, rng: &rng, payloads: payloads.baseAddress!, frames: packed ? frames.baseAddress! : nil,
                                    keys: keys.baseAddress!, weights: weights.baseAddress!)
                     }
                 }
             }
         }
         if drawn < count {
-            result.payloads.removeLast((count - drawn) * storedFloats)
+            result.payloads.removeLast((count - drawn) * width)
             frames.removeLast((count - drawn) * frameValues)
             result.keys.removeLast(count - drawn)
             result.weights.removeLast(count - drawn)
