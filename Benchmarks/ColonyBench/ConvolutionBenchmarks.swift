@@ -2,8 +2,8 @@ import ColonyNumerics
 import Foundation
 
 /// The pixels issue's network figures: the Nature-DQN CNN and the IMPALA ResNet on 4×84×84 uint8 frames, forward (batch 1 and 32) and
-/// forward+backward (batch 256) in samples/s, against PyTorch on the same number of threads, in one run. Colony's
-/// products use OpenBLAS with OPENBLAS_NUM_THREADS threads (1 unless set), and PyTorch is given the same count.
+/// forward+backward (batch 256) in samples/s, against PyTorch on the same number of threads, in one run. Colony runs
+/// on OPENBLAS_NUM_THREADS threads (1 unless set; its own threads, OpenBLAS on each), and PyTorch is given the same count.
 struct ConvolutionBenchmarks {
     let options: BenchOptions
 

@@ -44,11 +44,11 @@ final class ConvolutionalNetworkTests: XCTestCase {
         ImageNetworkTesting.checkPixelsMatchFloats(network(), scaledTwin: network(inputScale: 1 / 255))
     }
 
-    /// 12 frames through the Nature CNN: its first layer multiplies 10 frames at a time, so the batch is two groups.
+    /// 12 frames through the Nature CNN: its first layer multiplies 2 frames at a time, so the batch is six groups.
     func testBatchBackwardInGroupsEqualsFrameByFrame() {
         var rng = RandomSource(seed: 2)
         let net = ConvolutionalNetwork.natureDQN(outputs: 4, initialization: .torchLinearDefault, rng: &rng)
-        XCTAssertEqual(net.convolutions[0].imagesPerProduct(batch: 12), 10)
+        XCTAssertEqual(net.convolutions[0].imagesPerProduct(batch: 12), 2)
         ImageNetworkTesting.checkBatchBackwardEqualsFrameByFrame(net, batch: 12)
     }
 

@@ -70,11 +70,13 @@ final class ResidualNetworkTests: XCTestCase {
         ImageNetworkTesting.checkPixelsMatchFloats(network(), scaledTwin: network(inputScale: 1 / 255))
     }
 
-    /// 6 frames through the IMPALA ResNet: its first convolution multiplies 4 frames at a time, so the batch is two groups.
+    /// 6 frames through the IMPALA ResNet: its first convolution multiplies one frame at a time, the second section's
+    /// residual convolutions 2, so the batch is six groups there and three here.
     func testBatchBackwardInGroupsEqualsFrameByFrame() {
         var rng = RandomSource(seed: 2)
         let net = ResidualNetwork.impala(outputs: 4, initialization: .torchLinearDefault, rng: &rng)
-        XCTAssertEqual(net.stages[0].entry.imagesPerProduct(batch: 6), 4)
+        XCTAssertEqual(net.stages[0].entry.imagesPerProduct(batch: 6), 1)
+        XCTAssertEqual(net.stages[1].blocks[0].first.imagesPerProduct(batch: 6), 2)
         ImageNetworkTesting.checkBatchBackwardEqualsFrameByFrame(net, batch: 6)
     }
 
