@@ -55,6 +55,28 @@ final class RemoteVectorEnvironmentObservationTests: XCTestCase {
         }
     }
 
+    /// An Atari game ends by itself at ALE's frame limit, so an evaluation's step cap for endless environments is not
+    /// applied to it (it would cut Pong's games at a thousand steps); an environment with no limit of any kind gets it.
+    func testAtariGamesKeepTheirOwnFrameLimitAndEndlessEnvironmentsGetTheCap() throws {
+        let pong = try settings("gym:ALE/Pong-v5")
+        let description = try VectorEnvironments.describe(pong)
+        XCTAssertNil(description.maxEpisodeSteps, "ALE v5 registers no time limit")
+        XCTAssertEqual(description.episodeFrameLimit, 108_000, "ALE's max_num_frames_per_episode for v5 games")
+        XCTAssertTrue(description.endsEpisodesItself)
+        let games = try VectorEnvironments.make(pong, count: 1, seed: 3, defaultMaxEpisodeSteps: 3)
+        for _ in 0..<6 { try games.step(discrete: [0]) }
+        XCTAssertEqual(games.completedEpisodes.count, 0, "no cap of 3 steps on a Pong game")
+
+        var endless = try settings("gym:colony_testenvs:RaiseOnStep-v0")
+        endless.kwargs = ["fail_at": .int(1_000)]
+        XCTAssertFalse(try VectorEnvironments.describe(endless).endsEpisodesItself)
+        let capped = try VectorEnvironments.make(endless, count: 1, seed: 3, defaultMaxEpisodeSteps: 3)
+        for _ in 0..<2 { try capped.step(discrete: [0]) }
+        XCTAssertEqual(capped.truncated, [false])
+        try capped.step(discrete: [0])
+        XCTAssertEqual(capped.truncated, [true], "the evaluation's cap ends the endless episode at step 3")
+    }
+
     /// Frames written into shared memory (the default) equal frames sent on the wire, step for step; the segments'
     /// names are gone from /dev/shm once mapped, and a host killed mid-run comes back with a fresh segment.
     func testSharedFramesEqualFramesSentOnTheWireAndAKilledHostGetsAFreshSegment() throws {

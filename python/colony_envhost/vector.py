@@ -39,6 +39,20 @@ def _info_number(value: object) -> float:
     return np.nan
 
 
+def _episode_frame_limit(env) -> int | None:
+    """Frames after which the simulator truncates an episode itself: ALE's max_num_frames_per_episode
+    (108,000 for v5 games), which ends a game whatever frame skip the wrappers apply."""
+    ale = getattr(env.unwrapped, "ale", None)
+    get_int = getattr(ale, "getInt", None)
+    if get_int is None:
+        return None
+    try:
+        frames = int(get_int("max_num_frames_per_episode"))
+    except Exception:  # noqa: BLE001 - not ALE's interface after all: no limit known
+        return None
+    return frames if frames > 0 else None
+
+
 def _finite_or_none(value: float | None) -> float | None:
     """JSON has no infinity; an infinite threshold means none."""
     return value if value is None or np.isfinite(value) else None
@@ -70,6 +84,7 @@ class EnvVector:
                 **self.encoder.spec_fields(),
                 "action_space": self.actions.description,
                 "max_episode_steps": spec.max_episode_steps if spec is not None else None,
+                "episode_frame_limit": _episode_frame_limit(first),
                 "reward_threshold": _finite_or_none(spec.reward_threshold if spec is not None else None),
                 "info_keys": list(self.config.info_keys),
                 "render_modes": list(first.metadata.get("render_modes", [])),

@@ -30,7 +30,8 @@ SPEC_REQUEST, SPEC, RESET, OBSERVATIONS, STEP, STEP_RESULT, ERROR, RENDER, FRAME
 DTYPES = {1: np.dtype("<f4"), 2: np.dtype("<f8"), 3: np.dtype("<i4"), 4: np.dtype("<i8"), 5: np.dtype("u1")}
 CODES = {dtype: code for code, dtype in DTYPES.items()}
 SPEC_KEYS = {"gymnasium_version", "id", "count", "pid", "observation_space", "action_space", "observation_layout",
-             "dropped_leaves", "max_episode_steps", "reward_threshold", "info_keys", "render_modes", "shared_observations"}
+             "dropped_leaves", "max_episode_steps", "episode_frame_limit", "reward_threshold", "info_keys", "render_modes",
+             "shared_observations"}
 
 
 def encode(message_type: int, tensors: list[np.ndarray], sequence: int) -> list[bytes]:
@@ -203,6 +204,7 @@ def check_cartpole_spec(directory: str) -> str:
         assert spec["observation_space"]["high"][1] == "inf" and spec["observation_space"]["low"][1] == "-inf"
         assert spec["action_space"] == {"type": "discrete", "n": 2, "start": 0}
         assert spec["max_episode_steps"] == 500 and spec["reward_threshold"] == 475.0
+        assert spec["episode_frame_limit"] is None, "CartPole is not an emulator with a frame limit"
         assert spec["observation_layout"] is None and spec["dropped_leaves"] == []
         assert host.close() == 0
     finally:
@@ -270,6 +272,8 @@ def check_atari(directory: str) -> str:
         space = spec["observation_space"]
         assert space == {"type": "box", "shape": [4, 84, 84], "dtype": "uint8", "low": 0, "high": 255}, space
         assert spec["action_space"] == {"type": "discrete", "n": 6, "start": 0}
+        # No time limit is registered, but ALE ends a game itself after 108,000 frames, wrappers or not.
+        assert spec["max_episode_steps"] is None and spec["episode_frame_limit"] == 108_000, spec
         observations = host.reset([1, 2])
         assert observations.dtype == np.uint8 and observations.shape == (2, 4, 84, 84)
         for _ in range(20):

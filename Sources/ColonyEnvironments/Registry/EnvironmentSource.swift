@@ -6,6 +6,11 @@ public struct EnvironmentDescription: Sendable, Equatable {
     public var actionSpace: Space
     /// The time limit the environment applies itself; nil for none.
     public var maxEpisodeSteps: Int?
+    /// Emulator frames after which the simulator itself truncates an episode, whatever the wrappers make of a step
+    /// (ALE's `max_num_frames_per_episode`, 108,000 for v5 games: 30 minutes of play); nil for none.
+    public var episodeFrameLimit: Int?
+    /// Whether episodes end by themselves: a time limit or a simulator's frame limit. Evaluations give the others one.
+    public var endsEpisodesItself: Bool { maxEpisodeSteps != nil || episodeFrameLimit != nil }
     /// The return at which the task counts as solved, if registered.
     public var rewardThreshold: Double?
     /// Whether its vectors can be snapshotted (native environments) or resume with fresh episodes.
@@ -18,12 +23,13 @@ public struct EnvironmentDescription: Sendable, Equatable {
 
     public init(
         id: String, observationSpace: Space, actionSpace: Space, maxEpisodeSteps: Int?, rewardThreshold: Double?, isSnapshottable: Bool,
-        renderModes: [String] = ["ansi"], stepsConcurrently: Bool = false
+        renderModes: [String] = ["ansi"], stepsConcurrently: Bool = false, episodeFrameLimit: Int? = nil
     ) {
         self.id = id
         self.observationSpace = observationSpace
         self.actionSpace = actionSpace
         self.maxEpisodeSteps = maxEpisodeSteps
+        self.episodeFrameLimit = episodeFrameLimit
         self.rewardThreshold = rewardThreshold
         self.isSnapshottable = isSnapshottable
         self.renderModes = renderModes

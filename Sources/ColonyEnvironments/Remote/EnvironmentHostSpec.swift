@@ -11,6 +11,8 @@ struct EnvironmentHostSpec: Decodable, Sendable {
     var observationLayout: [LayoutEntry]?
     var droppedLeaves: [String]?
     var maxEpisodeSteps: Int?
+    /// Frames after which the simulator truncates an episode itself (ALE's `max_num_frames_per_episode`).
+    var episodeFrameLimit: Int?
     var rewardThreshold: Double?
     var infoKeys: [String]
     var renderModes: [String]?
@@ -22,7 +24,7 @@ struct EnvironmentHostSpec: Decodable, Sendable {
         case gymnasiumVersion = "gymnasium_version", id, count, pid
         case observationSpace = "observation_space", actionSpace = "action_space"
         case observationLayout = "observation_layout", droppedLeaves = "dropped_leaves"
-        case maxEpisodeSteps = "max_episode_steps", rewardThreshold = "reward_threshold"
+        case maxEpisodeSteps = "max_episode_steps", episodeFrameLimit = "episode_frame_limit", rewardThreshold = "reward_threshold"
         case infoKeys = "info_keys", renderModes = "render_modes", sharedObservations = "shared_observations"
     }
 

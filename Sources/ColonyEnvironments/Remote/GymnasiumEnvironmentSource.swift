@@ -17,14 +17,16 @@ struct GymnasiumEnvironmentSource: EnvironmentSource {
         let description = EnvironmentDescription(
             id: settings.id, observationSpace: probe.observationSpace, actionSpace: probe.actionSpace,
             maxEpisodeSteps: probe.maxEpisodeSteps, rewardThreshold: probe.rewardThreshold,
-            isSnapshottable: false, renderModes: probe.renderModes, stepsConcurrently: true)
+            isSnapshottable: false, renderModes: probe.renderModes, stepsConcurrently: true, episodeFrameLimit: probe.episodeFrameLimit)
         Self.descriptions.withLock { $0[key] = description }
         return description
     }
 
     func makeVector(_ settings: EnvironmentSettings, count: Int, seed: UInt64, defaultMaxEpisodeSteps: Int?, renderMode: String?) throws -> any VectorEnvironment {
         var settings = settings
-        if let defaultMaxEpisodeSteps, settings.kwargs["max_episode_steps"] == nil, try describe(settings).maxEpisodeSteps == nil {
+        // An Atari game ends by itself at ALE's frame limit: a cap of a thousand steps would cut Pong's full games
+        // (thousands of steps), whose returns the papers report.
+        if let defaultMaxEpisodeSteps, settings.kwargs["max_episode_steps"] == nil, try !describe(settings).endsEpisodesItself {
             settings.kwargs["max_episode_steps"] = .int(defaultMaxEpisodeSteps)
         }
         if let renderMode, case let available = try describe(settings).renderModes, !available.contains(renderMode) {

@@ -39,6 +39,8 @@ public final class RemoteVectorEnvironment: VectorEnvironment {
     public private(set) var interruptedIndices: [Int] = []
     /// The time limit the Gymnasium registration (or `max_episode_steps`) applies; nil for none.
     public let maxEpisodeSteps: Int?
+    /// Frames after which the simulator truncates an episode itself (ALE's `max_num_frames_per_episode`); nil for none.
+    public let episodeFrameLimit: Int?
     public let rewardThreshold: Double?
     /// What `render()` can return (`env.metadata["render_modes"]`).
     public let renderModes: [String]
@@ -135,6 +137,7 @@ public final class RemoteVectorEnvironment: VectorEnvironment {
         observationCount = observation.space.elementCount
         gymnasiumVersion = specs[0].gymnasiumVersion
         maxEpisodeSteps = specs[0].maxEpisodeSteps
+        episodeFrameLimit = specs[0].episodeFrameLimit
         rewardThreshold = specs[0].rewardThreshold
         renderModes = specs[0].renderModes ?? []
         observationLayout = (specs[0].observationLayout ?? []).map { ObservationLeaf(path: $0.path, offset: $0.offset, shape: $0.shape, dtype: $0.dtype) }
