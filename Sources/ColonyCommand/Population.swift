@@ -159,10 +159,7 @@ struct RunPopulation: ParsableCommand {
             let settings = try population.settings(cluster: cluster)
             let directory = try population.directory(settings)
             StopSignal.install()
-            let members = try cluster.map {
-                try ClusterMembers(clusterFile: $0, binaryDirectory: (currentExecutable() as NSString).deletingLastPathComponent,
-                                   keysDirectory: keys, insecure: insecure, portPerSlot: parallel > 1)
-            }
+            let members = try cluster.map { try clusterMembers($0, keys: keys, insecure: insecure, portPerSlot: parallel > 1) }
             var memberCommand = [currentExecutable(), "pbt", "member"] + (quiet ? ["--quiet"] : [])
             if let members, parallel > 1 {
                 // Children of a cluster population share one key directory, made once here (or none: --insecure).
@@ -216,9 +213,20 @@ struct SubmitPopulation: ParsableCommand {
     @Option(name: .customLong("sbatch-arg"), help: ArgumentHelp("Another sbatch option for every job, e.g. --sbatch-arg=--account=lab; repeatable.", valueName: "option"))
     var sbatchArguments: [String] = []
 
+    @Option(help: ArgumentHelp("Train every member as this cluster: each member task runs the member's coordinator, learner and workers "
+                               + "on its node, slot k's coordinator on the file's port + k.", valueName: "cluster.toml"))
+    var cluster: String?
+
+    @Option(help: "With --cluster: the CURVE key directory of every member's processes (default: the population's own keys/, made now).")
+    var keys: String?
+
+    @Flag(help: "With --cluster: plain sockets, no keys (any process on a member's node can join its cluster).")
+    var insecure = false
+
     func run() throws {
         try reportingErrors {
-            let settings = try population.settings()
+            if cluster == nil, keys != nil || insecure { throw ValidationError("--keys and --insecure go with --cluster") }
+            let settings = try population.settings(cluster: cluster)
             let directory = try population.directory(settings)
             var options = SlurmOptions()
             options.partition = partition
@@ -230,9 +238,12 @@ struct SubmitPopulation: ParsableCommand {
             guard !settings.sharesReplay else {
                 throw PopulationError("--replay shared trains members in turn, which Slurm's member tasks do not; use --replay own, or colony pbt run")
             }
-            let run = try PopulationRun(directory: directory, settings: settings, fresh: population.fresh)
+            let members = try cluster.map { try clusterMembers($0, keys: keys, insecure: insecure, portPerSlot: true) }
+            let run = try PopulationRun(directory: directory, settings: settings, fresh: population.fresh, members: members)
             guard !run.isFinished else { return print("\(directory) is done: colony pbt status \(directory)") }
-            let slurm = PopulationSlurm(directory: directory, colony: currentExecutable(), options: options)
+            // Every member task of a population of clusters uses one key directory, made here before any task starts.
+            let memberArguments = try members.map { try $0.keys(population: directory).map { ["--keys", $0] } ?? ["--insecure"] } ?? []
+            let slurm = PopulationSlurm(directory: directory, colony: currentExecutable(), options: options, memberArguments: memberArguments)
             try slurm.saveOptions()
             let jobs = try slurm.submitNextInterval(run.state)
             print("submitted interval \(run.state.generation + 1) of \(run.state.settings.generations): members array job \(jobs.members), "
@@ -258,7 +269,13 @@ struct AdvancePopulation: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let run = try PopulationRun.open(directory: directory)
+            let memberArguments = try PopulationSlurm.savedMemberArguments(directory)
+            let state = try PopulationState.read(directory + "/population.json")
+            let members = try state.settings.cluster.map { cluster in
+                try clusterMembers(cluster, keys: memberArguments.firstIndex(of: "--keys").map { memberArguments[$0 + 1] },
+                                   insecure: memberArguments.contains("--insecure"), portPerSlot: true)
+            }
+            let run = try PopulationRun.open(directory: directory, members: members)
             let settings = run.state.settings
             if run.state.generation == interval - 1 && run.state.pending == nil {
                 try run.recordTrainedElsewhere(failures: PopulationSlurm.unfinishedMembers(run, frames: interval * settings.interval))
@@ -272,7 +289,8 @@ struct AdvancePopulation: ParsableCommand {
                 let (slot, fitness) = try run.best()
                 print(String(format: "population done: best member slot %d, fitness %.2f", slot, fitness))
             } else if submit {
-                let slurm = PopulationSlurm(directory: directory, colony: currentExecutable(), options: try PopulationSlurm.savedOptions(directory))
+                let slurm = PopulationSlurm(directory: directory, colony: currentExecutable(), options: try PopulationSlurm.savedOptions(directory),
+                                            memberArguments: memberArguments)
                 if !slurm.submitted(interval: run.state.generation + 1) {
                     let jobs = try slurm.submitNextInterval(run.state)
                     print("submitted interval \(run.state.generation + 1): members \(jobs.members), controller \(jobs.controller)")
@@ -365,30 +383,36 @@ struct TrainPopulationMember: ParsableCommand {
         try reportingErrors {
             let state = try PopulationState.read(directory + "/population.json")
             guard state.members.indices.contains(slot) else { throw PopulationError("\(directory) has no slot \(slot)") }
+            let label = PopulationRun.label(state.members[slot])
+            let signal: Int32, stoppedAt: Int?
             if let cluster = state.settings.cluster {
                 // The member's own cluster, on the coordinator port + slot so that members run side by side.
-                let members = try ClusterMembers(clusterFile: cluster, binaryDirectory: (currentExecutable() as NSString).deletingLastPathComponent,
-                                                 keysDirectory: keys, insecure: insecure, portPerSlot: true)
-                let label = PopulationRun.label(state.members[slot])
-                if try members.train(slot: slot, population: directory, state: state, to: frames, progress: quiet ? .quiet : .lines,
-                                     log: { print("\(label): \($0)") }) != nil {
-                    throw ExitCode(130)
-                }
-                return
+                let members = try clusterMembers(cluster, keys: keys, insecure: insecure, portPerSlot: true)
+                guard let stopped = try members.train(slot: slot, population: directory, state: state, to: frames, progress: quiet ? .quiet : .lines,
+                                                      log: { print("\(label): \($0)") }) else { return }
+                signal = stopped
+                stoppedAt = RunStatus.read(PopulationRun.memberDirectory(population: directory, slot: slot).status)?.frames
+            } else {
+                let options = try PopulationRun.trainingOptions(population: directory, state: state, slot: slot, frames: frames)
+                let result = try Trainer(options: options, progress: ProgressReporter(style: quiet ? .quiet : .lines, label: label, lineInterval: 30),
+                                         log: { print("\(label): \($0)") }).run()
+                guard let stopped = result.stoppedBySignal else { return }
+                (signal, stoppedAt) = (stopped, result.frames)
             }
-            let options = try PopulationRun.trainingOptions(population: directory, state: state, slot: slot, frames: frames)
-            let label = PopulationRun.label(state.members[slot])
-            let result = try Trainer(options: options, progress: ProgressReporter(style: quiet ? .quiet : .lines, label: label, lineInterval: 30),
-                                     log: { print("\(label): \($0)") }).run()
-            guard let signal = result.stoppedBySignal else { return }
             // Slurm's pre-timeout signal: requeue this task alone; its next start resumes from the checkpoint just written.
             let environment = ProcessInfo.processInfo.environment
             if signal == SIGUSR1, let job = environment["SLURM_ARRAY_JOB_ID"], let task = environment["SLURM_ARRAY_TASK_ID"] {
                 try SlurmClient().requeue(job: "\(job)_\(task)")
-                print("\(label): requeued at frame \(result.frames); the next start resumes from its checkpoint")
+                print("\(label): requeued\(stoppedAt.map { " at frame \($0)" } ?? ""); the next start resumes from its checkpoint")
                 return
             }
             throw ExitCode(130)
         }
     }
+}
+
+/// A population of clusters' members as this machine starts them: `colony`'s own directory holds the role binaries.
+private func clusterMembers(_ cluster: String, keys: String?, insecure: Bool, portPerSlot: Bool) throws -> ClusterMembers {
+    try ClusterMembers(clusterFile: cluster, binaryDirectory: (currentExecutable() as NSString).deletingLastPathComponent,
+                       keysDirectory: keys, insecure: insecure, portPerSlot: portPerSlot)
 }

@@ -69,6 +69,111 @@ final class PopulationSlurmTests: XCTestCase {
         XCTAssertTrue(status.output.contains("generation 2 of 2"), status.output)
     }
 
+    /// `colony pbt submit --cluster FILE`: each member task runs the member's own cluster (coordinator, learner, worker
+    /// processes) on its node, slot k's coordinator on the file's port + k, with the population's keys made before any
+    /// task started; the controllers evaluate the learners' checkpoints and copy a donor's into the loser's slot.
+    /// An IMPALA cluster file on CartPole (one worker), its coordinator on a random loopback port.
+    private func impalaClusterFile(checkpointEvery: Int = 100_000) throws -> (path: String, port: Int) {
+        let port = Int.random(in: 42_000..<52_000)
+        let path = root + "/impala.toml"
+        try AtomicFile.write("""
+            algorithm = "impala"
+            env = "CartPole-v1"
+            frames = 12000
+            seed = 3
+
+            [cluster]
+            coordinator = "tcp://127.0.0.1:\(port)"
+            host = "127.0.0.1"
+            workers = 1
+            envs_per_worker = 8
+            checkpoint_every = \(checkpointEvery)
+
+            [agent]
+            learning_rate = 0.001
+
+            """, to: path)
+        return (path, port)
+    }
+
+    func testClusterMembersTrainInTheirTasks() throws {
+        let (cluster, port) = try impalaClusterFile()
+        let directory = root + "/runs/pbt/population-clusters"
+        let submit = try LocalCluster.shell([
+            colonyPath, "pbt", "submit", "--cluster", cluster, "--population", "2", "--interval", "3000", "--generations", "2",
+            "--mutate", "learning_rate=log:1e-4..1e-2", "--eval-episodes", "2", "--runs-dir", root + "/runs", "--name", "population-clusters",
+        ], in: root)
+        XCTAssertEqual(submit.status, 0, submit.output)
+        let arguments = try String(contentsOfFile: directory + "/slurm/member-arguments.json", encoding: .utf8)
+        XCTAssertTrue(arguments.contains("--keys"), arguments)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: directory + "/keys"), "the keys exist before the first task starts")
+
+        let deadline = Date().addingTimeInterval(300)
+        var state: PopulationState?
+        while Date() < deadline {
+            state = try? PopulationState.read(directory + "/population.json")
+            if state?.generation == 2 { break }
+            Thread.sleep(forTimeInterval: 0.5)
+        }
+        let logs = ((try? FileManager.default.contentsOfDirectory(atPath: directory + "/slurm/logs")) ?? []).sorted().map { name in
+            "--- \(name)\n" + ((try? String(contentsOfFile: directory + "/slurm/logs/" + name, encoding: .utf8)) ?? "")
+        }.joined(separator: "\n")
+        XCTAssertEqual(state?.generation, 2, "the population did not finish its 2 intervals\n" + logs.suffix(4000))
+        let records = try LineageRecord.read(directory + "/lineage.jsonl")
+        XCTAssertEqual(records.count, 4, logs.suffix(3000).description)
+        XCTAssertTrue(records.allSatisfy { $0.fitness != nil }, "\(records.map(\.fitness))\n" + logs.suffix(3000))
+        for slot in 0..<2 {
+            let file = try String(contentsOfFile: directory + "/members/slot-\(slot)/cluster.toml", encoding: .utf8)
+            XCTAssertTrue(file.contains("coordinator = \"tcp://127.0.0.1:\(port + slot)\""), file)
+            let log = try String(contentsOfFile: directory + "/slurm/logs/interval-1-\(slot).out", encoding: .utf8)
+            XCTAssertTrue(log.contains("starting impala on CartPole-v1: coordinator tcp://127.0.0.1:\(port + slot), learner, 1 workers"),
+                          "slot \(slot)'s task ran its own cluster:\n" + log.suffix(2000))
+        }
+        for exploit in records.filter({ $0.generation == 1 && $0.action == "exploit" }) {
+            let saved = directory + "/boundaries/generation-1/slot-\(exploit.donorSlot!).h5"
+            XCTAssertEqual(try SHA256.hex(ofFile: saved), exploit.checkpointSHA256, "the copied learner checkpoint's hash is its donor's")
+        }
+    }
+
+    /// The pre-timeout signal sent to a cluster member's task mid-interval: the member stops its cluster (the learner
+    /// checkpoints), requeues its own task, and the restarted task trains the member to the end of its interval.
+    func testASignalledClusterMemberRequeuesItselfAndFinishesItsInterval() throws {
+        let (cluster, _) = try impalaClusterFile(checkpointEvery: 5_000)
+        let directory = root + "/runs/pbt/population-cluster-requeue"
+        let submit = try LocalCluster.shell([
+            colonyPath, "pbt", "submit", "--cluster", cluster, "--population", "2", "--interval", "100000", "--generations", "1",
+            "--mutate", "learning_rate=log:1e-4..1e-2", "--eval-episodes", "2", "--runs-dir", root + "/runs", "--name", "population-cluster-requeue",
+        ], in: root)
+        XCTAssertEqual(submit.status, 0, submit.output)
+        let array = try XCTUnwrap(submit.output.firstMatch(of: /members array job (\d+)/)?.1, submit.output)
+        let log = directory + "/slurm/logs/interval-1-1.out"
+        func said() -> String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+        // Once member 1's learner has checkpointed part of the interval, signal its batch shell.
+        let checkpoints = PopulationRun.memberDirectory(population: directory, slot: 1).path + "/checkpoints"
+        var deadline = Date().addingTimeInterval(120)
+        while Date() < deadline && ((try? FileManager.default.contentsOfDirectory(atPath: checkpoints)) ?? []).isEmpty {
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        let signal = try LocalCluster.shell(["scancel", "--signal=USR1", "--batch", "\(array)_1"])
+        XCTAssertEqual(signal.status, 0, signal.output)
+
+        deadline = Date().addingTimeInterval(240)
+        var state: PopulationState?
+        while Date() < deadline {
+            state = try? PopulationState.read(directory + "/population.json")
+            if state?.generation == 1 { break }
+            Thread.sleep(forTimeInterval: 0.5)
+        }
+        let out = said()
+        XCTAssertEqual(state?.generation, 1, "the population did not finish\n" + out.suffix(3000))
+        let stopFrame = try XCTUnwrap(out.firstMatch(of: /requeued at frame (\d+)/)?.1, "the member requeued its task\n" + out.suffix(3000))
+        XCTAssertLessThan(Int(stopFrame) ?? .max, 100_000, "its learner stopped inside the interval\n" + out.suffix(3000))
+        XCTAssertTrue(out.contains("restart 1"), "the same task started again\n" + out.suffix(3000))
+        let records = try LineageRecord.read(directory + "/lineage.jsonl")
+        XCTAssertNotNil(records.first { $0.slot == 1 }?.fitness, "the requeued member finished its interval and was evaluated\n" + out.suffix(3000))
+        XCTAssertEqual(RunStatus.read(PopulationRun.memberDirectory(population: directory, slot: 1).status)?.frames, 100_000)
+    }
+
     /// What Slurm sends before a member task's time limit (`--signal=B:USR1@S`), sent mid-interval: the member
     /// checkpoints, requeues its own task and resumes from that checkpoint; the controller waits for the requeued
     /// task, and the member ranks with a fitness like the others.

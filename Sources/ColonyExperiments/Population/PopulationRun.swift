@@ -155,10 +155,11 @@ public final class PopulationRun {
         return (best, fitness)
     }
 
-    /// Opens the population in `directory` with the settings it was started with (`colony pbt advance`).
-    public static func open(directory: String, log: @escaping (String) -> Void = { print($0) }) throws -> PopulationRun {
+    /// Opens the population in `directory` with the settings it was started with (`colony pbt advance`); `members`
+    /// evaluates a population of clusters.
+    public static func open(directory: String, members: (any PopulationMembers)? = nil, log: @escaping (String) -> Void = { print($0) }) throws -> PopulationRun {
         let state = try PopulationState.read(directory + "/population.json")
-        return try PopulationRun(directory: directory, settings: state.settings, log: log)
+        return try PopulationRun(directory: directory, settings: state.settings, members: members, log: log)
     }
 
     /// Whether every interval is trained and evaluated, or the target fitness is reached.

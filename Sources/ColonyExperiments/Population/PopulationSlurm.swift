@@ -12,14 +12,17 @@ public struct PopulationSlurm {
     /// The absolute path of the `colony` executable the jobs run.
     public let colony: String
     public let options: SlurmOptions
+    /// What every member task adds to `colony pbt member`: a population of clusters' `--keys DIR` or `--insecure`.
+    public let memberArguments: [String]
 
-    public init(directory: String, client: SlurmClient = SlurmClient(), colony: String, options: SlurmOptions) {
+    public init(directory: String, client: SlurmClient = SlurmClient(), colony: String, options: SlurmOptions, memberArguments: [String] = []) {
         self.directory = (directory as NSString).standardizingPath.hasPrefix("/")
             ? (directory as NSString).standardizingPath
             : FileManager.default.currentDirectoryPath + "/" + directory
         self.client = client
         self.colony = colony
         self.options = options
+        self.memberArguments = memberArguments
     }
 
     public var logDirectory: String { directory + "/slurm/logs" }
@@ -39,7 +42,7 @@ public struct PopulationSlurm {
             body: """
                 # Task T trains member T to frame \(frames); a requeued task resumes from the member's checkpoint.
                 echo "colony: population member $SLURM_ARRAY_TASK_ID, interval \(interval), on ${SLURMD_NODENAME:-$(hostname)}, restart ${SLURM_RESTART_COUNT:-0}"
-                exec \(quoted(colony)) pbt member \(quoted(directory)) "$SLURM_ARRAY_TASK_ID" \(frames) --quiet
+                exec \(quoted(colony)) pbt member \(quoted(directory)) "$SLURM_ARRAY_TASK_ID" \(frames) --quiet\(memberArguments.map { " " + quoted($0) }.joined())
                 """), to: members)
         let array = try client.submit(script: members, workingDirectory: directory)
         let controller = directory + "/slurm/interval-\(interval)-controller.sbatch"
@@ -72,6 +75,16 @@ public struct PopulationSlurm {
     public func saveOptions() throws {
         try AtomicFile.createDirectories(directory + "/slurm")
         try AtomicFile.write([UInt8](try JSONEncoder().encode(options)), to: directory + "/slurm/options.json")
+        try AtomicFile.write([UInt8](try JSONEncoder().encode(memberArguments)), to: directory + "/slurm/member-arguments.json")
+    }
+
+    /// The member tasks' extra arguments the chain was submitted with (none for chains submitted before they existed).
+    public static func savedMemberArguments(_ directory: String) throws -> [String] {
+        let path = directory + "/slurm/member-arguments.json"
+        guard FileManager.default.fileExists(atPath: path) else { return [] }
+        do { return try JSONDecoder().decode([String].self, from: Data(contentsOf: URL(fileURLWithPath: path))) } catch {
+            throw PopulationError("cannot read \(path) (\(error)); resubmit with colony pbt submit")
+        }
     }
 
     /// The slots whose task ended before `frames`, with the reason lineage.jsonl records.
