@@ -141,29 +141,21 @@ struct RunPopulation: ParsableCommand {
     @Option(help: "Members trained at once, each in its own process (one thread each).")
     var parallel: Int = 1
 
-    @Option(help: ArgumentHelp("Train every member as this cluster (`colony cluster up FILE`: coordinator, learner, workers), in turn; "
-                               + "the file's algorithm, environment and [agent] table are the population's.", valueName: "cluster.toml"))
-    var cluster: String?
-
-    @Option(help: "With --cluster: the CURVE key directory of every member's processes (default: the population's own keys/).")
-    var keys: String?
-
-    @Flag(help: "With --cluster: plain sockets, no keys (any process on this machine can join a member's cluster).")
-    var insecure = false
+    @OptionGroup var clusters: ClusterMemberOptions
 
     @Flag(help: "Print no progress lines while members train.")
     var quiet = false
 
     func run() throws {
         try reportingErrors {
-            let settings = try population.settings(cluster: cluster)
+            let settings = try population.settings(cluster: clusters.cluster)
             let directory = try population.directory(settings)
             StopSignal.install()
-            let members = try cluster.map { try clusterMembers($0, keys: keys, insecure: insecure, portPerSlot: parallel > 1) }
+            let members = try clusters.members(portPerSlot: parallel > 1)
             var memberCommand = [currentExecutable(), "pbt", "member"] + (quiet ? ["--quiet"] : [])
             if let members, parallel > 1 {
                 // Children of a cluster population share one key directory, made once here (or none: --insecure).
-                memberCommand += try members.keys(population: directory).map { ["--keys", $0] } ?? ["--insecure"]
+                memberCommand += try ClusterMemberOptions.memberArguments(members, population: directory)
             }
             let run = try PopulationRun(
                 directory: directory, settings: settings, fresh: population.fresh, progressStyle: quiet ? .quiet : .lines,
@@ -213,20 +205,11 @@ struct SubmitPopulation: ParsableCommand {
     @Option(name: .customLong("sbatch-arg"), help: ArgumentHelp("Another sbatch option for every job, e.g. --sbatch-arg=--account=lab; repeatable.", valueName: "option"))
     var sbatchArguments: [String] = []
 
-    @Option(help: ArgumentHelp("Train every member as this cluster: each member task runs the member's coordinator, learner and workers "
-                               + "on its node, slot k's coordinator on the file's port + k.", valueName: "cluster.toml"))
-    var cluster: String?
-
-    @Option(help: "With --cluster: the CURVE key directory of every member's processes (default: the population's own keys/, made now).")
-    var keys: String?
-
-    @Flag(help: "With --cluster: plain sockets, no keys (any process on a member's node can join its cluster).")
-    var insecure = false
+    @OptionGroup var clusters: ClusterMemberOptions
 
     func run() throws {
         try reportingErrors {
-            if cluster == nil, keys != nil || insecure { throw ValidationError("--keys and --insecure go with --cluster") }
-            let settings = try population.settings(cluster: cluster)
+            let settings = try population.settings(cluster: clusters.cluster)
             let directory = try population.directory(settings)
             var options = SlurmOptions()
             options.partition = partition
@@ -238,11 +221,11 @@ struct SubmitPopulation: ParsableCommand {
             guard !settings.sharesReplay else {
                 throw PopulationError("--replay shared trains members in turn, which Slurm's member tasks do not; use --replay own, or colony pbt run")
             }
-            let members = try cluster.map { try clusterMembers($0, keys: keys, insecure: insecure, portPerSlot: true) }
+            let members = try clusters.members(portPerSlot: true)
             let run = try PopulationRun(directory: directory, settings: settings, fresh: population.fresh, members: members)
             guard !run.isFinished else { return print("\(directory) is done: colony pbt status \(directory)") }
             // Every member task of a population of clusters uses one key directory, made here before any task starts.
-            let memberArguments = try members.map { try $0.keys(population: directory).map { ["--keys", $0] } ?? ["--insecure"] } ?? []
+            let memberArguments = try members.map { try ClusterMemberOptions.memberArguments($0, population: directory) } ?? []
             let slurm = PopulationSlurm(directory: directory, colony: currentExecutable(), options: options, memberArguments: memberArguments)
             try slurm.saveOptions()
             let jobs = try slurm.submitNextInterval(run.state)
@@ -415,4 +398,33 @@ struct TrainPopulationMember: ParsableCommand {
 private func clusterMembers(_ cluster: String, keys: String?, insecure: Bool, portPerSlot: Bool) throws -> ClusterMembers {
     try ClusterMembers(clusterFile: cluster, binaryDirectory: (currentExecutable() as NSString).deletingLastPathComponent,
                        keysDirectory: keys, insecure: insecure, portPerSlot: portPerSlot)
+}
+
+/// `--cluster FILE` and its keys, for `colony pbt run` and `colony pbt submit`.
+struct ClusterMemberOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Train every member as this cluster (`colony cluster up FILE`: coordinator, learner, workers); the file's "
+                               + "algorithm, environment and [agent] table are the population's. Under `pbt submit` each member's task "
+                               + "runs its cluster on its node, slot k's coordinator on the file's port + k.", valueName: "cluster.toml"))
+    var cluster: String?
+
+    @Option(help: "With --cluster: the CURVE key directory of every member's processes (default: the population's own keys/).")
+    var keys: String?
+
+    @Flag(help: "With --cluster: plain sockets, no keys (any process on a member's machine can join its cluster).")
+    var insecure = false
+
+    func validate() throws {
+        if cluster == nil, keys != nil || insecure { throw ValidationError("--keys and --insecure go with --cluster") }
+    }
+
+    /// What each member's `colony pbt member` process is given: the one key directory (made now if it is the
+    /// population's own) or `--insecure`.
+    static func memberArguments(_ members: ClusterMembers, population directory: String) throws -> [String] {
+        try members.keys(population: directory).map { ["--keys", $0] } ?? ["--insecure"]
+    }
+
+    /// The members as clusters, or nil for single-process members.
+    func members(portPerSlot: Bool) throws -> ClusterMembers? {
+        try cluster.map { try clusterMembers($0, keys: keys, insecure: insecure, portPerSlot: portPerSlot) }
+    }
 }

@@ -25,6 +25,25 @@ final class PopulationSlurmTests: XCTestCase {
         if testRun?.hasSucceeded == true { try? FileManager.default.removeItem(atPath: root) }
     }
 
+    /// The population's state once it reached `generation`, or as it was when `timeout` seconds passed.
+    private func waitForGeneration(_ generation: Int, of directory: String, timeout: TimeInterval) -> PopulationState? {
+        let deadline = Date().addingTimeInterval(timeout)
+        var state: PopulationState?
+        while Date() < deadline {
+            state = try? PopulationState.read(directory + "/population.json")
+            if state?.generation == generation { break }
+            Thread.sleep(forTimeInterval: 0.5)
+        }
+        return state
+    }
+
+    /// Every job log of the population, each under its name, for failure messages.
+    private func slurmLogs(_ directory: String) -> String {
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory + "/slurm/logs")) ?? []).sorted().map { name in
+            "--- \(name)\n" + ((try? String(contentsOfFile: directory + "/slurm/logs/" + name, encoding: .utf8)) ?? "")
+        }.joined(separator: "\n")
+    }
+
     func testIntervalsRunAsChainedArraysAndACancelledMemberIsReplaced() throws {
         let directory = root + "/runs/pbt/population"
         let submit = try LocalCluster.shell([
@@ -38,16 +57,8 @@ final class PopulationSlurmTests: XCTestCase {
         let cancel = try LocalCluster.shell(["scancel", "\(array)_2"])
         XCTAssertEqual(cancel.status, 0, cancel.output)
 
-        let deadline = Date().addingTimeInterval(240)
-        var state: PopulationState?
-        while Date() < deadline {
-            state = try? PopulationState.read(directory + "/population.json")
-            if state?.generation == 2 { break }
-            Thread.sleep(forTimeInterval: 0.5)
-        }
-        let logs = ((try? FileManager.default.contentsOfDirectory(atPath: directory + "/slurm/logs")) ?? []).sorted().map { name in
-            "--- \(name)\n" + ((try? String(contentsOfFile: directory + "/slurm/logs/" + name, encoding: .utf8)) ?? "")
-        }.joined(separator: "\n")
+        let state = waitForGeneration(2, of: directory, timeout: 240)
+        let logs = slurmLogs(directory)
         XCTAssertEqual(state?.generation, 2, "the population did not finish its 2 intervals\n" + logs.suffix(4000))
 
         let records = try LineageRecord.read(directory + "/lineage.jsonl")
@@ -108,16 +119,8 @@ final class PopulationSlurmTests: XCTestCase {
         XCTAssertTrue(arguments.contains("--keys"), arguments)
         XCTAssertTrue(FileManager.default.fileExists(atPath: directory + "/keys"), "the keys exist before the first task starts")
 
-        let deadline = Date().addingTimeInterval(300)
-        var state: PopulationState?
-        while Date() < deadline {
-            state = try? PopulationState.read(directory + "/population.json")
-            if state?.generation == 2 { break }
-            Thread.sleep(forTimeInterval: 0.5)
-        }
-        let logs = ((try? FileManager.default.contentsOfDirectory(atPath: directory + "/slurm/logs")) ?? []).sorted().map { name in
-            "--- \(name)\n" + ((try? String(contentsOfFile: directory + "/slurm/logs/" + name, encoding: .utf8)) ?? "")
-        }.joined(separator: "\n")
+        let state = waitForGeneration(2, of: directory, timeout: 300)
+        let logs = slurmLogs(directory)
         XCTAssertEqual(state?.generation, 2, "the population did not finish its 2 intervals\n" + logs.suffix(4000))
         let records = try LineageRecord.read(directory + "/lineage.jsonl")
         XCTAssertEqual(records.count, 4, logs.suffix(3000).description)
@@ -150,20 +153,14 @@ final class PopulationSlurmTests: XCTestCase {
         func said() -> String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
         // Once member 1's learner has checkpointed part of the interval, signal its batch shell.
         let checkpoints = PopulationRun.memberDirectory(population: directory, slot: 1).path + "/checkpoints"
-        var deadline = Date().addingTimeInterval(120)
+        let deadline = Date().addingTimeInterval(120)
         while Date() < deadline && ((try? FileManager.default.contentsOfDirectory(atPath: checkpoints)) ?? []).isEmpty {
             Thread.sleep(forTimeInterval: 0.2)
         }
         let signal = try LocalCluster.shell(["scancel", "--signal=USR1", "--batch", "\(array)_1"])
         XCTAssertEqual(signal.status, 0, signal.output)
 
-        deadline = Date().addingTimeInterval(240)
-        var state: PopulationState?
-        while Date() < deadline {
-            state = try? PopulationState.read(directory + "/population.json")
-            if state?.generation == 1 { break }
-            Thread.sleep(forTimeInterval: 0.5)
-        }
+        let state = waitForGeneration(1, of: directory, timeout: 240)
         let out = said()
         XCTAssertEqual(state?.generation, 1, "the population did not finish\n" + out.suffix(3000))
         let stopFrame = try XCTUnwrap(out.firstMatch(of: /requeued at frame (\d+)/)?.1, "the member requeued its task\n" + out.suffix(3000))
@@ -188,18 +185,12 @@ final class PopulationSlurmTests: XCTestCase {
         let log = directory + "/slurm/logs/interval-1-1.out"
         func said() -> String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
         // Once member 1's task is training (its run directory holds a status), signal its batch shell.
-        var deadline = Date().addingTimeInterval(120)
+        let deadline = Date().addingTimeInterval(120)
         while Date() < deadline && RunStatus.read(directory + "/members/slot-1/status.json") == nil { Thread.sleep(forTimeInterval: 0.2) }
         let signal = try LocalCluster.shell(["scancel", "--signal=USR1", "--batch", "\(array)_1"])
         XCTAssertEqual(signal.status, 0, signal.output)
 
-        deadline = Date().addingTimeInterval(240)
-        var state: PopulationState?
-        while Date() < deadline {
-            state = try? PopulationState.read(directory + "/population.json")
-            if state?.generation == 1 { break }
-            Thread.sleep(forTimeInterval: 0.5)
-        }
+        let state = waitForGeneration(1, of: directory, timeout: 240)
         XCTAssertEqual(state?.generation, 1, "the population did not finish\n" + said())
         let out = said()
         let stopFrame = try XCTUnwrap(out.firstMatch(of: /requeued at frame (\d+)/)?.1, out)
