@@ -11,7 +11,7 @@ RELEASE_BIN = $(shell swift build -c release --show-bin-path)
 REFERENCE_VENV := .venv-ref
 BENCH_VENV := Benchmarks/.venv
 
-.PHONY: help deps build test demo bench bench-cnn bench-learning bench-pbt bench-pong bench-sb3 bench-targets reference-python envhost slurm-up slurm-down clean
+.PHONY: help deps build test demo bench bench-atari bench-cnn bench-learning bench-pbt bench-pong bench-sb3 bench-targets reference-python envhost slurm-up slurm-down clean
 
 help:
 	@echo "make demo   - train an agent (the main job) on an embedded default configuration"
@@ -20,6 +20,7 @@ help:
 	@echo "make bench  - throughput benchmarks against gymnasium, EnvPool, PyTorch, raw libzmq, Reverb and in-process Python (environment host)"
 	@echo "make bench-learning / bench-sb3 - learning thresholds; SAC HalfCheetah and PPO LunarLander against Stable-Baselines3 in the same run"
 	@echo "make bench-cnn - the Nature-DQN CNN and the IMPALA ResNet forward and forward+backward against PyTorch, on 1 and 2 threads"
+	@echo "make bench-atari - PPO, an IMPALA cluster and Ape-X DQN on Pong to their 10M-step budgets (days on 2 cores; ATARI_FRAMES=N for less), then returns and curves"
 	@echo "make bench-pong - IMPALA on Pong frames (one process, clusters of 1 and 2 workers) against Sample Factory APPO in the same run"
 	@echo "make bench-pbt - DQN populations (tournament, truncation, none) against AgileRL 2.58's train_off_policy, until the elite reaches the target"
 	@echo "make bench-targets - the portable build against one tuned for this CPU (COLONY_TARGET_CPU=native), in one run"
@@ -103,6 +104,11 @@ bench-pbt: build
 
 # IMPALA on Pong's frames in one process and as clusters of 1 and 2 workers, beside Sample Factory's APPO (its own
 # venv, Benchmarks/.venv-sf) in the same run: agent steps/s (several minutes; colony-bench cluster --help).
+# The Atari results: PPO (one process), IMPALA (a local cluster) and Ape-X DQN (a cluster with colony-replay) on
+# Pong, one after another, each to 10M agent steps unless ATARI_FRAMES says otherwise (Benchmarks/atari.sh).
+bench-atari: build envhost
+	@bash Benchmarks/atari.sh "$(RELEASE_BIN)"
+
 bench-pong: build
 	@bash Benchmarks/run.sh "$(RELEASE_BIN)" "$(BENCH_VENV)" pong --pong-frames 10000
 

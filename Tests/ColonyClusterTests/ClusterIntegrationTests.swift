@@ -75,6 +75,8 @@ final class ClusterIntegrationTests: ExecutableTestCase {
 
             [agent]
             unroll_length = 20
+            anneal_lr = true
+            total_frames = 100000
             """, to: path)
         let log = directory + "/impala-catch.log"
         let cluster = try start("colony", ["cluster", "up", path], log: log)

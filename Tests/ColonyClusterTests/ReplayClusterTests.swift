@@ -96,6 +96,19 @@ final class ReplayClusterSettingsTests: XCTestCase {
         }
     }
 
+    /// Every file in cluster/ (the Atari ones of make bench-atari included) reads without an unknown key or a bad value.
+    func testEveryShippedClusterFileReads() throws {
+        let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../cluster").standardized.path
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".toml") }.sorted()
+        XCTAssertTrue(files.contains("impala-pong.toml") && files.contains("apex-dqn-pong.toml"), "\(files)")
+        for file in files {
+            XCTAssertNoThrow(try ClusterSettings(path: directory + "/" + file), file)
+        }
+        let pong = try ClusterSettings(path: directory + "/impala-pong.toml")
+        XCTAssertEqual(pong.environment, "gym:ALE/Pong-v5")
+        XCTAssertEqual(pong.frames, 10_000_000)
+    }
+
     func testTheShippedClusterFilesParse() throws {
         for file in ["apex-dqn-cartpole.toml", "sac-pendulum.toml"] {
             let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../cluster/\(file)").standardized.path

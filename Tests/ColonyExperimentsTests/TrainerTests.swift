@@ -178,6 +178,21 @@ final class ConfigurationSourcesTests: XCTestCase {
         XCTAssertEqual(sources.runValue("agent"), .string("test_uniform"))
     }
 
+    /// make bench-atari's PPO file: every key is PPO's, and the environment is Pong with its wrappers.
+    func testTheAtariPPOFileResolves() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Benchmarks/atari/ppo-pong.toml").standardized.path
+        let sources = try ConfigurationSources(filePath: path, assignments: [])
+        guard case .string(let agent)? = sources.runValue("agent") else { return XCTFail("the file names its agent") }
+        XCTAssertEqual(agent, "ppo")
+        let configuration = try sources.resolve(agent: agent)
+        XCTAssertEqual(configuration.int("n_steps"), 128)
+        XCTAssertEqual(configuration.double("clip_range"), 0.1)
+        let environment = try XCTUnwrap(try sources.environmentSettings(id: nil))
+        XCTAssertEqual(environment.id, "gym:ALE/Pong-v5")
+        XCTAssertEqual(environment.wrappers, ["AtariPreprocessing(frame_skip=4)", "FrameStackObservation(stack_size=4)"])
+        XCTAssertEqual(sources.runValue("frames"), .int(10_000_000))
+    }
+
     func testBadFilesAndAssignmentsAreOneLineErrors() throws {
         XCTAssertThrowsError(try ConfigurationSources(filePath: try file("learning_rate = \n")).resolve(agent: "test_uniform")) {
             XCTAssertTrue("\($0)".contains(":1:"), "\($0)")
