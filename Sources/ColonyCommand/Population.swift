@@ -255,8 +255,8 @@ struct AdvancePopulation: ParsableCommand {
             let memberArguments = try PopulationSlurm.savedMemberArguments(directory)
             let state = try PopulationState.read(directory + "/population.json")
             let members = try state.settings.cluster.map { cluster in
-                try clusterMembers(cluster, keys: memberArguments.firstIndex(of: "--keys").map { memberArguments[$0 + 1] },
-                                   insecure: memberArguments.contains("--insecure"), portPerSlot: true)
+                try clusterMembers(cluster, keys: memberArguments.first == "--keys" ? memberArguments.last : nil,
+                                   insecure: memberArguments == ["--insecure"], portPerSlot: true)
             }
             let run = try PopulationRun.open(directory: directory, members: members)
             let settings = run.state.settings

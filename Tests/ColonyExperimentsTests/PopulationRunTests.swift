@@ -345,3 +345,23 @@ final class PopulationRunTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(tensors, 3, "parameters, target parameters, optimizer moments")
     }
 }
+
+/// What a Slurm population's controllers read back about its member tasks' keys: the three shapes it writes, and a
+/// damaged file refused with the fix rather than misread.
+final class PopulationSlurmMemberArgumentsTests: XCTestCase {
+    func testSavedMemberArgumentsRoundTripAndADamagedFileIsRefused() throws {
+        let directory = NSTemporaryDirectory() + "colony-member-arguments-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        XCTAssertEqual(try PopulationSlurm.savedMemberArguments(directory), [], "a chain submitted before the file existed")
+        for arguments in [[], ["--insecure"], ["--keys", "/tmp/population/keys"]] {
+            try PopulationSlurm(directory: directory, colony: "/usr/bin/colony", options: SlurmOptions(), memberArguments: arguments).saveOptions()
+            XCTAssertEqual(try PopulationSlurm.savedMemberArguments(directory), arguments)
+        }
+        for damaged in [#"["--keys"]"#, #"["--keys", "a", "b"]"#, #"["--verbose"]"#, "{"] {
+            try AtomicFile.write(damaged, to: directory + "/slurm/member-arguments.json")
+            XCTAssertThrowsError(try PopulationSlurm.savedMemberArguments(directory), damaged) { error in
+                XCTAssertTrue("\(error)".contains("resubmit with colony pbt submit"), "\(error)")
+            }
+        }
+    }
+}

@@ -78,13 +78,19 @@ public struct PopulationSlurm {
         try AtomicFile.write([UInt8](try JSONEncoder().encode(memberArguments)), to: directory + "/slurm/member-arguments.json")
     }
 
-    /// The member tasks' extra arguments the chain was submitted with (none for chains submitted before they existed).
+    /// The member tasks' extra arguments the chain was submitted with (none for chains submitted before they
+    /// existed): nothing, `--insecure` or `--keys DIR`; anything else is a damaged file.
     public static func savedMemberArguments(_ directory: String) throws -> [String] {
         let path = directory + "/slurm/member-arguments.json"
         guard FileManager.default.fileExists(atPath: path) else { return [] }
-        do { return try JSONDecoder().decode([String].self, from: Data(contentsOf: URL(fileURLWithPath: path))) } catch {
+        let arguments: [String]
+        do { arguments = try JSONDecoder().decode([String].self, from: Data(contentsOf: URL(fileURLWithPath: path))) } catch {
             throw PopulationError("cannot read \(path) (\(error)); resubmit with colony pbt submit")
         }
+        guard arguments.isEmpty || arguments == ["--insecure"] || (arguments.count == 2 && arguments[0] == "--keys") else {
+            throw PopulationError("\(path) holds \(arguments), not [], [\"--insecure\"] or [\"--keys\", DIR]; resubmit with colony pbt submit")
+        }
+        return arguments
     }
 
     /// The slots whose task ended before `frames`, with the reason lineage.jsonl records.

@@ -12,7 +12,7 @@ enum BLAS {
     private static let singleThreaded: Void = { openblas_set_num_threads(1) }()
 
     /// Threads Colony spreads a large product over, and a convolutional network's per-image work
-    /// (`ImageThreads`): `OPENBLAS_NUM_THREADS` (1 unless set; Slurm cells set it to their CPUs).
+    /// (`ThreadShares`): `OPENBLAS_NUM_THREADS` (1 unless set; Slurm cells set it to their CPUs).
     static var threads: Int {
         let chosen = threadOverride.load(ordering: .relaxed)
         return chosen > 0 ? chosen : configuredThreads
@@ -67,7 +67,6 @@ enum BLAS {
         alpha: Float, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        _ = singleThreaded
         cblas_sgemm(
             CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
             blasint(m), blasint(n), blasint(k), alpha, a, blasint(Swift.max(1, lda)), b, blasint(Swift.max(1, ldb)),

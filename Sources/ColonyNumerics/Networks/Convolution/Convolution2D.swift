@@ -53,7 +53,7 @@ public struct Convolution2D: Sendable, Equatable {
         BLAS.gemm(transposeA: false, transposeB: false, m: outputChannels, n: width, k: patchSize, a: parameters + weightRange.lowerBound,
                   lda: patchSize, b: col, ldb: width, beta: 0, c: product, ldc: width)
         let bias = parameters + biasRange.lowerBound
-        ImageThreads.forEach(count) { image in
+        ThreadShares.forEach(count) { image in
             for channel in 0..<outputChannels {
                 let source = product + channel * width + image * outputPositions
                 let target = output + image * outputSize + channel * outputPositions

@@ -15,8 +15,8 @@ extension Convolution2D {
         for start in Swift.stride(from: 0, to: batch, by: group) {
             let count = Swift.min(group, batch - start)
             let col = workspace.columns.pointer
-            ImageThreads.forEach(count) { image in columns(start + image, col + image * outputPositions, count * outputPositions) }
-            forwardGroup(images: count, col: workspace.columns.pointer, parameters: parameters, product: workspace.gathered.pointer,
+            ThreadShares.forEach(count) { image in columns(start + image, col + image * outputPositions, count * outputPositions) }
+            forwardGroup(images: count, col: col, parameters: parameters, product: workspace.gathered.pointer,
                          output: output + start * outputSize, rectifies: rectifies)
         }
     }
@@ -38,7 +38,7 @@ extension Convolution2D {
         for start in Swift.stride(from: 0, to: batch, by: group) {
             let count = Swift.min(group, batch - start)
             let width = count * positions
-            ImageThreads.forEach(count) { image in
+            ThreadShares.forEach(count) { image in
                 columns(start + image, col + image * positions, width)
                 let source = outputGradient + (start + image) * outputSize
                 for channel in 0..<outputChannels {
@@ -56,7 +56,7 @@ extension Convolution2D {
             guard let inputGradient else { continue }
             BLAS.gemm(transposeA: true, transposeB: false, m: patchSize, n: width, k: outputChannels, a: p + weightRange.lowerBound, lda: patchSize,
                       b: gathered, ldb: width, beta: 0, c: columnGradient, ldc: width)
-            ImageThreads.forEach(count) { image in
+            ThreadShares.forEach(count) { image in
                 col2im(columnGradient + image * positions, into: inputGradient + (start + image) * inputSize, pitch: width)
             }
         }

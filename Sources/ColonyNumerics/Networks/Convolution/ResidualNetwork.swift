@@ -161,7 +161,7 @@ public final class ResidualNetwork: Network {
                         stage.entry.im2col(below + image * size, into: target, pitch: pitch) { $0 }
                     }
                 }
-                ImageThreads.forEach(batch) { image in
+                ThreadShares.forEach(batch) { image in
                     stage.pool.forward(output.entry.pointer + image * stage.entry.outputSize, into: output.pooled.pointer + image * stage.outputSize,
                                        source: output.poolSource.pointer + image * stage.outputSize)
                 }
@@ -240,7 +240,7 @@ public final class ResidualNetwork: Network {
                         batchScratch.0.reserve(batch * entry.outputSize)
                         let poolGradient = batchScratch.0.pointer
                         poolGradient.update(repeating: 0, count: batch * entry.outputSize)
-                        ImageThreads.forEach(batch) { image in
+                        ThreadShares.forEach(batch) { image in
                             stage.pool.backward(upstream + image * size, source: stored.poolSource.pointer + image * size,
                                                 into: poolGradient + image * entry.outputSize)
                         }
