@@ -116,6 +116,46 @@ final class ConvolutionColumnsTests: XCTestCase {
         }
     }
 
+    /// One-row and one-column products (sent to sgemv) equal the definition for every transpose, with leading
+    /// dimensions wider than the matrices, α ≠ 1, β = 1 adding to C, and β = 0 overwriting a NaN left in C.
+    func testOneRowAndOneColumnProductsEqualTheDefinition() {
+        for (m, n, k) in [(1, 37, 29), (41, 1, 23), (1, 1, 19)] {
+            for (transposeA, transposeB) in [(false, false), (true, false), (false, true), (true, true)] {
+                // Stored shapes with 3 spare columns each: A is m×k (k×m transposed), B is k×n (n×k transposed), C is m×n.
+                let (aRows, aColumns) = transposeA ? (k, m) : (m, k), (bRows, bColumns) = transposeB ? (n, k) : (k, n)
+                let (lda, ldb, ldc) = (aColumns + 3, bColumns + 3, n + 3)
+                let a = values(aRows * lda, seed: 21), b = values(bRows * ldb, seed: 22)
+                func element(_ i: Int, _ j: Int) -> Float {
+                    (0..<k).reduce(Float(0)) { sum, p in
+                        sum + (transposeA ? a[p * lda + i] : a[i * lda + p]) * (transposeB ? b[j * ldb + p] : b[p * ldb + j])
+                    }
+                }
+                for beta: Float in [0, 1] {
+                    var c = beta == 0 ? [Float](repeating: .nan, count: m * ldc) : values(m * ldc, seed: 23)
+                    let start = c
+                    a.withUnsafeBufferPointer { a in
+                        b.withUnsafeBufferPointer { b in
+                            c.withUnsafeMutableBufferPointer { c in
+                                BLAS.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 0.5, a: a.baseAddress!, lda: lda,
+                                          b: b.baseAddress!, ldb: ldb, beta: beta, c: c.baseAddress!, ldc: ldc)
+                            }
+                        }
+                    }
+                    for i in 0..<m {
+                        for j in 0..<ldc {
+                            let index = i * ldc + j, label = "\(m)×\(n)×\(k) \(transposeA) \(transposeB) β=\(beta) at (\(i), \(j))"
+                            guard j < n else {
+                                XCTAssertEqual(c[index].bitPattern, start[index].bitPattern, "outside C: " + label)
+                                continue
+                            }
+                            XCTAssertEqual(c[index], 0.5 * element(i, j) + (beta == 0 ? 0 : start[index]), accuracy: 1e-4, label)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Both CNNs' outputs, parameter gradients and input gradients on two threads equal those on one.
     func testNetworksOnTwoThreadsEqualOneThread() {
         var rng = RandomSource(seed: 11)
