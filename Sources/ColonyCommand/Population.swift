@@ -151,7 +151,9 @@ struct RunPopulation: ParsableCommand {
             let settings = try population.settings(cluster: clusters.cluster)
             let directory = try population.directory(settings)
             StopSignal.install()
-            let members = try clusters.members(portPerSlot: parallel > 1)
+            let members = try clusters.members(portPerSlot: parallel > 1, keepsClustersUp: true)
+            // Clusters kept up across boundaries end with the run, whichever way it ends.
+            defer { members?.close() }
             var memberCommand = [currentExecutable(), "pbt", "member"] + (quiet ? ["--quiet"] : [])
             if let members, parallel > 1 {
                 // Children of a cluster population share one key directory, made once here (or none: --insecure).
@@ -395,9 +397,9 @@ struct TrainPopulationMember: ParsableCommand {
 }
 
 /// A population of clusters' members as this machine starts them: `colony`'s own directory holds the role binaries.
-private func clusterMembers(_ cluster: String, keys: String?, insecure: Bool, portPerSlot: Bool) throws -> ClusterMembers {
+private func clusterMembers(_ cluster: String, keys: String?, insecure: Bool, portPerSlot: Bool, keepsClustersUp: Bool = false) throws -> ClusterMembers {
     try ClusterMembers(clusterFile: cluster, binaryDirectory: (currentExecutable() as NSString).deletingLastPathComponent,
-                       keysDirectory: keys, insecure: insecure, portPerSlot: portPerSlot)
+                       keysDirectory: keys, insecure: insecure, portPerSlot: portPerSlot, keepsClustersUp: keepsClustersUp)
 }
 
 /// `--cluster FILE` and its keys, for `colony pbt run` and `colony pbt submit`.
@@ -423,8 +425,9 @@ struct ClusterMemberOptions: ParsableArguments {
         try members.keys(population: directory).map { ["--keys", $0] } ?? ["--insecure"]
     }
 
-    /// The members as clusters, or nil for single-process members.
-    func members(portPerSlot: Bool) throws -> ClusterMembers? {
-        try cluster.map { try clusterMembers($0, keys: keys, insecure: insecure, portPerSlot: portPerSlot) }
+    /// The members as clusters, or nil for single-process members; `keepsClustersUp`: IMPALA members' clusters stay up
+    /// across boundaries (`colony pbt run`), rather than one per interval (Slurm tasks, `colony pbt member`).
+    func members(portPerSlot: Bool, keepsClustersUp: Bool = false) throws -> ClusterMembers? {
+        try cluster.map { try clusterMembers($0, keys: keys, insecure: insecure, portPerSlot: portPerSlot, keepsClustersUp: keepsClustersUp) }
     }
 }

@@ -47,14 +47,20 @@ struct ColonyLearner: ParsableCommand {
         StopSignal.install()
         do {
             try ProcessKeys.install(directory: keys, member: keyName)
-            var settings = try ClusterSettings(path: config)
-            if let coordinator { settings.coordinator = coordinator }
-            if let host { settings.host = host }
+            let (config, coordinator, host) = (config, coordinator, host)
+            // Read again when a held learner (hold_at_target) is released to its next interval.
+            let read: @Sendable () throws -> ClusterSettings = {
+                var settings = try ClusterSettings(path: config)
+                if let coordinator { settings.coordinator = coordinator }
+                if let host { settings.host = host }
+                return settings
+            }
+            let settings = try read()
             try ProcessKeys.checkBinding("tcp://\(settings.host):0", insecure: insecure)
             let logger = ClusterLogger(label: "learner", level: logLevel)
             let result = settings.usesReplay
                 ? try ReplayLearnerRole(settings: settings, logger: logger).run()
-                : try LearnerRole(settings: settings, logger: logger).run()
+                : try LearnerRole(settings: settings, logger: logger, reloadSettings: read).run()
             print("learner: \(result.stopReason); \(result.frames) frames, \(result.updates) updates, \(result.episodes) episodes")
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))

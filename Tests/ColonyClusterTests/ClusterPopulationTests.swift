@@ -5,8 +5,19 @@ import Foundation
 import XCTest
 
 /// `colony pbt run --cluster FILE`: every member is a cluster (coordinator, learner, worker) of real processes; a
-/// losing member's learner resumes from its donor's checkpoint with the mutated configuration.
+/// losing member's learner resumes from its donor's checkpoint with the mutated configuration. IMPALA members' clusters
+/// stay up across boundaries (their learners hold at each target); Ape-X members' restart every interval.
 final class ClusterPopulationTests: ExecutableTestCase {
+    /// The pids of the processes that registered with a coordinator in `log` (learners and workers).
+    private func registeredProcesses(_ log: String) -> Set<Int32> {
+        Set(log.split(separator: "\n").filter { $0.contains("coordinator info: registered") }.compactMap { line -> Int32? in
+            guard let range = line.range(of: "pid ") else { return nil }
+            return Int32(line[range.upperBound...].prefix { $0.isNumber })
+        })
+    }
+
+    private func isAlive(_ pid: Int32) -> Bool { kill(pid, 0) == 0 || errno != ESRCH }
+
     private func clusterFile(_ name: String, algorithm: String = "impala", coordinator: String? = nil, extra: String = "") throws -> String {
         let path = directory + "/\(name).toml"
         let coordinator = try coordinator ?? freeEndpoint()
@@ -73,6 +84,16 @@ final class ClusterPopulationTests: ExecutableTestCase {
         XCTAssertTrue(records.allSatisfy { $0.fitness != nil }, "every member's learner checkpoint was evaluated: \(records.map(\.fitness))")
         let exploits = records.filter { $0.action == "exploit" }
         XCTAssertEqual(exploits.count, 2, "⌈3 × 0.25⌉ = 1 member replaced at each of 2 boundaries")
+        // Each member's cluster started once and stayed up for its 3 intervals: one learner and one worker each.
+        let starts = result.output.split(separator: "\n").filter { $0.contains("): starting impala on CartPole-v1") }
+        XCTAssertEqual(starts.count, 3, starts.joined(separator: "\n"))
+        let processes = registeredProcesses(result.output)
+        XCTAssertEqual(processes.count, 6, "3 learners and 3 workers registered, none restarted: \(processes)")
+        XCTAssertTrue(processes.allSatisfy { !isAlive($0) }, "the run ended its members' clusters: \(processes.filter(isAlive))")
+        func version(_ pattern: String, slot: Int, lineage: Int) -> Int? {
+            result.output.split(separator: "\n").first { $0.hasPrefix("slot \(slot) (lineage \(lineage)): [learner]") && $0.contains(pattern) }
+                .flatMap { line in line.components(separatedBy: "parameter version ").last.flatMap { Int($0.prefix { $0.isNumber }) } }
+        }
         for exploit in exploits {
             guard let donor = exploit.donorSlot else {
                 XCTFail("an exploit names its donor")
@@ -85,6 +106,12 @@ final class ClusterPopulationTests: ExecutableTestCase {
             XCTAssertTrue(result.output.contains("slot \(exploit.slot) (lineage \(exploit.lineage)): [learner]")
                           && result.output.contains("members/slot-\(exploit.slot)/checkpoints/latest.h5 at frame \(donorFrames)"),
                           "slot \(exploit.slot) did not resume from frame \(donorFrames)")
+            // Its held learner took the donor's networks and version and published the next version to its own workers.
+            let donorLineage = try XCTUnwrap(records.first { $0.generation == exploit.generation && $0.slot == donor }?.lineage)
+            let donorVersion = try XCTUnwrap(version("holding at frame \(donorFrames) ", slot: donor, lineage: donorLineage), result.output)
+            XCTAssertEqual(version("resuming from", slot: exploit.slot, lineage: exploit.lineage), donorVersion, result.output)
+            let published = try XCTUnwrap(version("released to frame", slot: exploit.slot, lineage: exploit.lineage), result.output)
+            XCTAssertGreaterThan(published, donorVersion)
             let change = try XCTUnwrap(exploit.changes.first { $0.key == "learning_rate" })
             if exploit.generation == 2 {
                 let file = try String(contentsOfFile: population + "/members/slot-\(exploit.slot)/cluster.toml", encoding: .utf8)
@@ -134,6 +161,68 @@ final class ClusterPopulationTests: ExecutableTestCase {
         }
         let (a, b) = (try span(0), try span(1))
         XCTAssertTrue(a.0 < b.1 && b.0 < a.1, "the members' first intervals did not overlap: \(a), \(b)")
+    }
+
+    /// A stop signal while the members' clusters are up stops every process (each learner at a checkpoint); the rerun
+    /// starts the clusters again from their checkpoints and finishes the population.
+    func testHeldClustersStopAtASignalAndTheRerunResumes() throws {
+        let cluster = try clusterFile("stop")
+        let arguments = ["pbt", "run", "--cluster", cluster, "--population", "2", "--interval", "60000", "--generations", "4",
+                         "--mutate", "learning_rate=log:1e-4..1e-2", "--eval-episodes", "2", "--runs-dir", directory!, "--name", "stop"]
+        let population = try start("colony", arguments, log: directory + "/stop.log")
+        let said = { (try? String(contentsOfFile: self.directory + "/stop.log", encoding: .utf8)) ?? "" }
+        XCTAssertTrue(eventually(timeout: 120) { said().contains("generation 1 of 4") }, said())
+        kill(population.processIdentifier, SIGINT)
+        population.waitUntilExit()
+        let stopped = said()
+        XCTAssertEqual(population.terminationStatus, 130, String(stopped.suffix(3000)))
+        XCTAssertTrue(stopped.contains("rerun the same command to resume"), String(stopped.suffix(3000)))
+        let processes = registeredProcesses(stopped)
+        XCTAssertEqual(processes.count, 4, "2 learners and 2 workers: \(processes)")
+        XCTAssertTrue(processes.allSatisfy { !isAlive($0) }, "the signal ended every member's cluster: \(processes.filter(isAlive))")
+
+        let resumed = try run("colony", arguments)
+        XCTAssertEqual(resumed.status, 0, String(resumed.output.suffix(3000)))
+        let records = try LineageRecord.read(directory + "/pbt/stop/lineage.jsonl")
+        XCTAssertEqual(records.map(\.generation), [1, 1, 2, 2, 3, 3, 4, 4], "every generation once")
+        for slot in 0..<2 {
+            XCTAssertTrue(resumed.output.contains("members/slot-\(slot)/checkpoints/latest.h5 at frame"), "slot \(slot) resumed its checkpoint")
+        }
+    }
+
+    /// A learner with `hold_at_target` checkpoints at its target and holds with its cluster up; a release whose frame
+    /// target its reread file does not set stops it with an error that says so, instead of training on a guess.
+    func testAHeldLearnerRefusesAReleaseItsFileDoesNotMatch() throws {
+        let (path, runDirectory) = (directory + "/held.toml", RunDirectory(path: directory + "/held"))
+        func write(frames: Int) throws {
+            try AtomicFile.write("""
+                algorithm = "impala"
+                env = "CartPole-v1"
+                frames = \(frames)
+                run_dir = "\(runDirectory.path)"
+
+                [cluster]
+                coordinator = "\(try freeEndpoint())"
+                workers = 1
+                hold_at_target = true
+
+                """, to: path)
+        }
+        try write(frames: 2000)
+        let log = directory + "/held.log"
+        let cluster = try start("colony", ["cluster", "up", path], log: log)
+        let said = { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+        XCTAssertTrue(eventually(timeout: 60) { LearnerHold.held(in: runDirectory)?.target == 2000 }, said())
+        Thread.sleep(forTimeInterval: 1)
+        XCTAssertTrue(cluster.isRunning, "the cluster stays up while its learner holds: " + said())
+        XCTAssertTrue(FileManager.default.fileExists(atPath: runDirectory.latestCheckpoint))
+
+        try write(frames: 5000)
+        try LearnerHold.release(runDirectory, to: 4000)
+        XCTAssertTrue(eventually(timeout: 30) { !cluster.isRunning }, said())
+        cluster.waitUntilExit()
+        XCTAssertNotEqual(cluster.terminationStatus, 0, said())
+        XCTAssertTrue(said().contains("sets frames = 5000: the population writes the file before it releases the learner"), said())
     }
 
     func testWhatAClusterPopulationCannotDoIsOneLineError() throws {

@@ -22,15 +22,18 @@ public final class LocalClusterLauncher {
         settings.runDirectory.path + "/keys"
     }
     private let output: @Sendable (String) -> Void
+    /// Asked every tenth of a second: true stops the cluster as a signal would (a population ending its members' clusters).
+    private let stopRequested: @Sendable () -> Bool
     private var processes: [(name: String, process: Process)] = []
 
     public init(settingsPath: String, settings: ClusterSettings, binaryDirectory: String, keysDirectory: String? = nil,
-                output: @escaping @Sendable (String) -> Void) {
+                output: @escaping @Sendable (String) -> Void, stopRequested: @escaping @Sendable () -> Bool = { false }) {
         self.settingsPath = settingsPath
         self.settings = settings
         self.binaryDirectory = binaryDirectory
         self.keysDirectory = keysDirectory.flatMap { $0.isEmpty ? nil : $0 }
         self.output = output
+        self.stopRequested = stopRequested
     }
 
     /// Starts a process with prefixed, forwarded output.
@@ -95,6 +98,10 @@ public final class LocalClusterLauncher {
             Thread.sleep(forTimeInterval: 0.1)
             if let signal = StopSignal.requested {
                 output("signal \(signal): stopping every process (the learner writes a checkpoint)")
+                break
+            }
+            if stopRequested() {
+                output("stopping every process")
                 break
             }
             for (name, process) in processes where !process.isRunning && !reported.contains(name) {

@@ -14,7 +14,14 @@ import Foundation
 /// train in turn, one cluster at a time, on the file's coordinator address; with `portPerSlot` (`--parallel`, members'
 /// clusters side by side in child processes) slot k's coordinator listens on the file's port + k. Every member shares
 /// the population's CURVE keys (`keys/` in its directory), made on first use unless `keysDirectory` names others.
-public final class ClusterMembers: PopulationMembers {
+///
+/// With `keepsClustersUp` (`colony pbt run --cluster`) and an algorithm whose workers only act on the parameters they are
+/// sent (IMPALA: every key a population changes is the learner's), each member's cluster starts once and stays up:
+/// its learner holds at every frame target (`[cluster] hold_at_target`) and the next interval releases it
+/// (`LearnerHold`), after which it resumes `latest.h5` (the donor's, after an exploit) with the member's new `[agent]`
+/// table and publishes a new parameter version, which its workers already follow. Every member then has its own
+/// coordinator (the file's port + slot), and `--parallel P` trains P of them side by side from this process.
+public final class ClusterMembers: SideBySideMembers {
     /// The population's cluster file as written.
     public let clusterFile: String
     private let text: String
@@ -25,6 +32,9 @@ public final class ClusterMembers: PopulationMembers {
     private let portPerSlot: Bool
     /// The file's coordinator (`tcp://host:port`).
     private let coordinator: String
+    /// Members' clusters stay up across boundaries, their learners holding at each target.
+    public let holdsClusters: Bool
+    private let held = HeldClusters()
 
     /// Whether members run colony-replay, whose table an exploit copies.
     private let usesReplay: Bool
@@ -36,11 +46,17 @@ public final class ClusterMembers: PopulationMembers {
     /// Top-level keys the member's file sets itself.
     private static let memberKeys: Set<String> = ["frames", "seed", "runs_dir", "run_dir"]
 
-    public init(clusterFile: String, binaryDirectory: String, keysDirectory: String? = nil, insecure: Bool = false, portPerSlot: Bool = false) throws {
+    public init(clusterFile: String, binaryDirectory: String, keysDirectory: String? = nil, insecure: Bool = false, portPerSlot: Bool = false,
+                keepsClustersUp: Bool = false) throws {
         let settings = try ClusterSettings(path: clusterFile)
+        holdsClusters = try keepsClustersUp && settings.distributed.dataFlow == .trajectories
         if portPerSlot, (Self.port(of: settings.coordinator) ?? 0) <= 0 {
             throw PopulationError("\(clusterFile): --parallel gives member k the coordinator port + k, so [cluster] coordinator needs a tcp port, "
                 + "not \(settings.coordinator)")
+        }
+        if holdsClusters, (Self.port(of: settings.coordinator) ?? 0) <= 0, !settings.coordinator.hasPrefix("ipc://") {
+            throw PopulationError("\(clusterFile): members' clusters stay up side by side, each with its own coordinator (the file's port + slot, "
+                + "or its ipc path + -slot-<k>), so [cluster] coordinator needs a tcp port or an ipc path, not \(settings.coordinator)")
         }
         coordinator = settings.coordinator
         self.portPerSlot = portPerSlot
@@ -75,21 +91,33 @@ public final class ClusterMembers: PopulationMembers {
     func memberFile(slot: Int, population directory: String, state: PopulationState, frames: Int) throws -> String {
         let member = state.members[slot]
         let configuration = try PopulationRun.configuration(of: member, settings: state.settings)
+        // The member's own [cluster] lines: its coordinator port, and the hold of a cluster kept up.
+        var clusterLines: [String] = []
+        let ownCoordinator = portPerSlot || holdsClusters
+        if ownCoordinator, let port = Self.port(of: coordinator), port > 0 {
+            let host = coordinator.dropLast(String(port).count)
+            clusterLines.append("coordinator = \(ConfigurationValue.string(host + String(port + slot)))  # the file's port + slot")
+        } else if ownCoordinator {
+            clusterLines.append("coordinator = \(ConfigurationValue.string(coordinator + "-slot-\(slot)"))  # the file's path + slot")
+        }
+        if holdsClusters { clusterLines.append("hold_at_target = true  # the cluster stays up across boundaries") }
         var kept: [String] = []
         var table: String?
+        var wroteClusterLines = false
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if trimmed.hasPrefix("[") { table = trimmed.trimmingCharacters(in: CharacterSet(charactersIn: "[] ")) }
             if table == "agent" { continue }
             let key = trimmed.split(separator: "=").first?.trimmingCharacters(in: .whitespaces)
             if table == nil, let key, Self.memberKeys.contains(key) { continue }
-            if portPerSlot, table == "cluster", key == "coordinator", let port = Self.port(of: coordinator) {
-                let host = coordinator.dropLast(String(port).count)
-                kept.append("coordinator = \(ConfigurationValue.string(host + String(port + slot)))  # the file's port + slot (--parallel)")
-                continue
-            }
+            if table == "cluster", let key, (ownCoordinator && key == "coordinator") || key == "hold_at_target" { continue }
             kept.append(String(line))
+            if table == "cluster" && trimmed.hasPrefix("[") {
+                kept += clusterLines
+                wroteClusterLines = true
+            }
         }
+        if !wroteClusterLines && !clusterLines.isEmpty { kept += ["", "[cluster]"] + clusterLines }
         let memberDirectory = PopulationRun.memberDirectory(population: directory, slot: slot)
         let header = [
             "# slot \(slot) (lineage \(member.lineage)) of the population \(directory), written for its interval to frame \(frames)",
@@ -105,8 +133,54 @@ public final class ClusterMembers: PopulationMembers {
 
     public func train(slot: Int, of population: PopulationRun, to frames: Int, progress: ProgressReporter.Style,
                       log: @escaping (String) -> Void) throws -> Int32? {
-        try train(slot: slot, population: population.directory, state: population.state, to: frames, progress: progress, log: log)
+        guard holdsClusters else {
+            return try train(slot: slot, population: population.directory, state: population.state, to: frames, progress: progress, log: log)
+        }
+        try beginTraining(slot: slot, of: population, to: frames, progress: progress, log: log)
+        return try finishTraining(slot: slot, of: population, to: frames)
     }
+
+    /// Writes the member's file for the interval to `frames`, then releases its held learner, or starts its cluster (the
+    /// first interval, or after its cluster ended). Only with `holdsClusters`; otherwise `train` does the interval.
+    public func beginTraining(slot: Int, of population: PopulationRun, to frames: Int, progress: ProgressReporter.Style,
+                              log: @escaping (String) -> Void) throws {
+        guard holdsClusters else { throw PopulationError("members whose clusters restart every interval train with train(slot:)") }
+        let directory = population.memberDirectory(slot)
+        let path = try memberFile(slot: slot, population: population.directory, state: population.state, frames: frames)
+        try LearnerHold.clearHeld(in: directory)
+        if held.isRunning(slot) {
+            held.log(of: slot)?.redirect(log)
+            return try LearnerHold.release(directory, to: frames)
+        }
+        if held.outcome(of: slot) != nil { held.remove(slot) }
+        // A new learner starts from its file's target: a release left by an earlier cluster is spent.
+        let release = LearnerHold.releasePath(directory)
+        if FileManager.default.fileExists(atPath: release) { try FileManager.default.removeItem(atPath: release) }
+        let keys = try keys(population: population.directory)
+        if let keys { _ = try ProcessKeys.install(directory: keys) }
+        held.start(slot: slot, settingsPath: path, settings: try ClusterSettings(path: path), binaryDirectory: binaryDirectory, keysDirectory: keys,
+                   log: ClusterLog(log, quiet: progress == .quiet))
+    }
+
+    /// Waits until the member's learner holds at `frames` (its checkpoint written); returns the signal that stopped the
+    /// population meanwhile (every cluster stops on it, each learner checkpointing). Throws when its cluster ended.
+    public func finishTraining(slot: Int, of population: PopulationRun, to frames: Int) throws -> Int32? {
+        let directory = population.memberDirectory(slot)
+        while true {
+            if let signal = StopSignal.requested { return signal }
+            if let hold = LearnerHold.held(in: directory), hold.target == frames { return nil }
+            if let outcome = held.outcome(of: slot) {
+                held.remove(slot)
+                let status = try outcome.get()
+                if let signal = StopSignal.requested { return signal }
+                throw PopulationError("its cluster ended with status \(status) before its learner held at frame \(frames) (its log lines above say why)")
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+    }
+
+    /// Stops the members' clusters kept up across boundaries (their learners hold at a checkpoint).
+    public func close() { held.stopAll() }
 
     /// `train` from the population's directory and state, for a child process of `--parallel` (`colony pbt member`).
     public func train(slot: Int, population directory: String, state: PopulationState, to frames: Int, progress: ProgressReporter.Style,
@@ -115,11 +189,9 @@ public final class ClusterMembers: PopulationMembers {
         let settings = try ClusterSettings(path: path)
         let keys = try keys(population: directory)
         if let keys { _ = try ProcessKeys.install(directory: keys) }
-        let forward = SerializedLog(log)
-        // Quiet: the launcher's own lines (start, a process that failed, the end), not every process's log.
-        let quiet = progress == .quiet
+        let forward = ClusterLog(log, quiet: progress == .quiet)
         let status = try LocalClusterLauncher(settingsPath: path, settings: settings, binaryDirectory: binaryDirectory, keysDirectory: keys,
-                                              output: { line in if !quiet || !line.hasPrefix("[") { forward(line) } }).run()
+                                              output: { line in forward(line) }).run()
         if let signal = StopSignal.requested { return signal }
         guard status == 0 else { throw PopulationError("its cluster ended with status \(status) (its log lines above say why)") }
         let reached = try LearnerCheckpointEvaluation.frames(checkpoint: settings.runDirectory.latestCheckpoint)
@@ -142,15 +214,4 @@ public final class ClusterMembers: PopulationMembers {
         try RunKeys(directory: own).createUnlessPresent()
         return own
     }
-}
-
-/// The population's log, called with the cluster's lines from the threads that read its processes' output, one line
-/// at a time: the lock serializes every call, and the population's own thread waits inside the launcher meanwhile.
-private final class SerializedLog: @unchecked Sendable {
-    private let lock = NSLock()
-    private let log: (String) -> Void
-
-    init(_ log: @escaping (String) -> Void) { self.log = log }
-
-    func callAsFunction(_ line: String) { lock.withLock { log(line) } }
 }

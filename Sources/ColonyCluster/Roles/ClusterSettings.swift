@@ -25,6 +25,7 @@ import Foundation
 /// max_policy_lag = 50         # older trajectories or gradients are dropped (counted)
 /// checkpoint_every = 100_000
 /// keep_checkpoints = 3        # numbered learner checkpoints kept besides latest.h5
+/// hold_at_target = false      # impala, a3c: at `frames`, checkpoint and wait for the next interval (LearnerHold)
 ///
 /// [agent]                     # keys of `colony config impala` (a3c: of a2c; apex_dqn: dqn; apex_sac: sac)
 /// learning_rate = 1e-3
@@ -52,6 +53,9 @@ public struct ClusterSettings: Sendable {
     public var checkpointInterval: Int
     /// Numbered learner checkpoints kept besides `latest.h5`.
     public var keepCheckpoints: Int
+    /// At the frame target the learner checkpoints and waits, its workers attached, for the next interval
+    /// (`LearnerHold`: a population member whose cluster stays up across boundaries) instead of ending the run.
+    public var holdsAtTarget: Bool
     public var configuration: Configuration
     /// The replay table and off-policy settings of `apex_dqn` and `apex_sac`; nil for IMPALA and A3C.
     public var replay: ReplayClusterSettings?
@@ -62,7 +66,7 @@ public struct ClusterSettings: Sendable {
     public static var replayAlgorithms: Set<String> { Set(DistributedAlgorithms.all().filter(\.usesReplay).map(\.id)) }
     static let clusterKeys: Set<String> = [
         "coordinator", "host", "workers", "envs_per_worker", "credits", "batch_unrolls", "max_policy_lag", "checkpoint_every",
-        "keep_checkpoints",
+        "keep_checkpoints", "hold_at_target",
     ]
 
     /// The registered algorithm this run trains with.
@@ -139,6 +143,14 @@ public struct ClusterSettings: Sendable {
         maxPolicyLag = try int("cluster.max_policy_lag", 50, range: 0...1_000_000)
         checkpointInterval = try int("cluster.checkpoint_every", 100_000, range: 1...Int.max)
         keepCheckpoints = try int("cluster.keep_checkpoints", RunRecorder.defaultKeepCheckpoints, range: 1...10_000)
+        switch document["cluster.hold_at_target"] {
+        case .bool(let value)?: holdsAtTarget = value
+        case nil: holdsAtTarget = false
+        case let other?: throw fail("'cluster.hold_at_target' must be true or false, not \(other)")
+        }
+        if holdsAtTarget && replayBased {
+            throw fail("[cluster] hold_at_target is for learners fed trajectories or gradients, not \(algorithm)'s replay learner")
+        }
 
         let agent = distributed.agent
         let schema = try Agents.schema(agent)

@@ -10,8 +10,10 @@ import Synchronization
 /// ROUTER for worker data, a PUB for parameters and its registration with the coordinator. Owned by
 /// the learner's thread, sockets included.
 final class LearnerHost {
-    let recorder: RunRecorder
-    let settings: ClusterSettings
+    /// The interval's recorder and settings: a learner that holds at its target starts a new one with the next
+    /// interval's settings (`startInterval`), on the same sockets.
+    private(set) var recorder: RunRecorder
+    private(set) var settings: ClusterSettings
     /// Worker data: trajectories, gradients, episode reports, credit requests.
     let data: ZMQSocket
     let endpoints: [String: String]
@@ -29,14 +31,7 @@ final class LearnerHost {
     /// Opens the run's recorder at the (resumed) `counters`, binds both sockets on `settings.host` and registers.
     init(settings: ClusterSettings, returns100: ReturnsCSV, counters: LearnerCounters, stats: @escaping @Sendable () -> MemberStats, logger: ClusterLogger) throws {
         self.settings = settings
-        recorder = try RunRecorder(
-            directory: settings.runDirectory, returns100: returns100,
-            header: "# effective configuration of the \(settings.algorithm) learner on \(settings.environment), seed \(settings.seed), \(settings.frames) frames\n",
-            configuration: settings.configuration.toml(annotated: true), totalFrames: settings.frames,
-            checkpointInterval: settings.checkpointInterval, keepCheckpoints: settings.keepCheckpoints,
-            frames: counters.frames, updates: counters.updates)
-        // The values this start trains with (a population member's change from one interval to the next).
-        recorder.recordHyperparameters(settings.configuration, frame: counters.frames)
+        recorder = try Self.recorder(settings: settings, returns100: returns100, counters: counters)
 
         let zmq = context
         data = try ZMQSocket(zmq, .router)
@@ -57,6 +52,28 @@ final class LearnerHost {
             onShutdown: { _ in shutdown.set() },
             logger: ClusterLogger(label: "learner", level: logger.level, sink: logger.sink)), context: zmq)
         client.start()
+        let drops = self.drops
+        recorder.droppedMessages = { drops.byReason() }
+    }
+
+    /// config.toml, TensorBoard and status.json for a run of `settings` starting at `counters`, with the values it
+    /// trains with as hyperparameter scalars (a population member's change from one interval to the next).
+    private static func recorder(settings: ClusterSettings, returns100: ReturnsCSV, counters: LearnerCounters) throws -> RunRecorder {
+        let recorder = try RunRecorder(
+            directory: settings.runDirectory, returns100: returns100,
+            header: "# effective configuration of the \(settings.algorithm) learner on \(settings.environment), seed \(settings.seed), \(settings.frames) frames\n",
+            configuration: settings.configuration.toml(annotated: true), totalFrames: settings.frames,
+            checkpointInterval: settings.checkpointInterval, keepCheckpoints: settings.keepCheckpoints,
+            frames: counters.frames, updates: counters.updates)
+        recorder.recordHyperparameters(settings.configuration, frame: counters.frames)
+        return recorder
+    }
+
+    /// Records the next interval of a learner that held at its target, trained with `settings` from `counters` on.
+    func startInterval(settings: ClusterSettings, returns100: ReturnsCSV, counters: LearnerCounters) throws {
+        try recorder.flush()
+        recorder = try Self.recorder(settings: settings, returns100: returns100, counters: counters)
+        self.settings = settings
         let drops = self.drops
         recorder.droppedMessages = { drops.byReason() }
     }
@@ -107,6 +124,17 @@ final class LearnerHost {
     /// Checkpoints when `counters.frames` has reached the next checkpoint.
     func checkpointIfDue(_ state: any Checkpointable, group: String, counters: LearnerCounters, testMeanReturn: @autoclosure () -> Double? = nil) throws {
         if recorder.isCheckpointDue(frames: counters.frames) { try checkpoint(state, group: group, counters: counters, testMeanReturn: testMeanReturn()) }
+    }
+
+    /// Holds at the interval's frame target (`[cluster] hold_at_target`): a checkpoint, the pending metrics, status.json
+    /// as running, then `hold.json`, which tells the population the checkpoint is there to evaluate.
+    func hold(_ state: any Checkpointable, group: String, counters: LearnerCounters) throws {
+        try checkpoint(state, group: group, counters: counters)
+        recorder.writeMetrics(step: counters.frames)
+        try recorder.flush()
+        try recorder.writeStatus(.running, frames: counters.frames, episodes: counters.episodes, lastMeanReturn: recorder.lastMeanReturn,
+                                 message: "holding at frame \(counters.frames) for the next interval")
+        try LearnerHold.recordHeld(.init(frames: counters.frames, target: settings.frames, version: counters.version), in: settings.runDirectory)
     }
 
     /// Ends the run: a last checkpoint, the pending metrics, status.json (done at the frame budget,

@@ -17,7 +17,10 @@ import Synchronization
 ///
 /// The loop: receive → (IMPALA) batch `batch_unrolls` unrolls → V-trace update, or (A3C) apply each
 /// gradient as it arrives → publish parameters → log episodes → checkpoint every N frames → at the
-/// frame budget, checkpoint, ask the coordinator to shut the run down, return.
+/// frame budget, checkpoint, ask the coordinator to shut the run down, return. With `[cluster] hold_at_target` (a
+/// population member's cluster, which stays up across boundaries) it checkpoints at the target instead and holds,
+/// its workers attached, until `LearnerHold` releases it: then it rereads its file, resumes `latest.h5` (the donor's,
+/// after an exploit) with the next interval's configuration and publishes that as a new parameter version.
 public final class LearnerRole: Sendable {
     public struct Result: Sendable {
         public var frames: Int
@@ -28,14 +31,18 @@ public final class LearnerRole: Sendable {
     }
 
     public let settings: ClusterSettings
+    /// Reads the run's settings again (its file, with the command line's overrides) when a hold is released.
+    private let reloadSettings: (@Sendable () throws -> ClusterSettings)?
     private let logger: ClusterLogger
     private let stopRequested = Atomic<Bool>(false)
     private let stats = Mutex(MemberStats(waitingOn: .nothingToDo))
     private let boundEndpoints = Mutex<[String: String]>([:])
 
-    public init(settings: ClusterSettings, logger: ClusterLogger = ClusterLogger(label: "learner")) {
+    public init(settings: ClusterSettings, logger: ClusterLogger = ClusterLogger(label: "learner"),
+                reloadSettings: (@Sendable () throws -> ClusterSettings)? = nil) {
         self.settings = settings
         self.logger = logger
+        self.reloadSettings = reloadSettings
     }
 
     /// Asks `run()` to checkpoint and return (from any thread).
@@ -47,18 +54,23 @@ public final class LearnerRole: Sendable {
     /// Runs the learner on the calling thread until the frame budget, a stop, or a shutdown order.
     public func run() throws -> Result {
         logger.logSlurmNode(of: "learner")
+        var settings = self.settings
+        guard !settings.holdsAtTarget || reloadSettings != nil else {
+            throw TrainingError("[cluster] hold_at_target: this learner cannot reread its cluster file to go on after a hold")
+        }
         let directory = settings.runDirectory
         let lock = try RunDirectoryLock(directory)  // one learner per run directory, until this returns
         defer { withExtendedLifetime(lock) {} }
         try directory.create()
-        let core = try LearnerCore(settings: settings)
+        var core = try LearnerCore(settings: settings)
         let returns100 = ReturnsCSV(path: directory.returns100)
         var counters = LearnerCounters()
         let resumedFrom = try LearnerCheckpoint.resume(core.networks, group: LearnerCheckpoint.group(of: settings), counters: &counters, returns100: returns100, settings: settings, logger: logger)
         let host = try LearnerHost(settings: settings, returns100: returns100, counters: counters,
                                    stats: { [self] in self.stats.withLock { $0 } }, logger: logger)
         defer { host.client.stop() }
-        let endpoints = host.endpoints, data = host.data, recorder = host.recorder
+        let endpoints = host.endpoints, data = host.data
+        var recorder = host.recorder
         boundEndpoints.withLock { $0 = endpoints }
         logger.info("\(settings.algorithm) learner on \(settings.environment): data \(endpoints["data"]!), parameters \(endpoints["parameters"]!)")
         func publish() throws { try host.publish(core.parameters, version: counters.version) }
@@ -66,11 +78,13 @@ public final class LearnerRole: Sendable {
 
         let drops = host.drops
         // Every message is checked against this run's spaces and bounds as it arrives (docs/wire.md, "Meaning").
-        let limits = try LearnerInputBounds(settings: settings, parameterCount: core.parameterCount).limits
+        var limits = try LearnerInputBounds(settings: settings, parameterCount: core.parameterCount).limits
         var outstanding: [[UInt8]: Int] = [:]  // credits granted and not yet used, per worker identity
         var pending: [ValidatedTrajectory] = []
         var lags: [Double] = []
         var stopReason: StopReason
+        // Data stamped before the version a released hold published came from the policy before the boundary.
+        var releasedVersion = 0
 
         func grant(_ identity: FrameBuffer, _ count: Int) throws {
             guard count > 0 else { return }
@@ -84,7 +98,41 @@ public final class LearnerRole: Sendable {
         }
 
         while true {
-            if let reason = host.stopReason(counters, requested: stopRequested.load(ordering: .relaxed)) { stopReason = reason; break }
+            if let reason = host.stopReason(counters, requested: stopRequested.load(ordering: .relaxed)) {
+                guard settings.holdsAtTarget, case .frameBudget = reason else { stopReason = reason; break }
+                try host.hold(core.networks, group: LearnerCheckpoint.group(of: settings), counters: counters)
+                logger.info("holding at frame \(counters.frames) (target \(settings.frames), parameter version \(counters.version)) for the next interval")
+                switch try waitForRelease(host: host, settings: settings, counters: counters, parameters: core.parameters) {
+                case .stopped(let reason):
+                    logger.info("learner stopped while holding: \(reason) at frame \(counters.frames)")
+                    // Its checkpoint at the target stands; the workers and coordinator leave with it rather than wait for it.
+                    if reason != .coordinatorShutdown {
+                        host.client.requestShutdown(reason: "the learner stopped while holding (\(reason))")
+                        Thread.sleep(forTimeInterval: 0.5)  // let the request leave before the client closes
+                    }
+                    return Result(frames: counters.frames, updates: counters.updates, episodes: counters.episodes, resumedFrom: resumedFrom,
+                                  stopReason: reason.description)
+                case .released(let next):
+                    let heldVersion = counters.version
+                    settings = next
+                    core = try LearnerCore(settings: settings)
+                    counters = LearnerCounters()
+                    _ = try LearnerCheckpoint.resume(core.networks, group: LearnerCheckpoint.group(of: settings), counters: &counters,
+                                                     returns100: returns100, settings: settings, logger: logger)
+                    // The workers hold the version published before the boundary: the next one must supersede it, even
+                    // when a donor's checkpoint counted fewer.
+                    counters.version = max(counters.version, heldVersion) + 1
+                    releasedVersion = counters.version
+                    pending.removeAll(keepingCapacity: true)
+                    lags.removeAll(keepingCapacity: true)
+                    limits = try LearnerInputBounds(settings: settings, parameterCount: core.parameterCount).limits
+                    try host.startInterval(settings: settings, returns100: returns100, counters: counters)
+                    recorder = host.recorder
+                    logger.info("released to frame \(settings.frames): publishing parameter version \(counters.version)")
+                    try publish()
+                    continue
+                }
+            }
 
             if try data.waitReadable(timeout: 50) {
                 // Drain what is queued, then update: a batch of messages per wake-up.
@@ -116,6 +164,10 @@ public final class LearnerRole: Sendable {
                         guard lag <= settings.maxPolicyLag else {
                             drops.record(.stale, sender: message.senderID)
                             logger.debug("dropped \(message.type) of version \(message.parameterVersion) (learner at \(counters.version), max lag \(settings.maxPolicyLag))")
+                            continue
+                        }
+                        guard message.parameterVersion >= UInt64(releasedVersion) else {
+                            drops.record(.stale, sender: message.senderID)
                             continue
                         }
                         lags.append(Double(lag))
@@ -179,6 +231,37 @@ public final class LearnerRole: Sendable {
 extension LearnerRole {
     /// Worker connections whose credits the learner tracks; idle ones are forgotten beyond this.
     static let maximumTrackedWorkers = 4096
+
+    enum HoldOutcome {
+        case released(ClusterSettings)
+        case stopped(StopReason)
+    }
+
+    /// Waits, holding at `settings.frames`, until `LearnerHold` releases the learner to a later target (returning the
+    /// reread settings, checked against the ones it ran with) or something stops it. Meanwhile the coordinator client
+    /// keeps heartbeating and late-joining workers still get the parameters once a second.
+    private func waitForRelease(host: LearnerHost, settings: ClusterSettings, counters: LearnerCounters, parameters: [Float]) throws -> HoldOutcome {
+        while true {
+            if stopRequested.load(ordering: .relaxed) { return .stopped(.requested) }
+            if let signal = StopSignal.requested { return .stopped(.signal(signal)) }
+            if host.shutdownOrdered { return .stopped(.coordinatorShutdown) }
+            if let release = try LearnerHold.release(in: settings.runDirectory), release.target > settings.frames {
+                let next = try reloadSettings!()
+                let file = "the cluster file reread for the release to frame \(release.target)"
+                guard next.frames == release.target else {
+                    throw TrainingError("\(file) sets frames = \(next.frames): the population writes the file before it releases the learner")
+                }
+                guard next.algorithm == settings.algorithm, next.environment == settings.environment,
+                      next.runDirectory.path == settings.runDirectory.path, next.holdsAtTarget else {
+                    throw TrainingError("\(file) changed what the learner is (algorithm, env, run directory or hold_at_target); "
+                        + "only frames, seed and [agent] may change between intervals")
+                }
+                return .released(next)
+            }
+            try host.publishIfSilent(parameters, version: counters.version)
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+    }
 }
 
 /// The learner's counters, saved with its networks.

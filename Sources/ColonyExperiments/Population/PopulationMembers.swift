@@ -14,10 +14,24 @@ public protocol PopulationMembers: AnyObject {
     /// Ape-X cluster's `replay.h5`): saved with the donor's checkpoint at the boundary, then put in the recipient's
     /// directory (a file the donor lacks is removed from the recipient's).
     var carriedFiles: [String] { get }
+    /// Stops whatever the members left running (clusters kept up across boundaries); called when the run ends.
+    func close()
 }
 
 extension PopulationMembers {
     public var carriedFiles: [String] { [] }
+    public func close() {}
+}
+
+/// Members whose training runs in processes of their own that this process only starts and waits for (clusters kept
+/// up across boundaries): `--parallel P` trains P of them side by side from here, rather than in child processes.
+public protocol SideBySideMembers: PopulationMembers {
+    /// Starts training `slot` to `frames` and returns at once.
+    func beginTraining(slot: Int, of population: PopulationRun, to frames: Int, progress: ProgressReporter.Style,
+                       log: @escaping (String) -> Void) throws
+    /// Waits until `slot` has trained to `frames` and checkpointed; returns the signal that stopped it, if one did.
+    /// Throws when it cannot train (the population marks it failed).
+    func finishTraining(slot: Int, of population: PopulationRun, to frames: Int) throws -> Int32?
 }
 
 /// Members that are `colony train` runs, trained by a `Trainer` in this process.

@@ -133,7 +133,9 @@ public final class PopulationRun {
         if let reached = try reachedTarget() { return reached }
         while state.generation < settings.generations {
             let target = (state.generation + 1) * settings.interval
-            if parallel > 1 {
+            if parallel > 1, let sideBySide = members as? any SideBySideMembers {
+                if let signal = try trainSideBySide(sideBySide, to: target) { return .stopped(signal: signal) }
+            } else if parallel > 1 {
                 if let signal = try trainInProcesses(to: target) { return .stopped(signal: signal) }
             } else {
                 for slot in 0..<settings.size {
@@ -207,14 +209,20 @@ public final class PopulationRun {
     /// Trains slot `slot` to `frames`; returns the signal that stopped it, if one did. A member whose
     /// training fails is marked failed (it ranks last and is replaced at the boundary); the run goes on.
     private func train(_ slot: Int, to frames: Int) throws -> Int32? {
+        guard state.members[slot].failure == nil else { return nil }
+        let label = Self.label(state.members[slot])
+        return try recordingFailure(of: slot) {
+            try members.train(slot: slot, of: self, to: frames, progress: progressStyle, log: { [log] in log("\(label): \($0)") })
+        }
+    }
+
+    /// Runs `training` for `slot`: its error marks the member failed (nil is returned); after it trained, the streams
+    /// re-derived for its interval are spent.
+    private func recordingFailure(of slot: Int, _ training: () throws -> Int32?) throws -> Int32? {
         let member = state.members[slot]
-        guard member.failure == nil else { return nil }
-        let label = Self.label(member)
         let stoppedBy: Int32?
-        do {
-            stoppedBy = try members.train(slot: slot, of: self, to: frames, progress: progressStyle, log: { [log] in log("\(label): \($0)") })
-        } catch {
-            log("\(label) failed: \(error); it ranks last and is replaced at the boundary")
+        do { stoppedBy = try training() } catch {
+            log("\(Self.label(member)) failed: \(error); it ranks last and is replaced at the boundary")
             state.members[slot].failure = "\(error)"
             try state.write(to: statePath)
             return nil
@@ -224,6 +232,27 @@ public final class PopulationRun {
             try state.write(to: statePath)
         }
         return stoppedBy
+    }
+
+    /// Trains every member that has not failed, `parallel` at a time side by side from this process; returns the signal
+    /// that stopped them, if one did.
+    private func trainSideBySide(_ sideBySide: any SideBySideMembers, to frames: Int) throws -> Int32? {
+        let slots = (0..<state.settings.size).filter { state.members[$0].failure == nil }
+        for first in Swift.stride(from: 0, to: slots.count, by: parallel) {
+            var begun: [Int] = []
+            for slot in slots[first..<Swift.min(first + parallel, slots.count)] {
+                let label = Self.label(state.members[slot])
+                _ = try recordingFailure(of: slot) {
+                    try sideBySide.beginTraining(slot: slot, of: self, to: frames, progress: progressStyle, log: { [log] in log("\(label): \($0)") })
+                    begun.append(slot)
+                    return nil
+                }
+            }
+            for slot in begun {
+                if let signal = try recordingFailure(of: slot, { try sideBySide.finishTraining(slot: slot, of: self, to: frames) }) { return signal }
+            }
+        }
+        return nil
     }
 
     /// How slot `slot` of the population in `directory` trains to `frames` (in this process or a child's).

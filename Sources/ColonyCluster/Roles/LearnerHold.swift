@@ -1,0 +1,66 @@
+import ColonyExperiments
+import ColonyStorage
+import Foundation
+
+/// How a learner whose cluster stays up across a population's boundaries (`[cluster] hold_at_target`) and the
+/// population that drives it meet: two small JSON files in the learner's run directory, each written atomically.
+///
+/// - `hold.json`, from the learner: it reached `target`, checkpointed (`latest.h5`) and waits, its workers attached.
+/// - `release.json`, from the population: train on to `target`. Written after the member's cluster file has that
+///   frame target and its next `[agent]` table, and, for a losing member, after the donor's checkpoint was put in
+///   `checkpoints/latest.h5`: the learner rereads both and publishes the result as a new parameter version.
+///
+/// Files rather than network messages: like the run's checkpoints and cluster file they belong to the directory's
+/// owner, so no peer that reaches the cluster's sockets can move a learner to another interval or configuration.
+public enum LearnerHold {
+    public struct Held: Codable, Sendable, Equatable {
+        /// Frames trained, at least `target`.
+        public var frames: Int
+        /// The frame target the learner holds at.
+        public var target: Int
+        /// The parameter version its workers hold.
+        public var version: Int
+    }
+
+    public struct Release: Codable, Sendable, Equatable {
+        /// The next frame target; a release at or below the target the learner holds at is an old one and ignored.
+        public var target: Int
+    }
+
+    public static func heldPath(_ directory: RunDirectory) -> String { directory.path + "/hold.json" }
+    public static func releasePath(_ directory: RunDirectory) -> String { directory.path + "/release.json" }
+
+    /// The learner's hold, or nil while it trains (or before it first held).
+    public static func held(in directory: RunDirectory) -> Held? { read(Held.self, heldPath(directory)) }
+
+    static func recordHeld(_ held: Held, in directory: RunDirectory) throws { try write(held, heldPath(directory)) }
+
+    /// Releases a held learner (or a learner yet to hold) to train on to `target`.
+    public static func release(_ directory: RunDirectory, to target: Int) throws { try write(Release(target: target), releasePath(directory)) }
+
+    /// The release waiting in `directory`, if one does. Throws for a file that is there but not a release: the
+    /// population writes it atomically, so a damaged one is nobody's to guess at.
+    static func release(in directory: RunDirectory) throws -> Release? {
+        let path = releasePath(directory)
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        do { return try JSONDecoder().decode(Release.self, from: data) } catch {
+            throw TrainingError("\(path) is not a release ({\"target\": <frames>}): \(error); remove it and release the learner again")
+        }
+    }
+
+    /// Forgets an earlier interval's hold, before the population waits for the next one.
+    public static func clearHeld(in directory: RunDirectory) throws {
+        let path = heldPath(directory)
+        if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
+    }
+
+    private static func read<Value: Decodable>(_ type: Value.Type, _ path: String) -> Value? {
+        FileManager.default.contents(atPath: path).flatMap { try? JSONDecoder().decode(type, from: $0) }
+    }
+
+    private static func write<Value: Encodable>(_ value: Value, _ path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try AtomicFile.write(Array(try encoder.encode(value)) + [10], to: path)
+    }
+}
