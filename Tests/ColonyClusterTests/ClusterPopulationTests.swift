@@ -71,7 +71,8 @@ final class ClusterPopulationTests: ExecutableTestCase {
     }
 
     func testMembersTrainAsClustersAndALoserResumesItsDonorsCheckpoint() throws {
-        let cluster = try clusterFile("impala")
+        // An ipc coordinator: each member's held cluster listens on the path + -slot-<k> (no port of another test in the way).
+        let cluster = try clusterFile("impala", coordinator: "ipc://\(directory!)/coordinator")
         let result = try run("colony", [
             "pbt", "run", "--cluster", cluster, "--population", "3", "--interval", "4000", "--generations", "3",
             "--mutate", "learning_rate=log:1e-4..1e-2", "--eval-episodes", "3", "--runs-dir", directory, "--name", "clusters",
@@ -87,6 +88,9 @@ final class ClusterPopulationTests: ExecutableTestCase {
         // Each member's cluster started once and stayed up for its 3 intervals: one learner and one worker each.
         let starts = result.output.split(separator: "\n").filter { $0.contains("): starting impala on CartPole-v1") }
         XCTAssertEqual(starts.count, 3, starts.joined(separator: "\n"))
+        for slot in 0..<3 {
+            XCTAssertTrue(result.output.contains("coordinator ipc://\(directory!)/coordinator-slot-\(slot),"), "slot \(slot)'s own coordinator")
+        }
         let processes = registeredProcesses(result.output)
         XCTAssertEqual(processes.count, 6, "3 learners and 3 workers registered, none restarted: \(processes)")
         XCTAssertTrue(processes.allSatisfy { !isAlive($0) }, "the run ended its members' clusters: \(processes.filter(isAlive))")
@@ -166,7 +170,7 @@ final class ClusterPopulationTests: ExecutableTestCase {
     /// A stop signal while the members' clusters are up stops every process (each learner at a checkpoint); the rerun
     /// starts the clusters again from their checkpoints and finishes the population.
     func testHeldClustersStopAtASignalAndTheRerunResumes() throws {
-        let cluster = try clusterFile("stop")
+        let cluster = try clusterFile("stop", coordinator: "ipc://\(directory!)/coordinator")
         let arguments = ["pbt", "run", "--cluster", cluster, "--population", "2", "--interval", "60000", "--generations", "4",
                          "--mutate", "learning_rate=log:1e-4..1e-2", "--eval-episodes", "2", "--runs-dir", directory!, "--name", "stop"]
         let population = try start("colony", arguments, log: directory + "/stop.log")
@@ -178,7 +182,7 @@ final class ClusterPopulationTests: ExecutableTestCase {
         XCTAssertEqual(population.terminationStatus, 130, String(stopped.suffix(3000)))
         XCTAssertTrue(stopped.contains("rerun the same command to resume"), String(stopped.suffix(3000)))
         let processes = registeredProcesses(stopped)
-        XCTAssertEqual(processes.count, 4, "2 learners and 2 workers: \(processes)")
+        XCTAssertEqual(processes.count, 4, "2 learners and 2 workers: \(processes)\n" + String(stopped.suffix(4000)))
         XCTAssertTrue(processes.allSatisfy { !isAlive($0) }, "the signal ended every member's cluster: \(processes.filter(isAlive))")
 
         let resumed = try run("colony", arguments)
