@@ -47,6 +47,8 @@ struct EnvironmentHostBenchmarks {
         var sharedMemory: Bool
         var colony: Rates?
         var python: Rates?
+        /// Gymnasium's SyncVectorEnv (same-step autoreset) of the same environments in one process.
+        var vector: Rates?
     }
 
     func run() throws {
@@ -80,8 +82,12 @@ struct EnvironmentHostBenchmarks {
                     let pythonRates = python.values["steps_per_second_\(count)"].map {
                         Rates(wall: $0, perCore: python.values["steps_per_cpu_second_\(count)"])
                     }
+                    let vectorRates = python.values["vector_steps_per_second_\(count)"].map {
+                        Rates(wall: $0, perCore: python.values["vector_steps_per_cpu_second_\(count)"])
+                    }
                     for index in cases.indices where cases[index].environment == environment && cases[index].count == count {
                         cases[index].python = Self.best(cases[index].python, pythonRates)
+                        cases[index].vector = Self.best(cases[index].vector, vectorRates)
                         do {
                             let rates = try throughHost(environment, count: count, transport: cases[index].transport, sharedMemory: cases[index].sharedMemory)
                             cases[index].colony = Self.best(cases[index].colony, rates)
@@ -162,14 +168,15 @@ struct EnvironmentHostBenchmarks {
     private func printCases(_ cases: [Case], notes: [String]) {
         print("\n## Environment host: env steps/s through one host vs the same environments in one Python process (random actions, same-step autoreset)\n")
         print("| env | envs/host | transport | observations | Colony through host | Python in-process | ratio | added per env step | added per request "
-              + "| Colony per host core | Python per core | ratio per core | Colony client CPU per env step | goal |")
-        print("| --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+              + "| Colony per host core | Python per core | ratio per core | goal | SyncVectorEnv per core | ratio per core to SyncVectorEnv "
+              + "| Colony client CPU per env step |")
+        print("| --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         for row in cases {
             let isPong = row.environment.contains("Pong")
-            func ratio(_ colony: Double?, _ python: Double?) -> String {
+            func ratio(_ colony: Double?, _ python: Double?, judged: Bool = true) -> String {
                 guard let colony, let python else { return "n/a" }
                 let text = String(format: "%.1f%%", 100 * colony / python)
-                return isPong ? text + (colony / python >= Self.pongGoal ? " ✓" : " ✗") : text
+                return isPong && judged ? text + (colony / python >= Self.pongGoal ? " ✓" : " ✗") : text
             }
             var perStep = "n/a", perRequest = "n/a"
             if let c = row.colony?.wall, let p = row.python?.wall {
@@ -181,10 +188,13 @@ struct EnvironmentHostBenchmarks {
             let client = row.colony?.clientCPUPerStep.map { String(format: "%.0f µs", $0 * 1e6) } ?? "n/a"
             print("| \(row.environment) | \(row.count) | \(row.transport.rawValue) | \(row.sharedMemory ? "shared memory" : "in the reply") | \(rate(row.colony?.wall)) | \(rate(row.python?.wall)) | "
                   + "\(ratio(row.colony?.wall, row.python?.wall)) | \(perStep) | \(perRequest) | \(rate(row.colony?.perCore)) | \(rate(row.python?.perCore)) | "
-                  + "\(ratio(row.colony?.perCore, row.python?.perCore)) | \(client) | \(isPong ? String(format: "≥ %.0f%%", 100 * Self.pongGoal) : "") |")
+                  + "\(ratio(row.colony?.perCore, row.python?.perCore)) | \(isPong ? String(format: "≥ %.0f%%", 100 * Self.pongGoal) : "") | "
+                  + "\(rate(row.vector?.perCore)) | \(ratio(row.colony?.perCore, row.vector?.perCore, judged: false)) | \(client) |")
         }
         print("- steps/s count environment steps (a request steps every environment of the host once), best round each; added = 1/Colony − 1/Python (wall-clock); "
               + "per core = steps per CPU second of the process that steps the environments (the host; the Python process); "
+              + "Python = a bare loop that keeps no observation, the goal's reference; SyncVectorEnv = Gymnasium's own vector of the same "
+              + "environments with same-step autoreset, which gathers each step's observations into a batch as the host does; "
               + "client CPU = CPU time of the Colony process (send, receive, decode) per env step, on another core than the host's")
         for note in notes { print("- note: \(note)") }
     }
