@@ -116,10 +116,11 @@ final class ConvolutionColumnsTests: XCTestCase {
         }
     }
 
-    /// One-row and one-column products (sent to sgemv) equal the definition for every transpose, with leading
-    /// dimensions wider than the matrices, α ≠ 1, β = 1 adding to C, and β = 0 overwriting a NaN left in C.
-    func testOneRowAndOneColumnProductsEqualTheDefinition() {
-        for (m, n, k) in [(1, 37, 29), (41, 1, 23), (1, 1, 19)] {
+    /// One-row products with a large matrix (sent to sgemv) and small ones (sgemm) equal the definition for every
+    /// transpose, with leading dimensions wider than the matrices, α ≠ 1, β = 1 adding to C, and β = 0 overwriting a
+    /// NaN left in C.
+    func testOneRowProductsEqualTheDefinition() {
+        for (m, n, k) in [(1, 300, 230), (1, 37, 29), (41, 1, 23)] {
             for (transposeA, transposeB) in [(false, false), (true, false), (false, true), (true, true)] {
                 // Stored shapes with 3 spare columns each: A is m×k (k×m transposed), B is k×n (n×k transposed), C is m×n.
                 let (aRows, aColumns) = transposeA ? (k, m) : (m, k), (bRows, bColumns) = transposeB ? (n, k) : (k, n)

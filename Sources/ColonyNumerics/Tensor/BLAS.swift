@@ -67,25 +67,17 @@ enum BLAS {
         alpha: Float, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        // A one-row or one-column product is a matrix–vector product. OpenBLAS 0.3.21's sgemm would pack the whole
-        // matrix first (the Nature CNN's 512 × 3136 layer at batch 1: 6.4 MB copied per call, a third of its time).
-        if m == 1 || n == 1, beta == 0 {
+        // A one-row product with a large matrix (a batch of one through a wide layer) is a matrix–vector product:
+        // OpenBLAS 0.3.21's sgemm would pack the whole matrix first (the Nature CNN's 512 × 3136 layer at batch 1:
+        // 6.4 MB copied per call, a third of its time). Smaller products keep sgemm's summation order.
+        if m == 1 && n * k >= 1 << 16 {
             // BLAS may scale y by β instead of ignoring it: a NaN left in scratch memory must not survive β = 0.
-            for index in 0..<(m == 1 ? n : m) { c[m == 1 ? index : index * ldc] = 0 }
-        }
-        if m == 1 {
+            if beta == 0 { c.update(repeating: 0, count: n) }
             // c = op(B)ᵀ · a: B stored n × k (transposed) or k × n; a's k values sit lda apart when A is k × 1.
             let (rows, columns) = transposeB ? (n, k) : (k, n)
             return cblas_sgemv(
                 CblasRowMajor, transposeB ? CblasNoTrans : CblasTrans, blasint(rows), blasint(columns), alpha, b, blasint(Swift.max(1, ldb)),
                 a, blasint(transposeA ? Swift.max(1, lda) : 1), beta, c, 1)
-        }
-        if n == 1 {
-            // c = op(A) · b: A stored m × k or k × m (transposed); b's k values sit ldb apart when B is k × 1.
-            let (rows, columns) = transposeA ? (k, m) : (m, k)
-            return cblas_sgemv(
-                CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, blasint(rows), blasint(columns), alpha, a, blasint(Swift.max(1, lda)),
-                b, blasint(transposeB ? 1 : Swift.max(1, ldb)), beta, c, blasint(Swift.max(1, ldc)))
         }
         cblas_sgemm(
             CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
