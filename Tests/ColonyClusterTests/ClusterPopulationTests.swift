@@ -217,9 +217,13 @@ final class ClusterPopulationTests: ExecutableTestCase {
         let cluster = try start("colony", ["cluster", "up", path], log: log)
         let said = { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
         XCTAssertTrue(eventually(timeout: 60) { LearnerHold.held(in: runDirectory)?.target == 2000 }, said())
-        Thread.sleep(forTimeInterval: 1)
+        // Longer than a worker waits for a learner that neither grants credits nor publishes (5 s): the held learner
+        // publishes, so its worker waits attached instead of looking for it again.
+        Thread.sleep(forTimeInterval: 7)
         XCTAssertTrue(cluster.isRunning, "the cluster stays up while its learner holds: " + said())
         XCTAssertTrue(FileManager.default.fileExists(atPath: runDirectory.latestCheckpoint))
+        XCTAssertFalse(said().contains("stopped answering"), said())
+        XCTAssertEqual(said().components(separatedBy: "attached to learner").count - 1, 1, said())
 
         try write(frames: 5000)
         try LearnerHold.release(runDirectory, to: 4000)

@@ -90,7 +90,9 @@ public final class WorkerRole: Sendable {
                         if stopping() { return .stopping }
                         try link.poll(timeout: 50)
                         let now = Date().timeIntervalSince1970
-                        if now - waited > learnerTimeout { return .learnerLost }
+                        // A learner that still publishes (once a second at least) is there, only not taking data now:
+                        // busy, or holding at a population's boundary.
+                        if now - max(waited, link.lastHeard) > learnerTimeout { return .learnerLost }
                         // A learner that restarted knows nothing of our credits: ask again once a second.
                         if link.credits == 0 && now - lastRequest >= 1 {
                             try link.requestCredits(&sender)
