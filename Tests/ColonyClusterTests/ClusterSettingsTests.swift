@@ -39,16 +39,16 @@ final class ClusterSettingsTests: XCTestCase {
         let directory = RunDirectory(path: NSTemporaryDirectory() + "colony-hold-\(UUID().uuidString)")
         try directory.create()
         defer { try? FileManager.default.removeItem(atPath: directory.path) }
-        XCTAssertNil(try LearnerHold.release(in: directory))
+        XCTAssertNil(try LearnerHold.pendingRelease(in: directory))
         XCTAssertNil(LearnerHold.held(in: directory))
         try LearnerHold.release(directory, to: 8000)
-        XCTAssertEqual(try LearnerHold.release(in: directory), LearnerHold.Release(target: 8000))
+        XCTAssertEqual(try LearnerHold.pendingRelease(in: directory), LearnerHold.Release(target: 8000))
         try LearnerHold.recordHeld(.init(frames: 4010, target: 4000, version: 12), in: directory)
         XCTAssertEqual(LearnerHold.held(in: directory), LearnerHold.Held(frames: 4010, target: 4000, version: 12))
         try LearnerHold.clearHeld(in: directory)
         XCTAssertNil(LearnerHold.held(in: directory))
         try AtomicFile.write("{\"frames\": 8000}\n", to: LearnerHold.releasePath(directory))
-        XCTAssertThrowsError(try LearnerHold.release(in: directory)) { error in
+        XCTAssertThrowsError(try LearnerHold.pendingRelease(in: directory)) { error in
             XCTAssertTrue("\(error)".contains("release.json is not a release ({\"target\": <frames>})"), "\(error)")
         }
     }

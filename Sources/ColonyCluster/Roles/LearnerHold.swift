@@ -40,7 +40,7 @@ public enum LearnerHold {
 
     /// The release waiting in `directory`, if one does. Throws for a file that is there but not a release: the
     /// population writes it atomically, so a damaged one is nobody's to guess at.
-    static func release(in directory: RunDirectory) throws -> Release? {
+    static func pendingRelease(in directory: RunDirectory) throws -> Release? {
         let path = releasePath(directory)
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
         do { return try JSONDecoder().decode(Release.self, from: data) } catch {

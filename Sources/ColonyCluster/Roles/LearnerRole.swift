@@ -245,7 +245,7 @@ extension LearnerRole {
             if stopRequested.load(ordering: .relaxed) { return .stopped(.requested) }
             if let signal = StopSignal.requested { return .stopped(.signal(signal)) }
             if host.shutdownOrdered { return .stopped(.coordinatorShutdown) }
-            if let release = try LearnerHold.release(in: settings.runDirectory), release.target > settings.frames {
+            if let release = try LearnerHold.pendingRelease(in: settings.runDirectory), release.target > settings.frames {
                 let next = try reloadSettings!()
                 let file = "the cluster file reread for the release to frame \(release.target)"
                 guard next.frames == release.target else {
