@@ -288,6 +288,9 @@ extension ColonyBench {
         @Option(help: "Only this environment (CartPole-v1 or Acrobot-v1).")
         var only: String?
 
+        @Option(help: "AgileRL runs at once after Colony's runs of a case are done (one beside them before), each one thread.")
+        var referenceJobs: Int = 2
+
         @Option(help: "Python interpreter with agilerl 2.58 (empty: Benchmarks/.venv-agilerl when present).")
         var agilerlPython: String = ""
 
@@ -295,7 +298,8 @@ extension ColonyBench {
             let references = referenceSeeds ?? seeds
             try PopulationBenchmarks(
                 seeds: seeds, referenceSeeds: references, referenceBaselineSeeds: referenceBaselineSeeds ?? references,
-                referenceFramesPerMember: referenceFramesPerMember, population: population, interval: interval, filter: only,
+                referenceFramesPerMember: referenceFramesPerMember, population: population, interval: interval, referenceJobs: referenceJobs,
+                filter: only,
                 agilerlPython: agilerlPython.isEmpty ? repositoryRoot + "/Benchmarks/.venv-agilerl/bin/python" : agilerlPython).run()
         }
     }

@@ -7,7 +7,9 @@ import Foundation
 /// AgileRL runs its own `train_off_policy` with and without evolution (Benchmarks/reference/agilerl_population.py).
 /// Both share one replay buffer across the population and start every member at the same values. Each run
 /// uses one thread; AgileRL's runs go on in a child process beside Colony's, so both sides of a case are
-/// measured in the same minutes, each on its own core of the 2-core machine.
+/// measured in the same minutes, each on its own core of the 2-core machine. Once Colony's runs of a case are
+/// done, `referenceJobs` of AgileRL's run at once (each still one process, one thread, its own core), so its
+/// slower runs do not leave a core idle.
 struct PopulationBenchmarks {
     struct Case {
         let environment: String
@@ -49,6 +51,8 @@ struct PopulationBenchmarks {
     let referenceFramesPerMember: Int?
     let population: Int
     let interval: Int
+    /// AgileRL runs at once after Colony's runs of a case (one beside Colony's before).
+    let referenceJobs: Int
     let filter: String?
     let agilerlPython: String
 
@@ -75,7 +79,7 @@ struct PopulationBenchmarks {
                     reference.advance()
                 }
             }
-            let agilerl = reference.finish()
+            let agilerl = reference.finish(jobs: referenceJobs)
             notes += agilerl.notes
             let agilerlSeconds = agilerl.outcomes["evolution"].flatMap(Self.secondsToTarget)
             func row(_ system: String, _ selection: String, _ outcomes: [Outcome]) {
@@ -138,11 +142,16 @@ struct PopulationBenchmarks {
 }
 
 /// AgileRL's runs of one case, one child process at a time beside Colony's runs: `advance` starts the next
-/// when the last has ended, `finish` waits for the rest.
+/// when the last has ended, `finish` runs the rest `jobs` at a time once Colony's are done.
 final class AgileRLRuns {
+    private typealias Run = (variant: String, seed: Int, process: Process, output: String)
     private var queue: [(variant: String, seed: Int)]
-    private var running: (variant: String, seed: Int, process: Process, output: String)?
-    private(set) var outcomes: [String: [PopulationBenchmarks.Outcome]] = [:]
+    private var running: [Run] = []
+    /// Each variant's outcomes by seed, listed in seed order whatever order the runs ended in.
+    private var outcomesBySeed: [String: [Int: PopulationBenchmarks.Outcome]] = [:]
+    private var outcomes: [String: [PopulationBenchmarks.Outcome]] {
+        outcomesBySeed.mapValues { bySeed in bySeed.keys.sorted().map { bySeed[$0]! } }
+    }
     private(set) var notes: [String] = []
     private var versions: String?
     private let python: String
@@ -161,12 +170,17 @@ final class AgileRLRuns {
         advance()
     }
 
-    /// Collects the run that ended, if any, and starts the next.
-    func advance() {
-        if let current = running, !current.process.isRunning { collect(current); running = nil }
-        guard running == nil, !queue.isEmpty else { return }
+    /// Collects the runs that ended and starts the next while fewer than `jobs` run.
+    func advance(jobs: Int = 1) {
+        for run in running where !run.process.isRunning { collect(run) }
+        running.removeAll { !$0.process.isRunning }
+        while running.count < max(1, jobs), !queue.isEmpty { start() }
+    }
+
+    private func start() {
         let (variant, seed) = queue.removeFirst()
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent("colony-bench-agilerl-\(getpid()).json").path
+        let name = "colony-bench-agilerl-\(getpid())-\(variant == "no evolution" ? "baseline" : "evolution")-\(seed).json"
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent(name).path
         _ = FileManager.default.createFile(atPath: output, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
@@ -180,24 +194,26 @@ final class AgileRLRuns {
         process.environment = environment
         do {
             try process.run()
-            running = (variant, seed, process, output)
+            running.append((variant, seed, process, output))
         } catch {
             notes.append("AgileRL not run: cannot start \(python): \(error)")
             queue = []
         }
     }
 
-    /// Waits for every queued run.
-    func finish() -> (outcomes: [String: [PopulationBenchmarks.Outcome]], notes: [String]) {
-        while running != nil || !queue.isEmpty {
-            running?.process.waitUntilExit()
-            advance()
+    /// Runs the rest, `jobs` at a time (Colony's runs are done), and waits for them.
+    func finish(jobs: Int) -> (outcomes: [String: [PopulationBenchmarks.Outcome]], notes: [String]) {
+        while !running.isEmpty || !queue.isEmpty {
+            advance(jobs: jobs)
+            Thread.sleep(forTimeInterval: 0.2)
         }
-        if let versions { notes.append("references: \(versions); AgileRL ran beside Colony, one thread each") }
+        if let versions {
+            notes.append("references: \(versions); AgileRL ran beside Colony, then \(max(1, jobs)) at a time once Colony's runs were done, one thread each")
+        }
         return (outcomes, notes)
     }
 
-    private func collect(_ run: (variant: String, seed: Int, process: Process, output: String)) {
+    private func collect(_ run: Run) {
         defer { try? FileManager.default.removeItem(atPath: run.output) }
         let text = (try? String(contentsOfFile: run.output, encoding: .utf8)) ?? ""
         guard let line = text.split(separator: "\n").last, let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
@@ -207,6 +223,7 @@ final class AgileRLRuns {
             return
         }
         versions = "agilerl \(object["agilerl_version"] ?? "?"), torch \(object["torch_version"] ?? "?")"
-        outcomes[run.variant, default: []].append(.init(reached: reached > 0, globalFrames: frames, seconds: seconds, best: object["best_fitness"] as? Double ?? .nan))
+        outcomesBySeed[run.variant, default: [:]][run.seed] = .init(reached: reached > 0, globalFrames: frames, seconds: seconds,
+                                                                    best: object["best_fitness"] as? Double ?? .nan)
     }
 }

@@ -88,7 +88,11 @@ final class ClusterIntegrationTests: ExecutableTestCase {
         XCTAssertEqual(cluster.terminationStatus, 0, String(output.suffix(3000)))
         XCTAssertTrue(output.contains("frame budget of 100000 reached"), String(output.suffix(3000)))
         let rows = (try? ReturnsCSV.read("\(directory!)/runs/impala/Catch-v0/seed-3/returns100.csv")) ?? []
-        XCTAssertGreaterThanOrEqual(rows.last?.mean ?? -1, 0.9, "the last 100 episodes' mean; means: \(rows.map(\.mean))")
+        // The last 500 episodes (5 rows of 100): the workers sample their actions, and one row of 100 alone dipped to 0.88
+        // in a CI run after 40 rows at 0.96–1.0; a collapse (to −0.6 in runs without annealing) still fails.
+        let last = rows.suffix(5).map(\.mean)
+        XCTAssertEqual(last.count, 5, "means: \(rows.map(\.mean))")
+        XCTAssertGreaterThanOrEqual(last.reduce(0, +) / Double(max(1, last.count)), 0.9, "the last 500 episodes' mean; means: \(rows.map(\.mean))")
     }
 
     /// A3C with 2 workers (gradients computed by the workers, applied by the learner as they arrive).
