@@ -233,6 +233,22 @@ final class ClusterPopulationTests: ExecutableTestCase {
         XCTAssertTrue(said().contains("sets frames = 5000: the population writes the file before it releases the learner"), said())
     }
 
+    /// A3C members' clusters restart every interval (their workers compute the loss with the member's values), so
+    /// `--parallel 2` runs them in child processes, not as held clusters.
+    func testA3CMembersTrainInChildProcessesWithParallel() throws {
+        let base = try freeEndpoint()
+        let port = try XCTUnwrap(Int(base.split(separator: ":").last ?? ""))
+        let cluster = try clusterFile("a3c", algorithm: "a3c", coordinator: "tcp://127.0.0.1:\(port)")
+        let result = try run("colony", [
+            "pbt", "run", "--cluster", cluster, "--population", "2", "--interval", "4000", "--generations", "2", "--parallel", "2",
+            "--mutate", "learning_rate=log:1e-4..1e-2", "--eval-episodes", "2", "--runs-dir", directory!, "--name", "a3c",
+        ])
+        XCTAssertEqual(result.status, 0, String(result.output.suffix(3000)))
+        let records = try LineageRecord.read(directory + "/pbt/a3c/lineage.jsonl")
+        XCTAssertEqual(records.count, 4, "2 generations × 2 members")
+        XCTAssertTrue(records.allSatisfy { $0.fitness != nil }, "no member failed: \(records.map(\.failure))")
+    }
+
     func testWhatAClusterPopulationCannotDoIsOneLineError() throws {
         let impala = try clusterFile("impala")
         let sharedReplay = try clusterFile("apex", algorithm: "apex_dqn", extra: "\n[replay]\ncheckpoint_path = \"\(directory!)/replay.h5\"")

@@ -34,6 +34,8 @@ public final class ClusterMembers: SideBySideMembers {
     private let coordinator: String
     /// Members' clusters stay up across boundaries, their learners holding at each target.
     public let holdsClusters: Bool
+    /// Held clusters train side by side from this process; clusters started per interval, in child processes.
+    public var trainsSideBySide: Bool { holdsClusters }
     private let held = HeldClusters()
 
     /// Whether members run colony-replay, whose table an exploit copies.

@@ -26,6 +26,8 @@ extension PopulationMembers {
 /// Members whose training runs in processes of their own that this process only starts and waits for (clusters kept
 /// up across boundaries): `--parallel P` trains P of them side by side from here, rather than in child processes.
 public protocol SideBySideMembers: PopulationMembers {
+    /// Whether these members do train side by side from this process (false: in turn, or in child processes).
+    var trainsSideBySide: Bool { get }
     /// Starts training `slot` to `frames` and returns at once.
     func beginTraining(slot: Int, of population: PopulationRun, to frames: Int, progress: ProgressReporter.Style,
                        log: @escaping (String) -> Void) throws

@@ -133,7 +133,7 @@ public final class PopulationRun {
         if let reached = try reachedTarget() { return reached }
         while state.generation < settings.generations {
             let target = (state.generation + 1) * settings.interval
-            if parallel > 1, let sideBySide = members as? any SideBySideMembers {
+            if parallel > 1, let sideBySide = members as? any SideBySideMembers, sideBySide.trainsSideBySide {
                 if let signal = try trainSideBySide(sideBySide, to: target) { return .stopped(signal: signal) }
             } else if parallel > 1 {
                 if let signal = try trainInProcesses(to: target) { return .stopped(signal: signal) }
