@@ -50,14 +50,20 @@ struct ColonyWorker: ParsableCommand {
         StopSignal.install()
         do {
             try ProcessKeys.install(directory: keys, member: keyName)
-            var settings = try ClusterSettings(path: config)
-            if let coordinator { settings.coordinator = coordinator }
-            if let envs { settings.environmentsPerWorker = envs }
+            let (config, coordinator, envs) = (config, coordinator, envs)
+            // Read again when the learner of a held A3C member (hold_at_target) is released to its next interval.
+            let read: @Sendable () throws -> ClusterSettings = {
+                var settings = try ClusterSettings(path: config)
+                if let coordinator { settings.coordinator = coordinator }
+                if let envs { settings.environmentsPerWorker = envs }
+                return settings
+            }
+            let settings = try read()
             let logger = ClusterLogger(label: "worker-\(index)", level: logLevel)
             if settings.usesReplay {
                 try ReplayWorkerRole(settings: settings, index: index, logger: logger).run()
             } else {
-                try WorkerRole(settings: settings, index: index, logger: logger).run()
+                try WorkerRole(settings: settings, index: index, logger: logger, reloadSettings: read).run()
             }
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))

@@ -5,8 +5,8 @@ import Foundation
 import XCTest
 
 /// `colony pbt run --cluster FILE`: every member is a cluster (coordinator, learner, worker) of real processes; a
-/// losing member's learner resumes from its donor's checkpoint with the mutated configuration. IMPALA members' clusters
-/// stay up across boundaries (their learners hold at each target); Ape-X members' restart every interval.
+/// losing member's learner resumes from its donor's checkpoint with the mutated configuration. IMPALA and A3C members'
+/// clusters stay up across boundaries (their learners hold at each target); Ape-X members' restart every interval.
 final class ClusterPopulationTests: ExecutableTestCase {
     /// The pids of the processes that registered with a coordinator in `log` (learners and workers).
     private func registeredProcesses(_ log: String) -> Set<Int32> {
@@ -43,11 +43,13 @@ final class ClusterPopulationTests: ExecutableTestCase {
 
     /// Ape-X members: each member's colony-replay checkpoints its table to the member's replay.h5 when its cluster
     /// ends; a losing member takes its donor's table with its donor's learner checkpoint and its replay server
-    /// restores exactly those items when the next interval starts.
+    /// restores exactly those items when the next interval starts. With `--parallel 2` both members' clusters run at
+    /// once, each started for its interval from a child process (`colony pbt member`) on the file's port + slot.
     func testApeXMembersCarryTheirReplayAcrossBoundariesAndAnExploitCopiesIt() throws {
-        let cluster = try clusterFile("apex", algorithm: "apex_dqn", extra: "learning_starts = 500\nbuffer_size = 20000")
+        let cluster = try clusterFile("apex", algorithm: "apex_dqn", coordinator: "tcp://127.0.0.1:\(try freePorts(2))",
+                                      extra: "learning_starts = 500\nbuffer_size = 20000")
         let result = try run("colony", [
-            "pbt", "run", "--cluster", cluster, "--population", "2", "--interval", "3000", "--generations", "2",
+            "pbt", "run", "--cluster", cluster, "--population", "2", "--interval", "3000", "--generations", "2", "--parallel", "2",
             "--mutate", "learning_rate=log:1e-4..1e-2", "--eval-episodes", "2", "--runs-dir", directory, "--name", "apex",
         ])
         XCTAssertEqual(result.status, 0, String(result.output.suffix(3000)))
@@ -134,11 +136,10 @@ final class ClusterPopulationTests: ExecutableTestCase {
                       && status.output.contains("members as clusters of \(URL(fileURLWithPath: cluster).standardizedFileURL.path)"), status.output)
     }
 
-    /// `--parallel 2`: each member's cluster runs in its own child process at the same time as the other's, slot k's
-    /// coordinator on the file's port + k; the boundary evaluates and evolves them as in turn.
+    /// `--parallel 2`: the members' held clusters train at the same time, slot k's coordinator on the file's port + k;
+    /// the boundary evaluates and evolves them as in turn.
     func testMembersTrainSideBySideWithParallel() throws {
-        let base = try freeEndpoint()
-        let port = try XCTUnwrap(Int(base.split(separator: ":").last ?? ""))
+        let port = try freePorts(2)
         let cluster = try clusterFile("parallel", coordinator: "tcp://127.0.0.1:\(port)")
         let result = try run("colony", [
             "pbt", "run", "--cluster", cluster, "--population", "2", "--interval", "4000", "--generations", "2", "--parallel", "2",
@@ -233,20 +234,81 @@ final class ClusterPopulationTests: ExecutableTestCase {
         XCTAssertTrue(said().contains("sets frames = 5000: the population writes the file before it releases the learner"), said())
     }
 
-    /// A3C members' clusters restart every interval (their workers compute the loss with the member's values), so
-    /// `--parallel 2` runs them in child processes, not as held clusters.
-    func testA3CMembersTrainInChildProcessesWithParallel() throws {
-        let base = try freeEndpoint()
-        let port = try XCTUnwrap(Int(base.split(separator: ":").last ?? ""))
-        let cluster = try clusterFile("a3c", algorithm: "a3c", coordinator: "tcp://127.0.0.1:\(port)")
+    /// An A3C worker of a held cluster takes each interval's values from the releases in the run directory: where that
+    /// directory is not (another machine without a shared file system) it stops with an error that says so, rather
+    /// than compute gradients with values the learner has moved past.
+    func testAHeldA3CWorkerWithoutTheRunDirectoryStopsWithAnError() throws {
+        let coordinator = try freeEndpoint()
+        func file(_ name: String, runDirectory: String, workers: Int) throws -> String {
+            let path = directory + "/\(name).toml"
+            try AtomicFile.write("""
+                algorithm = "a3c"
+                env = "CartPole-v1"
+                frames = 1000000
+                run_dir = "\(runDirectory)"
+
+                [cluster]
+                coordinator = "\(coordinator)"
+                host = "127.0.0.1"
+                workers = \(workers)
+                hold_at_target = true
+
+                """, to: path)
+            return path
+        }
+        let keys = directory + "/keys"
+        XCTAssertEqual(try run("colony", ["keys", "new", keys]).status, 0)
+        let cluster = try start("colony", ["cluster", "up", try file("learner", runDirectory: directory + "/run", workers: 1), "--keys", keys],
+                                log: directory + "/cluster.log")
+        let elsewhere = try file("elsewhere", runDirectory: directory + "/not-on-this-machine", workers: 1)
+        let worker = try start("colony-worker", ["--config", elsewhere, "--index", "1", "--keys", keys], log: directory + "/worker.log")
+        defer {
+            for process in [worker, cluster] where process.isRunning {
+                kill(process.processIdentifier, SIGINT)
+                if !eventually(timeout: 20, { !process.isRunning }) { kill(process.processIdentifier, SIGKILL) }
+                process.waitUntilExit()
+            }
+        }
+        let said = { (try? String(contentsOfFile: self.directory + "/worker.log", encoding: .utf8)) ?? "" }
+        XCTAssertTrue(eventually(timeout: 60) { !worker.isRunning }, said())
+        guard !worker.isRunning else { return }
+        XCTAssertEqual(worker.terminationStatus, 1, said())
+        XCTAssertTrue(said().contains("not-on-this-machine, which is not on this machine"), said())
+        XCTAssertTrue(cluster.isRunning, "the learner and its own worker go on")
+    }
+
+    /// A3C members' clusters stay up too, side by side with `--parallel 2`: their workers compute the loss, so at each
+    /// release they take the member's mutated `[agent]` values (here ent_coef, a worker's key) with the new version.
+    func testA3CMembersHoldTheirClustersAndTheirWorkersFollowEachRelease() throws {
+        // An ipc coordinator: each held cluster listens on the path + -slot-<k>, where no other test's port can be.
+        let cluster = try clusterFile("a3c", algorithm: "a3c", coordinator: "ipc://\(directory!)/coordinator", extra: "ent_coef = 0.01")
         let result = try run("colony", [
-            "pbt", "run", "--cluster", cluster, "--population", "2", "--interval", "4000", "--generations", "2", "--parallel", "2",
-            "--mutate", "learning_rate=log:1e-4..1e-2", "--eval-episodes", "2", "--runs-dir", directory!, "--name", "a3c",
+            "pbt", "run", "--cluster", cluster, "--population", "2", "--interval", "4000", "--generations", "3", "--parallel", "2",
+            "--mutate", "ent_coef=log:1e-4..1e-1", "--eval-episodes", "2", "--runs-dir", directory!, "--name", "a3c",
         ])
         XCTAssertEqual(result.status, 0, String(result.output.suffix(3000)))
         let records = try LineageRecord.read(directory + "/pbt/a3c/lineage.jsonl")
-        XCTAssertEqual(records.count, 4, "2 generations × 2 members")
+        XCTAssertEqual(records.count, 6, "3 generations × 2 members")
         XCTAssertTrue(records.allSatisfy { $0.fitness != nil }, "no member failed: \(records.map(\.failure))")
+        let lines = result.output.split(separator: "\n")
+        XCTAssertEqual(lines.filter { $0.contains("): starting a3c on CartPole-v1") }.count, 2, "each member's cluster started once")
+        let processes = registeredProcesses(result.output)
+        XCTAssertEqual(processes.count, 4, "2 learners and 2 workers registered, none restarted: \(processes)")
+        XCTAssertTrue(processes.allSatisfy { !isAlive($0) }, "the run ended its members' clusters: \(processes.filter(isAlive))")
+        // At each release a member's worker took the file its learner took: the same [agent] values changed (an exploit
+        // changes ent_coef unless the member already had the donor's perturbed value).
+        func agentChanges(_ line: Substring) -> String { line.components(separatedBy: "; [agent] ").dropFirst().first ?? "" }
+        for slot in 0..<2 {
+            for target in [8000, 12000] {
+                let mine = lines.filter { $0.hasPrefix("slot \(slot) (") }
+                let learner = mine.filter { $0.contains("released to frame \(target): publishing parameter version") }
+                let worker = mine.filter { $0.contains("follows its learner's release to frame \(target)") }
+                XCTAssertEqual(learner.count, 1, "slot \(slot), release to \(target): " + String(result.output.suffix(4000)))
+                XCTAssertEqual(worker.count, 1, "slot \(slot), release to \(target): " + String(result.output.suffix(4000)))
+                guard let learnerLine = learner.first, let workerLine = worker.first else { continue }
+                XCTAssertEqual(workerLine.components(separatedBy: ": [agent] ").dropFirst().first ?? "", agentChanges(learnerLine), "\(workerLine)\n\(learnerLine)")
+            }
+        }
     }
 
     func testWhatAClusterPopulationCannotDoIsOneLineError() throws {
@@ -255,7 +317,8 @@ final class ClusterPopulationTests: ExecutableTestCase {
         for (arguments, expected) in [
             (["--cluster", sharedReplay], "would put every member's replay in one file"),
             (["--cluster", impala, "--agent", "impala"], "drop them"),
-            (["--cluster", try clusterFile("ipc", coordinator: "ipc://\(directory!)/coordinator"), "--parallel", "2"], "needs a tcp port"),
+            (["--cluster", try clusterFile("ipc", algorithm: "apex_dqn", coordinator: "ipc://\(directory!)/coordinator"), "--parallel", "2"],
+             "needs a tcp port"),
             (["--cluster", impala, "--parameter-noise", "0.1"], "--parameter-noise is for members in one process"),
             (["--cluster", directory + "/missing.toml"], "missing.toml"),
             ([String](), "--agent is required (or --cluster FILE)"),

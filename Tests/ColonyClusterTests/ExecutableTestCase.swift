@@ -42,6 +42,25 @@ class ExecutableTestCase: XCTestCase {
         return try probe.lastEndpoint
     }
 
+    /// A loopback port p such that p...p + count − 1 were all free a moment ago, below Linux's ephemeral range (32768 and
+    /// up), which outgoing connections draw from: a coordinator on port + slot must not meet another test's connection.
+    func freePorts(_ count: Int) throws -> Int {
+        for _ in 0..<100 {
+            let base = Int.random(in: 20_000...(32_000 - count))
+            let context = ZMQContext()
+            var probes: [ZMQSocket] = []
+            defer { probes.forEach { $0.close() } }
+            do {
+                for offset in 0..<count {
+                    probes.append(try ZMQSocket(context, .router))
+                    try probes[offset].bind("tcp://127.0.0.1:\(base + offset)")
+                }
+                return base
+            } catch { continue }
+        }
+        throw XCTSkip("no \(count) consecutive free loopback ports in 20000...32000")
+    }
+
     /// Starts `name` with its output in `log` (a path).
     @discardableResult
     func start(_ name: String, _ arguments: [String], log: String) throws -> Process {

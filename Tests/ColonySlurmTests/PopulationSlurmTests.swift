@@ -85,7 +85,8 @@ final class PopulationSlurmTests: XCTestCase {
     /// task started; the controllers evaluate the learners' checkpoints and copy a donor's into the loser's slot.
     /// An IMPALA cluster file on CartPole (one worker), its coordinator on a random loopback port.
     private func impalaClusterFile(checkpointEvery: Int = 100_000) throws -> (path: String, port: Int) {
-        let port = Int.random(in: 42_000..<52_000)
+        // Below Linux's ephemeral ports (32768 and up): slot k's coordinator on port + k must not meet an outgoing connection.
+        let port = Int.random(in: 22_000..<30_000)
         let path = root + "/impala.toml"
         try AtomicFile.write("""
             algorithm = "impala"

@@ -15,11 +15,11 @@ import Foundation
 /// clusters side by side in child processes) slot k's coordinator listens on the file's port + k. Every member shares
 /// the population's CURVE keys (`keys/` in its directory), made on first use unless `keysDirectory` names others.
 ///
-/// With `keepsClustersUp` (`colony pbt run --cluster`) and an algorithm whose workers only act on the parameters they are
-/// sent (IMPALA: every key a population changes is the learner's), each member's cluster starts once and stays up:
-/// its learner holds at every frame target (`[cluster] hold_at_target`) and the next interval releases it
-/// (`LearnerHold`), after which it resumes `latest.h5` (the donor's, after an exploit) with the member's new `[agent]`
-/// table and publishes a new parameter version, which its workers already follow. Every member then has its own
+/// With `keepsClustersUp` (`colony pbt run --cluster`) and a learner fed by its workers (IMPALA's unrolls, A3C's
+/// gradients), each member's cluster starts once and stays up: its learner holds at every frame target
+/// (`[cluster] hold_at_target`) and the next interval releases it (`LearnerHold`), after which it resumes `latest.h5`
+/// (the donor's, after an exploit) with the member's new `[agent]` table and publishes a new parameter version, which
+/// its workers already follow (A3C's workers, which compute the loss, take the new table with it). Every member then has its own
 /// coordinator (the file's port + slot), and `--parallel P` trains P of them side by side from this process.
 public final class ClusterMembers: SideBySideMembers {
     /// The population's cluster file as written.
@@ -51,8 +51,9 @@ public final class ClusterMembers: SideBySideMembers {
     public init(clusterFile: String, binaryDirectory: String, keysDirectory: String? = nil, insecure: Bool = false, portPerSlot: Bool = false,
                 keepsClustersUp: Bool = false) throws {
         let settings = try ClusterSettings(path: clusterFile)
-        holdsClusters = try keepsClustersUp && settings.distributed.dataFlow == .trajectories
-        if portPerSlot, (Self.port(of: settings.coordinator) ?? 0) <= 0 {
+        holdsClusters = keepsClustersUp && !settings.usesReplay
+        // Held clusters take the file's ipc path + -slot-<k> as well (below); clusters in child processes need the port.
+        if portPerSlot, !holdsClusters, (Self.port(of: settings.coordinator) ?? 0) <= 0 {
             throw PopulationError("\(clusterFile): --parallel gives member k the coordinator port + k, so [cluster] coordinator needs a tcp port, "
                 + "not \(settings.coordinator)")
         }

@@ -48,6 +48,32 @@ public enum LearnerHold {
         }
     }
 
+    /// The settings a released member's learner or worker goes on with: `reread` (its cluster file read again), checked
+    /// against `current`, what it ran with. The file must already set a frame target of at least the release's (the
+    /// population writes the file before the release; a worker may read it after the next interval's rewrite, the
+    /// learner reads it at once and needs exactly the release's) and may change only frames, seed and `[agent]`.
+    static func settings(after release: Release, current: ClusterSettings, reread: ClusterSettings, exactTarget: Bool) throws -> ClusterSettings {
+        let file = "the cluster file reread for the release to frame \(release.target)"
+        guard exactTarget ? reread.frames == release.target : reread.frames >= release.target else {
+            throw TrainingError("\(file) sets frames = \(reread.frames): the population writes the file before it releases the learner")
+        }
+        guard reread.algorithm == current.algorithm, reread.environment == current.environment,
+              reread.runDirectory.path == current.runDirectory.path, reread.holdsAtTarget else {
+            throw TrainingError("\(file) changed what the member is (algorithm, env, run directory or hold_at_target); "
+                + "only frames, seed and [agent] may change between intervals")
+        }
+        return reread
+    }
+
+    /// The `[agent]` values `next` changes from `current`, as `key = value (was old)`, sorted by key.
+    static func changedAgentValues(from current: ClusterSettings, to next: ClusterSettings) -> [String] {
+        let keys = Set(current.configuration.explicitValues.keys).union(next.configuration.explicitValues.keys)
+        return keys.sorted().compactMap { key in
+            let (old, new) = (current.configuration.value(key), next.configuration.value(key))
+            return old == new ? nil : "\(key) = \(new) (was \(old))"
+        }
+    }
+
     /// Forgets an earlier interval's hold, before the population waits for the next one.
     public static func clearHeld(in directory: RunDirectory) throws {
         let path = heldPath(directory)

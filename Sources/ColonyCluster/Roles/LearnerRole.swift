@@ -114,6 +114,7 @@ public final class LearnerRole: Sendable {
                                   stopReason: reason.description)
                 case .released(let next):
                     let heldVersion = counters.version
+                    let changes = LearnerHold.changedAgentValues(from: settings, to: next)
                     settings = next
                     core = try LearnerCore(settings: settings)
                     counters = LearnerCounters()
@@ -128,7 +129,8 @@ public final class LearnerRole: Sendable {
                     limits = try LearnerInputBounds(settings: settings, parameterCount: core.parameterCount).limits
                     try host.startInterval(settings: settings, returns100: returns100, counters: counters)
                     recorder = host.recorder
-                    logger.info("released to frame \(settings.frames): publishing parameter version \(counters.version)")
+                    logger.info("released to frame \(settings.frames): publishing parameter version \(counters.version)"
+                                + (changes.isEmpty ? "" : "; [agent] \(changes.joined(separator: ", "))"))
                     try publish()
                     continue
                 }
@@ -246,16 +248,7 @@ extension LearnerRole {
             if let signal = StopSignal.requested { return .stopped(.signal(signal)) }
             if host.shutdownOrdered { return .stopped(.coordinatorShutdown) }
             if let release = try LearnerHold.pendingRelease(in: settings.runDirectory), release.target > settings.frames {
-                let next = try reloadSettings!()
-                let file = "the cluster file reread for the release to frame \(release.target)"
-                guard next.frames == release.target else {
-                    throw TrainingError("\(file) sets frames = \(next.frames): the population writes the file before it releases the learner")
-                }
-                guard next.algorithm == settings.algorithm, next.environment == settings.environment,
-                      next.runDirectory.path == settings.runDirectory.path, next.holdsAtTarget else {
-                    throw TrainingError("\(file) changed what the learner is (algorithm, env, run directory or hold_at_target); "
-                        + "only frames, seed and [agent] may change between intervals")
-                }
+                let next = try LearnerHold.settings(after: release, current: settings, reread: try reloadSettings!(), exactTarget: true)
                 return .released(next)
             }
             try host.publishIfSilent(parameters, version: counters.version)

@@ -8,7 +8,7 @@ import Foundation
 /// double buffering, which hides inference behind environment time and vice versa.
 final class RolloutLane {
     let environments: any VectorEnvironment
-    let agent: RemoteRolloutAgent
+    private(set) var agent: RemoteRolloutAgent
     /// Unrolls dropped because a restarted host cut episodes in the middle of them.
     private(set) var droppedUnrolls = 0
 
@@ -31,11 +31,26 @@ final class RolloutLane {
         return try (0..<laneCount).map { lane in
             let count = total / laneCount + (lane < total % laneCount ? 1 : 0)
             let environments = try VectorEnvironments.make(environmentSettings, count: count, seed: seed &+ UInt64(lane) &* 104_729)
-            guard let agent = try settings.makeActor(index: index, seed: UInt64.random(in: 0...UInt64.max), environments: count) as? RemoteRolloutAgent else {
-                throw AgentError("\(settings.algorithm)'s actor does not collect rollouts")
-            }
-            return RolloutLane(environments: environments, agent: agent)
+            return RolloutLane(environments: environments, agent: try makeAgent(settings: settings, index: index, environments: count))
         }
+    }
+
+    private static func makeAgent(settings: ClusterSettings, index: Int, environments: Int) throws -> RemoteRolloutAgent {
+        guard let agent = try settings.makeActor(index: index, seed: UInt64.random(in: 0...UInt64.max), environments: environments) as? RemoteRolloutAgent else {
+            throw AgentError("\(settings.algorithm)'s actor does not collect rollouts")
+        }
+        return agent
+    }
+
+    /// Goes on with a new actor built from `settings` (a held member's next interval): the step in flight finishes,
+    /// the new actor starts its first unroll at the observations it produced, the old actor's unfinished unroll is
+    /// dropped. The environments keep their episodes; returns the ones that step finished.
+    func restart(with settings: ClusterSettings, index: Int) throws -> [EpisodeRecord] {
+        try environments.finishStep()
+        let episodes = environments.completedEpisodes
+        agent = try Self.makeAgent(settings: settings, index: index, environments: environments.count)
+        try environments.beginStep(agent.reset(observations: environments.observations))
+        return episodes
     }
 
     /// Fresh episodes, the actor's first actions, and the first step started.

@@ -24,12 +24,16 @@ public final class WorkerRole: Sendable {
 
     /// How long without a credit or parameters before the learner counts as gone.
     public let learnerTimeout: Double
+    /// Reads the run's settings again (its file, with the command line's overrides) when its held learner is released.
+    private let reloadSettings: (@Sendable () throws -> ClusterSettings)?
 
-    public init(settings: ClusterSettings, index: Int, learnerTimeout: Double = 5, logger: ClusterLogger = ClusterLogger(label: "worker")) {
+    public init(settings: ClusterSettings, index: Int, learnerTimeout: Double = 5, logger: ClusterLogger = ClusterLogger(label: "worker"),
+                reloadSettings: (@Sendable () throws -> ClusterSettings)? = nil) {
         self.settings = settings
         self.index = index
         self.learnerTimeout = learnerTimeout
         self.logger = logger
+        self.reloadSettings = reloadSettings
     }
 
     public func stop() { stopRequested.store(true, ordering: .relaxed) }
@@ -38,6 +42,12 @@ public final class WorkerRole: Sendable {
     @discardableResult
     public func run() throws -> Int {
         logger.logSlurmNode(of: "worker \(index)")
+        var settings = self.settings
+        // A3C's workers compute the loss: in a held member's cluster they take each interval's [agent] values too.
+        let followsReleases = try settings.holdsAtTarget && settings.distributed.dataFlow == .gradients
+        guard !followsReleases || reloadSettings != nil else {
+            throw TrainingError("[cluster] hold_at_target: this \(settings.algorithm) worker cannot reread its cluster file to go on after a hold")
+        }
         let lanes = try RolloutLane.make(settings: settings, index: index)
         // Frames travel as bytes (a quarter of Floats); the learner's schema expects what its space says.
         let observationsAsBytes = lanes[0].environments.observationSpace.storesAsBytes
@@ -70,6 +80,11 @@ public final class WorkerRole: Sendable {
             case .ready: break
             case .retry: continue connections
             case .stopped: break connections
+            }
+            if followsReleases, !FileManager.default.fileExists(atPath: settings.runDirectory.path) {
+                throw TrainingError("[cluster] hold_at_target: this \(settings.algorithm) worker takes each interval's configuration from "
+                    + "the releases in the run directory \(settings.runDirectory.path), which is not on this machine; run it where that "
+                    + "directory is (a shared file system), or without hold_at_target")
             }
             var actingVersion = link.version!
             for lane in lanes { lane.agent.setParameters(link.parameters!, version: actingVersion) }
@@ -110,6 +125,15 @@ public final class WorkerRole: Sendable {
             var episodeReturns: [Double] = []
             var episodeLengths: [Int32] = []
 
+            /// Before acting with a new parameter version: if the learner was released to its next interval, the
+            /// settings it goes on with. It publishes a version only after reading the release, so every version
+            /// from then on is acted on with the next interval's values.
+            func releasedSettings() throws -> ClusterSettings? {
+                guard followsReleases, let release = try LearnerHold.pendingRelease(in: settings.runDirectory), release.target > settings.frames
+                else { return nil }
+                return try LearnerHold.settings(after: release, current: settings, reread: try reloadSettings!(), exactTarget: false)
+            }
+
             /// After a finished rollout: hand it to the learner, report episodes, take the newest
             /// parameters; true when the learner is lost.
             func handOver(_ outputs: [ActorOutput]) throws -> Bool {
@@ -126,6 +150,19 @@ public final class WorkerRole: Sendable {
                 try link.poll(timeout: 0)
                 if let version = link.version, version != actingVersion, let parameters = link.parameters,
                    parameters.count == lanes[0].agent.parameterCount {
+                    if let next = try releasedSettings() {
+                        let changes = LearnerHold.changedAgentValues(from: settings, to: next)
+                        for lane in lanes {
+                            for episode in try lane.restart(with: next, index: index) {
+                                episodeReturns.append(episode.episodeReturn)
+                                episodeLengths.append(Int32(episode.length))
+                            }
+                            frames += lane.environments.count
+                        }
+                        settings = next
+                        logger.info("\(name) follows its learner's release to frame \(next.frames)"
+                                    + (changes.isEmpty ? "" : ": [agent] \(changes.joined(separator: ", "))"))
+                    }
                     actingVersion = version
                     for lane in lanes { lane.agent.setParameters(parameters, version: version) }
                     // From the learner publishing this version to this worker acting with it.
