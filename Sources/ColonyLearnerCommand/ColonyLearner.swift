@@ -47,14 +47,7 @@ struct ColonyLearner: ParsableCommand {
         StopSignal.install()
         do {
             try ProcessKeys.install(directory: keys, member: keyName)
-            let (config, coordinator, host) = (config, coordinator, host)
-            // Read again when a held learner (hold_at_target) is released to its next interval.
-            let read: @Sendable () throws -> ClusterSettings = {
-                var settings = try ClusterSettings(path: config)
-                if let coordinator { settings.coordinator = coordinator }
-                if let host { settings.host = host }
-                return settings
-            }
+            let read = ClusterSettings.reader(path: config, coordinator: coordinator, host: host)
             let settings = try read()
             try ProcessKeys.checkBinding("tcp://\(settings.host):0", insecure: insecure)
             let logger = ClusterLogger(label: "learner", level: logLevel)

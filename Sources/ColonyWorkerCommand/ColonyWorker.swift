@@ -50,14 +50,7 @@ struct ColonyWorker: ParsableCommand {
         StopSignal.install()
         do {
             try ProcessKeys.install(directory: keys, member: keyName)
-            let (config, coordinator, envs) = (config, coordinator, envs)
-            // Read again when the learner of a held A3C member (hold_at_target) is released to its next interval.
-            let read: @Sendable () throws -> ClusterSettings = {
-                var settings = try ClusterSettings(path: config)
-                if let coordinator { settings.coordinator = coordinator }
-                if let envs { settings.environmentsPerWorker = envs }
-                return settings
-            }
+            let read = ClusterSettings.reader(path: config, coordinator: coordinator, environmentsPerWorker: envs)
             let settings = try read()
             let logger = ClusterLogger(label: "worker-\(index)", level: logLevel)
             if settings.usesReplay {

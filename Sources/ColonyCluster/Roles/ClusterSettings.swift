@@ -176,6 +176,19 @@ public struct ClusterSettings: Sendable {
         }
     }
 
+    /// Reads the file at `path` with a command line's overrides (nil: the file's). A role keeps it to read the file
+    /// again when its held cluster (`hold_at_target`) is released to the next interval.
+    public static func reader(path: String, coordinator: String? = nil, host: String? = nil, environmentsPerWorker: Int? = nil)
+        -> @Sendable () throws -> ClusterSettings {
+        return {
+            var settings = try ClusterSettings(path: path)
+            if let coordinator { settings.coordinator = coordinator }
+            if let host { settings.host = host }
+            if let environmentsPerWorker { settings.environmentsPerWorker = environmentsPerWorker }
+            return settings
+        }
+    }
+
     /// The learner's run directory: `run_dir`, or `runs_dir/<algorithm>/<env>/seed-<s>`.
     public var runDirectory: RunDirectory {
         explicitRunDirectory.map { RunDirectory(path: $0) } ?? RunDirectory(runsDirectory: runsDirectory, agent: algorithm, environment: environment, seed: seed)
