@@ -19,8 +19,9 @@ import Foundation
 /// gradients), each member's cluster starts once and stays up: its learner holds at every frame target
 /// (`[cluster] hold_at_target`) and the next interval releases it (`LearnerHold`), after which it resumes `latest.h5`
 /// (the donor's, after an exploit) with the member's new `[agent]` table and publishes a new parameter version, which
-/// its workers already follow (A3C's workers, which compute the loss, take the new table with it). Every member then has its own
-/// coordinator (the file's port + slot), and `--parallel P` trains P of them side by side from this process.
+/// its workers already follow (A3C's workers, which compute the loss, take the new table with it). Every member then
+/// has its own coordinator (the file's port + slot, or its ipc path + -slot-<k>), and `--parallel P` trains P of them
+/// side by side from this process.
 public final class ClusterMembers: SideBySideMembers {
     /// The population's cluster file as written.
     public let clusterFile: String
