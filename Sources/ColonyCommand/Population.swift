@@ -151,7 +151,7 @@ struct RunPopulation: ParsableCommand {
             let settings = try population.settings(cluster: clusters.cluster)
             let directory = try population.directory(settings)
             StopSignal.install()
-            let members = try clusters.members(portPerSlot: parallel > 1, keepsClustersUp: true)
+            let members = try clusters.members(of: settings, portPerSlot: parallel > 1, keepsClustersUp: true)
             // Clusters kept up across boundaries end with the run, whichever way it ends.
             defer { members?.close() }
             var memberCommand = [currentExecutable(), "pbt", "member"] + (quiet ? ["--quiet"] : [])
@@ -223,7 +223,7 @@ struct SubmitPopulation: ParsableCommand {
             guard !settings.sharesReplay else {
                 throw PopulationError("--replay shared trains members in turn, which Slurm's member tasks do not; use --replay own, or colony pbt run")
             }
-            let members = try clusters.members(portPerSlot: true)
+            let members = try clusters.members(of: settings, portPerSlot: true)
             let run = try PopulationRun(directory: directory, settings: settings, fresh: population.fresh, members: members)
             guard !run.isFinished else { return print("\(directory) is done: colony pbt status \(directory)") }
             // Every member task of a population of clusters uses one key directory, made here before any task starts.
@@ -397,9 +397,10 @@ struct TrainPopulationMember: ParsableCommand {
 }
 
 /// A population of clusters' members as this machine starts them: `colony`'s own directory holds the role binaries.
-private func clusterMembers(_ cluster: String, keys: String?, insecure: Bool, portPerSlot: Bool, keepsClustersUp: Bool = false) throws -> ClusterMembers {
+private func clusterMembers(_ cluster: String, keys: String?, insecure: Bool, portPerSlot: Bool, keepsClustersUp: Bool = false,
+                            mutatedKeys: [String] = []) throws -> ClusterMembers {
     try ClusterMembers(clusterFile: cluster, binaryDirectory: (currentExecutable() as NSString).deletingLastPathComponent,
-                       keysDirectory: keys, insecure: insecure, portPerSlot: portPerSlot, keepsClustersUp: keepsClustersUp)
+                       keysDirectory: keys, insecure: insecure, portPerSlot: portPerSlot, keepsClustersUp: keepsClustersUp, mutatedKeys: mutatedKeys)
 }
 
 /// `--cluster FILE` and its keys, for `colony pbt run` and `colony pbt submit`.
@@ -425,9 +426,13 @@ struct ClusterMemberOptions: ParsableArguments {
         try members.keys(population: directory).map { ["--keys", $0] } ?? ["--insecure"]
     }
 
-    /// The members as clusters, or nil for single-process members; `keepsClustersUp`: IMPALA members' clusters stay up
-    /// across boundaries (`colony pbt run`), rather than one per interval (Slurm tasks, `colony pbt member`).
-    func members(portPerSlot: Bool, keepsClustersUp: Bool = false) throws -> ClusterMembers? {
-        try cluster.map { try clusterMembers($0, keys: keys, insecure: insecure, portPerSlot: portPerSlot, keepsClustersUp: keepsClustersUp) }
+    /// The members as clusters of the population `settings`, or nil for single-process members; `keepsClustersUp`:
+    /// members' clusters stay up across boundaries (`colony pbt run`), rather than one per interval (Slurm tasks,
+    /// `colony pbt member`).
+    func members(of settings: PopulationSettings, portPerSlot: Bool, keepsClustersUp: Bool = false) throws -> ClusterMembers? {
+        let mutatedKeys = try settings.parsedMutations().map(\.key)
+        return try cluster.map {
+            try clusterMembers($0, keys: keys, insecure: insecure, portPerSlot: portPerSlot, keepsClustersUp: keepsClustersUp, mutatedKeys: mutatedKeys)
+        }
     }
 }

@@ -52,7 +52,7 @@ struct ColonyLearner: ParsableCommand {
             try ProcessKeys.checkBinding("tcp://\(settings.host):0", insecure: insecure)
             let logger = ClusterLogger(label: "learner", level: logLevel)
             let result = settings.usesReplay
-                ? try ReplayLearnerRole(settings: settings, logger: logger).run()
+                ? try ReplayLearnerRole(settings: settings, logger: logger, reloadSettings: read).run()
                 : try LearnerRole(settings: settings, logger: logger, reloadSettings: read).run()
             print("learner: \(result.stopReason); \(result.frames) frames, \(result.updates) updates, \(result.episodes) episodes")
         } catch {

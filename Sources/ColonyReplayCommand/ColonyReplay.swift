@@ -29,7 +29,9 @@ struct ColonyReplay: ParsableCommand {
         A cluster file of apex_dqn or apex_sac (cluster/apex-dqn-cartpole.toml) works as --config too: the
         table's item size, capacity, min_size, samples_per_insert and selector then follow from its agent
         and environment (see ReplayClusterSettings), its [replay] table overrides them, and the checkpoint
-        goes to the run directory's replay.h5 every 60 s unless set otherwise.
+        goes to the run directory's replay.h5 every 60 s unless set otherwise. With [cluster] hold_at_target
+        (a population member's file) it holds with its learner at the frame target, its table written, and
+        reloads replay.h5 when the population releases the learner.
 
         Example:
           colony-replay --coordinator tcp://HOST:5555 --config replay.toml
@@ -71,20 +73,31 @@ struct ColonyReplay: ParsableCommand {
             let (table, every, path): (ReplayTableConfiguration, Double?, String?)
             var itemBounds: ReplayItemBounds?
             var maximumSampleBatch = ReplayMessages.maximumBatch
+            var hold: ReplayServerHold?
             if let config, document["algorithm"] != nil {
                 // A cluster file (cluster/apex-dqn-cartpole.toml): the table its algorithm, agent and environment imply.
-                guard let replay = try ClusterSettings(path: config).replay else {
+                let cluster = try ClusterSettings(path: config)
+                guard let replay = cluster.replay else {
                     throw ValidationError("\(config) is a cluster file of an algorithm without a replay server (apex_dqn and apex_sac have one)")
                 }
                 (table, every, path) = (replay.table, replay.checkpointEverySeconds, replay.checkpointPath)
                 itemBounds = replay.itemBounds  // inserts are checked against the run's action space and bounds
                 maximumSampleBatch = replay.maximumSampleBatch
+                if cluster.holdsAtTarget {
+                    // A population member's cluster: hold with its learner, reread the member's file at each release.
+                    let read = ClusterSettings.reader(path: config)
+                    hold = ReplayServerHold(runDirectory: cluster.runDirectory, target: cluster.frames) {
+                        let next = try read()
+                        guard let table = next.replay?.table else { throw ValidationError("\(config) no longer names a replay-based algorithm") }
+                        return (table, next.frames)
+                    }
+                }
             } else {
                 (table, every, path) = try ReplayServerSettings.table(fromTOML: document, source: config ?? "<arguments>", defaultItemSize: itemSize)
             }
             let role = ReplayServerRole(settings: .init(table: table, coordinator: coordinator, bind: "tcp://\(host):*",
                                                         checkpointEverySeconds: every, checkpointPath: path, itemBounds: itemBounds,
-                                                        maximumSampleBatch: maximumSampleBatch), logger: logger)
+                                                        maximumSampleBatch: maximumSampleBatch, hold: hold), logger: logger)
             let stopper = Thread {
                 while StopSignal.requested == nil { Thread.sleep(forTimeInterval: 0.05) }
                 role.stop()

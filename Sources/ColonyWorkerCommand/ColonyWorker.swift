@@ -54,7 +54,7 @@ struct ColonyWorker: ParsableCommand {
             let settings = try read()
             let logger = ClusterLogger(label: "worker-\(index)", level: logLevel)
             if settings.usesReplay {
-                try ReplayWorkerRole(settings: settings, index: index, logger: logger).run()
+                try ReplayWorkerRole(settings: settings, index: index, logger: logger, reloadSettings: read).run()
             } else {
                 try WorkerRole(settings: settings, index: index, logger: logger, reloadSettings: read).run()
             }

@@ -5,8 +5,8 @@ import Foundation
 import XCTest
 
 /// `colony pbt run --cluster FILE`: every member is a cluster (coordinator, learner, worker) of real processes; a
-/// losing member's learner resumes from its donor's checkpoint with the mutated configuration. IMPALA and A3C members'
-/// clusters stay up across boundaries (their learners hold at each target); Ape-X members' restart every interval.
+/// losing member's learner resumes from its donor's checkpoint with the mutated configuration. Members' clusters stay
+/// up across boundaries: their learners (and Ape-X's replay servers) hold at each target.
 final class ClusterPopulationTests: ExecutableTestCase {
     /// The pids of the processes that registered with a coordinator in `log` (learners and workers).
     private func registeredProcesses(_ log: String) -> Set<Int32> {
@@ -41,11 +41,11 @@ final class ClusterPopulationTests: ExecutableTestCase {
         return path
     }
 
-    /// Ape-X members: each member's colony-replay checkpoints its table to the member's replay.h5 when its cluster
-    /// ends; a losing member takes its donor's table with its donor's learner checkpoint and its replay server
-    /// restores exactly those items when the next interval starts. With `--parallel 2` both members' clusters run at
-    /// once, each started for its interval from a child process (`colony pbt member`) on the file's port + slot.
-    func testApeXMembersCarryTheirReplayAcrossBoundariesAndAnExploitCopiesIt() throws {
+    /// Ape-X members' clusters stay up too: each member's colony-replay holds with its learner at every boundary, its
+    /// table written to the member's replay.h5; a losing member takes its donor's table with its donor's learner
+    /// checkpoint, and its replay server reloads exactly those items at the release. With `--parallel 2` both members'
+    /// clusters run at once, slot k's coordinator on the file's port + k.
+    func testApeXMembersHoldTheirClustersAndAnExploitCopiesTheDonorsTable() throws {
         let cluster = try clusterFile("apex", algorithm: "apex_dqn", coordinator: "tcp://127.0.0.1:\(try freePorts(2))",
                                       extra: "learning_starts = 500\nbuffer_size = 20000")
         let result = try run("colony", [
@@ -56,15 +56,26 @@ final class ClusterPopulationTests: ExecutableTestCase {
         let population = directory + "/pbt/apex"
         let records = try LineageRecord.read(population + "/lineage.jsonl")
         XCTAssertEqual(records.count, 4, "2 generations × 2 members")
+        // Each member's cluster started once: one learner, one worker and one replay server each, none alive after the run.
+        let starts = result.output.split(separator: "\n").filter { $0.contains("): starting apex_dqn on CartPole-v1") }
+        XCTAssertEqual(starts.count, 2, starts.joined(separator: "\n"))
+        let processes = registeredProcesses(result.output)
+        XCTAssertEqual(processes.count, 6, "2 learners, 2 workers and 2 replay servers registered, none restarted: \(processes)")
+        XCTAssertTrue(processes.allSatisfy { !isAlive($0) }, "the run ended its members' clusters: \(processes.filter(isAlive))")
+        for slot in 0..<2 {
+            let mine = result.output.split(separator: "\n").filter { $0.hasPrefix("slot \(slot) (") }
+            XCTAssertEqual(mine.filter { $0.contains("[replay]") && $0.contains("holding at frame 3000 with the learner") }.count, 1, mine.joined(separator: "\n"))
+            XCTAssertEqual(mine.filter { $0.contains("follows its learner's release to frame 6000") }.count, 1, mine.joined(separator: "\n"))
+        }
         let exploit = try XCTUnwrap(records.first { $0.action == "exploit" }, "⌈2 × 0.25⌉ = 1 member replaced at the boundary")
         let donor = try XCTUnwrap(exploit.donorSlot)
         let saved = population + "/boundaries/generation-1/slot-\(donor)-replay.h5"
         let items = try ReplayTableSnapshot.read(from: saved).keys.count
         XCTAssertGreaterThan(items, 0, "the donor's table was saved at the boundary")
         XCTAssertTrue(result.output.contains("slot \(exploit.slot) (lineage \(exploit.lineage)): [replay]")
-                      && result.output.contains("restored \(items) items from \(population)/members/slot-\(exploit.slot)/replay.h5"),
-                      "slot \(exploit.slot) did not start from its donor's \(items) items:\n\(result.output.suffix(4000))")
-        // The recipient's table at the end still begins with the donor's items (the buffer outlasts both intervals).
+                      && result.output.contains("released to frame 6000: \(items) items from \(population)/members/slot-\(exploit.slot)/replay.h5"),
+                      "slot \(exploit.slot) did not go on from its donor's \(items) items:\n\(result.output.suffix(4000))")
+        // The recipient's table at the last hold still begins with the donor's items (the buffer outlasts both intervals).
         let (given, final) = (try ReplayTableSnapshot.read(from: saved),
                               try ReplayTableSnapshot.read(from: population + "/members/slot-\(exploit.slot)/replay.h5"))
         XCTAssertGreaterThan(final.keys.count, given.keys.count, "the recipient inserted on top of its donor's table")
@@ -317,8 +328,8 @@ final class ClusterPopulationTests: ExecutableTestCase {
         for (arguments, expected) in [
             (["--cluster", sharedReplay], "would put every member's replay in one file"),
             (["--cluster", impala, "--agent", "impala"], "drop them"),
-            (["--cluster", try clusterFile("ipc", algorithm: "apex_dqn", coordinator: "ipc://\(directory!)/coordinator"), "--parallel", "2"],
-             "needs a tcp port"),
+            (["--cluster", try clusterFile("apex-own", algorithm: "apex_dqn"), "--mutate", "batch_size=int:32..128"],
+             "--mutate batch_size: apex_dqn members' replay servers derive their tables' capacity"),
             (["--cluster", impala, "--parameter-noise", "0.1"], "--parameter-noise is for members in one process"),
             (["--cluster", directory + "/missing.toml"], "missing.toml"),
             ([String](), "--agent is required (or --cluster FILE)"),

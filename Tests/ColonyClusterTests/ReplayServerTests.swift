@@ -1,5 +1,6 @@
 import ColonyAgents
 import ColonyCluster
+import ColonyExperiments
 import ColonyStorage
 import ColonyTransport
 import Foundation
@@ -131,6 +132,42 @@ final class ReplayServerTests: XCTestCase {
         XCTAssertThrowsError(try RunningServer(.init(table: other, checkpointPath: path), logs: cluster.logs)) { error in
             XCTAssertTrue("\(error)".contains("item_size"), "\(error)")
         }
+    }
+
+    /// In a held member's cluster the server writes its table when the learner holds, answers nothing until the
+    /// release, then reloads the file (which an exploit may have replaced with a donor's table) and drops the requests
+    /// it held from before the boundary.
+    func testAHeldServerWritesItsTableAtTheLearnersHoldAndReloadsTheFileAtTheRelease() throws {
+        let cluster = try Cluster(.tcp)
+        let path = temporaryPath()
+        let run = RunDirectory(path: (path as NSString).deletingLastPathComponent)
+        let table = ReplayTableConfiguration(capacity: 50, itemSize: 1, selector: .uniform)
+        let hold = ReplayServerHold(runDirectory: run, target: 100) { (table, 200) }
+        let server = try RunningServer(.init(table: table, checkpointPath: path, seed: 5, hold: hold), logs: cluster.logs)
+        let client = try ReplayClient(endpoint: server.endpoint, context: cluster.context)
+        XCTAssertEqual(try client.insert(payloads: [1, 2, 3], priorities: [1, 1, 1], timeout: .seconds(5)), [1, 2, 3])
+        XCTAssertFalse(ReplayHold.isHeld(at: 100, in: run), "no hold before the learner's")
+
+        // The learner holds at its target: the server writes its three items and holds too.
+        try AtomicFile.write("{\"frames\": 100, \"target\": 100, \"version\": 4}\n", to: LearnerHold.heldPath(run))
+        XCTAssertTrue(eventually { ReplayHold.isHeld(at: 100, in: run) })
+        XCTAssertEqual(try ReplayTableSnapshot.read(from: path).keys, [1, 2, 3])
+        XCTAssertThrowsError(try client.insert(payloads: [4], priorities: [1], timeout: .milliseconds(300)), "no insert is answered while it holds")
+
+        // An exploit puts a donor's table in its place; the release reloads that file.
+        let donor = try ReplayTable(table)
+        _ = try donor.insert(payloads: [10, 20], priorities: [1, 1])
+        try donor.checkpoint(to: path)
+        try LearnerHold.release(run, to: 200)
+        XCTAssertTrue(eventually { ReplayHold.record(in: run)?.releasedTo == 200 })
+        let next = try ReplayClient(endpoint: server.endpoint, context: cluster.context)
+        let sample = try next.sample(16, beta: 1, timeout: .seconds(5))
+        XCTAssertEqual(sample.payloads.count, 16)
+        XCTAssertTrue(Set(sample.payloads).isSubset(of: [10, 20]), "the donor's items, and not the insert held from before the boundary: \(sample.payloads)")
+        XCTAssertEqual(try next.insert(payloads: [30], priorities: [1], timeout: .seconds(5)), [3], "keys go on from the donor's")
+        server.stop()
+        XCTAssertNil(server.failure.get())
+        XCTAssertEqual(try ReplayTableSnapshot.read(from: path).keys, [1, 2, 3], "a server stopped after its release writes its table again")
     }
 }
 

@@ -22,6 +22,8 @@ public struct WaitingOn: RawRepresentable, Codable, Hashable, Sendable, Expressi
     public static let rateLimiter: WaitingOn = "rate limiter"
     /// Idle (a learner with no data).
     public static let nothingToDo: WaitingOn = "nothing to do"
+    /// A held member's cluster at a population's boundary: its learner holds until the population releases it.
+    public static let boundaryHold: WaitingOn = "learner holding at a boundary"
     /// A worker whose learner does not answer (or is not registered yet).
     public static let learnerUnreachable: WaitingOn = "learner unreachable"
 

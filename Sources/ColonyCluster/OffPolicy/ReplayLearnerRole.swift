@@ -16,9 +16,15 @@ import Synchronization
 /// replay server's rate limiter holds them until workers have inserted enough (samples per insert),
 /// which is what paces learning against acting. Frames are what workers report with their episodes.
 /// Sockets: a ROUTER for worker reports, a PUB for parameters, a DEALER to the replay server, all
-/// owned by the thread that calls `run()`.
+/// owned by the thread that calls `run()`. With `[cluster] hold_at_target` (a population member's cluster, which stays
+/// up across boundaries) it checkpoints at the target and holds; its replay server writes its table there too
+/// (`ReplayHold`). At the release it resumes `latest.h5` (the donor's, after an exploit) with the next interval's
+/// configuration once the server has reloaded `replay.h5` (the donor's table, after an exploit), samples on a new
+/// connection and publishes a new parameter version.
 public final class ReplayLearnerRole: Sendable {
     public let settings: ClusterSettings
+    /// Reads the run's settings again (its file, with the command line's overrides) when a hold is released.
+    private let reloadSettings: (@Sendable () throws -> ClusterSettings)?
     private let logger: ClusterLogger
     private let stopRequested = Atomic<Bool>(false)
     private let stats = Mutex(MemberStats(waitingOn: .nothingToDo))
@@ -26,10 +32,12 @@ public final class ReplayLearnerRole: Sendable {
     /// Sample requests kept in flight.
     static let samplePipelineDepth = 2
 
-    public init(settings: ClusterSettings, logger: ClusterLogger = ClusterLogger(label: "learner")) {
+    public init(settings: ClusterSettings, logger: ClusterLogger = ClusterLogger(label: "learner"),
+                reloadSettings: (@Sendable () throws -> ClusterSettings)? = nil) {
         precondition(settings.replay != nil, "ReplayLearnerRole needs a replay-based cluster file")
         self.settings = settings
         self.logger = logger
+        self.reloadSettings = reloadSettings
     }
 
     public func stop() { stopRequested.store(true, ordering: .relaxed) }
@@ -38,12 +46,16 @@ public final class ReplayLearnerRole: Sendable {
 
     public func run() throws -> LearnerRole.Result {
         logger.logSlurmNode(of: "learner")
-        let replaySettings = settings.replay!
+        var settings = self.settings
+        guard !settings.holdsAtTarget || reloadSettings != nil else {
+            throw TrainingError("[cluster] hold_at_target: this learner cannot reread its cluster file to go on after a hold")
+        }
+        var replaySettings = settings.replay!
         let directory = settings.runDirectory
         let lock = try RunDirectoryLock(directory)  // one learner per run directory, until this returns
         defer { withExtendedLifetime(lock) {} }
         try directory.create()
-        let core = try settings.makeReplayLearner()
+        var core = try settings.makeReplayLearner()
         let returns100 = ReturnsCSV(path: directory.returns100)
         let evaluations = EvaluationLog(path: directory.path + "/returns-eval.csv")
         var counters = LearnerCounters()
@@ -52,7 +64,8 @@ public final class ReplayLearnerRole: Sendable {
         let host = try LearnerHost(settings: settings, returns100: returns100, counters: counters,
                                    stats: { [self] in self.stats.withLock { $0 } }, logger: logger)
         defer { host.client.stop() }
-        let endpoints = host.endpoints, data = host.data, recorder = host.recorder, client = host.client
+        let endpoints = host.endpoints, data = host.data, client = host.client
+        var recorder = host.recorder
         boundEndpoints.withLock { $0 = endpoints }
         logger.info("\(settings.algorithm) learner on \(settings.environment): data \(endpoints["data"]!), parameters \(endpoints["parameters"]!), "
             + "batches of \(core.batchSize), \(replaySettings.table.rateLimiter)")
@@ -65,8 +78,10 @@ public final class ReplayLearnerRole: Sendable {
         let inputBounds = try LearnerInputBounds(settings: settings, parameterCount: core.parameterCount)
         let limits = inputBounds.limits
         let sampled = SampledTransitionFilter(bounds: inputBounds.values, layout: replaySettings.layout)
-        let evaluationInterval = replaySettings.evaluationInterval
-        var nextEvaluation = evaluationInterval > 0 ? (counters.frames / evaluationInterval + 1) * evaluationInterval : Int.max
+        func evaluationAfter(_ frames: Int) -> Int {
+            replaySettings.evaluationInterval > 0 ? (frames / replaySettings.evaluationInterval + 1) * replaySettings.evaluationInterval : Int.max
+        }
+        var nextEvaluation = evaluationAfter(counters.frames)
         var replay: ReplayConnection?
         var stopReason: StopReason
 
@@ -105,7 +120,38 @@ public final class ReplayLearnerRole: Sendable {
         }
 
         while true {
-            if let reason = host.stopReason(counters, requested: stopRequested.load(ordering: .relaxed)) { stopReason = reason; break }
+            if let reason = host.stopReason(counters, requested: stopRequested.load(ordering: .relaxed)) {
+                guard settings.holdsAtTarget, case .frameBudget = reason else { stopReason = reason; break }
+                switch try host.holdUntilReleased(core, group: LearnerCheckpoint.group(of: settings), counters: counters,
+                                                  parameters: core.actingParameters, stopRequested: { stopRequested.load(ordering: .relaxed) },
+                                                  reread: reloadSettings!, logger: logger,
+                                                  ready: { ReplayHold.isReleased(to: $0.frames, in: $0.runDirectory) }) {
+                case .stopped(let reason):
+                    return LearnerRole.Result(frames: counters.frames, updates: counters.updates, episodes: counters.episodes,
+                                              resumedFrom: resumedFrom, stopReason: reason.description)
+                case .released(let next):
+                    let heldVersion = counters.version
+                    let changes = LearnerHold.changedAgentValues(from: settings, to: next)
+                    settings = next
+                    replaySettings = settings.replay!
+                    core = try settings.makeReplayLearner()
+                    counters = LearnerCounters()
+                    _ = try LearnerCheckpoint.resume(core, group: LearnerCheckpoint.group(of: settings), counters: &counters,
+                                                     returns100: returns100, settings: settings, logger: logger)
+                    try evaluations.truncate(afterFrame: counters.frames)
+                    nextEvaluation = evaluationAfter(counters.frames)
+                    // Its workers hold the version published before the boundary: the next one must supersede it.
+                    counters.version = max(counters.version, heldVersion) + 1
+                    try host.startInterval(settings: settings, returns100: returns100, counters: counters)
+                    recorder = host.recorder
+                    // The server dropped the sample requests from before the boundary: ask again on a new connection.
+                    replay = nil
+                    logger.info("released to frame \(settings.frames): publishing parameter version \(counters.version)"
+                                + (changes.isEmpty ? "" : "; [agent] \(changes.joined(separator: ", "))"))
+                    try publish()
+                    continue
+                }
+            }
 
             // (Re)connect to the replay server the coordinator names.
             if replay == nil {
@@ -172,12 +218,12 @@ public final class ReplayLearnerRole: Sendable {
             }
             if counters.frames >= nextEvaluation {
                 try evaluate()
-                nextEvaluation = (counters.frames / evaluationInterval + 1) * evaluationInterval
+                nextEvaluation = evaluationAfter(counters.frames)
             }
             try host.checkpointIfDue(core, group: "learner", counters: counters, testMeanReturn: evaluations.rows.last?.mean)
         }
 
-        if counters.frames >= settings.frames && evaluations.rows.last?.frame != counters.frames && evaluationInterval > 0 { try evaluate() }
+        if counters.frames >= settings.frames && evaluations.rows.last?.frame != counters.frames && replaySettings.evaluationInterval > 0 { try evaluate() }
         return try host.finish(core, group: "learner", counters: counters, reason: stopReason, resumedFrom: resumedFrom,
                                logger: logger, testMeanReturn: evaluations.rows.last?.mean)
     }

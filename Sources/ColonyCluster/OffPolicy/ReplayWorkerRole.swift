@@ -16,21 +16,30 @@ import Synchronization
 /// rate limiter allows, so a slow learner slows the workers. It finds the learner and the replay
 /// server through the coordinator and finds them again when either goes silent, keeping its
 /// environments. All sockets belong to the thread that calls `run()`.
+///
+/// In a held member's cluster (`[cluster] hold_at_target`) it waits while its learner holds at a boundary, however
+/// long, rather than looking for another replay server; once the learner is released and the server has reloaded its
+/// table (`ReplayHold`), it rereads the member's file, builds its actor with the next interval's values and attaches
+/// again, so nothing it inserts from then on comes from before the boundary.
 public final class ReplayWorkerRole: Sendable {
     public let settings: ClusterSettings
     public let index: Int
+    /// Reads the run's settings again (its file, with the command line's overrides) when its learner is released.
+    private let reloadSettings: (@Sendable () throws -> ClusterSettings)?
     private let logger: ClusterLogger
     private let stopRequested = Atomic<Bool>(false)
     private let stats = Mutex(MemberStats(waitingOn: .learnerUnreachable))
     /// How long without parameters, or without an insert answered, before asking the coordinator again.
     public let silenceTimeout: Double
 
-    public init(settings: ClusterSettings, index: Int, silenceTimeout: Double = 10, logger: ClusterLogger = ClusterLogger(label: "worker")) {
+    public init(settings: ClusterSettings, index: Int, silenceTimeout: Double = 10, logger: ClusterLogger = ClusterLogger(label: "worker"),
+                reloadSettings: (@Sendable () throws -> ClusterSettings)? = nil) {
         precondition(settings.replay != nil, "ReplayWorkerRole needs a replay-based cluster file")
         self.settings = settings
         self.index = index
         self.silenceTimeout = silenceTimeout
         self.logger = logger
+        self.reloadSettings = reloadSettings
     }
 
     public func stop() { stopRequested.store(true, ordering: .relaxed) }
@@ -44,15 +53,24 @@ public final class ReplayWorkerRole: Sendable {
     @discardableResult
     public func run() throws -> Int {
         logger.logSlurmNode(of: "worker \(index)")
-        let replaySettings = settings.replay!
-        let layout = replaySettings.layout
+        var settings = self.settings
+        let followsReleases = settings.holdsAtTarget
+        guard !followsReleases || reloadSettings != nil else {
+            throw TrainingError("[cluster] hold_at_target: this \(settings.algorithm) worker cannot reread its cluster file to go on after a hold")
+        }
+        var replaySettings = settings.replay!
         let seed = settings.seed &+ 7919 &* UInt64(index + 1) &+ UInt64.random(in: 0...1_000_000)
         let environments = try VectorEnvironments.make(settings.environmentSettings, count: settings.environmentsPerWorker, seed: seed)
-        let actor = try settings.makeReplayActor(index: index, seed: seed &+ 1)
         let sink = ActorSink<PrioritizedTransitions>()
-        let writer = TransitionWriter(
-            actor: actor, layout: layout, gamma: settings.configuration.float("gamma"), environments: environments.count,
-            batchSize: replaySettings.transitionsPerInsert, sink: sink)
+        // The actor and its transition writer take the interval's values (γ, n-step): a release builds them again.
+        func makeActor() throws -> (any ReplayActor, TransitionWriter) {
+            let actor = try settings.makeReplayActor(index: index, seed: seed &+ 1 &+ UInt64(settings.frames))
+            let writer = TransitionWriter(
+                actor: actor, layout: replaySettings.layout, gamma: settings.configuration.float("gamma"), environments: environments.count,
+                batchSize: replaySettings.transitionsPerInsert, sink: sink)
+            return (actor, writer)
+        }
+        var (actor, writer) = try makeActor()
 
         let session = WorkerSession(settings: settings, index: index, stats: { [self] in self.stats.withLock { $0 } }, logger: logger)
         defer { session.stop() }
@@ -65,6 +83,20 @@ public final class ReplayWorkerRole: Sendable {
         var progress = WorkerProgress()
         func stopping() -> Bool { session.stopping(requested: stopRequested.load(ordering: .relaxed)) }
         func setWaiting(_ waiting: WaitingOn?) { stats.withLock { $0.waitingOn = waiting } }
+
+        /// Whether the learner holds at this interval's target, or was released and its replay server is reloading.
+        func learnerAtBoundary() throws -> Bool {
+            guard followsReleases else { return false }
+            if LearnerHold.held(in: settings.runDirectory)?.target == settings.frames { return true }
+            return try (LearnerHold.pendingRelease(in: settings.runDirectory)?.target ?? Int.min) > settings.frames
+        }
+
+        /// The settings of the next interval, once the learner was released to it and the replay server reloaded its table.
+        func releasedSettings() throws -> ClusterSettings? {
+            guard followsReleases, let release = try LearnerHold.pendingRelease(in: settings.runDirectory), release.target > settings.frames,
+                  ReplayHold.isReleased(to: release.target, in: settings.runDirectory) else { return nil }
+            return try LearnerHold.settings(after: release, current: settings, reread: try reloadSettings!(), exactTarget: false)
+        }
 
         connections: while !stopping() {
             setWaiting(.learnerUnreachable)
@@ -90,6 +122,7 @@ public final class ReplayWorkerRole: Sendable {
             case .retry: continue connections
             case .stopped: break connections
             }
+            if followsReleases { try LearnerHold.checkWorkerReachesRunDirectory(settings) }
             var actingVersion = link.version!
             actor.setParameters(link.parameters!, version: actingVersion)
             setWaiting(nil)
@@ -118,13 +151,26 @@ public final class ReplayWorkerRole: Sendable {
                 // Full batches: insert (waiting only while the window is full), report, new parameters.
                 setWaiting(.rateLimiter)
                 for batch in finished {
-                    let insertStart = Date().timeIntervalSince1970
+                    var insertStart = Date().timeIntervalSince1970
                     var inserted = false
                     while !inserted && !stopping() {
                         do {
                             try replay.insertPipelined(payloads: batch.items, priorities: batch.priorities, window: replaySettings.insertWindow, timeout: .seconds(1))
                             inserted = true
                         } catch ReplayClientError.timedOut {
+                            if let next = try releasedSettings() {
+                                // The server dropped what it held from before the boundary: attach again with the next values.
+                                logger.info(LearnerHold.followed(worker: name, from: settings, to: next))
+                                settings = next
+                                replaySettings = settings.replay!
+                                (actor, writer) = try makeActor()
+                                continue connections
+                            }
+                            if try learnerAtBoundary() {
+                                setWaiting(.boundaryHold)
+                                insertStart = Date().timeIntervalSince1970
+                                continue
+                            }
                             if Date().timeIntervalSince1970 - insertStart > silenceTimeout {
                                 logger.warning("\(name): the replay server at \(replayEndpoint) has not answered inserts for \(silenceTimeout) s; asking the coordinator again")
                                 continue connections

@@ -4,9 +4,9 @@ import ColonyStorage
 import Foundation
 
 /// Population members that train as clusters (`colony pbt run --cluster FILE`: impala, a3c, and the replay-based
-/// apex_dqn and apex_sac, whose colony-replay checkpoints its table to the member's `replay.h5` when the cluster
-/// ends, restores it when the next starts, and an exploit copies it with the learner's checkpoint): every interval, a
-/// member's cluster (coordinator, learner, replay server, the file's workers) is started with the
+/// apex_dqn and apex_sac, whose colony-replay checkpoints its table to the member's `replay.h5` at each boundary, and
+/// an exploit copies it with the learner's checkpoint). Without `keepsClustersUp` (`colony pbt member`, Slurm's member
+/// tasks), every interval a member's cluster (coordinator, learner, replay server, the file's workers) is started with the
 /// member's file, `members/slot-<k>/cluster.toml`: the population's cluster file with the member's frame target, seed,
 /// run directory (the slot) and `[agent]` table (the member's configuration, mutated values included). The learner
 /// resumes the slot's checkpoint, which a losing member has replaced with its donor's, and publishes its parameters
@@ -15,11 +15,13 @@ import Foundation
 /// clusters side by side in child processes) slot k's coordinator listens on the file's port + k. Every member shares
 /// the population's CURVE keys (`keys/` in its directory), made on first use unless `keysDirectory` names others.
 ///
-/// With `keepsClustersUp` (`colony pbt run --cluster`) and a learner fed by its workers (IMPALA's unrolls, A3C's
-/// gradients), each member's cluster starts once and stays up: its learner holds at every frame target
-/// (`[cluster] hold_at_target`) and the next interval releases it (`LearnerHold`), after which it resumes `latest.h5`
-/// (the donor's, after an exploit) with the member's new `[agent]` table and publishes a new parameter version, which
-/// its workers already follow (A3C's workers, which compute the loss, take the new table with it). Every member then
+/// With `keepsClustersUp` (`colony pbt run --cluster`) each member's cluster starts once and stays up: its learner
+/// holds at every frame target (`[cluster] hold_at_target`) and the next interval releases it (`LearnerHold`), after
+/// which it resumes `latest.h5` (the donor's, after an exploit) with the member's new `[agent]` table and publishes a
+/// new parameter version, which its workers already follow (A3C's workers, which compute the loss, and Ape-X's, which
+/// write n-step transitions with γ, take the new table with it). An Ape-X member's replay server holds with its
+/// learner, its table written to `replay.h5`, and reloads that file at the release: its own table, or the donor's
+/// (`ReplayHold`). Every member then
 /// has its own coordinator (the file's port + slot, or its ipc path + -slot-<k>), and `--parallel P` trains P of them
 /// side by side from this process.
 public final class ClusterMembers: SideBySideMembers {
@@ -49,10 +51,16 @@ public final class ClusterMembers: SideBySideMembers {
     /// Top-level keys the member's file sets itself.
     private static let memberKeys: Set<String> = ["frames", "seed", "runs_dir", "run_dir"]
 
+    /// `mutatedKeys`: the `[agent]` keys the population mutates (checked against what a member's cluster can change).
     public init(clusterFile: String, binaryDirectory: String, keysDirectory: String? = nil, insecure: Bool = false, portPerSlot: Bool = false,
-                keepsClustersUp: Bool = false) throws {
+                keepsClustersUp: Bool = false, mutatedKeys: [String] = []) throws {
         let settings = try ClusterSettings(path: clusterFile)
-        holdsClusters = keepsClustersUp && !settings.usesReplay
+        if settings.usesReplay, let key = mutatedKeys.first(where: { ReplayClusterSettings.tableKeys.contains($0) }) {
+            throw PopulationError("--mutate \(key): \(settings.algorithm) members' replay servers derive their tables' capacity, min_size and "
+                + "samples_per_insert from \(ReplayClusterSettings.tableKeys.sorted().joined(separator: ", ")), and a member keeps its table "
+                + "across intervals; mutate another key (learning_rate, gamma, ...)")
+        }
+        holdsClusters = keepsClustersUp
         // Held clusters take the file's ipc path + -slot-<k> as well (below); clusters in child processes need the port.
         if portPerSlot, !holdsClusters, (Self.port(of: settings.coordinator) ?? 0) <= 0 {
             throw PopulationError("\(clusterFile): --parallel gives member k the coordinator port + k, so [cluster] coordinator needs a tcp port, "
@@ -157,22 +165,27 @@ public final class ClusterMembers: SideBySideMembers {
             return try LearnerHold.release(directory, to: frames)
         }
         if held.outcome(of: slot) != nil { held.remove(slot) }
-        // A new learner starts from its file's target: a release left by an earlier cluster is spent.
+        // A new learner starts from its file's target: a release left by an earlier cluster is spent, and so is its
+        // replay server's record.
         let release = LearnerHold.releasePath(directory)
         if FileManager.default.fileExists(atPath: release) { try FileManager.default.removeItem(atPath: release) }
+        try ReplayHold.clear(in: directory)
         let keys = try keys(population: population.directory)
         if let keys { _ = try ProcessKeys.install(directory: keys) }
         held.start(slot: slot, settingsPath: path, settings: try ClusterSettings(path: path), binaryDirectory: binaryDirectory, keysDirectory: keys,
                    log: ClusterLog(log, quiet: progress == .quiet))
     }
 
-    /// Waits until the member's learner holds at `frames` (its checkpoint written); returns the signal that stopped the
-    /// population meanwhile (every cluster stops on it, each learner checkpointing). Throws when its cluster ended.
+    /// Waits until the member's learner holds at `frames` (its checkpoint written) and, for a replay-based member, its
+    /// replay server too (its table written); returns the signal that stopped the population meanwhile (every cluster
+    /// stops on it, each learner checkpointing). Throws when its cluster ended.
     public func finishTraining(slot: Int, of population: PopulationRun, to frames: Int) throws -> Int32? {
         let directory = population.memberDirectory(slot)
         while true {
             if let signal = StopSignal.requested { return signal }
-            if let hold = LearnerHold.held(in: directory), hold.target == frames { return nil }
+            if let hold = LearnerHold.held(in: directory), hold.target == frames, !usesReplay || ReplayHold.isHeld(at: frames, in: directory) {
+                return nil
+            }
             if let outcome = held.outcome(of: slot) {
                 held.remove(slot)
                 let status = try outcome.get()

@@ -1,3 +1,4 @@
+import ColonyExperiments
 import ColonyNumerics
 import ColonyStorage
 import ColonyTransport
@@ -29,12 +30,16 @@ public struct ReplayServerSettings: Sendable {
     /// The largest sample a request may ask for: a request for a million items would take the rate
     /// limiter's whole sample budget for a long time, and the learner's requests wait behind it.
     public var maximumSampleBatch: Int
+    /// A held member's cluster (`[cluster] hold_at_target`): the server writes its table when the learner holds and
+    /// reloads it when the population releases the learner (`ReplayHold`); nil: it serves straight through.
+    public var hold: ReplayServerHold?
 
     public init(table: ReplayTableConfiguration, coordinator: String? = nil, bind: String = "tcp://127.0.0.1:*", name: String = "replay",
                 checkpointEverySeconds: Double? = nil, checkpointPath: String? = nil, seed: UInt64 = UInt64.random(in: 0...UInt64.max),
                 heartbeatInterval: Duration = .seconds(1), itemBounds: ReplayItemBounds? = nil, maximumHeldRequests: Int = 4096,
-                maximumSampleBatch: Int = ReplayMessages.maximumBatch) {
+                maximumSampleBatch: Int = ReplayMessages.maximumBatch, hold: ReplayServerHold? = nil) {
         self.maximumSampleBatch = maximumSampleBatch
+        self.hold = hold
         self.itemBounds = itemBounds
         self.maximumHeldRequests = maximumHeldRequests
         self.table = table
@@ -56,7 +61,9 @@ public struct ReplayServerSettings: Sendable {
 /// when only part of it fits (a batch larger than 2 × error_buffer could never fit at once). Priority
 /// updates are applied at once. Every `checkpointEverySeconds` the table is snapshotted on this thread
 /// and written on another, so serving goes on during the write; a checkpoint found at start is restored
-/// (a configuration mismatch stops the server with an error naming the field).
+/// (a configuration mismatch stops the server with an error naming the field). In a held member's cluster it stops
+/// serving while the learner holds at a boundary, with its table written, and reloads the table at the release
+/// (`ReplayHold`).
 public final class ReplayServerRole: Sendable {
     public let settings: ReplayServerSettings
     private let logger: ClusterLogger
@@ -116,7 +123,10 @@ public final class ReplayServerRole: Sendable {
     /// Serves on the calling thread until `stop()`, a shutdown order, or a signal.
     public func run() throws {
         logger.logSlurmNode(of: "replay server")
-        let table = try ReplayTable(settings.table)
+        var table = try ReplayTable(settings.table)
+        guard settings.hold == nil || settings.checkpointPath != nil else {
+            throw TrainingError("[cluster] hold_at_target: the replay server writes its table at every hold, so it needs a checkpoint path")
+        }
         if let path = settings.checkpointPath {
             for stale in AtomicFile.removeStaleTemporaries(of: path) { logger.info("removed \(stale), left by a checkpoint write that was killed") }
         }
@@ -164,6 +174,10 @@ public final class ReplayServerRole: Sendable {
         var heldInserts = FairRequestQueue<HeldInsert>(capacity: settings.maximumHeldRequests)
         var heldSamples = FairRequestQueue<HeldSample>(capacity: settings.maximumHeldRequests)
         var lastCheckpoint = ContinuousClock.now
+        // A held member's cluster: the frame target the learner trains to, and whether the server holds there.
+        var holdTarget = settings.hold?.target ?? 0
+        var holding = false
+        var lastHoldCheck = ContinuousClock.now
         var window = (time: ContinuousClock.now, inserts: table.statistics.inserts, samples: table.statistics.samples)
 
         func reply(_ routing: FrameBuffer, _ message: WireMessage) throws {
@@ -222,8 +236,10 @@ public final class ReplayServerRole: Sendable {
             return nil
         }
 
-        /// Moves held requests forward as far as the limiter allows; true when anything moved.
+        /// Moves held requests forward as far as the limiter allows; true when anything moved. Nothing moves while the
+        /// server holds at a boundary: the table stays what it wrote.
         func drain() throws -> Bool {
+            if holding { return false }
             var moved = false
             var progress = true
             while progress {
@@ -350,7 +366,43 @@ public final class ReplayServerRole: Sendable {
             _ = try drain()
 
             let now = ContinuousClock.now
-            if let every = settings.checkpointEverySeconds, now - lastCheckpoint >= .seconds(every) {
+            if let hold = settings.hold, now - lastHoldCheck >= .milliseconds(50) {
+                lastHoldCheck = now
+                let runDirectory = hold.runDirectory
+                if !holding, let held = LearnerHold.held(in: runDirectory), held.target == holdTarget {
+                    // The learner holds at its checkpoint: write the table as it is there (after any write in flight).
+                    while writing.load(ordering: .acquiring) { Thread.sleep(forTimeInterval: 0.01) }
+                    holding = true
+                    try table.checkpoint(to: settings.checkpointPath!)
+                    checkpointsWritten.add(1, ordering: .relaxed)
+                    try ReplayHold.write(.init(heldAt: holdTarget), in: runDirectory)
+                    logger.info("holding at frame \(holdTarget) with the learner: \(table.size) items written to \(settings.checkpointPath!)")
+                } else if holding, let release = try LearnerHold.pendingRelease(in: runDirectory), release.target > holdTarget {
+                    // Its own table again, or the donor's that an exploit put in its place; requests from before the
+                    // boundary are dropped (their senders come back on new connections once this is recorded).
+                    let next = try hold.rereadTable()
+                    guard next.target >= release.target else {
+                        throw TrainingError("the cluster file reread for the release to frame \(release.target) sets frames = \(next.target): "
+                            + "the population writes the file before it releases the learner")
+                    }
+                    table = try ReplayTable(next.table)
+                    do { try table.restore(from: settings.checkpointPath!) } catch {
+                        throw TrainingError("the release to frame \(release.target): \(error) (a replay-based member's table keeps its configuration: "
+                            + "do not mutate the keys it derives from, such as batch_size, learning_starts, train_freq and gradient_steps)")
+                    }
+                    let dropped = heldInserts.count + heldSamples.count
+                    heldInserts = FairRequestQueue(capacity: settings.maximumHeldRequests)
+                    heldSamples = FairRequestQueue(capacity: settings.maximumHeldRequests)
+                    try ReplayHold.write(.init(heldAt: holdTarget, releasedTo: release.target), in: runDirectory)
+                    holding = false
+                    lastCheckpoint = now
+                    window = (now, table.statistics.inserts, table.statistics.samples)
+                    logger.info("released to frame \(release.target): \(table.size) items from \(settings.checkpointPath!)"
+                        + (dropped > 0 ? ", \(dropped) requests from before the boundary dropped" : ""))
+                    holdTarget = release.target
+                }
+            }
+            if !holding, let every = settings.checkpointEverySeconds, now - lastCheckpoint >= .seconds(every) {
                 lastCheckpoint = now
                 checkpoint(wait: false)
             }
@@ -362,7 +414,8 @@ public final class ReplayServerRole: Sendable {
                 let insertRate = Double(current.inserts - window.inserts) / seconds
                 let sampleRate = Double(current.samples - window.samples) / seconds
                 window = (now, current.inserts, current.samples)
-                let waiting: WaitingOn? = (!heldInserts.isEmpty || !heldSamples.isEmpty) ? .rateLimiter : (insertRate == 0 && sampleRate == 0 ? .nothingToDo : nil)
+                let waiting: WaitingOn? = holding ? .boundaryHold
+                    : (!heldInserts.isEmpty || !heldSamples.isEmpty) ? .rateLimiter : (insertRate == 0 && sampleRate == 0 ? .nothingToDo : nil)
                 stats.withLock {
                     $0 = MemberStats(waitingOn: waiting, extra: [
                         "size": Double(current.size), "inserts_per_second": insertRate, "samples_per_second": sampleRate,
@@ -374,9 +427,10 @@ public final class ReplayServerRole: Sendable {
                 }
             }
         }
-        // Wait for a periodic write in flight, then write the final state.
+        // Wait for a periodic write in flight, then write the final state; a server stopped while it holds leaves the
+        // boundary's file (perhaps a donor's table by now) as it is.
         while writing.load(ordering: .acquiring) { Thread.sleep(forTimeInterval: 0.01) }
-        checkpoint(wait: true)
+        if !holding { checkpoint(wait: true) }
         tableStats.withLock { $0 = table.statistics }
         logger.info("replay server stopped: \(stopReason); \(table.size) items, \(table.statistics.inserts) inserted, \(table.statistics.samples) sampled")
     }

@@ -25,7 +25,7 @@ import Foundation
 /// max_policy_lag = 50         # older trajectories or gradients are dropped (counted)
 /// checkpoint_every = 100_000
 /// keep_checkpoints = 3        # numbered learner checkpoints kept besides latest.h5
-/// hold_at_target = false      # impala, a3c: at `frames`, checkpoint and wait for the next interval (LearnerHold)
+/// hold_at_target = false      # at `frames`, checkpoint (and the replay server its table) and wait for the next interval (LearnerHold)
 ///
 /// [agent]                     # keys of `colony config impala` (a3c: of a2c; apex_dqn: dqn; apex_sac: sac)
 /// learning_rate = 1e-3
@@ -147,9 +147,6 @@ public struct ClusterSettings: Sendable {
         case .bool(let value)?: holdsAtTarget = value
         case nil: holdsAtTarget = false
         case let other?: throw fail("'cluster.hold_at_target' must be true or false, not \(other)")
-        }
-        if holdsAtTarget && replayBased {
-            throw fail("[cluster] hold_at_target is for learners fed trajectories or gradients, not \(algorithm)'s replay learner")
         }
 
         let agent = distributed.agent

@@ -74,6 +74,20 @@ public enum LearnerHold {
         }
     }
 
+    /// What a worker logs when it follows its learner's release from `current` to `next`.
+    static func followed(worker name: String, from current: ClusterSettings, to next: ClusterSettings) -> String {
+        let changes = changedAgentValues(from: current, to: next)
+        return "\(name) follows its learner's release to frame \(next.frames)" + (changes.isEmpty ? "" : ": [agent] \(changes.joined(separator: ", "))")
+    }
+
+    /// A worker that follows releases reads them, and its file, from the run directory: it must be on this machine.
+    static func checkWorkerReachesRunDirectory(_ settings: ClusterSettings) throws {
+        guard !FileManager.default.fileExists(atPath: settings.runDirectory.path) else { return }
+        throw TrainingError("[cluster] hold_at_target: this \(settings.algorithm) worker takes each interval's configuration from "
+            + "the releases in the run directory \(settings.runDirectory.path), which is not on this machine; run it where that "
+            + "directory is (a shared file system), or without hold_at_target")
+    }
+
     /// Forgets an earlier interval's hold, before the population waits for the next one.
     public static func clearHeld(in directory: RunDirectory) throws {
         let path = heldPath(directory)

@@ -100,16 +100,10 @@ public final class LearnerRole: Sendable {
         while true {
             if let reason = host.stopReason(counters, requested: stopRequested.load(ordering: .relaxed)) {
                 guard settings.holdsAtTarget, case .frameBudget = reason else { stopReason = reason; break }
-                try host.hold(core.networks, group: LearnerCheckpoint.group(of: settings), counters: counters)
-                logger.info("holding at frame \(counters.frames) (target \(settings.frames), parameter version \(counters.version)) for the next interval")
-                switch try waitForRelease(host: host, settings: settings, counters: counters, parameters: core.parameters) {
+                switch try host.holdUntilReleased(core.networks, group: LearnerCheckpoint.group(of: settings), counters: counters,
+                                                  parameters: core.parameters, stopRequested: { stopRequested.load(ordering: .relaxed) },
+                                                  reread: reloadSettings!, logger: logger) {
                 case .stopped(let reason):
-                    logger.info("learner stopped while holding: \(reason) at frame \(counters.frames)")
-                    // Its checkpoint at the target stands; the workers and coordinator leave with it rather than wait for it.
-                    if reason != .coordinatorShutdown {
-                        host.client.requestShutdown(reason: "the learner stopped while holding (\(reason))")
-                        Thread.sleep(forTimeInterval: 0.5)  // let the request leave before the client closes
-                    }
                     return Result(frames: counters.frames, updates: counters.updates, episodes: counters.episodes, resumedFrom: resumedFrom,
                                   stopReason: reason.description)
                 case .released(let next):
@@ -233,28 +227,6 @@ public final class LearnerRole: Sendable {
 extension LearnerRole {
     /// Worker connections whose credits the learner tracks; idle ones are forgotten beyond this.
     static let maximumTrackedWorkers = 4096
-
-    enum HoldOutcome {
-        case released(ClusterSettings)
-        case stopped(StopReason)
-    }
-
-    /// Waits, holding at `settings.frames`, until `LearnerHold` releases the learner to a later target (returning the
-    /// reread settings, checked against the ones it ran with) or something stops it. Meanwhile the coordinator client
-    /// keeps heartbeating and late-joining workers still get the parameters once a second.
-    private func waitForRelease(host: LearnerHost, settings: ClusterSettings, counters: LearnerCounters, parameters: [Float]) throws -> HoldOutcome {
-        while true {
-            if stopRequested.load(ordering: .relaxed) { return .stopped(.requested) }
-            if let signal = StopSignal.requested { return .stopped(.signal(signal)) }
-            if host.shutdownOrdered { return .stopped(.coordinatorShutdown) }
-            if let release = try LearnerHold.pendingRelease(in: settings.runDirectory), release.target > settings.frames {
-                let next = try LearnerHold.settings(after: release, current: settings, reread: try reloadSettings!(), exactTarget: true)
-                return .released(next)
-            }
-            try host.publishIfSilent(parameters, version: counters.version)
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-    }
 }
 
 /// The learner's counters, saved with its networks.

@@ -39,6 +39,10 @@ public struct ReplayClusterSettings: Sendable {
     /// The largest sample request `colony-replay` serves: 4 × the agent's batch_size (the learner asks for one batch).
     public var maximumSampleBatch: Int
 
+    /// The agent keys the table's configuration follows from (capacity, min_size, samples_per_insert): a table restored
+    /// from a checkpoint must have the configuration it was written with, so they stay fixed while a table lives.
+    public static let tableKeys: Set<String> = ["buffer_size", "learning_starts", "batch_size", "gradient_steps", "train_freq"]
+
     /// The `[cluster]` keys that only replay-based runs read.
     static let clusterKeys: Set<String> = ["transitions_per_insert", "insert_window", "publish_every", "epsilon", "epsilon_alpha", "eval_every", "eval_episodes"]
 

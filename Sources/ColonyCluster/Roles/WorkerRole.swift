@@ -81,11 +81,7 @@ public final class WorkerRole: Sendable {
             case .retry: continue connections
             case .stopped: break connections
             }
-            if followsReleases, !FileManager.default.fileExists(atPath: settings.runDirectory.path) {
-                throw TrainingError("[cluster] hold_at_target: this \(settings.algorithm) worker takes each interval's configuration from "
-                    + "the releases in the run directory \(settings.runDirectory.path), which is not on this machine; run it where that "
-                    + "directory is (a shared file system), or without hold_at_target")
-            }
+            if followsReleases { try LearnerHold.checkWorkerReachesRunDirectory(settings) }
             var actingVersion = link.version!
             for lane in lanes { lane.agent.setParameters(link.parameters!, version: actingVersion) }
             setWaiting(nil)
@@ -151,7 +147,7 @@ public final class WorkerRole: Sendable {
                 if let version = link.version, version != actingVersion, let parameters = link.parameters,
                    parameters.count == lanes[0].agent.parameterCount {
                     if let next = try releasedSettings() {
-                        let changes = LearnerHold.changedAgentValues(from: settings, to: next)
+                        logger.info(LearnerHold.followed(worker: name, from: settings, to: next))
                         for lane in lanes {
                             for episode in try lane.restart(with: next, index: index) {
                                 episodeReturns.append(episode.episodeReturn)
@@ -160,8 +156,6 @@ public final class WorkerRole: Sendable {
                             frames += lane.environments.count
                         }
                         settings = next
-                        logger.info("\(name) follows its learner's release to frame \(next.frames)"
-                                    + (changes.isEmpty ? "" : ": [agent] \(changes.joined(separator: ", "))"))
                     }
                     actingVersion = version
                     for lane in lanes { lane.agent.setParameters(parameters, version: version) }
