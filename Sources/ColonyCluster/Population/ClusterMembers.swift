@@ -167,8 +167,7 @@ public final class ClusterMembers: SideBySideMembers {
         if held.outcome(of: slot) != nil { held.remove(slot) }
         // A new learner starts from its file's target: a release left by an earlier cluster is spent, and so is its
         // replay server's record.
-        let release = LearnerHold.releasePath(directory)
-        if FileManager.default.fileExists(atPath: release) { try FileManager.default.removeItem(atPath: release) }
+        try LearnerHold.remove(LearnerHold.releasePath(directory))
         try ReplayHold.clear(in: directory)
         let keys = try keys(population: population.directory)
         if let keys { _ = try ProcessKeys.install(directory: keys) }

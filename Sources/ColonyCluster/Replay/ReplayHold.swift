@@ -1,5 +1,4 @@
 import ColonyExperiments
-import ColonyStorage
 import Foundation
 
 /// How the replay server of a held member's cluster (`[cluster] hold_at_target`, Ape-X) takes part in a hold:
@@ -22,15 +21,9 @@ public enum ReplayHold {
     public static func path(_ directory: RunDirectory) -> String { directory.path + "/replay-hold.json" }
 
     /// The server's record, or nil before its first hold.
-    public static func record(in directory: RunDirectory) -> Record? {
-        FileManager.default.contents(atPath: path(directory)).flatMap { try? JSONDecoder().decode(Record.self, from: $0) }
-    }
+    public static func record(in directory: RunDirectory) -> Record? { LearnerHold.read(Record.self, path(directory)) }
 
-    static func write(_ record: Record, in directory: RunDirectory) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        try AtomicFile.write(Array(try encoder.encode(record)) + [10], to: path(directory))
-    }
+    static func write(_ record: Record, in directory: RunDirectory) throws { try LearnerHold.write(record, path(directory)) }
 
     /// Whether the server has written its table for the hold at `target`.
     public static func isHeld(at target: Int, in directory: RunDirectory) -> Bool { record(in: directory)?.heldAt == target }
@@ -39,9 +32,7 @@ public enum ReplayHold {
     static func isReleased(to target: Int, in directory: RunDirectory) -> Bool { (record(in: directory)?.releasedTo ?? Int.min) >= target }
 
     /// Forgets an earlier cluster's record, before a new cluster starts in `directory`.
-    public static func clear(in directory: RunDirectory) throws {
-        if FileManager.default.fileExists(atPath: path(directory)) { try FileManager.default.removeItem(atPath: path(directory)) }
-    }
+    public static func clear(in directory: RunDirectory) throws { try LearnerHold.remove(path(directory)) }
 }
 
 /// What a replay server needs to take part in its member's holds: the run directory it watches, the frame target it

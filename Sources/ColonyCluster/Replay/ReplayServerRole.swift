@@ -388,7 +388,7 @@ public final class ReplayServerRole: Sendable {
                     table = try ReplayTable(next.table)
                     do { try table.restore(from: settings.checkpointPath!) } catch {
                         throw TrainingError("the release to frame \(release.target): \(error) (a replay-based member's table keeps its configuration: "
-                            + "do not mutate the keys it derives from, such as batch_size, learning_starts, train_freq and gradient_steps)")
+                            + "do not mutate the keys it derives from, \(ReplayClusterSettings.tableKeys.sorted().joined(separator: ", ")))")
                     }
                     let dropped = heldInserts.count + heldSamples.count
                     heldInserts = FairRequestQueue(capacity: settings.maximumHeldRequests)

@@ -89,18 +89,21 @@ public enum LearnerHold {
     }
 
     /// Forgets an earlier interval's hold, before the population waits for the next one.
-    public static func clearHeld(in directory: RunDirectory) throws {
-        let path = heldPath(directory)
-        if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
-    }
+    public static func clearHeld(in directory: RunDirectory) throws { try remove(heldPath(directory)) }
 
-    private static func read<Value: Decodable>(_ type: Value.Type, _ path: String) -> Value? {
+    // The hold files' I/O, shared with the replay server's record (ReplayHold): JSON, written atomically.
+
+    static func read<Value: Decodable>(_ type: Value.Type, _ path: String) -> Value? {
         FileManager.default.contents(atPath: path).flatMap { try? JSONDecoder().decode(type, from: $0) }
     }
 
-    private static func write<Value: Encodable>(_ value: Value, _ path: String) throws {
+    static func write<Value: Encodable>(_ value: Value, _ path: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         try AtomicFile.write(Array(try encoder.encode(value)) + [10], to: path)
+    }
+
+    static func remove(_ path: String) throws {
+        if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
     }
 }
