@@ -50,7 +50,8 @@ final class ClusterPopulationTests: ExecutableTestCase {
                                       extra: "learning_starts = 500\nbuffer_size = 20000")
         let result = try run("colony", [
             "pbt", "run", "--cluster", cluster, "--population", "2", "--interval", "3000", "--generations", "2", "--parallel", "2",
-            "--mutate", "learning_rate=log:1e-4..1e-2", "--eval-episodes", "2", "--runs-dir", directory, "--name", "apex",
+            "--mutate", "learning_rate=log:1e-4..1e-2", "--mutate", "hidden_sizes=mlp:1..2,16..64", "--eval-episodes", "2",
+            "--runs-dir", directory, "--name", "apex",
         ])
         XCTAssertEqual(result.status, 0, String(result.output.suffix(3000)))
         let population = directory + "/pbt/apex"
@@ -69,6 +70,12 @@ final class ClusterPopulationTests: ExecutableTestCase {
         }
         let exploit = try XCTUnwrap(records.first { $0.action == "exploit" }, "⌈2 × 0.25⌉ = 1 member replaced at the boundary")
         let donor = try XCTUnwrap(exploit.donorSlot)
+        // The recipient's Q-network took a new shape: its learner resumed the carried checkpoint, and its worker reattached
+        // with an actor of that shape (its release line above).
+        let resized = try XCTUnwrap(exploit.changes.first { $0.key == "hidden_sizes" }, "\(exploit.changes)")
+        XCTAssertNotEqual(resized.old, resized.new)
+        XCTAssertTrue(result.output.contains("slot \(exploit.slot) (lineage \(exploit.lineage)): carried ")
+                      && result.output.contains("into the new architecture: hidden_sizes \(resized.old) → \(resized.new)"), String(result.output.suffix(4000)))
         let saved = population + "/boundaries/generation-1/slot-\(donor)-replay.h5"
         let items = try ReplayTableSnapshot.read(from: saved).keys.count
         XCTAssertGreaterThan(items, 0, "the donor's table was saved at the boundary")
@@ -295,7 +302,8 @@ final class ClusterPopulationTests: ExecutableTestCase {
         let cluster = try clusterFile("a3c", algorithm: "a3c", coordinator: "ipc://\(directory!)/coordinator", extra: "ent_coef = 0.01")
         let result = try run("colony", [
             "pbt", "run", "--cluster", cluster, "--population", "2", "--interval", "4000", "--generations", "3", "--parallel", "2",
-            "--mutate", "ent_coef=log:1e-4..1e-1", "--eval-episodes", "2", "--runs-dir", directory!, "--name", "a3c",
+            "--mutate", "ent_coef=log:1e-4..1e-1", "--mutate", "hidden_sizes=mlp:1..3,16..128", "--parameter-noise", "0.01",
+            "--eval-episodes", "2", "--runs-dir", directory!, "--name", "a3c",
         ])
         XCTAssertEqual(result.status, 0, String(result.output.suffix(3000)))
         let records = try LineageRecord.read(directory + "/pbt/a3c/lineage.jsonl")
@@ -308,6 +316,24 @@ final class ClusterPopulationTests: ExecutableTestCase {
         XCTAssertTrue(processes.allSatisfy { !isAlive($0) }, "the run ended its members' clusters: \(processes.filter(isAlive))")
         // At each release a member's worker took the file its learner took: the same [agent] values changed (an exploit
         // changes ent_coef unless the member already had the donor's perturbed value).
+        // A member mutated at a boundary begins the next interval from its checkpoint with parameter noise, added by
+        // the population before its held learner resumes the file (LearnerCheckpointNoiseTests checks the values).
+        let noisy = records.filter { $0.parameterNoise != nil }
+        XCTAssertEqual(noisy.count, 2, "one member mutated at each of 2 boundaries: \(records.map(\.parameterNoise))")
+        for record in noisy {
+            let line = lines.filter { $0.hasPrefix("slot \(record.slot) (lineage \(record.lineage)): parameter noise: N(0, 0.01²) added to the acting network in ") }
+            XCTAssertEqual(line.count, 1, "generation \(record.generation), slot \(record.slot): " + String(result.output.suffix(4000)))
+        }
+        // A mutated architecture: the population carried the checkpoint into the new shapes before the release, and the
+        // learner and worker went on with them (the worker's release lines below).
+        let resized = records.filter { $0.changes.contains { $0.key == "hidden_sizes" && $0.old != $0.new } }
+        XCTAssertFalse(resized.isEmpty, "an exploit changed hidden_sizes: \(records.map(\.changes))")
+        for record in resized {
+            let change = record.changes.first { $0.key == "hidden_sizes" }!
+            let line = lines.filter { $0.hasPrefix("slot \(record.slot) (lineage \(record.lineage)): carried ")
+                && $0.contains("into the new architecture: hidden_sizes \(change.old) → \(change.new)") }
+            XCTAssertEqual(line.count, 1, "generation \(record.generation), slot \(record.slot): " + String(result.output.suffix(4000)))
+        }
         func agentChanges(_ line: Substring) -> String { line.components(separatedBy: "; [agent] ").dropFirst().first ?? "" }
         for slot in 0..<2 {
             for target in [8000, 12000] {
@@ -330,7 +356,6 @@ final class ClusterPopulationTests: ExecutableTestCase {
             (["--cluster", impala, "--agent", "impala"], "drop them"),
             (["--cluster", try clusterFile("apex-own", algorithm: "apex_dqn"), "--mutate", "batch_size=int:32..128"],
              "--mutate batch_size: apex_dqn members' replay servers derive their tables' capacity"),
-            (["--cluster", impala, "--parameter-noise", "0.1"], "--parameter-noise is for members in one process"),
             (["--cluster", directory + "/missing.toml"], "missing.toml"),
             ([String](), "--agent is required (or --cluster FILE)"),
         ] {

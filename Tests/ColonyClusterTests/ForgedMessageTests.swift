@@ -292,6 +292,49 @@ final class ForgedMessageTests: ExecutableTestCase {
         XCTAssertGreaterThanOrEqual(written["type not accepted"] ?? 0, 1, "\(written)")
     }
 
+    /// A gradient the learner refuses still spent one of its sender's credits, and the learner gives that credit back:
+    /// a worker whose gradient was computed with the shapes before a population's release changed `hidden_sizes` is
+    /// refused this way, and without the credit it would wait forever (its window holds `credits` sends).
+    func testALearnerGivesBackTheCreditOfAGradientItRefuses() throws {
+        let coordinator = try freeEndpoint()
+        let path = try clusterFile("a3c", coordinator: coordinator, cluster: "credits = 2", agent: "n_steps = 5")
+        let running = [
+            try start("colony-coordinator", ["--bind", coordinator], log: directory + "/coordinator.log"),
+            try start("colony-learner", ["--config", path], log: directory + "/learner.log"),
+        ]
+        XCTAssertTrue(eventually(timeout: 30) { self.learner(coordinator)?.endpoints["data"] != nil }, logTail("learner.log"))
+        let endpoints = try XCTUnwrap(learner(coordinator)?.endpoints)
+        let context = ZMQContext()
+        let parameterCount = try XCTUnwrap(try publishedParameters(try XCTUnwrap(endpoints["parameters"]), context: context)).count
+        let data = try forger(try XCTUnwrap(endpoints["data"]), context: context)
+        defer { data.close() }
+        var sender = WireSender(senderID: forgerID, runID: 7)
+        /// Credits granted to `socket` within `seconds`.
+        func granted(within seconds: Double, to socket: ZMQSocket) throws -> Int {
+            var total = 0
+            let deadline = Date().addingTimeInterval(seconds)
+            while Date() < deadline {
+                guard try socket.waitReadable(timeout: 50) else { continue }
+                if case .message(let message, _)? = try socket.receiveWire(limits: .default, dontWait: true), message.type == .credit {
+                    total += Int(try message.tensors[0].int32s().first ?? 0)
+                }
+            }
+            return total
+        }
+        try data.send(sender.message(.credit, tensors: [WireTensor([Int32(1)])]))
+        XCTAssertEqual(try granted(within: 2, to: data), 2, "a new worker is topped up to its window")
+        try data.send(gradient(&sender, count: parameterCount - 1))
+        XCTAssertEqual(try granted(within: 2, to: data), 1, "the refused gradient's credit comes back" + logTail("learner.log"))
+        try data.send(gradient(&sender, count: parameterCount))
+        XCTAssertEqual(try granted(within: 2, to: data), 1, "an applied gradient's credit comes back")
+        // A connection the learner never granted a credit gets none for a refused message: the window never grows.
+        let stranger = try forger(try XCTUnwrap(endpoints["data"]), context: context)
+        defer { stranger.close() }
+        for _ in 0..<3 { try stranger.send(gradient(&sender, count: parameterCount + 1)) }
+        XCTAssertEqual(try granted(within: 2, to: stranger), 0, logTail("learner.log"))
+        for process in running { XCTAssertTrue(process.isRunning, "a process exited" + logTail("learner.log")) }
+    }
+
     // MARK: Ape-X
 
     private func insert(_ sender: inout WireSender, rows: Int = 8, action: Float = 1, reward: Float = 1, discount: Float = 0.99,

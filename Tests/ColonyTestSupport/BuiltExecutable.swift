@@ -22,8 +22,9 @@ public enum BuiltExecutable {
         return nil
     }
 
-    /// Runs `name` with `arguments` to completion (nil when it was not built).
-    public static func run(_ name: String, _ arguments: [String]) throws -> Outcome? {
+    /// Runs `name` with `arguments` to completion (nil when it was not built). A run still going after `timeout` seconds
+    /// is interrupted (SIGINT, then SIGKILL 15 s later) and its error output says so: a test that would hang fails.
+    public static func run(_ name: String, _ arguments: [String], timeout: TimeInterval = 900) throws -> Outcome? {
         guard let path = path(name) else { return nil }
         // Files rather than pipes: a chatty process can never block on a full pipe.
         let stem = NSTemporaryDirectory() + "colony-exec-\(UUID().uuidString)"
@@ -40,10 +41,20 @@ public enum BuiltExecutable {
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errorPath))
         try process.run()
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        var timedOut = ""
+        if process.isRunning {
+            timedOut = "\n[test] \(name) \(arguments.joined(separator: " ")) still ran after \(Int(timeout)) s: interrupted"
+            kill(process.processIdentifier, SIGINT)
+            let grace = Date().addingTimeInterval(15)
+            while process.isRunning && Date() < grace { Thread.sleep(forTimeInterval: 0.05) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
         process.waitUntilExit()
         return Outcome(
             reason: process.terminationReason, status: process.terminationStatus,
             output: (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "",
-            error: (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? "")
+            error: ((try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? "") + timedOut)
     }
 }

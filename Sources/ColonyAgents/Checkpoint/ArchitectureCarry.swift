@@ -10,7 +10,11 @@ import Foundation
 public enum ArchitectureCarry {
     /// The values of `agent`'s resizable keys in a checkpoint's saved configuration that differ from the agent's own.
     public static func changedValues(savedConfiguration toml: String, for agent: any ParallelAgent) -> [String: ConfigurationValue] {
-        let configuration = agent.configuration
+        changedValues(savedConfiguration: toml, for: agent.configuration)
+    }
+
+    /// The values of `configuration`'s resizable keys in a saved configuration (TOML) that differ from its own.
+    public static func changedValues(savedConfiguration toml: String, for configuration: Configuration) -> [String: ConfigurationValue] {
         var changed: [String: ConfigurationValue] = [:]
         for line in toml.split(separator: "\n") {
             for name in configuration.schema.resizable where line.hasPrefix("\(name) = ") {
@@ -30,15 +34,24 @@ public enum ArchitectureCarry {
         let saved = try agent.configuration.overriding(savedValues)
         let savedAgent = try Agents.makeParallel(
             saved, observationSpace: agent.observationSpace, actionSpace: agent.actionSpace, environments: environments, seed: seed)
-        let savedEntries = Dictionary(uniqueKeysWithValues: ((savedAgent as? any ArchitectureResizing)?.layerStackEntries ?? []).map { ($0.path, $0) })
+        try carry(checkpoint: path, group: "agent", saved: (savedAgent as? any ArchitectureResizing)?.layerStackEntries ?? [],
+                  into: destination, entries: agent.layerStackEntries, owner: "\(agent.id) with \(savedValues)")
+    }
+
+    /// Writes to `destination` a copy of the checkpoint at `path` whose layer-stack entries under `group`, laid out as
+    /// `saved` (the networks the file was saved from), take the shapes of `entries`; `owner` names the saved networks
+    /// in errors. Agents' checkpoints keep their entries under `agent`, cluster learners' under their own group.
+    public static func carry(checkpoint path: String, group: String, saved: [LayerStackEntry], into destination: String,
+                             entries: [LayerStackEntry], owner: String) throws {
+        let savedEntries = Dictionary(uniqueKeysWithValues: saved.map { ($0.path, $0) })
         if FileManager.default.fileExists(atPath: destination) { try FileManager.default.removeItem(atPath: destination) }
         try FileManager.default.copyItem(atPath: path, toPath: destination)
         let file = try HDF5File.open(destination, mode: .readWrite)
         defer { file.close() }
-        let reader = CheckpointReader(file: file, prefix: "agent")
-        for entry in agent.layerStackEntries {
+        let reader = CheckpointReader(file: file, prefix: group)
+        for entry in entries {
             guard let before = savedEntries[entry.path] else {
-                throw AgentError("\(agent.id) with \(savedValues) has no checkpoint entry \(entry.path) to carry into the new architecture")
+                throw AgentError("\(owner) has no checkpoint entry \(entry.path) to carry into the new architecture")
             }
             var names = [entry.path]
             if entry.fresh == nil {

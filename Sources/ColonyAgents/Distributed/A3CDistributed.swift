@@ -37,6 +37,12 @@ final class A3CLearner: GradientLearner {
     var actingParameters: [Float] { networks.flatParameters }
     var parameterCount: Int { networks.parameterCount }
 
+    func perturbActingParameters(standardDeviation: Float, random: inout RandomSource) {
+        networks.perturbPolicy(standardDeviation: standardDeviation, random: &random)
+    }
+
+    var layerStackEntries: [LayerStackEntry] { networks.layerStackEntries(under: "") }
+
     func apply(_ gradient: [Float]) -> AgentInfo {
         networks.setGradients(gradient)
         let norm = networks.step()

@@ -52,6 +52,12 @@ final class ApeXDQNLearnerCore: ReplayLearnerCore {
 
     var actingParameters: [Float] { learner.online.parameters }
 
+    func perturbActingParameters(standardDeviation: Float, random: inout RandomSource) {
+        learner.approximation.perturbParameters(standardDeviation: standardDeviation, random: &random)
+    }
+
+    var layerStackEntries: [LayerStackEntry] { learner.approximation.layerStackEntries() }
+
     func importanceExponent(atFrame frame: Int) -> Double { Double(beta.value(at: frame)) }
 
     func learn(_ batch: TransitionBatch) -> (info: AgentInfo, priorities: [Float]?) {

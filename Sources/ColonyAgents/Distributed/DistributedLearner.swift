@@ -1,4 +1,5 @@
 import ColonyEnvironments
+import ColonyNumerics
 
 /// The learner's half of a distributed algorithm, transport-free (Acme's `Learner` and
 /// `VariableSource`): it updates on data the learner process has received and validated, and is
@@ -7,6 +8,13 @@ public protocol DistributedLearner: AnyObject, Checkpointable {
     /// What actors take in `DistributedActor.setParameters`: the acting network's flat parameters.
     var actingParameters: [Float] { get }
     var parameterCount: Int { get }
+    /// Adds N(0, σ²) to every parameter of the network actors act with (a population's parameter mutation of a member
+    /// that trains as a cluster): the policy of IMPALA and A3C, Ape-X's online Q-network, SAC's actor. Targets,
+    /// critics and optimizer moments stay.
+    func perturbActingParameters(standardDeviation: Float, random: inout RandomSource)
+    /// Every entry of the learner's checkpoint group laid out as one of its layer stacks (parameters, targets,
+    /// optimizer moments), for carrying a checkpoint into another `hidden_sizes` (`ArchitectureCarry`).
+    var layerStackEntries: [LayerStackEntry] { get }
 }
 
 /// A learner that updates on whole unrolls (IMPALA).

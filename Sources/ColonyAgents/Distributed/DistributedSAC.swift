@@ -30,6 +30,12 @@ final class DistributedSACLearnerCore: ReplayLearnerCore {
 
     var actingParameters: [Float] { learner.actor.model.parameters }
 
+    func perturbActingParameters(standardDeviation: Float, random: inout RandomSource) {
+        learner.actor.perturbParameters(standardDeviation: standardDeviation, random: &random)
+    }
+
+    var layerStackEntries: [LayerStackEntry] { ([learner.actor] + learner.critics.members).flatMap { $0.layerStackEntries(under: "") } }
+
     func importanceExponent(atFrame frame: Int) -> Double { 0 }
 
     func learn(_ batch: TransitionBatch) -> (info: AgentInfo, priorities: [Float]?) {

@@ -1,4 +1,5 @@
 import ColonyEnvironments
+import ColonyNumerics
 
 /// IMPALA as a cluster (Espeholt et al., 2018): workers send whole unrolls with their behaviour
 /// log-probabilities; the learner corrects for their policy lag with V-trace.
@@ -18,6 +19,10 @@ enum IMPALADistributed {
 extension IMPALALearner: TrajectoryLearner {
     public var actingParameters: [Float] { networks.flatParameters }
     public var parameterCount: Int { networks.parameterCount }
+    public func perturbActingParameters(standardDeviation: Float, random: inout RandomSource) {
+        networks.perturbPolicy(standardDeviation: standardDeviation, random: &random)
+    }
+    public var layerStackEntries: [LayerStackEntry] { networks.layerStackEntries(under: "") }
     /// The learner's state is its networks with their optimizer state (group `networks` of a learner checkpoint).
     public func save(to writer: CheckpointWriter) throws { try networks.save(to: writer) }
     public func restore(from reader: CheckpointReader) throws { try networks.restore(from: reader) }

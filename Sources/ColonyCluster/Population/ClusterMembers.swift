@@ -159,6 +159,7 @@ public final class ClusterMembers: SideBySideMembers {
         guard holdsClusters else { throw PopulationError("members whose clusters restart every interval train with train(slot:)") }
         let directory = population.memberDirectory(slot)
         let path = try memberFile(slot: slot, population: population.directory, state: population.state, frames: frames)
+        try prepareCheckpoint(of: population.state.members[slot], population: population.state.settings, memberFile: path, log: log)
         try LearnerHold.clearHeld(in: directory)
         if held.isRunning(slot) {
             held.log(of: slot)?.redirect(log)
@@ -202,6 +203,7 @@ public final class ClusterMembers: SideBySideMembers {
     public func train(slot: Int, population directory: String, state: PopulationState, to frames: Int, progress: ProgressReporter.Style,
                       log: @escaping (String) -> Void) throws -> Int32? {
         let path = try memberFile(slot: slot, population: directory, state: state, frames: frames)
+        try prepareCheckpoint(of: state.members[slot], population: state.settings, memberFile: path, log: log)
         let settings = try ClusterSettings(path: path)
         let keys = try keys(population: directory)
         if let keys { _ = try ProcessKeys.install(directory: keys) }
@@ -213,6 +215,28 @@ public final class ClusterMembers: SideBySideMembers {
         let reached = try LearnerCheckpointEvaluation.frames(checkpoint: settings.runDirectory.latestCheckpoint)
         guard reached >= frames else { throw PopulationError("its learner stopped at frame \(reached) of \(frames)") }
         return nil
+    }
+
+    /// Readies the checkpoint a member's learner resumes for the interval its file (`path`) was just written for, as
+    /// a member in one process readies itself: the population, the directory's owner, does it after an exploit copied
+    /// the donor's checkpoint there. A mutated `hidden_sizes` carries the file into the new shapes (overlapping weights
+    /// and moments kept); `--parameter-noise` then adds noise to the acting network, from the seed derived for the
+    /// member's lineage and generation.
+    private func prepareCheckpoint(of member: PopulationState.Member, population: PopulationSettings, memberFile path: String,
+                                   log: (String) -> Void) throws {
+        let settings = try ClusterSettings(path: path)
+        let checkpoint = settings.runDirectory.latestCheckpoint
+        guard FileManager.default.fileExists(atPath: checkpoint) else { return }
+        let carried = try LearnerCheckpoint.carryIntoArchitecture(checkpoint: checkpoint, settings: settings)
+        if !carried.isEmpty {
+            log("carried \(checkpoint) into the new architecture: "
+                + carried.keys.sorted().map { "\($0) \(carried[$0]!) → \(settings.configuration.value($0))" }.joined(separator: ", ")
+                + " (overlapping weights and optimizer moments kept)")
+        }
+        guard let seed = member.parameterNoiseSeed, population.parameterNoise > 0 else { return }
+        try LearnerCheckpoint.perturbActingParameters(
+            checkpoint: checkpoint, settings: settings, noise: ParameterNoise(standardDeviation: Float(population.parameterNoise), seed: seed))
+        log("parameter noise: N(0, \(population.parameterNoise)²) added to the acting network in \(checkpoint)")
     }
 
     public func evaluate(slot: Int, of population: PopulationRun) throws -> [Double] {

@@ -16,9 +16,11 @@ extension ClusterSettings {
         return setup
     }
 
-    /// This run's learner.
-    func makeLearner() throws -> any DistributedLearner {
-        try distributed.makeLearner(try distributedSetup())
+    /// This run's learner; with `configuration`, the learner this run would have with that `[agent]` configuration.
+    func makeLearner(configuration: Configuration? = nil) throws -> any DistributedLearner {
+        var setup = try distributedSetup()
+        if let configuration { setup.configuration = configuration }
+        return try distributed.makeLearner(setup)
     }
 
     /// The actor of worker `index` (of `max(workers, index + 1)`), with its own seed, for

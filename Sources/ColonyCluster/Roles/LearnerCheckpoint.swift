@@ -1,5 +1,6 @@
 import ColonyAgents
 import ColonyExperiments
+import ColonyNumerics
 import ColonyStorage
 import Foundation
 
@@ -11,16 +12,61 @@ enum LearnerCheckpoint {
     static func group(of settings: ClusterSettings) -> String { settings.usesReplay ? "learner" : "networks" }
 
     static func save(_ state: any Checkpointable, group: String, counters: LearnerCounters, returns100: ReturnsCSV, settings: ClusterSettings, to path: String) throws {
+        try save(state, group: group, counters: counters, window: returns100.pendingReturns, algorithm: settings.algorithm,
+                 configurationTOML: settings.configuration.toml(annotated: false), to: path)
+    }
+
+    static func save(_ state: any Checkpointable, group: String, counters: LearnerCounters, window: [Double], algorithm: String,
+                     configurationTOML: String, to path: String) throws {
         try HDF5File.writeAtomically(path) { file in
             try file.setAttribute("format", "colony-learner-checkpoint")
             try file.setAttribute("version", Int64(1))
-            try file.setAttribute("algorithm", settings.algorithm)
-            try file.writeString(settings.configuration.toml(annotated: false), at: "config")
+            try file.setAttribute("algorithm", algorithm)
+            try file.writeString(configurationTOML, at: "config")
             let writer = CheckpointWriter(file: file)
             try state.save(to: writer.group(group))
             try writer.write([counters.frames, counters.updates, counters.episodes, counters.version], "counters")
-            try writer.write(returns100.pendingReturns, "returns100_window")
+            try writer.write(window, "returns100_window")
         }
+    }
+
+    /// Adds `noise` to the acting network saved in the checkpoint at `path` (a population's parameter mutation of a
+    /// member that trains as a cluster, applied by the population before the member's learner resumes the file):
+    /// the file is rewritten atomically with everything else as it was saved.
+    static func perturbActingParameters(checkpoint path: String, settings: ClusterSettings, noise: ParameterNoise) throws {
+        let learner = try settings.makeLearner()
+        var counters = LearnerCounters()
+        let group = group(of: settings)
+        try load(learner, group: group, counters: &counters, returns100: nil, settings: settings, from: path)
+        let file = try HDF5File.open(path)
+        let (window, configurationTOML) = (try CheckpointReader(file: file).doubles("returns100_window"), try file.readString(at: "config"))
+        var random = RandomSource(seed: noise.seed)
+        learner.perturbActingParameters(standardDeviation: noise.standardDeviation, random: &random)
+        try save(learner, group: group, counters: counters, window: window, algorithm: settings.algorithm, configurationTOML: configurationTOML, to: path)
+    }
+
+    /// Carries the checkpoint at `path`, saved under other values of the learner's resizable keys (a population member
+    /// whose `hidden_sizes` mutated), into the shapes of `settings`' learner: overlapping weights, targets and optimizer
+    /// moments are kept, new units keep the learner's fresh initialization (`ArchitectureCarry`). The file is rewritten
+    /// atomically with `settings`' configuration, so carrying it again changes nothing. Returns the saved values that
+    /// differed (empty: the file fits as it is).
+    static func carryIntoArchitecture(checkpoint path: String, settings: ClusterSettings) throws -> [String: ConfigurationValue] {
+        let savedTOML = try HDF5File.open(path).readString(at: "config")
+        let changed = ArchitectureCarry.changedValues(savedConfiguration: savedTOML, for: settings.configuration)
+        guard !changed.isEmpty else { return [:] }
+        let group = group(of: settings)
+        let learner = try settings.makeLearner()
+        let saved = try settings.makeLearner(configuration: try settings.configuration.overriding(changed))
+        let carried = path + ".architecture.h5"
+        defer { try? FileManager.default.removeItem(atPath: carried) }
+        try ArchitectureCarry.carry(checkpoint: path, group: group, saved: saved.layerStackEntries, into: carried,
+                                    entries: learner.layerStackEntries, owner: "\(settings.algorithm) with \(changed)")
+        var counters = LearnerCounters()
+        try load(learner, group: group, counters: &counters, returns100: nil, settings: settings, from: carried)
+        let window = try CheckpointReader(file: HDF5File.open(carried)).doubles("returns100_window")
+        try save(learner, group: group, counters: counters, window: window, algorithm: settings.algorithm,
+                 configurationTOML: settings.configuration.toml(annotated: false), to: path)
+        return changed
     }
 
     /// Restores `state` and `counters` from the run's `latest.h5` when there is one; returns the frame

@@ -135,8 +135,15 @@ public final class LearnerRole: Sendable {
                 for _ in 0..<256 where counters.frames < settings.frames {
                     guard let receipt = try data.receiveWire(limits: limits, routed: true, dontWait: true, drops: drops) else { break }
                     guard case .message(let message, let routing) = receipt, let identity = routing else {
-                        if case .dropped(let error, let sender, _) = receipt {
+                        if case .dropped(let error, let sender, let routing) = receipt {
                             logger.warning("dropped a message from \(sender.map(formatID) ?? "an unknown sender"): \(error)")
+                            // A refused unroll or gradient (an A3C gradient of the shapes before a release changed
+                            // hidden_sizes, say) spent one of its worker's credits: give it back, or the worker waits
+                            // for a credit forever. Only a credit outstanding is returned, so the window still holds.
+                            if let routing, let owed = outstanding[routing.bytes], owed > 0 {
+                                outstanding[routing.bytes] = owed - 1
+                                try grant(routing, 1)
+                            }
                         }
                         continue
                     }

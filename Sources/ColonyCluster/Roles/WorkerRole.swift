@@ -144,8 +144,8 @@ public final class WorkerRole: Sendable {
                     episodeLengths.removeAll()
                 }
                 try link.poll(timeout: 0)
-                if let version = link.version, version != actingVersion, let parameters = link.parameters,
-                   parameters.count == lanes[0].agent.parameterCount {
+                // A release is followed before the parameters are taken: the interval's networks may have other shapes.
+                if let version = link.version, version != actingVersion {
                     if let next = try releasedSettings() {
                         logger.info(LearnerHold.followed(worker: name, from: settings, to: next))
                         for lane in lanes {
@@ -157,6 +157,9 @@ public final class WorkerRole: Sendable {
                         }
                         settings = next
                     }
+                }
+                if let version = link.version, version != actingVersion, let parameters = link.parameters,
+                   parameters.count == lanes[0].agent.parameterCount {
                     actingVersion = version
                     for lane in lanes { lane.agent.setParameters(parameters, version: version) }
                     // From the learner publishing this version to this worker acting with it.

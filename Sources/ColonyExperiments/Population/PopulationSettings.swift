@@ -146,13 +146,9 @@ public struct PopulationSettings: Codable, Sendable, Equatable {
         for mutation in parsed {
             guard seen.insert(mutation.key).inserted else { throw PopulationError("--mutate names \(mutation.key) twice") }
             try mutation.check(against: schema)
-            if cluster != nil, case .layerStack = mutation.domain {
-                throw PopulationError("--mutate \(mutation.key)=mlp:...: a cluster learner cannot change its networks' architecture; drop it or train members in one process")
-            }
         }
         if cluster != nil {
             guard !sharesReplay else { throw PopulationError("--replay shared is for members in one process; cluster members keep their own replay") }
-            guard parameterNoise == 0 else { throw PopulationError("--parameter-noise is for members in one process; drop it with --cluster") }
         }
         _ = try baseConfiguration()
     }
