@@ -77,6 +77,12 @@ final class ClusterIntegrationTests: ExecutableTestCase {
             unroll_length = 20
             anneal_lr = true
             total_frames = 100000
+            # The IMPALA paper's global-norm clip, and a little more entropy. At the defaults (clip 0.5, every update
+            # clipped: norms 4–10 here; ent_coef 0.01) about 1 run in 8 lost its policy's entropy, collapsing after it
+            # reached 1.0 (one CI run ended at 0.75) or stalling below 0.3. With the clip alone, 1 of 27 runs stalled.
+            # With both, 16 of 16 runs averaged ≥ 0.94 over their last 500 episodes.
+            max_grad_norm = 40
+            ent_coef = 0.03
             """, to: path)
         let log = directory + "/impala-catch.log"
         let cluster = try start("colony", ["cluster", "up", path], log: log)
