@@ -37,9 +37,8 @@ enum LearnerCheckpoint {
         let learner = try settings.makeLearner()
         var counters = LearnerCounters()
         let group = group(of: settings)
-        try load(learner, group: group, counters: &counters, returns100: nil, settings: settings, from: path)
-        let file = try HDF5File.open(path)
-        let (window, configurationTOML) = (try CheckpointReader(file: file).doubles("returns100_window"), try file.readString(at: "config"))
+        let window = try load(learner, group: group, counters: &counters, returns100: nil, settings: settings, from: path)
+        let configurationTOML = try HDF5File.open(path).readString(at: "config")
         var random = RandomSource(seed: noise.seed)
         learner.perturbActingParameters(standardDeviation: noise.standardDeviation, random: &random)
         try save(learner, group: group, counters: counters, window: window, algorithm: settings.algorithm, configurationTOML: configurationTOML, to: path)
@@ -62,8 +61,7 @@ enum LearnerCheckpoint {
         try ArchitectureCarry.carry(checkpoint: path, group: group, saved: saved.layerStackEntries, into: carried,
                                     entries: learner.layerStackEntries, owner: "\(settings.algorithm) with \(changed)")
         var counters = LearnerCounters()
-        try load(learner, group: group, counters: &counters, returns100: nil, settings: settings, from: carried)
-        let window = try CheckpointReader(file: HDF5File.open(carried)).doubles("returns100_window")
+        let window = try load(learner, group: group, counters: &counters, returns100: nil, settings: settings, from: carried)
         try save(learner, group: group, counters: counters, window: window, algorithm: settings.algorithm,
                  configurationTOML: settings.configuration.toml(annotated: false), to: path)
         return changed
@@ -86,8 +84,10 @@ enum LearnerCheckpoint {
     }
 
     /// `returns100`: the run's CSV, which takes the checkpoint's episode window and loses rows past its frame (nil: an
-    /// evaluation, which reads the learning state only).
-    static func load(_ state: any Checkpointable, group: String, counters: inout LearnerCounters, returns100: ReturnsCSV?, settings: ClusterSettings, from path: String) throws {
+    /// evaluation, which reads the learning state only). Returns the saved episode window.
+    @discardableResult
+    static func load(_ state: any Checkpointable, group: String, counters: inout LearnerCounters, returns100: ReturnsCSV?, settings: ClusterSettings,
+                     from path: String) throws -> [Double] {
         let file = try HDF5File.open(path)
         guard (try? file.stringAttribute("format")) == "colony-learner-checkpoint" else {
             throw CheckpointError.notAColonyCheckpoint(path: path)
@@ -102,8 +102,9 @@ enum LearnerCheckpoint {
         guard values.count == 4 else { throw CheckpointError.shapeMismatch(entry: "counters", expected: 4, found: values.count) }
         counters = LearnerCounters(frames: values[0], updates: values[1], episodes: values[2], version: values[3])
         let window = try reader.doubles("returns100_window")
-        guard let returns100 else { return }
+        guard let returns100 else { return window }
         returns100.pendingReturns = window
         try returns100.truncate(afterFrame: counters.frames)
+        return window
     }
 }
